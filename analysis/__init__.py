@@ -1,0 +1,8 @@
+"""casualty-claims: compare what the sides of a war, and independent counters, say about casualties.
+
+The modules form one chain, each importing only from those before it:
+vocabulary -> errors -> load -> validate -> bounds -> dataset -> (harmonise -> align -> compare ->
+charts -> narrative -> report). Nothing heavy happens at import time.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,168 @@
+"""One call from raw files to a conflict's validated, typed claims with bounds applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from analysis.bounds import apply_bounds
+from analysis.errors import DataValidationError
+from analysis.load import LINE, RawConflict, conflict_dirs, default_data_dir, read_conflict
+from analysis.validate import series_claim_id, validate_conflict
+
+SERIES_SOURCE_PREFIX = "series:"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A validated conflict: its metadata and typed tables. Frames are never mutated."""
+
+    conflict_id: str
+    name: str
+    start_date: pl.Date
+    sides: pl.DataFrame  # side_id, label, colour
+    claimants: pl.DataFrame  # claimant_id, name, short_name, side, kind, independence_group, notes
+    statements: pl.DataFrame  # typed statements, series daily reports included
+    claims: pl.DataFrame  # typed claims with bounds, role and source
+    meta: dict
+
+    def side_label(self, side_id: str) -> str:
+        return self.sides.filter(pl.col("side_id") == side_id)["label"].item()
+
+
+def list_conflicts(data_dir: Path | None = None) -> list[str]:
+    return [d.name for d in conflict_dirs(Path(data_dir or default_data_dir()))]
+
+
+def load_conflict(conflict_id: str, data_dir: Path | None = None) -> Conflict:
+    """Read, validate and type one conflict; raise DataValidationError listing every problem."""
+    data_dir = Path(data_dir or default_data_dir())
+    folder = data_dir / conflict_id
+    known = list_conflicts(data_dir)
+    if conflict_id not in known:
+        raise ValueError(f"Unknown conflict {conflict_id!r}; valid: {', '.join(known) or '(none)'}")
+    raw = read_conflict(folder, data_dir)
+    _, problems = validate_conflict(raw)
+    if problems:
+        raise DataValidationError(problems)
+    return _typed_conflict(raw)
+
+
+def load_claims(conflict_id: str, data_dir: Path | None = None) -> pl.DataFrame:
+    """A conflict's validated claims as one typed polars DataFrame with bounds applied."""
+    return load_conflict(conflict_id, data_dir).claims
+
+
+def _typed_conflict(raw: RawConflict) -> Conflict:
+    meta = raw.meta
+    sides = pl.DataFrame([{k: s.get(k) for k in ("side_id", "label", "colour")} for s in meta["sides"]])
+    claimant_keys = ("claimant_id", "name", "short_name", "side", "kind", "independence_group", "notes")
+    claimants = pl.DataFrame([{k: _text(c.get(k)) for k in claimant_keys} for c in meta["claimants"]],
+                             schema={k: pl.String for k in claimant_keys})
+    claimants = claimants.with_columns(pl.coalesce("short_name", "name").alias("short_name"))
+
+    statements = _typed_statements(raw.statements.frame)
+    curated = _typed_claims(raw.claims.frame, statements)
+    series_statements, series_claims = _series_tables(raw)
+    statements = pl.concat([statements, series_statements], how="diagonal_relaxed")
+    claims = _drop_series_duplicates(curated, series_claims)
+
+    claims = (claims.join(claimants.select("claimant_id", pl.col("name").alias("claimant_name"),
+                                           pl.col("short_name").alias("claimant_short_name"),
+                                           pl.col("side").alias("claimant_side"), "independence_group"),
+                          on="claimant_id", how="left")
+              .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role())
+              .pipe(apply_bounds)
+              .with_columns(is_dependent=pl.col("derived_from").is_not_null())
+              .sort("as_of_date", "claimant_id", "claim_id")
+              .collect())
+    return Conflict(meta["conflict_id"], meta["name"], meta["start_date"], sides, claimants,
+                    statements, claims.select(CLAIM_COLUMNS), meta)
+
+
+CLAIM_COLUMNS = [
+    "conflict_id", "claim_id", "statement_id", "claimant_id", "claimant_name", "claimant_short_name",
+    "claimant_side", "independence_group", "role", "speaker", "subject_side", "population", "metric",
+    "qualifier", "value", "value_low", "value_high", "is_low_exclusive", "value_central",
+    "period_type", "period_start_date", "as_of_date", "statement_date", "method", "confidence",
+    "derived_from", "is_dependent", "quote", "url", "outlet", "title", "notes", "source", "source_line",
+]
+
+
+def _role() -> pl.Expr:
+    side = pl.col("claimant_side")
+    return (pl.when(side == pl.col("subject_side")).then(pl.lit("official"))
+            .when(side.is_in(["third_party", "independent"])).then(side)
+            .otherwise(pl.lit("opposing")))
+
+
+def _typed_statements(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        "statement_id", "claimant_id", "speaker",
+        pl.col("statement_date").str.to_date("%Y-%m-%d"),
+        "url", "outlet", "title", "language", "notes",
+    )
+
+
+def _typed_claims(frame: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    claims = frame.select(
+        "claim_id", "statement_id", "subject_side", "population", "metric", "qualifier",
+        pl.col("value", "value_low", "value_high").cast(pl.Int64),
+        "period_type",
+        pl.col("period_start_date", "as_of_date").str.to_date("%Y-%m-%d"),
+        "method", "confidence", "derived_from", "quote", "notes",
+        pl.lit("claims.csv").alias("source"), pl.col(LINE).alias("source_line"),
+    )
+    return claims.join(statements.select("statement_id", "claimant_id", "speaker", "statement_date",
+                                         "url", "outlet", "title"),
+                       on="statement_id", how="left")
+
+
+def _series_tables(raw: RawConflict) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each series record becomes a statement (the day's report) and a claim."""
+    statements, claims = [], []
+    for entry in raw.meta.get("series") or []:
+        frame = raw.series[str(entry["series_id"])].frame
+        ids = series_claim_id(entry["series_id"], frame["date"])
+        date = frame["date"].str.to_date("%Y-%m-%d")
+        statements.append(pl.DataFrame({
+            "statement_id": ids, "statement_date": date,
+        }).with_columns(claimant_id=pl.lit(entry["claimant_id"]), speaker=pl.lit(entry.get("speaker")),
+                        url=pl.lit(entry["url"]), outlet=pl.lit(entry["outlet"]),
+                        title=pl.lit(entry.get("title")), language=pl.lit(None, pl.String),
+                        notes=pl.lit(None, pl.String)))
+        claims.append(pl.DataFrame({
+            "claim_id": ids, "statement_id": ids, "as_of_date": date, "statement_date": date,
+            "value": frame["value"].cast(pl.Int64), "qualifier": frame["qualifier"],
+            "source_line": frame[LINE],
+        }).with_columns(
+            subject_side=pl.lit(entry["subject_side"]), population=pl.lit(entry["population"]),
+            metric=pl.lit(entry["metric"]), value_low=pl.lit(None, pl.Int64), value_high=pl.lit(None, pl.Int64),
+            period_type=pl.lit("cumulative"), period_start_date=pl.lit(None, pl.Date),
+            method=pl.lit(entry["method"]), confidence=pl.lit(entry["confidence"]),
+            derived_from=pl.lit(None, pl.String), quote=pl.lit(None, pl.String),
+            notes=pl.lit(None, pl.String), source=pl.lit(SERIES_SOURCE_PREFIX + entry["series_id"]),
+            claimant_id=pl.lit(entry["claimant_id"]), speaker=pl.lit(entry.get("speaker")),
+            url=pl.lit(entry["url"]), outlet=pl.lit(entry["outlet"]), title=pl.lit(entry.get("title")),
+        ))
+    if not claims:
+        return pl.DataFrame(), pl.DataFrame()
+    return pl.concat(statements, how="vertical_relaxed"), pl.concat(claims, how="vertical_relaxed")
+
+
+def _drop_series_duplicates(curated: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+    """A series record that repeats a curated claim word for word is dropped: the curated claim
+    carries its own verification notes. A series record that disagrees with one is kept, so the
+    disagreement stays visible."""
+    if series.is_empty():
+        return curated
+    key = ["claimant_id", "subject_side", "population", "metric", "period_type", "as_of_date",
+           "qualifier", "value"]
+    series = series.join(curated.select(key).unique(), on=key, how="anti", nulls_equal=True)
+    return pl.concat([curated, series.select(curated.columns)], how="vertical_relaxed")
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)

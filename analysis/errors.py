@@ -1,0 +1,42 @@
+"""Problems found in raw data, and the exception that carries all of them at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One broken rule at one place: enough for an editor to find and fix it without guessing."""
+
+    file: str
+    line: int | None
+    column: str | None
+    value: str | None
+    rule: str
+    column_number: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [where]
+        if self.column is not None:
+            number = f" {self.column_number}" if self.column_number is not None else ""
+            parts.append(f"column{number} '{self.column}'")
+        if self.value is not None:
+            shown = self.value if len(self.value) <= 80 else self.value[:77] + "..."
+            parts.append(f"value {shown!r}")
+        parts.append(self.rule)
+        return ": ".join(parts)
+
+
+class DataValidationError(ValueError):
+    """Raised when raw data breaks rules; lists every problem, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=_sort_key)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the data:\n{lines}")
+
+
+def _sort_key(problem: Problem) -> tuple:
+    return (problem.file, problem.line or 0, problem.column_number or 0, problem.rule)

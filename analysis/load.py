@@ -1,0 +1,172 @@
+"""Read a data directory's raw files as text, keeping the line each record starts on.
+
+Nothing here interprets values: validation needs the raw text to quote it back in messages.
+Raw files are only read, never written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from analysis.errors import Problem
+
+LINE = "_line"  # the physical line a CSV record starts on (header = line 1)
+CONFLICT_FILE = "conflict.yml"
+STATEMENTS_FILE = "statements.csv"
+CLAIMS_FILE = "claims.csv"
+
+
+def default_data_dir() -> Path:
+    """The project's own data/raw, wherever the caller's working directory is."""
+    return Path(__file__).resolve().parent.parent / "data" / "raw"
+
+
+@dataclass
+class RawTable:
+    path: Path
+    rel: str  # path relative to the data dir, as shown in messages
+    frame: pl.DataFrame | None  # every column as text, plus LINE; None when unreadable
+    header: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawConflict:
+    conflict_dir: Path
+    rel: str
+    meta: dict | None  # conflict.yml as parsed; None when unreadable
+    meta_lines: dict[tuple, int]  # YAML path -> line, for messages
+    statements: RawTable
+    claims: RawTable
+    series: dict[str, RawTable]  # series_id -> table
+    problems: list[Problem]  # problems found while reading (syntax, encoding, shape)
+
+
+def conflict_dirs(data_dir: Path) -> list[Path]:
+    """Every folder under data_dir that holds a conflict.yml, sorted by name."""
+    return sorted(p.parent for p in Path(data_dir).glob(f"*/{CONFLICT_FILE}"))
+
+
+def read_conflict(conflict_dir: Path, data_dir: Path) -> RawConflict:
+    problems: list[Problem] = []
+    rel_dir = _rel(conflict_dir, data_dir)
+    meta, meta_lines = _read_yaml(conflict_dir / CONFLICT_FILE, data_dir, problems)
+    statements = read_csv_text(conflict_dir / STATEMENTS_FILE, data_dir, problems)
+    claims = read_csv_text(conflict_dir / CLAIMS_FILE, data_dir, problems)
+    series: dict[str, RawTable] = {}
+    for index, entry in enumerate((meta or {}).get("series") or []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            continue  # reported by validation of conflict.yml
+        series_id = str(entry.get("series_id", f"#{index + 1}"))
+        path = conflict_dir / entry["path"]
+        if not _is_inside(path, conflict_dir):
+            problems.append(Problem(_rel(conflict_dir / CONFLICT_FILE, data_dir),
+                                    meta_lines.get(("series", index, "path")), "path",
+                                    entry["path"], "a series path must stay inside its conflict folder"))
+            continue
+        series[series_id] = read_csv_text(path, data_dir, problems)
+    return RawConflict(conflict_dir, rel_dir, meta, meta_lines, statements, claims, series, problems)
+
+
+def read_csv_text(path: Path, data_dir: Path, problems: list[Problem]) -> RawTable:
+    """Read a CSV as text columns; record shape and encoding problems with their line."""
+    rel = _rel(path, data_dir)
+    if not path.is_file():
+        problems.append(Problem(rel, None, None, None, "file is missing"))
+        return RawTable(path, rel, None)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(rel, line, None, repr(data[exc.start:exc.start + 4]),
+                                "file must be UTF-8 encoded"))
+        return RawTable(path, rel, None)
+    text = text.removeprefix("\ufeff")
+    header_line = text.split("\n", 1)[0].rstrip("\r")
+    header = next(csv.reader([header_line]), [])
+    if not header or header == [""]:
+        problems.append(Problem(rel, 1, None, None, "file must start with a header row"))
+        return RawTable(path, rel, None, header)
+    shape_problems, line_starts = _scan_records(text, rel, len(header))
+    if shape_problems:
+        problems.extend(shape_problems)
+        return RawTable(path, rel, None, header)
+    frame = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=True,
+                        missing_utf8_is_empty_string=False)
+    frame = frame.with_columns(pl.Series(LINE, line_starts[: frame.height], dtype=pl.Int64))
+    return RawTable(path, rel, frame, header)
+
+
+def _scan_records(text: str, rel: str, width: int) -> tuple[list[Problem], list[int]]:
+    """One pass of the csv module: records whose field count differs from the header's, and
+    the line each record starts on (a quoted field may span lines)."""
+    problems: list[Problem] = []
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        next(reader)
+        start = reader.line_num + 1
+        for record in reader:
+            if record:
+                starts.append(start)
+                if len(record) != width:
+                    problems.append(Problem(rel, start, None, None,
+                                            f"record has {len(record)} fields, the header has {width}"))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.append(Problem(rel, reader.line_num, None, None, f"CSV syntax error: {exc}"))
+    return problems, starts
+
+
+def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> tuple[dict | None, dict]:
+    rel = _rel(path, data_dir)
+    if not path.is_file():
+        problems.append(Problem(rel, None, None, None, "file is missing"))
+        return None, {}
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except UnicodeDecodeError:
+        problems.append(Problem(rel, None, None, None, "file must be UTF-8 encoded"))
+        return None, {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problems.append(Problem(rel, line, None, None, f"YAML syntax error: {getattr(exc, 'problem', exc)}"))
+        return None, {}
+    if not isinstance(data, dict):
+        problems.append(Problem(rel, 1, None, None, "conflict.yml must be a mapping of keys"))
+        return None, {}
+    lines: dict[tuple, int] = {}
+    _node_lines(node, (), lines)
+    return data, lines
+
+
+def _node_lines(node, path: tuple, lines: dict[tuple, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            lines[path + (key.value,)] = key.start_mark.line + 1
+            _node_lines(value, path + (key.value,), lines)
+            lines[path + (key.value,)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _node_lines(item, path + (index,), lines)
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _rel(path: Path, data_dir: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(data_dir).resolve()).as_posix()
+    except ValueError:
+        return str(path)

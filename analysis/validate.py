@@ -1,0 +1,385 @@
+"""Validate a data directory: every rule, every problem at once, each with file, line and column.
+
+Per-table rules run as a pandera schema over the polars frame (vectorised, so a million claims
+validate in well under a second, and pandera's lazy mode collects every failure instead of
+stopping at the first). Rules that span files (references, dates against the statement) are
+ordinary column checks over helper columns joined in beforehand. conflict.yml is small and
+nested, so it is checked in plain Python with line numbers from the YAML parser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandera.polars as pa
+import polars as pl
+
+from analysis import vocabulary as vocab
+from analysis.errors import Problem
+from analysis.load import (CONFLICT_FILE, LINE, RawConflict, RawTable,
+                           conflict_dirs, read_conflict)
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_.:-]*$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+INT_PATTERN = r"^\d{1,12}$"
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:\d+)?([/?#][^\s]*)?$"
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
+COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
+SERIES_QUALIFIERS = [q for q in vocab.QUALIFIER if q != "range"]
+
+Rule = tuple[pl.Expr, str]  # (true where the row is fine, the rule in words)
+
+
+@dataclass
+class Column:
+    name: str
+    required: bool = False
+    rules: list[Rule] = field(default_factory=list)
+
+
+def _date(name: str) -> pl.Expr:
+    return pl.col(name).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _int(name: str) -> pl.Expr:
+    return pl.col(name).cast(pl.Int64, strict=False)
+
+
+def _pattern(name: str, pattern: str, rule: str) -> Rule:
+    return pl.col(name).str.contains(pattern), rule
+
+
+def _is_date(name: str) -> Rule:
+    return (pl.col(name).is_null() | (pl.col(name).str.contains(DATE_PATTERN) & _date(name).is_not_null()),
+            "must be a calendar date written YYYY-MM-DD")
+
+
+def _one_of(name: str, allowed: list[str], what: str) -> Rule:
+    shown = ", ".join(allowed) if len(allowed) <= 12 else ", ".join(allowed[:12]) + ", ..."
+    return pl.col(name).is_null() | pl.col(name).is_in(allowed), f"must be one of the {what}: {shown}"
+
+
+def _unique(name: str) -> Rule:
+    return pl.col(name).is_first_distinct() | pl.col(name).is_null(), "must be unique (an earlier line has it)"
+
+
+def _not_before(name: str, start: dt.date | None) -> list[Rule]:
+    if start is None:
+        return []
+    return [(_date(name) >= pl.lit(start), f"must not be before the conflict's start date {start}")]
+
+
+def statement_columns(claimant_ids: list[str], start: dt.date | None) -> list[Column]:
+    return [
+        Column("statement_id", True, [_pattern("statement_id", ID_PATTERN, "must be an id: lower-case letters, digits, _ . : -"),
+                                      _unique("statement_id")]),
+        Column("claimant_id", True, [_one_of("claimant_id", claimant_ids, "claimants in conflict.yml")]),
+        Column("speaker"),
+        Column("statement_date", True, [_is_date("statement_date"), *_not_before("statement_date", start)]),
+        Column("url", True, [_pattern("url", URL_PATTERN, "must be an http:// or https:// URL without spaces")]),
+        Column("outlet", True),
+        Column("title"),
+        Column("language", False, [_pattern("language", LANGUAGE_PATTERN, "must be an ISO 639 language code such as en, uk, ru")]),
+        Column("notes"),
+    ]
+
+
+def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list[str],
+                  series_claim_ids: list[str], statement_ids: list[str]) -> list[Column]:
+    is_range = pl.col("qualifier") == "range"
+    dated = pl.col("period_type").is_in(["period", "incident"])
+    duplicate_key = ["_claimant_id", "subject_side", "population", "metric", "period_type",
+                     "period_start_date", "as_of_date", "qualifier", "value", "value_low", "value_high"]
+    return [
+        Column("claim_id", True, [
+            _pattern("claim_id", ID_PATTERN, "must be an id: lower-case letters, digits, _ . : -"),
+            _unique("claim_id"),
+            (~pl.col("claim_id").is_in(series_claim_ids), "must not reuse the id of a series claim"),
+            (pl.struct(duplicate_key).is_first_distinct(),
+             "duplicate claim: an earlier line has the same claimant, subject, population, metric, "
+             "period, as-of date and value"),
+        ]),
+        Column("statement_id", True, [_one_of("statement_id", statement_ids, "statement_id values of statements.csv")]),
+        Column("subject_side", True, [_one_of("subject_side", sides, "sides in conflict.yml")]),
+        Column("population", True, [_one_of("population", list(vocab.POPULATION), "populations")]),
+        Column("metric", True, [_one_of("metric", list(vocab.METRIC), "metrics")]),
+        Column("qualifier", True, [_one_of("qualifier", list(vocab.QUALIFIER), "qualifiers")]),
+        Column("value", False, [
+            _pattern("value", INT_PATTERN, "must be a non-negative whole number, digits only"),
+            (is_range | pl.col("value").is_not_null(), "is required unless the qualifier is range"),
+            ((_int("value_low") <= _int("value")) & (_int("value") <= _int("value_high")),
+             "must lie between value_low and value_high"),
+        ]),
+        Column("value_low", False, [
+            _pattern("value_low", INT_PATTERN, "must be a non-negative whole number, digits only"),
+            (pl.when(is_range).then(pl.col("value_low").is_not_null()).otherwise(pl.col("value_low").is_null()),
+             "is required for qualifier range and must be empty otherwise (bounds of other qualifiers are derived)"),
+        ]),
+        Column("value_high", False, [
+            _pattern("value_high", INT_PATTERN, "must be a non-negative whole number, digits only"),
+            (pl.when(is_range).then(pl.col("value_high").is_not_null()).otherwise(pl.col("value_high").is_null()),
+             "is required for qualifier range and must be empty otherwise (bounds of other qualifiers are derived)"),
+            (_int("value_low") <= _int("value_high"), "must not be below value_low"),
+        ]),
+        Column("period_type", True, [_one_of("period_type", list(vocab.PERIOD_TYPE), "period types")]),
+        Column("period_start_date", False, [
+            _is_date("period_start_date"),
+            (pl.when(dated).then(pl.col("period_start_date").is_not_null())
+             .otherwise(pl.col("period_start_date").is_null()),
+             "is required for period and incident claims and must be empty for cumulative ones"),
+            (_date("period_start_date") <= _date("as_of_date"), "must not be after as_of_date"),
+        ]),
+        Column("as_of_date", True, [
+            _is_date("as_of_date"),
+            (_date("as_of_date") <= pl.col("_statement_date"),
+             "must not be after the statement's statement_date (a claim cannot count beyond the day it was made)"),
+            *_not_before("as_of_date", start),
+        ]),
+        Column("method", True, [_one_of("method", list(vocab.METHOD), "methods")]),
+        Column("confidence", True, [_one_of("confidence", list(vocab.CONFIDENCE), "confidence levels")]),
+        Column("derived_from", False, [
+            _one_of("derived_from", known_claim_ids, "claim ids of this conflict (claims.csv or a series)"),
+            (pl.col("derived_from") != pl.col("claim_id"), "must not name the claim itself"),
+        ]),
+        Column("quote"),
+        Column("notes"),
+    ]
+
+
+def series_columns(start: dt.date | None) -> list[Column]:
+    return [
+        Column("date", True, [_is_date("date"), _unique("date"), *_not_before("date", start)]),
+        Column("value", True, [_pattern("value", INT_PATTERN, "must be a non-negative whole number, digits only")]),
+        Column("qualifier", True, [_one_of("qualifier", SERIES_QUALIFIERS, "qualifiers allowed in a series")]),
+    ]
+
+
+def check_table(table: RawTable, columns: list[Column], helpers: pl.DataFrame | None = None) -> list[Problem]:
+    """Run one table's rules; return a Problem for every failing cell."""
+    if table.frame is None:
+        return []
+    problems: list[Problem] = []
+    known = {c.name for c in columns}
+    position = {name: i + 1 for i, name in enumerate(table.header)}
+    for name in table.header:
+        if name not in known:
+            problems.append(Problem(table.rel, 1, name, None,
+                                    f"unknown column; expected: {', '.join(c.name for c in columns)}",
+                                    position[name]))
+    for column in columns:
+        if column.name not in position and column.required:
+            problems.append(Problem(table.rel, 1, column.name, None, "required column is missing from the header"))
+    frame = table.frame.with_columns(
+        [pl.lit(None, pl.String).alias(c.name) for c in columns if c.name not in table.frame.columns])
+    if helpers is not None:
+        frame = pl.concat([frame, helpers], how="horizontal")
+    schema = pa.DataFrameSchema({
+        column.name: pa.Column(pl.String, nullable=True, checks=_checks(column))
+        for column in columns if column.name in position
+    })
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        failures = exc.failure_cases.join(
+            frame.select(pl.int_range(pl.len(), dtype=pl.Int32).alias("index"), pl.col(LINE)),
+            on="index", how="left")
+        for row in failures.iter_rows(named=True):
+            problems.append(Problem(table.rel, row[LINE], row["column"], row["failure_case"],
+                                    row["check"], position.get(row["column"])))
+    return problems
+
+
+def _checks(column: Column) -> list[pa.Check]:
+    checks = []
+    if column.required:
+        checks.append(pa.Check(lambda data, n=column.name: data.lazyframe.select(pl.col(n).is_not_null()),
+                               name="is required"))
+    for expr, rule in column.rules:
+        checks.append(pa.Check(lambda data, e=expr: data.lazyframe.select(e), name=rule))
+    return checks
+
+
+@dataclass
+class ConflictSummary:
+    conflict_id: str
+    claimants: int
+    statements: int
+    claims: int
+    series_claims: int
+
+
+def validate_conflict(raw: RawConflict) -> tuple[ConflictSummary, list[Problem]]:
+    problems = list(raw.problems)
+    meta = raw.meta or {}
+    problems += check_meta(raw)
+    start = _parse_date(meta.get("start_date"))
+    sides = [s.get("side_id") for s in _dicts(meta.get("sides"))]
+    claimants = [c.get("claimant_id") for c in _dicts(meta.get("claimants"))]
+    series_entries = {str(e.get("series_id")): e for e in _dicts(meta.get("series"))}
+
+    series_claim_ids: list[str] = []
+    for series_id, table in raw.series.items():
+        problems += check_table(table, series_columns(start))
+        if table.frame is not None and "date" in table.frame.columns:
+            series_claim_ids += series_claim_id(series_id, table.frame["date"].drop_nulls()).to_list()
+
+    statement_ids: list[str] = []
+    statement_frame = raw.statements.frame
+    if statement_frame is not None:
+        problems += check_table(raw.statements, statement_columns(claimants, start))
+        statement_ids = statement_frame.get_column("statement_id", default=pl.Series([], dtype=pl.String)).drop_nulls().to_list()
+
+    claim_count = 0
+    claims_frame = raw.claims.frame
+    if claims_frame is not None:
+        claim_count = claims_frame.height
+        helpers = _claim_helpers(claims_frame, statement_frame)
+        known_ids = claims_frame.get_column("claim_id", default=pl.Series([], dtype=pl.String)).drop_nulls().to_list()
+        problems += check_table(raw.claims, claim_columns(sides, start, known_ids + series_claim_ids,
+                                                          series_claim_ids, statement_ids), helpers)
+    summary = ConflictSummary(str(meta.get("conflict_id", raw.rel)), len(claimants),
+                              len(statement_ids), claim_count, len(series_claim_ids))
+    return summary, problems
+
+
+def series_claim_id(series_id: str, dates: pl.Series) -> pl.Series:
+    """Claim ids of a series' records: `<series_id>.<date>`, stable so others can cite them."""
+    return f"{series_id}." + dates
+
+
+def _claim_helpers(claims: pl.DataFrame, statements: pl.DataFrame | None) -> pl.DataFrame:
+    """Per-claim columns from the claim's statement, for rules that span the two files."""
+    if statements is None or "statement_id" not in claims.columns or "statement_id" not in statements.columns:
+        return pl.DataFrame({"_statement_date": [None] * claims.height, "_claimant_id": [None] * claims.height},
+                            schema={"_statement_date": pl.Date, "_claimant_id": pl.String})
+    lookup = statements.select(
+        pl.col("statement_id"),
+        _date("statement_date").alias("_statement_date") if "statement_date" in statements.columns
+        else pl.lit(None, pl.Date).alias("_statement_date"),
+        (pl.col("claimant_id") if "claimant_id" in statements.columns else pl.lit(None, pl.String)).alias("_claimant_id"),
+    ).unique("statement_id", keep="first")
+    return claims.select("statement_id").join(lookup, on="statement_id", how="left",
+                                              maintain_order="left").drop("statement_id")
+
+
+def check_meta(raw: RawConflict) -> list[Problem]:
+    """Rules for conflict.yml: required keys, ids, colours, claimant sides and kinds, series."""
+    meta = raw.meta
+    if meta is None:
+        return []
+    rel = f"{raw.rel}/{CONFLICT_FILE}"
+    lines = raw.meta_lines
+    problems: list[Problem] = []
+
+    def problem(path: tuple, value, rule: str) -> None:
+        line = lines.get(path) or lines.get(path[:-1]) or lines.get(path[:1])
+        problems.append(Problem(rel, line, str(path[-1]) if path else None,
+                                None if value is None else str(value), rule))
+
+    folder = raw.conflict_dir.name
+    for key in ("conflict_id", "name", "start_date", "sides", "claimants"):
+        if meta.get(key) in (None, "", []):
+            problem((key,), None, "is required")
+    if meta.get("conflict_id") not in (None, folder):
+        problem(("conflict_id",), meta["conflict_id"], f"must equal the folder name '{folder}'")
+    if meta.get("start_date") is not None and _parse_date(meta["start_date"]) is None:
+        problem(("start_date",), meta["start_date"], "must be a calendar date written YYYY-MM-DD")
+
+    side_ids = _check_list(meta, "sides", "side_id", ("label", "colour"), problem)
+    for i, side in enumerate(_dicts(meta.get("sides"))):
+        if side.get("colour") is not None and not COLOUR_PATTERN.match(str(side["colour"])):
+            problem(("sides", i, "colour"), side["colour"], "must be a hex colour like '#0072B2'")
+        if side.get("side_id") in vocab.NON_BELLIGERENT_SIDES:
+            problem(("sides", i, "side_id"), side["side_id"], "is reserved for claimants that are not a side")
+    if len(side_ids) < 2 and meta.get("sides"):
+        problem(("sides",), None, "a conflict needs at least two sides")
+
+    allowed_sides = side_ids + list(vocab.NON_BELLIGERENT_SIDES)
+    claimant_ids = _check_list(meta, "claimants", "claimant_id", ("name", "side", "kind", "independence_group"), problem)
+    for i, claimant in enumerate(_dicts(meta.get("claimants"))):
+        if claimant.get("side") is not None and claimant["side"] not in allowed_sides:
+            problem(("claimants", i, "side"), claimant["side"], f"must be one of: {', '.join(allowed_sides)}")
+        if claimant.get("kind") is not None and claimant["kind"] not in vocab.CLAIMANT_KIND:
+            problem(("claimants", i, "kind"), claimant["kind"], f"must be one of: {', '.join(vocab.CLAIMANT_KIND)}")
+
+    _check_list(meta, "series", "series_id", ("path", "claimant_id", "subject_side", "population", "metric",
+                                               "method", "confidence", "url", "outlet", "licence"), problem)
+    for i, entry in enumerate(_dicts(meta.get("series"))):
+        for key, allowed in (("claimant_id", claimant_ids), ("subject_side", side_ids),
+                             ("population", list(vocab.POPULATION)), ("metric", list(vocab.METRIC)),
+                             ("method", list(vocab.METHOD)), ("confidence", list(vocab.CONFIDENCE))):
+            if entry.get(key) is not None and entry[key] not in allowed:
+                problem(("series", i, key), entry[key], f"must be one of: {', '.join(map(str, allowed))}")
+        if entry.get("url") is not None and not re.match(URL_PATTERN, str(entry["url"])):
+            problem(("series", i, "url"), entry["url"], "must be an http:// or https:// URL without spaces")
+        if entry.get("period_type", "cumulative") != "cumulative":
+            problem(("series", i, "period_type"), entry["period_type"], "a series must be cumulative")
+    return problems
+
+
+def _check_list(meta: dict, key: str, id_key: str, required: tuple[str, ...], problem) -> list[str]:
+    items = meta.get(key) or []
+    if not isinstance(items, list):
+        problem((key,), None, "must be a list")
+        return []
+    ids: list[str] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            problem((key, i), item, "must be a mapping of keys")
+            continue
+        for req in (id_key, *required):
+            if item.get(req) in (None, ""):
+                problem((key, i, req), None, "is required")
+        item_id = item.get(id_key)
+        if item_id is None:
+            continue
+        if not re.match(ID_PATTERN, str(item_id)):
+            problem((key, i, id_key), item_id, "must be an id: lower-case letters, digits, _ . : -")
+        if item_id in ids:
+            problem((key, i, id_key), item_id, "must be unique (an earlier entry has it)")
+        ids.append(str(item_id))
+    return ids
+
+
+def _dicts(items) -> list[dict]:
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def _parse_date(value) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)) if re.match(DATE_PATTERN, str(value)) else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class DataSummary:
+    conflicts: list[ConflictSummary]
+
+    def line(self) -> str:
+        c = self.conflicts
+        return (f"valid: {len(c)} conflict(s), {sum(x.claimants for x in c)} claimants, "
+                f"{sum(x.statements for x in c)} statements, "
+                f"{sum(x.claims for x in c):,} claims + {sum(x.series_claims for x in c):,} series claims")
+
+
+def validate_data_dir(data_dir: Path) -> tuple[DataSummary, list[Problem]]:
+    """Validate every conflict under data_dir; an empty directory is itself a problem."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return DataSummary([]), [Problem(str(data_dir), None, None, None, "data directory does not exist")]
+    dirs = conflict_dirs(data_dir)
+    if not dirs:
+        return DataSummary([]), [Problem(str(data_dir), None, None, None,
+                                         f"no conflict found: expected <conflict-id>/{CONFLICT_FILE}")]
+    summaries, problems = [], []
+    for conflict_dir in dirs:
+        summary, found = validate_conflict(read_conflict(conflict_dir, data_dir))
+        summaries.append(summary)
+        problems += found
+    return DataSummary(summaries), problems

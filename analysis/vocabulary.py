@@ -1,0 +1,89 @@
+"""Controlled vocabularies: every allowed value of a coded column, with its definition.
+
+This is the one place to extend a vocabulary. The data dictionary (data/raw/README.md) documents
+the same terms, and a test fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+POPULATION = {
+    "military": "Armed forces personnel of the subject side, including formations fighting for it.",
+    "civilian": "Non-combatants of the subject side's territory or nationality.",
+}
+
+METRIC = {
+    "killed": "Dead (killed in action, died of wounds).",
+    "wounded": "Wounded or injured (for civilians: injured); Russian usage calls these 'sanitary' losses.",
+    "killed_and_wounded": "Killed plus wounded, stated or clearly meant as such ('casualties').",
+    "missing": "Missing in action.",
+    "captured": "Taken prisoner.",
+    "irrecoverable": "Russian 'irrecoverable losses': killed + missing + captured + discharged "
+    "(or, in UK usage, 'permanent casualties': killed + permanently wounded).",
+    "personnel_losses": "A source's own undefined total ('personnel', 'losses'): at least killed and "
+    "wounded, possibly captured and missing. Ambiguous by design; never a death toll.",
+}
+
+QUALIFIER = {
+    "exact": "Stated as an exact count.",
+    "about": "'about', 'almost', 'nearly', 'approximately', 'some': a rounded figure.",
+    "at_least": "'at least', 'no fewer than', a named or verified count: a floor (inclusive).",
+    "more_than": "'more than', 'over', 'exceeded': a floor (exclusive).",
+    "up_to": "'up to', 'as many as': a ceiling.",
+    "range": "'X to Y': both ends stated (value_low, value_high), optionally with a central value.",
+}
+
+PERIOD_TYPE = {
+    "cumulative": "Total since the start of the conflict up to as_of_date.",
+    "period": "Total over a stated period (period_start_date to as_of_date) only, e.g. one year.",
+    "incident": "One incident (e.g. a single strike); period_start_date is the incident date.",
+}
+
+METHOD = {
+    "reported": "A figure a claimant states, without a published method.",
+    "named_list": "A count of named, individually confirmed people: a lower bound.",
+    "verified_count": "A monitoring mission's verified count: a lower bound by construction.",
+    "estimate": "A statistical estimate from a published method (e.g. probate registries).",
+    "model": "A modelled estimate built on assumptions (e.g. coverage of a named list).",
+}
+
+CONFIDENCE = {
+    "high": "The figure and its attribution are in the cited source and corroborated.",
+    "medium": "In the cited source, but single-sourced, wording disputed, or date approximate.",
+    "low": "Weakly sourced (aggregator or mirror only, or later corrected): use with care.",
+}
+
+CLAIMANT_KIND = {
+    "government": "A government, head of state or government office.",
+    "military": "An armed force or its command (general staff, ministry of defence).",
+    "intelligence": "An intelligence service or officials speaking from intelligence.",
+    "international_organisation": "An alliance or international body (NATO, EU).",
+    "monitoring_mission": "An impartial monitoring mission (e.g. UN OHCHR HRMMU).",
+    "media_investigation": "Journalists or researchers counting from open sources.",
+}
+
+# Claimant sides that are not a belligerent of the conflict.
+NON_BELLIGERENT_SIDES = {
+    "third_party": "Another government or alliance, not a party to the conflict.",
+    "independent": "Not a government: monitors, journalists, researchers.",
+}
+
+# A claimant's role towards one claim is derived, never typed (DESIGN.md §2).
+ROLE = {
+    "official": "The claimant belongs to the subject side: a self-report.",
+    "opposing": "The claimant is the subject side's adversary.",
+    "third_party": "Another government or alliance.",
+    "independent": "Monitors, journalists, researchers.",
+}
+
+# Metrics that sum to another: used by harmonisation and by the like-for-like guard.
+METRIC_PARTS = {"killed_and_wounded": ("killed", "wounded")}
+
+VOCABULARIES = {
+    "population": POPULATION,
+    "metric": METRIC,
+    "qualifier": QUALIFIER,
+    "period_type": PERIOD_TYPE,
+    "method": METHOD,
+    "confidence": CONFIDENCE,
+    "kind": CLAIMANT_KIND,
+}
