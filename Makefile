@@ -1,0 +1,45 @@
+# casualty-claims — `make reports` and `make test` are all a newcomer needs (python3.11, make, git).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The environment is rebuilt when the lock or the package metadata is newer than this stamp.
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help reports test validate lab lock benchmark clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "casualty-claims needs Python 3.11; set PYTHON=python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bootstrap.txt
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+reports: $(STAMP) ## Build every report of the catalog into reports/ (creates .venv first if needed)
+	$(BIN)/claims build
+
+test: $(STAMP) ## Run the test suite
+	$(BIN)/python -m pytest
+
+validate: $(STAMP) ## Validate data/raw
+	$(BIN)/claims validate
+
+lab: $(STAMP) ## Open JupyterLab on notebooks/ in the project environment
+	$(BIN)/jupyter lab notebooks/
+
+benchmark: $(STAMP) ## Run the benchmarks in benchmarks/ (prints figures; not a test)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lock: $(STAMP) ## Re-resolve requirements.lock and environment.yml from pyproject.toml + requirements.in
+	$(BIN)/uv pip compile pyproject.toml requirements.in --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header \
+	  --custom-compile-command "make lock" -o requirements.lock
+	$(PYTHON) scripts/write_environment_yml.py requirements.lock > environment.yml
+
+clean: ## Remove the environment and built reports
+	rm -rf $(VENV) reports/*.html reports/*/
