@@ -78,6 +78,9 @@ def _typed_conflict(raw: RawConflict) -> Conflict:
               .with_columns(is_dependent=pl.col("derived_from").is_not_null())
               .sort("as_of_date", "claimant_id", "claim_id")
               .collect())
+    groups = claims.select(pl.col("claim_id").alias("derived_from"),
+                           pl.col("independence_group").alias("derived_from_group"))
+    claims = claims.join(groups, on="derived_from", how="left", maintain_order="left")
     return Conflict(meta["conflict_id"], meta["name"], meta["start_date"], sides, claimants,
                     statements, claims.select(CLAIM_COLUMNS), meta)
 
@@ -87,7 +90,7 @@ CLAIM_COLUMNS = [
     "claimant_side", "independence_group", "role", "speaker", "subject_side", "population", "metric",
     "qualifier", "value", "value_low", "value_high", "is_low_exclusive", "value_central",
     "period_type", "period_start_date", "as_of_date", "statement_date", "method", "confidence",
-    "derived_from", "is_dependent", "quote", "url", "outlet", "title", "notes", "source", "source_line",
+    "derived_from", "derived_from_group", "is_dependent", "quote", "url", "outlet", "title", "notes", "source", "source_line",
 ]
 
 

@@ -1,0 +1,82 @@
+"""Pair two claimants' cumulative claims by as-of date, never filling gaps silently.
+
+Each pair carries its staleness (days between the two as-of dates); a claim with no partner
+within the tolerance stays unpaired rather than being matched to an old figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from analysis.harmonise import require_like_for_like
+
+DEFAULT_TOLERANCE_DAYS = 7
+DEFAULT_STALE_AFTER_DAYS = 30
+
+PAIR_FIELDS = [
+    "claimant_id", "claimant_short_name", "role", "independence_group", "claim_id", "statement_id",
+    "as_of_date", "statement_date", "metric", "original_metric", "qualifier", "value", "value_low",
+    "value_high", "is_low_exclusive", "value_central", "assumption", "derived_from",
+    "derived_from_group", "method", "confidence", "speaker", "outlet", "url", "quote",
+]
+
+
+def _fields(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    present = [c for c in PAIR_FIELDS if c in frame.columns]
+    missing = [pl.lit(None).alias(c) for c in PAIR_FIELDS if c not in frame.columns]
+    return frame.select(*present, *missing).select(pl.all().name.prefix(prefix))
+
+
+def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
+          stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, prefixes: tuple[str, str] = ("num_", "den_"),
+          ) -> pl.DataFrame:
+    """Pair every left claim with the right claim of each right claimant nearest in as_of_date.
+
+    Both frames must hold one metric, the same one (LikeForLikeError otherwise). Output: one row
+    per pair, prefixed columns for each side, `staleness_days` and `is_stale`
+    (staleness above `stale_after_days`), and `is_dependent` (shared independence group, or one
+    side derived from the other's group): such a pair is no independent corroboration.
+    """
+    if tolerance_days < 0 or stale_after_days < 0:
+        raise ValueError("tolerance_days and stale_after_days must be >= 0")
+    require_like_for_like(left, right)
+    lp, rp = prefixes
+    l_all, r_all = _fields(left, lp), _fields(right, rp)
+    pieces = []
+    for (l_claimant,), l_frame in l_all.partition_by(f"{lp}claimant_id", as_dict=True).items():
+        l_frame = l_frame.sort(f"{lp}as_of_date", f"{lp}claim_id")
+        for (r_claimant,), r_frame in r_all.partition_by(f"{rp}claimant_id", as_dict=True).items():
+            r_frame = r_frame.sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(
+                pl.col(f"{rp}as_of_date").alias("_right_date"))
+            pieces.append(
+                l_frame.join_asof(r_frame, left_on=f"{lp}as_of_date", right_on="_right_date",
+                                  strategy="nearest", tolerance=dt.timedelta(days=tolerance_days))
+                .filter(pl.col(f"{rp}claim_id").is_not_null())
+                .drop("_right_date"))
+    if not pieces:
+        return _empty_pairs(l_all, r_all)
+    pairs = pl.concat(pieces, how="vertical_relaxed")
+    staleness = (pl.col(f"{lp}as_of_date") - pl.col(f"{rp}as_of_date")).dt.total_days().abs()
+    same_group = pl.col(f"{lp}independence_group") == pl.col(f"{rp}independence_group")
+    derived = ((pl.col(f"{lp}derived_from_group") == pl.col(f"{rp}independence_group")).fill_null(False)
+               | (pl.col(f"{rp}derived_from_group") == pl.col(f"{lp}independence_group")).fill_null(False))
+    return pairs.with_columns(
+        staleness_days=staleness,
+        is_stale=staleness > stale_after_days,
+        is_dependent=same_group.fill_null(False) | derived,
+    ).sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id")
+
+
+def _empty_pairs(l_all: pl.DataFrame, r_all: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat([l_all.clear(), r_all.clear()], how="horizontal").with_columns(
+        staleness_days=pl.lit(None, pl.Int64), is_stale=pl.lit(None, pl.Boolean),
+        is_dependent=pl.lit(None, pl.Boolean))
+
+
+def flag_stale(claims: pl.DataFrame, reference_date: dt.date, *,
+               stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> pl.DataFrame:
+    """Add `age_days` (reference date minus as_of_date) and `is_stale` to every claim."""
+    age = (pl.lit(reference_date).cast(pl.Date) - pl.col("as_of_date")).dt.total_days()
+    return claims.with_columns(age_days=age, is_stale=age > stale_after_days)

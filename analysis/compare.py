@@ -1,0 +1,143 @@
+"""Comparisons with honest intervals: ratios, gaps, implied rates, wounded:killed, floor coverage.
+
+Every function takes and returns polars frames, never mutates its inputs and never writes files.
+Intervals follow analysis.intervals: `<name>_low`, `<name>_high` (null = open),
+`<name>_is_low_exclusive`, `<name>_central`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from analysis import intervals
+from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, align, flag_stale
+from analysis.harmonise import WOUNDED_TO_KILLED_REFERENCES, cumulative
+
+FLOOR_METHODS = ("named_list", "verified_count")
+ESTIMATE_METHODS = ("estimate", "model")
+
+
+def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
+                    tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
+                    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> pl.DataFrame:
+    """Numerator / denominator and numerator - denominator for every aligned pair of claims.
+
+    Typical use: opposing / official (Kyiv's claims about Russian losses over Moscow's own).
+    Adds `ratio_*` and `gap_*` intervals and `assumption` (both sides' assumptions, if any).
+    """
+    pairs = align(numerator, denominator, tolerance_days=tolerance_days, stale_after_days=stale_after_days)
+    pairs = pairs.with_columns(*intervals.from_claim("num_", "num"), *intervals.from_claim("den_", "den"))
+    return pairs.with_columns(
+        intervals.divide("num", "den", "ratio") + intervals.subtract("num", "den", "gap")
+    ).with_columns(
+        assumption=pl.concat_str([pl.col("num_assumption"), pl.col("den_assumption")],
+                                 separator="; ", ignore_nulls=True).replace("", None),
+    ).drop(intervals.cols("num") + intervals.cols("den"))
+
+
+def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
+    """Average daily increase between consecutive cumulative claims of one claimant and metric.
+
+    Never differences across claimants or metrics; period and incident claims are excluded.
+    498 killed (2 Mar 2022) -> 1,351 (25 Mar 2022) over 23 days is 37.1 a day.
+    """
+    key = ["claimant_id", "subject_side", "population", "metric"]
+    ordered = (cumulative(claims)
+               .sort(*key, "as_of_date", "claim_id")
+               .unique(subset=[*key, "as_of_date"], keep="last", maintain_order=True))
+    previous = {c: pl.col(c).shift(1).over(key) for c in
+                ("claim_id", "as_of_date", "value_low", "value_high", "is_low_exclusive", "value_central",
+                 "qualifier", "value")}
+    with_previous = ordered.with_columns(
+        previous_claim_id=previous["claim_id"], previous_as_of_date=previous["as_of_date"],
+        previous_qualifier=previous["qualifier"], previous_value=previous["value"],
+        prev_low=previous["value_low"], prev_high=previous["value_high"],
+        prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"],
+    ).filter(pl.col("previous_claim_id").is_not_null())
+    days = (pl.col("as_of_date") - pl.col("previous_as_of_date")).dt.total_days()
+    return (with_previous
+            .with_columns(intervals.from_claim(name="cur"), days=days)
+            .with_columns(intervals.subtract("cur", "prev", "increase"))
+            .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
+            .drop(intervals.cols("cur") + intervals.cols("prev")))
+
+
+def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
+    """Wounded ÷ killed of one claimant's briefing: both figures as of, and stated on, the same
+    dates (3,825 / 1,351 = 2.83 on 25 Mar 2022), even when outlets reported them separately.
+
+    Adds `references`: the published ranges it is read against (see harmonise).
+    """
+    key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date"]
+    base = cumulative(claims)
+    killed = base.filter(pl.col("metric") == "killed").select(
+        *key, pl.col("claim_id").alias("killed_claim_id"), pl.col("value").alias("killed_value"),
+        pl.col("qualifier").alias("killed_qualifier"), *intervals.from_claim(name="killed"))
+    wounded = base.filter(pl.col("metric") == "wounded").select(
+        *key, "claimant_short_name", "role", "url", "outlet",
+        pl.col("claim_id").alias("wounded_claim_id"), pl.col("value").alias("wounded_value"),
+        pl.col("qualifier").alias("wounded_qualifier"), *intervals.from_claim(name="wounded"))
+    references = "; ".join(
+        f"{r['reference']} {r['ratio_low']:g}" + ("" if r["ratio_low"] == r["ratio_high"] else f"–{r['ratio_high']:g}")
+        for r in WOUNDED_TO_KILLED_REFERENCES.iter_rows(named=True))
+    return (wounded.join(killed, on=key, how="inner")
+            .with_columns(intervals.divide("wounded", "killed", "ratio"))
+            .with_columns(references=pl.lit(references))
+            .drop(intervals.cols("killed") + intervals.cols("wounded"))
+            .sort("as_of_date", "claimant_id"))
+
+
+def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS) -> pl.DataFrame:
+    """Named or verified count ÷ statistical estimate of the same quantity, as of the same date.
+
+    The count is taken as the exact number of names on the list (that is what it counts), so
+    122,883 names against a 189,000–273,000 estimate is 45–65% coverage.
+    """
+    base = cumulative(claims)
+    floors = base.filter(pl.col("method").is_in(FLOOR_METHODS)).with_columns(
+        value_low=pl.col("value").cast(pl.Float64), value_high=pl.col("value").cast(pl.Float64),
+        is_low_exclusive=pl.lit(False), value_central=pl.col("value").cast(pl.Float64))
+    estimates = base.filter(pl.col("method").is_in(ESTIMATE_METHODS))
+    pieces = []
+    for (side, population, metric), group in floors.partition_by(
+            "subject_side", "population", "metric", as_dict=True).items():
+        matching = estimates.filter(pl.col("subject_side") == side, pl.col("population") == population,
+                                    pl.col("metric") == metric)
+        if matching.is_empty():
+            continue
+        pieces.append(ratio_over_time(group, matching, tolerance_days=tolerance_days)
+                      .rename(lambda c: c.replace("ratio_", "coverage_")))
+    if not pieces:
+        return pl.DataFrame()
+    return pl.concat(pieces, how="vertical_relaxed")
+
+
+def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+                  ) -> pl.DataFrame:
+    """Each claimant's latest cumulative claim per metric up to `end`, with its age and staleness."""
+    key = ["claimant_id", "subject_side", "population", "metric"]
+    latest = (cumulative(claims).filter(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+              .sort("as_of_date", "claim_id")
+              .group_by(key, maintain_order=True).last())
+    return flag_stale(latest, end, stale_after_days=stale_after_days).sort("role", "claimant_id", "metric")
+
+
+def ratio_summary(ratios: pl.DataFrame) -> pl.DataFrame:
+    """The latest, the lowest and the highest ratio (by central value) of a ratio_over_time frame."""
+    if ratios.is_empty():
+        return ratios.with_columns(which=pl.lit(None, pl.String))
+    ordered = ratios.filter(pl.col("ratio_central").is_not_null()).sort("num_as_of_date", "num_claim_id")
+    if ordered.is_empty():
+        return ordered.with_columns(which=pl.lit(None, pl.String))
+    return pl.concat([
+        ordered.tail(1).with_columns(which=pl.lit("latest")),
+        ordered.sort("ratio_central", "num_as_of_date").head(1).with_columns(which=pl.lit("lowest")),
+        ordered.sort("ratio_central", "num_as_of_date").tail(1).with_columns(which=pl.lit("highest")),
+    ])
+
+
+def independent_groups(claims: pl.DataFrame) -> list[str]:
+    """Independence groups that corroborate a set of claims: derived claims never count."""
+    return sorted(claims.filter(~pl.col("is_dependent"))["independence_group"].unique().to_list())

@@ -1,0 +1,178 @@
+"""Like for like or not at all: select comparable claims and convert metrics only on request.
+
+Comparing claims of different metrics raises LikeForLikeError. A conversion is an explicit call
+with its assumption as a parameter, and every converted claim carries that assumption as text in
+its `assumption` column, which every later table, chart and sentence repeats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from analysis import intervals
+
+# Published wounded-to-killed ratios (DESIGN.md §1): about 2.5:1 for the Soviet army in WWII to
+# 10-13:1 for US forces in Afghanistan. The default conversion range spans them: wide on purpose,
+# since nothing in a claim says where this war sits. Narrow it only with a cited reason.
+DEFAULT_WOUNDED_TO_KILLED = (2.5, 13.0)
+WOUNDED_TO_KILLED_REFERENCES = pl.DataFrame({
+    "reference": ["Soviet army, WWII", "US forces, Afghanistan"],
+    "ratio_low": [2.5, 10.0],
+    "ratio_high": [2.5, 13.0],
+    "source": ["published studies summarised in DESIGN.md §1", "published studies summarised in DESIGN.md §1"],
+})
+
+# Conversions the engine knows, from -> to. Each is a function of the wounded:killed range.
+SUPPORTED_CONVERSIONS = {
+    ("personnel_losses", "killed_and_wounded"),
+    ("personnel_losses", "killed"),
+    ("killed_and_wounded", "killed"),
+    ("killed", "killed_and_wounded"),
+}
+
+
+class LikeForLikeError(ValueError):
+    """Two different metrics were compared without an explicit conversion."""
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """An explicit request to read one metric as another, with its assumption."""
+
+    to_metric: str
+    wounded_to_killed: tuple[float, float] = DEFAULT_WOUNDED_TO_KILLED
+
+    def __post_init__(self) -> None:
+        low, high = self.wounded_to_killed
+        if not 0 < low <= high:
+            raise ValueError(f"wounded_to_killed must be a range 0 < low <= high, got {self.wounded_to_killed}")
+
+
+def cumulative(claims: pl.DataFrame) -> pl.DataFrame:
+    """Only claims that count since the start: period and incident claims never enter a series."""
+    return claims.filter(pl.col("period_type") == "cumulative")
+
+
+def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, metric: str | None = None,
+                  claimants: list[str] | None = None, roles: list[str] | None = None,
+                  start=None, end=None) -> pl.DataFrame:
+    """Cumulative claims about one side's losses, optionally by metric, claimant, role, window."""
+    selected = cumulative(claims).filter(pl.col("subject_side") == subject_side,
+                                         pl.col("population") == population)
+    if metric is not None:
+        selected = selected.filter(pl.col("metric") == metric)
+    if claimants is not None:
+        selected = selected.filter(pl.col("claimant_id").is_in(claimants))
+    if roles is not None:
+        selected = selected.filter(pl.col("role").is_in(roles))
+    if start is not None:
+        selected = selected.filter(pl.col("as_of_date") >= pl.lit(start).cast(pl.Date))
+    if end is not None:
+        selected = selected.filter(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+    if "assumption" not in selected.columns:
+        selected = selected.with_columns(assumption=pl.lit(None, pl.String))
+    return selected
+
+
+def require_like_for_like(left: pl.DataFrame, right: pl.DataFrame) -> str:
+    """The one metric both frames share; LikeForLikeError naming both metrics otherwise."""
+    left_metrics = sorted(set(left["metric"].unique().to_list()))
+    right_metrics = sorted(set(right["metric"].unique().to_list()))
+    if len(left_metrics) > 1 or len(right_metrics) > 1:
+        raise LikeForLikeError(f"each side of a comparison needs one metric; got {left_metrics} and {right_metrics}")
+    if left_metrics and right_metrics and left_metrics != right_metrics:
+        a, b = left_metrics[0], right_metrics[0]
+        options = sorted(f"{frm} → {to}" for frm, to in SUPPORTED_CONVERSIONS if frm in (a, b))
+        raise LikeForLikeError(
+            f"Not like for like: cannot compare '{a}' with '{b}'. Different metrics count different "
+            f"things; convert one side explicitly, e.g. convert_metric(claims, Conversion(to_metric="
+            f"'{b if (a, b) in SUPPORTED_CONVERSIONS else a}', wounded_to_killed=(2.5, 13.0))), "
+            f"or combine_killed_and_wounded(...) for a claimant's own killed + wounded. "
+            f"Supported conversions from these metrics: {', '.join(options) or 'none'}.")
+    return (left_metrics or right_metrics or [""])[0]
+
+
+def convert_metric(claims: pl.DataFrame, conversion: Conversion) -> pl.DataFrame:
+    """Read every claim as `conversion.to_metric`; the assumption goes into each row's text."""
+    to = conversion.to_metric
+    r_low, r_high = conversion.wounded_to_killed
+    r_mid = (r_low + r_high) / 2
+    parts = []
+    for metric, group in claims.partition_by("metric", as_dict=True, maintain_order=True).items():
+        metric = metric[0]
+        if metric == to:
+            parts.append(group)
+            continue
+        if (metric, to) not in SUPPORTED_CONVERSIONS:
+            raise LikeForLikeError(f"no conversion from '{metric}' to '{to}'; supported: "
+                                   + ", ".join(f"{a} → {b}" for a, b in sorted(SUPPORTED_CONVERSIONS)))
+        text, factor = _conversion_rule(metric, to, r_low, r_high, r_mid)
+        converted = group.with_columns(intervals.from_claim()).with_columns(
+            intervals.scale("value", *factor, out="value")
+        )
+        converted = converted.with_columns(
+            metric=pl.lit(to), original_metric=pl.lit(metric),
+            assumption=_join_assumption(pl.col("assumption") if "assumption" in group.columns else None, text),
+            value_is_converted=pl.lit(True),
+        )
+        parts.append(converted.drop("value_is_low_exclusive"))
+    out = pl.concat(parts, how="diagonal_relaxed") if parts else claims
+    return out.with_columns(
+        original_metric=pl.coalesce(pl.col("original_metric") if "original_metric" in out.columns else pl.lit(None, pl.String), pl.col("metric")),
+    )
+
+
+def _conversion_rule(metric: str, to: str, r_low: float, r_high: float, r_mid: float):
+    ratio = f"a wounded:killed ratio between {r_low:g} and {r_high:g}"
+    if (metric, to) == ("personnel_losses", "killed_and_wounded"):
+        return (f"'{metric}' read as killed and wounded (the source does not define it; it may also "
+                f"include captured and missing)", (1.0, 1.0, 1.0))
+    if (metric, to) == ("personnel_losses", "killed"):
+        return (f"'{metric}' read as killed and wounded, then killed = total ÷ (1 + wounded:killed) "
+                f"with {ratio}", (1 / (1 + r_high), 1 / (1 + r_low), 1 / (1 + r_mid)))
+    if (metric, to) == ("killed_and_wounded", "killed"):
+        return (f"killed = killed and wounded ÷ (1 + wounded:killed) with {ratio}",
+                (1 / (1 + r_high), 1 / (1 + r_low), 1 / (1 + r_mid)))
+    if (metric, to) == ("killed", "killed_and_wounded"):
+        return (f"killed and wounded = killed × (1 + wounded:killed) with {ratio}",
+                (1 + r_low, 1 + r_high, 1 + r_mid))
+    raise LikeForLikeError(f"no conversion from '{metric}' to '{to}'")
+
+
+def _join_assumption(existing: pl.Expr | None, text: str) -> pl.Expr:
+    if existing is None:
+        return pl.lit(text)
+    return pl.when(existing.is_null()).then(pl.lit(text)).otherwise(existing + pl.lit("; " + text))
+
+
+def combine_killed_and_wounded(claims: pl.DataFrame) -> pl.DataFrame:
+    """A claimant's own killed + wounded stated the same day as of the same date, as one
+    killed_and_wounded claim (outlets often carried the two figures of one briefing separately).
+
+    Not a conversion: both numbers are the claimant's, so no assumption is needed beyond the sum.
+    Claims that already are killed_and_wounded are kept as they are.
+    """
+    key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date", "period_type"]
+    killed = claims.filter(pl.col("metric") == "killed")
+    wounded = claims.filter(pl.col("metric") == "wounded").select(
+        *key, pl.col("claim_id").alias("wounded_claim_id"), pl.col("statement_id").alias("wounded_statement_id"), *intervals.from_claim(name="w"),
+        pl.col("value").alias("wounded_value"), pl.col("qualifier").alias("wounded_qualifier"))
+    pairs = killed.join(wounded, on=key, how="inner").with_columns(
+        statement_id=pl.col("statement_id") + "+" + pl.col("wounded_statement_id")).with_columns(intervals.from_claim(name="k"))
+    summed = pairs.with_columns(intervals.add("k", "w", "value")).with_columns(
+        claim_id=pl.col("claim_id") + "+" + pl.col("wounded_claim_id"),
+        metric=pl.lit("killed_and_wounded"),
+        original_metric=pl.lit("killed + wounded"),
+        value=pl.col("value") + pl.col("wounded_value"),
+        qualifier=pl.when(pl.col("qualifier") == pl.col("wounded_qualifier")).then(pl.col("qualifier"))
+        .otherwise(pl.lit("mixed")),
+        assumption=pl.lit(None, pl.String),
+    ).drop("wounded_claim_id", "wounded_statement_id", "wounded_value", "wounded_qualifier", *intervals.cols("k"),
+           *intervals.cols("w"), "value_is_low_exclusive")
+    existing = claims.filter(pl.col("metric") == "killed_and_wounded")
+    if "assumption" not in existing.columns:
+        existing = existing.with_columns(assumption=pl.lit(None, pl.String))
+    return pl.concat([existing, summed.select([c for c in summed.columns])], how="diagonal_relaxed").sort(
+        "as_of_date", "claimant_id", "claim_id")
