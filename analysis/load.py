@@ -97,8 +97,7 @@ def read_csv_text(path: Path, data_dir: Path, problems: list[Problem]) -> RawTab
     if shape_problems:
         problems.extend(shape_problems)
         return RawTable(path, rel, None, header)
-    frame = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=True,
-                        missing_utf8_is_empty_string=False)
+    frame = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=True)
     frame = frame.with_columns(pl.Series(LINE, line_starts[: frame.height], dtype=pl.Int64))
     return RawTable(path, rel, frame, header)
 

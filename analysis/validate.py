@@ -175,7 +175,7 @@ def check_table(table: RawTable, columns: list[Column], helpers: pl.DataFrame | 
     frame = table.frame.with_columns(
         [pl.lit(None, pl.String).alias(c.name) for c in columns if c.name not in table.frame.columns])
     if helpers is not None:
-        frame = pl.concat([frame, helpers], how="horizontal")
+        frame = frame.hstack(helpers)
     schema = pa.DataFrameSchema({
         column.name: pa.Column(pl.String, nullable=True, checks=_checks(column))
         for column in columns if column.name in position
