@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from analysis.errors import sort_key
 from analysis.load import default_data_dir
 
 EXIT_DATA_ERROR = 2
@@ -30,7 +31,7 @@ def validate(data_dir: Path | None) -> None:
 
     summary, problems = validate_data_dir(data_dir or default_data_dir())
     if problems:
-        for problem in sorted(problems):
+        for problem in sorted(problems, key=sort_key):
             click.echo(str(problem), err=True)
         click.echo(f"invalid: {len(problems)} problem(s) in {data_dir or default_data_dir()}", err=True)
         sys.exit(EXIT_DATA_ERROR)
@@ -51,6 +52,8 @@ def import_series(importer: str, source: Path, out: Path) -> None:
 
     try:
         rows = IMPORTERS[importer](source)
+        if not rows:
+            raise ValueError(f"{source}: no records to import")
         write_series(rows, out)
     except (ValueError, FileExistsError) as exc:
         click.echo(f"error: {exc}", err=True)
@@ -74,7 +77,7 @@ def build(only: tuple[str, ...], jobs: int | None, force: bool) -> None:
 
     summary, problems = validate_data_dir(default_data_dir())
     if problems:
-        for problem in sorted(problems):
+        for problem in sorted(problems, key=sort_key):
             click.echo(str(problem), err=True)
         sys.exit(EXIT_DATA_ERROR)
     click.echo(summary.line())

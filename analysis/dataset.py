@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ class Conflict:
 
     conflict_id: str
     name: str
-    start_date: pl.Date
+    start_date: dt.date
     sides: pl.DataFrame  # side_id, label, colour
     claimants: pl.DataFrame  # claimant_id, name, short_name, side, kind, independence_group, notes
     statements: pl.DataFrame  # typed statements, series daily reports included
@@ -81,7 +82,7 @@ def _typed_conflict(raw: RawConflict) -> Conflict:
     groups = claims.select(pl.col("claim_id").alias("derived_from"),
                            pl.col("independence_group").alias("derived_from_group"))
     claims = claims.join(groups, on="derived_from", how="left", maintain_order="left")
-    return Conflict(meta["conflict_id"], meta["name"], meta["start_date"], sides, claimants,
+    return Conflict(meta["conflict_id"], meta["name"], dt.date.fromisoformat(str(meta["start_date"])), sides, claimants,
                     statements, claims.select(CLAIM_COLUMNS), meta)
 
 

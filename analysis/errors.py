@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One broken rule at one place: enough for an editor to find and fix it without guessing."""
 
@@ -33,10 +33,11 @@ class DataValidationError(ValueError):
     """Raised when raw data breaks rules; lists every problem, not just the first."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=_sort_key)
+        self.problems = sorted(problems, key=sort_key)
         lines = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{len(self.problems)} problem(s) in the data:\n{lines}")
 
 
-def _sort_key(problem: Problem) -> tuple:
-    return (problem.file, problem.line or 0, problem.column_number or 0, problem.rule)
+def sort_key(problem: Problem) -> tuple:
+    """File, then line, then column: the order an editor fixes them in."""
+    return (problem.file, problem.line or 0, problem.column_number or 0, problem.column or "", problem.rule)

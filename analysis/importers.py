@@ -28,6 +28,9 @@ def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
         raise ValueError(f"{source}: expected a JSON list of daily records, got {type(records).__name__}")
     rows = []
     for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise ValueError(f"{source}: record {index + 1} value {record!r}: must be an object "
+                             f"with date, personnel and personnel*")
         where = f"{source}: record {index + 1} (date {record.get('date')!r})"
         for key in ("date", "personnel", "personnel*"):
             if key not in record:

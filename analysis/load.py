@@ -88,26 +88,41 @@ def read_csv_text(path: Path, data_dir: Path, problems: list[Problem]) -> RawTab
                                 "file must be UTF-8 encoded"))
         return RawTable(path, rel, None)
     text = text.removeprefix("\ufeff")
+    if "\r" in text and "\n" not in text:
+        problems.append(Problem(rel, 1, None, None, "lines must end with \\n or \\r\\n (old Mac \\r endings)"))
+        return RawTable(path, rel, None)
     header_line = text.split("\n", 1)[0].rstrip("\r")
-    header = next(csv.reader([header_line]), [])
+    try:
+        header = next(csv.reader([header_line], strict=True), [])
+    except csv.Error as exc:
+        problems.append(Problem(rel, 1, None, None, f"CSV syntax error in the header: {exc}"))
+        return RawTable(path, rel, None)
     if not header or header == [""]:
         problems.append(Problem(rel, 1, None, None, "file must start with a header row"))
         return RawTable(path, rel, None, header)
-    shape_problems, line_starts = _scan_records(text, rel, len(header))
+    shape_problems, line_starts, blank_lines = _scan_records(text, rel, len(header))
     if shape_problems:
         problems.extend(shape_problems)
         return RawTable(path, rel, None, header)
+    if blank_lines:  # the csv module skips blank lines; polars would read them as empty rows
+        text = "\n".join(line for number, line in enumerate(text.split("\n"), start=1)
+                         if number not in blank_lines)
     frame = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=True)
-    frame = frame.with_columns(pl.Series(LINE, line_starts[: frame.height], dtype=pl.Int64))
+    frame = frame.with_columns(
+        # a quoted empty field ("") is as empty as an unquoted one
+        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns],
+    ).with_columns(pl.Series(LINE, line_starts, dtype=pl.Int64))
     return RawTable(path, rel, frame, header)
 
 
-def _scan_records(text: str, rel: str, width: int) -> tuple[list[Problem], list[int]]:
-    """One pass of the csv module: records whose field count differs from the header's, and
-    the line each record starts on (a quoted field may span lines)."""
+def _scan_records(text: str, rel: str, width: int) -> tuple[list[Problem], list[int], set[int]]:
+    """One pass of the csv module: records whose field count differs from the header's, the
+    line each record starts on (a quoted field may span lines), and the blank lines."""
     problems: list[Problem] = []
     starts: list[int] = []
+    blank: set[int] = set()
     reader = csv.reader(io.StringIO(text), strict=True)
+    start = 1
     try:
         next(reader)
         start = reader.line_num + 1
@@ -117,10 +132,22 @@ def _scan_records(text: str, rel: str, width: int) -> tuple[list[Problem], list[
                 if len(record) != width:
                     problems.append(Problem(rel, start, None, None,
                                             f"record has {len(record)} fields, the header has {width}"))
+            else:
+                blank.add(reader.line_num)
             start = reader.line_num + 1
     except csv.Error as exc:
-        problems.append(Problem(rel, reader.line_num, None, None, f"CSV syntax error: {exc}"))
-    return problems, starts
+        problems.append(Problem(rel, start, None, None, f"CSV syntax error in the record starting here: {exc}"))
+    return problems, starts, blank
+
+
+class TextDateLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: validation parses them and reports bad ones."""
+
+
+TextDateLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> tuple[dict | None, dict]:
@@ -130,8 +157,8 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> tuple[dic
         return None, {}
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=TextDateLoader)
+        data = yaml.load(text, Loader=TextDateLoader)  # noqa: S506 - a SafeLoader subclass
     except UnicodeDecodeError:
         problems.append(Problem(rel, None, None, None, "file must be UTF-8 encoded"))
         return None, {}

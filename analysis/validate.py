@@ -23,9 +23,9 @@ from analysis.load import (CONFLICT_FILE, LINE, RawConflict, RawTable,
                            conflict_dirs, read_conflict)
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.:-]*$"
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-INT_PATTERN = r"^\d{1,12}$"
-URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:\d+)?([/?#][^\s]*)?$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+INT_PATTERN = r"^[0-9]{1,12}$"
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]+)?([/?#][^\s]*)?$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 SERIES_QUALIFIERS = [q for q in vocab.QUALIFIER if q != "range"]
@@ -72,6 +72,19 @@ def _not_before(name: str, start: dt.date | None) -> list[Rule]:
     return [(_date(name) >= pl.lit(start), f"must not be before the conflict's start date {start}")]
 
 
+def _in_date_order(name: str) -> pl.Expr:
+    """False on the record that is out of place. At each descent (a date before its predecessor)
+    blame the predecessor when this record still follows the one before it (2022-02-17 between
+    -05 and -10 is the typo, not -10), otherwise blame this record."""
+    d = _date(name)
+    p, pp, n = d.shift(1), d.shift(2), d.shift(-1)
+    descent = (d < p).fill_null(False)
+    fits_earlier = pl.when(pp.is_null()).then((p > n).fill_null(False)).otherwise(d >= pp)
+    blame_previous = descent & fits_earlier
+    blame_self = descent & ~blame_previous
+    return ~(blame_self | blame_previous.shift(-1).fill_null(False))
+
+
 def statement_columns(claimant_ids: list[str], start: dt.date | None) -> list[Column]:
     return [
         Column("statement_id", True, [_pattern("statement_id", ID_PATTERN, "must be an id: lower-case letters, digits, _ . : -"),
@@ -88,7 +101,8 @@ def statement_columns(claimant_ids: list[str], start: dt.date | None) -> list[Co
 
 
 def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list[str],
-                  series_claim_ids: list[str], statement_ids: list[str]) -> list[Column]:
+                  series_claim_ids: list[str], statement_ids: list[str],
+                  unreadable_series: list[str] = ()) -> list[Column]:
     is_range = pl.col("qualifier") == "range"
     dated = pl.col("period_type").is_in(["period", "incident"])
     duplicate_key = ["_claimant_id", "subject_side", "population", "metric", "period_type",
@@ -141,7 +155,11 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
         Column("method", True, [_one_of("method", list(vocab.METHOD), "methods")]),
         Column("confidence", True, [_one_of("confidence", list(vocab.CONFIDENCE), "confidence levels")]),
         Column("derived_from", False, [
-            _one_of("derived_from", known_claim_ids, "claim ids of this conflict (claims.csv or a series)"),
+            # a reference into a series that could not be read is not checked (its problem is reported)
+            (pl.col("derived_from").is_null() | pl.col("derived_from").is_in(known_claim_ids)
+             | pl.any_horizontal([pl.col("derived_from").str.starts_with(f"{sid}.") for sid in unreadable_series]
+                                 or [pl.lit(False)]),
+             "must be one of the claim ids of this conflict (claims.csv or a series)"),
             (pl.col("derived_from") != pl.col("claim_id"), "must not name the claim itself"),
         ]),
         Column("quote"),
@@ -151,7 +169,8 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
 
 def series_columns(start: dt.date | None) -> list[Column]:
     return [
-        Column("date", True, [_is_date("date"), _unique("date"), *_not_before("date", start)]),
+        Column("date", True, [_is_date("date"), _unique("date"), *_not_before("date", start),
+                              (_in_date_order("date"), "is out of date order (a series runs from oldest to newest)")]),
         Column("value", True, [_pattern("value", INT_PATTERN, "must be a non-negative whole number, digits only")]),
         Column("qualifier", True, [_one_of("qualifier", SERIES_QUALIFIERS, "qualifiers allowed in a series")]),
     ]
@@ -164,6 +183,11 @@ def check_table(table: RawTable, columns: list[Column], helpers: pl.DataFrame | 
     problems: list[Problem] = []
     known = {c.name for c in columns}
     position = {name: i + 1 for i, name in enumerate(table.header)}
+    seen: set[str] = set()
+    for number, name in enumerate(table.header, start=1):
+        if name in seen:
+            problems.append(Problem(table.rel, 1, name, None, "column appears twice in the header", number))
+        seen.add(name)
     for name in table.header:
         if name not in known:
             problems.append(Problem(table.rel, 1, name, None,
@@ -213,7 +237,11 @@ class ConflictSummary:
 
 def validate_conflict(raw: RawConflict) -> tuple[ConflictSummary, list[Problem]]:
     problems = list(raw.problems)
-    meta = raw.meta or {}
+    if raw.meta is None:
+        # Without conflict.yml there is nothing to check references against: report the reason
+        # once instead of a cascade of false problems in every row.
+        return ConflictSummary(raw.rel, 0, 0, 0, 0), problems
+    meta = raw.meta
     problems += check_meta(raw)
     start = _parse_date(meta.get("start_date"))
     sides = [s.get("side_id") for s in _dicts(meta.get("sides"))]
@@ -221,6 +249,8 @@ def validate_conflict(raw: RawConflict) -> tuple[ConflictSummary, list[Problem]]
     series_entries = {str(e.get("series_id")): e for e in _dicts(meta.get("series"))}
 
     series_claim_ids: list[str] = []
+    unreadable_series: list[str] = [sid for sid in series_entries if sid not in raw.series
+                                    or raw.series[sid].frame is None]
     for series_id, table in raw.series.items():
         problems += check_table(table, series_columns(start))
         if table.frame is not None and "date" in table.frame.columns:
@@ -239,7 +269,8 @@ def validate_conflict(raw: RawConflict) -> tuple[ConflictSummary, list[Problem]]
         helpers = _claim_helpers(claims_frame, statement_frame)
         known_ids = claims_frame.get_column("claim_id", default=pl.Series([], dtype=pl.String)).drop_nulls().to_list()
         problems += check_table(raw.claims, claim_columns(sides, start, known_ids + series_claim_ids,
-                                                          series_claim_ids, statement_ids), helpers)
+                                                          series_claim_ids, statement_ids, unreadable_series),
+                                helpers)
     summary = ConflictSummary(str(meta.get("conflict_id", raw.rel)), len(claimants),
                               len(statement_ids), claim_count, len(series_claim_ids))
     return summary, problems

@@ -1,0 +1,84 @@
+"""Paths and helpers for the fixture data in tests/fixtures/ (imported by the test modules).
+
+- valid/freedonia-sylvania/   a tiny, valid, FICTIONAL conflict (the data dir is tests/fixtures/valid)
+- broken/<NN_name>/           copies of it with exactly one fault each; broken/EXPECTED.csv says
+                              where each fault is reported and which rule it breaks
+- multiple_faults/            a copy with three faults in three different files
+
+The fixtures are static files so that editors can open them; no test writes to them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+VALID_DATA = FIXTURES / "valid"  # a data dir: holds one conflict folder
+CONFLICT_ID = "freedonia-sylvania"
+VALID_CONFLICT = VALID_DATA / CONFLICT_ID
+BROKEN = FIXTURES / "broken"
+EXPECTED_CSV = BROKEN / "EXPECTED.csv"
+MULTIPLE_FAULTS = FIXTURES / "multiple_faults"
+REAL_DATA = REPO / "data" / "raw"
+SHARED_DATA = REPO / ".." / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One row of broken/EXPECTED.csv: where the single fault of a fixture is reported."""
+
+    fixture: str
+    file: str  # relative to the fixture dir (the data dir), as the validator prints it
+    line: int | None  # None: the problem is about the whole file
+    column: str | None
+    rule_fragment: str
+
+    @property
+    def data_dir(self) -> Path:
+        return BROKEN / self.fixture
+
+    @property
+    def location(self) -> str:
+        """How a reported problem line starts: `file:line: ` or, without a line, `file: `."""
+        return f"{self.file}: " if self.line is None else f"{self.file}:{self.line}: "
+
+
+def read_expected() -> list[Expected]:
+    with EXPECTED_CSV.open(encoding="utf-8", newline="") as fh:
+        return [Expected(row["fixture"], row["file"], int(row["line"]) if row["line"] else None,
+                         row["column"] or None, row["rule_fragment"])
+                for row in csv.DictReader(fh)]
+
+
+def run_cli(*args: object, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """Run `python -m analysis ARGS` in a fresh interpreter, as a user would."""
+    return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def copy_valid(tmp_path: Path) -> Path:
+    """A writable copy of the valid fixture's data dir under tmp_path; returns the data dir."""
+    target = tmp_path / "data"
+    shutil.copytree(VALID_DATA, target)
+    return target
+
+
+def edit_line(path: Path, line: int, old: str, new: str) -> None:
+    """Replace `old` (which must occur once) in physical line `line` of a text file."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert lines[line - 1].count(old) == 1, (path, line, old, lines[line - 1])
+    lines[line - 1] = lines[line - 1].replace(old, new)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def digest_tree(folder: Path) -> dict[str, str]:
+    """sha256 of every file under folder, by relative path."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,149 @@
+"""cli: `claims` / `python -m analysis` — help, validate exit codes, import-series."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analysis import __version__
+from analysis.cli import EXIT_DATA_ERROR, main
+from tests.fixture_data import BROKEN, CONFLICT_ID, VALID_DATA, copy_valid, edit_line, run_cli
+
+RECORDS = [
+    {"date": "2022-02-25", "day": 2, "personnel": 2800, "personnel*": "about", "POW": 0},
+    {"date": "2022-03-12", "day": 17, "personnel": 12000, "personnel*": "more"},
+]
+
+
+def invoke(*args: object):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        pytest.fail(f"`{' '.join(map(str, args))}` crashed: {result.exception!r}\n"
+                    + "".join(traceback.format_exception(result.exception)))
+    return result
+
+
+def test_python_m_analysis_help_lists_the_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage: python -m analysis" in result.stdout
+    for command in ("validate", "import-series", "build"):
+        assert command in result.stdout
+
+
+def test_claims_console_script_validates_the_valid_fixture():
+    script = Path(sys.executable).parent / "claims"
+    if not script.exists():
+        pytest.skip(f"console script not installed next to {sys.executable}")
+    result = subprocess.run([str(script), "validate", str(VALID_DATA)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("valid: ")
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.stdout
+
+
+def test_validate_help_documents_the_exit_codes():
+    result = invoke("validate", "--help")
+    assert result.exit_code == 0
+    assert "exit 2" in result.stdout.replace("\n", " ")
+
+
+# --- validate --------------------------------------------------------------------------------
+
+def test_validate_valid_data_exits_0_with_one_summary_line():
+    result = invoke("validate", VALID_DATA)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "valid: 1 conflict(s), 5 claimants, 7 statements, 13 claims + 8 series claims"]
+    assert result.stderr == ""
+
+
+def test_validate_without_argument_checks_the_projects_data():
+    result = invoke("validate")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("valid: ")
+
+
+def test_validate_broken_data_exits_2_and_lists_problems_on_stderr():
+    result = invoke("validate", BROKEN / "02_unknown_metric")
+    assert result.exit_code == EXIT_DATA_ERROR == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{CONFLICT_ID}/claims.csv:3: column 5 'metric': value 'injured': ")
+    assert lines[-1] == f"invalid: 1 problem(s) in {BROKEN / '02_unknown_metric'}"
+
+
+def test_validate_missing_directory_exits_2(tmp_path):
+    result = invoke("validate", tmp_path / "nowhere")
+    assert result.exit_code == 2
+    assert "data directory does not exist" in result.stderr
+
+
+def test_validate_never_crashes_on_an_empty_colour(tmp_path):
+    """`colour: ""` breaks two rules on one cell (value None and value ''); sorting those
+    problems must not raise."""
+    data = copy_valid(tmp_path)
+    edit_line(data / CONFLICT_ID / "conflict.yml", 12, 'colour: "#D55E00"', 'colour: ""')
+    result = invoke("validate", data)
+    assert result.exit_code == 2
+    assert f"{CONFLICT_ID}/conflict.yml:12: column 'colour'" in result.stderr
+
+
+# --- import-series ---------------------------------------------------------------------------
+
+@pytest.fixture
+def source(tmp_path) -> Path:
+    path = tmp_path / "russia_losses_personnel.json"
+    path.write_text(json.dumps(RECORDS), encoding="utf-8")
+    return path
+
+
+def test_import_series_writes_the_csv_and_prints_the_source_checksum(tmp_path, source):
+    out = tmp_path / "series" / "out.csv"
+    result = invoke("import-series", "ivaniuk", source, out)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text(encoding="utf-8") == "date,value,qualifier\n2022-02-25,2800,about\n2022-03-12,12000,more_than\n"
+    assert "2 records, 2022-02-25 to 2022-03-12" in result.stdout
+    assert hashlib.sha256(source.read_bytes()).hexdigest() in result.stdout
+
+
+def test_import_series_refuses_to_overwrite(tmp_path, source):
+    out = tmp_path / "out.csv"
+    out.write_text("keep me\n", encoding="utf-8")
+    result = invoke("import-series", "ivaniuk", source, out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "exists" in result.stderr
+    assert out.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_import_series_bad_record_exits_2_naming_it(tmp_path, source):
+    source.write_text(json.dumps([RECORDS[0], {**RECORDS[1], "personnel": "12,000"}]), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = invoke("import-series", "ivaniuk", source, out)
+    assert result.exit_code == 2
+    assert "record 2" in result.stderr and "'personnel'" in result.stderr and "'12,000'" in result.stderr
+    assert not out.exists()
+
+
+def test_import_series_of_an_empty_source_does_not_crash(tmp_path, source):
+    source.write_text("[]", encoding="utf-8")
+    result = invoke("import-series", "ivaniuk", source, tmp_path / "out.csv")
+    assert result.exit_code in (0, 2)
+
+
+def test_import_series_unknown_importer_is_a_usage_error(tmp_path, source):
+    result = CliRunner().invoke(main, ["import-series", "nobody", str(source), str(tmp_path / "out.csv")])
+    assert result.exit_code == 2
+    assert "nobody" in result.stderr

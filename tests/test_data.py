@@ -1,0 +1,152 @@
+"""Data tests: the project's real data/raw, checked through the same code the reports use."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from analysis.importers import read_ivaniuk_personnel
+from analysis.validate import validate_data_dir
+from tests.fixture_data import REAL_DATA, SHARED_DATA
+
+CONFLICT = REAL_DATA / "russia-ukraine"
+SERIES_ID = "ua_general_staff_personnel"
+SERIES_CSV = CONFLICT / "series" / f"{SERIES_ID}.csv"
+
+
+def read_rows(path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def curated(claims: pl.DataFrame, claimant: str, as_of: str, subject: str, metric: str) -> dict:
+    rows = claims.filter(pl.col("source") == "claims.csv", pl.col("claimant_id") == claimant,
+                         pl.col("as_of_date") == dt.date.fromisoformat(as_of),
+                         pl.col("subject_side") == subject, pl.col("population") == "military",
+                         pl.col("metric") == metric)
+    assert rows.height == 1, f"{claimant} {as_of} {subject} {metric}: {rows.height} claims"
+    return rows.row(0, named=True)
+
+
+def test_real_data_validates():
+    summary, problems = validate_data_dir(REAL_DATA)
+    assert problems == [], "\n".join(map(str, problems))
+    assert [c.conflict_id for c in summary.conflicts] == ["russia-ukraine"]
+
+
+# --- sizes -----------------------------------------------------------------------------------
+
+def test_at_least_100_statements_counting_the_daily_reports(ru_ua):
+    assert ru_ua.statements.height >= 100
+
+
+def test_at_least_80_source_document_statements():
+    assert len(read_rows(CONFLICT / "statements.csv")) >= 80
+
+
+def test_claims_csv_has_102_claims():
+    assert len(read_rows(CONFLICT / "claims.csv")) == 102
+
+
+def test_series_has_1626_daily_records_from_2022_02_25_to_2026_08_08():
+    rows = read_rows(SERIES_CSV)
+    assert len(rows) == 1626
+    assert (rows[0]["date"], rows[-1]["date"]) == ("2022-02-25", "2026-08-08")
+    assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)
+
+
+def test_series_reports_are_statements_and_claims(ru_ua):
+    reports = ru_ua.statements.filter(pl.col("statement_id").str.starts_with(f"{SERIES_ID}."))
+    assert reports.height == 1626
+    assert (reports["statement_date"].min(), reports["statement_date"].max()) == (
+        dt.date(2022, 2, 25), dt.date(2026, 8, 8))
+    series_claims = ru_ua.claims.filter(pl.col("source") == f"series:{SERIES_ID}")
+    assert 0 < series_claims.height <= 1626  # records repeating a curated claim are dropped
+
+
+# --- every claim is sourced and resolves -------------------------------------------------------
+
+def test_every_claim_has_an_http_url(ru_ua):
+    urls = ru_ua.claims["url"]
+    assert urls.null_count() == 0
+    assert urls.str.contains(r"^https?://\S+$").all()
+
+
+def test_every_claims_statement_resolves_to_a_claimant_in_conflict_yml(ru_ua):
+    claimants = set(ru_ua.claimants["claimant_id"])
+    statements = set(ru_ua.statements["statement_id"])
+    claims = ru_ua.claims
+    assert set(claims["statement_id"]) <= statements
+    assert claims["claimant_id"].null_count() == 0
+    assert set(claims["claimant_id"]) <= claimants
+    assert set(ru_ua.statements["claimant_id"]) <= claimants
+
+
+def test_every_derived_from_names_a_claim(ru_ua):
+    series_ids = {f"{SERIES_ID}.{r['date']}" for r in read_rows(SERIES_CSV)}
+    known = set(ru_ua.claims["claim_id"]) | series_ids
+    assert set(ru_ua.claims["derived_from"].drop_nulls()) <= known
+
+
+# --- the seed facts (DESIGN.md §1) -----------------------------------------------------------
+
+@pytest.mark.parametrize("as_of, metric, qualifier, value", [
+    ("2022-03-02", "killed", "exact", 498),
+    ("2022-03-02", "wounded", "exact", 1597),
+    ("2022-03-25", "killed", "exact", 1351),
+    ("2022-03-25", "wounded", "exact", 3825),
+])
+def test_moscow_seed_figures(ru_ua, as_of, metric, qualifier, value):
+    row = curated(ru_ua.claims, "ru_mod", as_of, "russia", metric)
+    assert (row["qualifier"], row["value"], row["period_type"], row["role"]) == (
+        qualifier, value, "cumulative", "official")
+
+
+def test_kyiv_personnel_losses_on_25_march_2022_is_about_16100(ru_ua):
+    row = curated(ru_ua.claims, "ua_general_staff", "2022-03-25", "russia", "personnel_losses")
+    assert (row["qualifier"], row["value"], row["role"]) == ("about", 16100, "opposing")
+    assert (row["value_low"], row["value_high"]) == (16050, 16150)
+
+
+def test_like_for_like_ratio_of_the_seed_example(ru_ua):
+    kyiv = curated(ru_ua.claims, "ua_general_staff", "2022-03-25", "russia", "personnel_losses")["value"]
+    killed = curated(ru_ua.claims, "ru_mod", "2022-03-25", "russia", "killed")["value"]
+    wounded = curated(ru_ua.claims, "ru_mod", "2022-03-25", "russia", "wounded")["value"]
+    assert round(kyiv / killed, 1) == 11.9  # the naive, wrong ratio
+    assert round(kyiv / (killed + wounded), 1) == 3.1  # the closest like-for-like one
+
+
+# --- periods and incidents are never cumulative ------------------------------------------------
+
+def test_per_year_claims_are_period_claims(ru_ua):
+    flagged = ru_ua.claims.filter(pl.col("notes").str.contains(r"\[period", literal=False))
+    assert flagged.height >= 4
+    assert set(flagged["period_type"]) == {"period"}
+    assert flagged["period_start_date"].null_count() == 0
+    assert (flagged["period_start_date"] <= flagged["as_of_date"]).all()
+
+
+def test_makiivka_claims_are_incident_claims(ru_ua):
+    makiivka = ru_ua.claims.filter(pl.col("notes").str.contains("INCIDENT-LEVEL")
+                                   | pl.col("notes").str.contains("Makiivka"))
+    assert sorted(makiivka["value"].to_list()) == [63, 89, 400]
+    assert set(makiivka["period_type"]) == {"incident"}
+    assert set(makiivka["period_start_date"]) == {dt.date(2023, 1, 1)}
+
+
+def test_cumulative_claims_have_no_period_start(ru_ua):
+    cumulative = ru_ua.claims.filter(pl.col("period_type") == "cumulative")
+    assert cumulative["period_start_date"].null_count() == cumulative.height
+
+
+# --- the series equals its source --------------------------------------------------------------
+
+def test_series_equals_the_source_json():
+    source = SHARED_DATA / "ua_general_staff_personnel.json"
+    if not source.exists():
+        pytest.skip(f"source JSON not available: {source.resolve()} (../shared is absent in this "
+                    "checkout); the series cannot be compared with its origin")
+    assert read_rows(SERIES_CSV) == read_ivaniuk_personnel(source)

@@ -1,0 +1,116 @@
+"""importers: a bulk source file becomes a series CSV; bad records are refused by name."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis.importers import (IMPORTERS, SERIES_HEADER, read_ivaniuk_personnel, sha256_of,
+                                write_series)
+from analysis.validate import validate_data_dir
+from tests.fixture_data import CONFLICT_ID, copy_valid
+
+RECORDS = [
+    {"date": "2022-02-25", "day": 2, "personnel": 2800, "personnel*": "about", "POW": 0},
+    {"date": "2022-02-26", "day": 3, "personnel": 4300, "personnel*": "about", "POW": 2},
+    {"date": "2022-03-12", "day": 17, "personnel": 12000, "personnel*": "more"},
+]
+
+
+def source(tmp_path: Path, records) -> Path:
+    path = tmp_path / "russia_losses_personnel.json"
+    path.write_text(json.dumps(records, indent=4), encoding="utf-8")
+    return path
+
+
+def test_ivaniuk_records_become_series_rows(tmp_path):
+    rows = read_ivaniuk_personnel(source(tmp_path, RECORDS))
+    assert rows == [
+        {"date": "2022-02-25", "value": "2800", "qualifier": "about"},
+        {"date": "2022-02-26", "value": "4300", "qualifier": "about"},
+        {"date": "2022-03-12", "value": "12000", "qualifier": "more_than"},
+    ]
+
+
+def test_pow_and_day_are_not_imported(tmp_path):
+    rows = read_ivaniuk_personnel(source(tmp_path, RECORDS))
+    assert all(set(row) == set(SERIES_HEADER) for row in rows)
+
+
+def test_importer_is_registered_under_its_cli_name():
+    assert IMPORTERS["ivaniuk"] is read_ivaniuk_personnel
+
+
+@pytest.mark.parametrize("bad, field, shown", [
+    ({"personnel": "2800"}, "personnel", "'2800'"),
+    ({"personnel": -5}, "personnel", "-5"),
+    ({"personnel": 12.5}, "personnel", "12.5"),
+    ({"personnel": True}, "personnel", "True"),
+    ({"personnel*": "approximately"}, "personnel*", "'approximately'"),
+    ({"personnel*": None}, "personnel*", "None"),
+])
+def test_bad_record_raises_value_error_naming_record_field_and_value(tmp_path, bad, field, shown):
+    records = [dict(r) for r in RECORDS]
+    records[1].update(bad)
+    with pytest.raises(ValueError) as caught:
+        read_ivaniuk_personnel(source(tmp_path, records))
+    message = str(caught.value)
+    assert "record 2" in message and "2022-02-26" in message
+    assert f"'{field}'" in message
+    assert shown in message
+
+
+@pytest.mark.parametrize("missing", ["date", "personnel", "personnel*"])
+def test_record_missing_a_field_raises_value_error_naming_it(tmp_path, missing):
+    records = [dict(r) for r in RECORDS]
+    del records[2][missing]
+    with pytest.raises(ValueError, match=rf"record 3 .*missing field '{re.escape(missing)}'"):
+        read_ivaniuk_personnel(source(tmp_path, records))
+
+
+def test_source_that_is_not_a_list_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="expected a JSON list"):
+        read_ivaniuk_personnel(source(tmp_path, {"data": RECORDS}))
+
+
+@pytest.mark.parametrize("record", [42, ["2022-02-25", 2800, "about"]], ids=["number", "list"])
+def test_record_that_is_not_an_object_raises_value_error_naming_it(tmp_path, record):
+    with pytest.raises(ValueError, match="record 2"):
+        read_ivaniuk_personnel(source(tmp_path, [RECORDS[0], record]))
+
+
+def test_write_series_writes_the_project_format(tmp_path):
+    out = tmp_path / "series" / "new.csv"
+    write_series(read_ivaniuk_personnel(source(tmp_path, RECORDS)), out)
+    assert out.read_bytes() == (b"date,value,qualifier\n2022-02-25,2800,about\n"
+                                b"2022-02-26,4300,about\n2022-03-12,12000,more_than\n")
+    assert not list(out.parent.glob("*.tmp"))
+
+
+def test_write_series_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "series.csv"
+    out.write_text("hand-edited\n", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="series.csv"):
+        write_series([{"date": "2022-02-25", "value": "1", "qualifier": "about"}], out)
+    assert out.read_text(encoding="utf-8") == "hand-edited\n"
+
+
+def test_imported_series_passes_validation(tmp_path):
+    data = copy_valid(tmp_path / "copy")
+    series = data / CONFLICT_ID / "series" / "sy_general_staff_personnel.csv"
+    series.unlink()
+    records = [{"date": f"2022-02-{day:02d}", "personnel": 100 * day, "personnel*": "about"}
+               for day in range(2, 28)] + [{"date": "2022-03-01", "personnel": 5600, "personnel*": "about"}]
+    write_series(read_ivaniuk_personnel(source(tmp_path, records)), series)
+    summary, problems = validate_data_dir(data)
+    assert problems == []
+    assert summary.conflicts[0].series_claims == 27
+
+
+def test_sha256_of(tmp_path):
+    path = source(tmp_path, RECORDS)
+    assert sha256_of(path) == hashlib.sha256(path.read_bytes()).hexdigest()
