@@ -74,15 +74,3 @@ def scale(a: str, factor_low: float, factor_high: float, factor_central: float, 
     return [(a_low * factor_low).alias(f"{out}_low"), (a_high * factor_high).alias(f"{out}_high"),
             a_ex.alias(f"{out}_is_low_exclusive"), (a_mid * factor_central).alias(f"{out}_central")]
 
-
-def describe(low: float | None, high: float | None, is_low_exclusive: bool = False, digits: int = 1) -> str:
-    """An interval in words: '5.2–11.1', 'more than 3.1', 'at most 0.2', 'unknown'."""
-    def fmt(x: float) -> str:
-        return f"{x:,.{digits}f}"
-    if low is not None and high is not None:
-        return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)}–{fmt(high)}"
-    if low is not None:
-        return f"{'more than' if is_low_exclusive else 'at least'} {fmt(low)}"
-    if high is not None:
-        return f"at most {fmt(high)}"
-    return "unbounded"

@@ -87,3 +87,25 @@ VOCABULARIES = {
     "confidence": CONFIDENCE,
     "kind": CLAIMANT_KIND,
 }
+
+# Words for metrics in titles and sentences ("1,351 killed", "about 16,100 personnel losses").
+METRIC_LABEL = {
+    "killed": "killed",
+    "wounded": "wounded",
+    "killed_and_wounded": "killed and wounded",
+    "missing": "missing",
+    "captured": "captured",
+    "irrecoverable": "irrecoverable losses",
+    "personnel_losses": "'personnel losses'",
+}
+
+# Words for qualifiers before a number ("about 16,100", "more than 14,000").
+QUALIFIER_WORDS = {
+    "exact": "",
+    "about": "about",
+    "at_least": "at least",
+    "more_than": "more than",
+    "up_to": "up to",
+    "range": "",
+    "mixed": "",
+}

@@ -116,9 +116,3 @@ def test_exclusive_floor_propagates_through_a_ratio():
     out = run(intervals.divide("a", "b", "out"), frame(a=a, b=b))
     assert out == {"out_low": 10.0, "out_high": None, "out_is_low_exclusive": True, "out_central": 10.0}
 
-
-def test_describe_reads_like_a_sentence():
-    assert intervals.describe(5.18, 11.10) == "5.2–11.1"
-    assert intervals.describe(3.1, None, True) == "more than 3.1"
-    assert intervals.describe(None, 0.25, digits=2) == "at most 0.25"
-    assert intervals.describe(None, None) == "unbounded"

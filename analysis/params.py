@@ -1,0 +1,139 @@
+"""Notebook and catalog parameters, checked against the data before anything is computed.
+
+papermill injects parameters without checking their types, and an unknown claimant would
+otherwise surface as an empty chart or a deep traceback. Here every parameter is checked for
+type and vocabulary, and a mistake fails with one short message listing the valid values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis import vocabulary as vocab
+from analysis.dataset import Conflict, list_conflicts, load_conflict
+from analysis.harmonise import DEFAULT_WOUNDED_TO_KILLED
+
+
+class ParameterError(ValueError):
+    """A bad parameter: shown in Jupyter as one line, without a traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython hook: what the notebook shows
+        return [f"ParameterError: {self}"]
+
+
+@dataclass(frozen=True)
+class CompareParameters:
+    conflict: Conflict
+    subject_side: str
+    population: str
+    metric: str
+    official: tuple[str, ...]
+    opposing: tuple[str, ...]
+    independent: tuple[str, ...]
+    start: dt.date | None
+    end: dt.date | None
+    wounded_to_killed: tuple[float, float]
+    title: str
+
+    def as_dict(self) -> dict:
+        return {"conflict": self.conflict.conflict_id, "subject_side": self.subject_side,
+                "population": self.population, "metric": self.metric, "official": list(self.official),
+                "opposing": list(self.opposing), "independent": list(self.independent),
+                "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
+                "wounded_to_killed": list(self.wounded_to_killed), "title": self.title}
+
+
+@dataclass(frozen=True)
+class OverviewParameters:
+    conflict: Conflict
+    title: str
+
+
+def check_conflict(conflict, data_dir: Path | None = None) -> Conflict:
+    known = list_conflicts(data_dir)
+    if not isinstance(conflict, str) or conflict not in known:
+        raise ParameterError(f"conflict {conflict!r} is unknown; valid: {', '.join(known) or '(none)'}")
+    return load_conflict(conflict, data_dir)
+
+
+def check_compare_parameters(*, conflict, subject_side, population, metric, official=None, opposing=None,
+                             independent=None, start=None, end=None, wounded_to_killed=None, title=None,
+                             data_dir: Path | None = None) -> CompareParameters:
+    """Validate the compare_claims notebook's parameters; claimant lists default from the data."""
+    loaded = check_conflict(conflict, data_dir)
+    sides = loaded.sides["side_id"].to_list()
+    _one_of("subject_side", subject_side, sides)
+    _one_of("population", population, list(vocab.POPULATION))
+    _one_of("metric", metric, list(vocab.METRIC))
+    start_date, end_date = _date("start", start), _date("end", end)
+    if start_date and end_date and start_date > end_date:
+        raise ParameterError(f"start {start_date} is after end {end_date}")
+    ratio = _ratio_range(wounded_to_killed)
+
+    about = loaded.claims.filter(subject_side=subject_side, population=population, period_type="cumulative")
+    roles = {}
+    for role, value, allowed_roles in (("official", official, ("official",)),
+                                       ("opposing", opposing, ("opposing",)),
+                                       ("independent", independent, ("third_party", "independent"))):
+        claimed = about.filter(about["role"].is_in(allowed_roles))
+        valid = sorted(claimed["claimant_id"].unique().to_list())
+        roles[role] = _claimants(role, value, valid, loaded)
+    label = loaded.side_label(subject_side)
+    default_title = f"{label}: {population} losses — {vocab.METRIC_LABEL[metric]}"
+    if title is not None and not isinstance(title, str):
+        raise ParameterError(f"title must be text or None, got {type(title).__name__}")
+    return CompareParameters(loaded, subject_side, population, metric, roles["official"], roles["opposing"],
+                             roles["independent"], start_date, end_date, ratio, title or default_title)
+
+
+def check_overview_parameters(*, conflict, title=None, data_dir: Path | None = None) -> OverviewParameters:
+    loaded = check_conflict(conflict, data_dir)
+    if title is not None and not isinstance(title, str):
+        raise ParameterError(f"title must be text or None, got {type(title).__name__}")
+    return OverviewParameters(loaded, title or f"{loaded.name}: the claims at a glance")
+
+
+def _one_of(name: str, value, allowed: list[str]) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise ParameterError(f"{name} {value!r} is unknown; valid: {', '.join(allowed)}")
+
+
+def _date(name: str, value) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            return dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ParameterError(f"{name} {value!r} is not a date written YYYY-MM-DD (or None)")
+
+
+def _ratio_range(value) -> tuple[float, float]:
+    if value is None:
+        return DEFAULT_WOUNDED_TO_KILLED
+    if (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and 0 < value[0] <= value[1]):
+        return float(value[0]), float(value[1])
+    raise ParameterError(f"wounded_to_killed {value!r} must be two numbers [low, high] with 0 < low <= high")
+
+
+def _claimants(role: str, value, valid: list[str], conflict: Conflict) -> tuple[str, ...]:
+    if value is None:
+        return tuple(valid)
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ParameterError(f"{role} must be a list of claimant ids (or None), got {value!r}")
+    known = set(conflict.claimants["claimant_id"])
+    for claimant in value:
+        if claimant not in valid:
+            why = "is not a claimant of this conflict" if claimant not in known else \
+                f"has no cumulative claims in the {role} role for this side and population"
+            raise ParameterError(f"{role} claimant {claimant!r} {why}; valid: {', '.join(valid) or '(none)'}")
+    return tuple(value)

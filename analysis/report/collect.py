@@ -1,0 +1,110 @@
+"""`publish(name, obj)`: how a notebook hands a chart or a table to the report build.
+
+One line per object in a notebook:
+
+    from analysis.report.collect import publish
+    publish("ratio_over_time", chart)      # an altair chart
+    publish("key_numbers", frame)          # a polars DataFrame
+
+`publish` displays the object (JupyterLab shows it exactly as altair's `html` renderer or polars
+would) and attaches, in the same output, a JSON document under the MIME type `ARTIFACT_MIME`:
+
+    {"name": ..., "kind": "chart", "title": ..., "spec": <Vega spec>}
+    {"name": ..., "kind": "table", "title": ..., "columns": [...], "rows": n, "csv": "<CSV text>"}
+
+The build reads these back from the executed notebook to write charts/<name>.svg|png and
+tables/<name>.csv. Frontends that do not know the MIME type ignore it.
+
+Output is deterministic: the chart's Vega spec is serialised with sorted keys (VegaFusion's key
+order varies between runs) and its <div> id is `altair-viz-<name>` instead of a random uuid.
+Charts are pre-transformed by VegaFusion when its data transformer is enabled
+(`alt.data_transformers.enable("vegafusion")`), which keeps the specs small.
+
+Nothing heavy is imported here at module level: altair and polars are imported on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ARTIFACT_MIME = "application/vnd.casualty-claims.artifact+json"
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+TABLE_HTML_ROWS = 100  # rows shown in the HTML report; the CSV always has every row
+
+
+def publish(name: str, obj: Any, *, title: str | None = None) -> None:
+    """Display an altair chart or a polars DataFrame and mark it for export under `name`.
+
+    `name` becomes a file name (charts/<name>.svg, tables/<name>.csv): lower-case letters,
+    digits, '-' and '_'; unique within a notebook (the build refuses duplicates).
+    """
+    from IPython.display import display
+
+    display(artifact_bundle(name, obj, title=title), raw=True)
+
+
+def artifact_bundle(name: str, obj: Any, *, title: str | None = None) -> dict[str, Any]:
+    """The MIME bundle `publish` displays: a visible representation plus `ARTIFACT_MIME`."""
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise ValueError(f"publish: invalid name {name!r}: use 1-64 of a-z, 0-9, '-', '_' "
+                         "(starting with a letter or digit)")
+    if _is_polars_frame(obj):
+        return _table_bundle(name, obj, title)
+    if _is_altair_chart(obj):
+        return _chart_bundle(name, obj, title)
+    raise TypeError(f"publish({name!r}, ...): expected an altair chart or a polars DataFrame, "
+                    f"got {type(obj).__module__}.{type(obj).__qualname__}")
+
+
+def _is_polars_frame(obj: Any) -> bool:
+    return type(obj).__module__.startswith("polars") and type(obj).__name__ == "DataFrame"
+
+
+def _is_altair_chart(obj: Any) -> bool:
+    return type(obj).__module__.startswith("altair") and hasattr(obj, "to_dict")
+
+
+def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
+    import altair as alt
+    from altair.utils.html import spec_to_html
+    from altair.vegalite.v6.display import VEGA_VERSION, VEGAEMBED_VERSION, VEGALITE_VERSION
+
+    spec = chart.to_dict(format="vega")  # VegaFusion pre-transforms the data when enabled
+    embed_options = dict(alt.renderers.options.get("embed_options") or {})
+    html = spec_to_html(spec, mode="vega", vega_version=VEGA_VERSION,
+                        vegaembed_version=VEGAEMBED_VERSION, vegalite_version=VEGALITE_VERSION,
+                        output_div=f"altair-viz-{name}", embed_options=embed_options,
+                        json_kwds={"sort_keys": True}, fullhtml=False, requirejs=False,
+                        template="universal")
+    return {
+        "text/html": html,
+        "text/plain": f"<chart {name}>",
+        ARTIFACT_MIME: {"name": name, "kind": "chart", "title": title or _chart_title(spec) or name,
+                        "spec": spec},
+    }
+
+
+def _chart_title(spec: dict) -> str | None:
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(map(str, title))
+    return title if isinstance(title, str) else None
+
+
+def _table_bundle(name: str, frame: Any, title: str | None) -> dict[str, Any]:
+    import polars as pl
+
+    with pl.Config(tbl_rows=TABLE_HTML_ROWS, tbl_cols=-1, fmt_str_lengths=200,
+                   tbl_hide_dataframe_shape=False):
+        html = frame._repr_html_()
+        text = repr(frame)
+    return {
+        "text/html": html,
+        "text/plain": text,
+        ARTIFACT_MIME: {"name": name, "kind": "table", "title": title or name,
+                        "columns": list(frame.columns), "rows": frame.height,
+                        "csv": frame.write_csv()},
+    }
