@@ -75,7 +75,7 @@ def compare_view(params: CompareParameters, *, tolerance_days: int = DEFAULT_TOL
     base = select_claims(params.conflict.claims, subject_side=params.subject_side, population=params.population,
                          claimants=everyone, start=params.start, end=params.end)
     claims = harmonise_to(base, params.metric, params.wounded_to_killed)
-    shown = set(claims["claim_id"].str.split("+").explode().to_list())
+    shown = set(claims["claim_id"].str.split("+").explode(empty_as_null=True).to_list())
     not_comparable = base.filter(~pl.col("claim_id").is_in(list(shown)))
     end = params.end or (base["as_of_date"].max() if base.height else params.conflict.start_date)
 

@@ -1,0 +1,51 @@
+import html
+
+from analysis import narrative
+from analysis.params import check_compare_parameters, check_overview_parameters
+from analysis.views import compare_view, overview_view
+
+RUSSIA = dict(conflict="russia-ukraine", subject_side="russia", population="military")
+
+
+def text(fragment: str) -> str:
+    return html.unescape(fragment)
+
+
+def test_key_numbers_state_the_seed_article_figures_with_their_qualifiers():
+    view = compare_view(check_compare_parameters(**RUSSIA, metric="killed_and_wounded", start="2022-03-01",
+                                                 end="2022-03-31"))
+    out = text(narrative.key_numbers(view))
+    assert ("As of 25 March 2022, Moscow (MoD) acknowledged 1,351 killed and 3,825 wounded;\n"
+            "Kyiv (General Staff) claimed about 16,100 'personnel losses'") in out
+    assert "a ratio of about 3.1 (3.10–3.12)" in out
+    assert "imply 2.83 wounded per killed" in out
+
+
+def test_assumptions_and_caveats_name_conversions_staleness_and_dependence():
+    view = compare_view(check_compare_parameters(**RUSSIA, metric="killed"))
+    assumptions = text(narrative.assumptions(view))
+    assert "16,100 → 16,050–16,150" in assumptions
+    assert "wounded:killed ratio between 2.5 and 13" in assumptions
+    caveats = text(narrative.caveats(view))
+    assert "Latest figure from Moscow (MoD): as of 21 September 2022" in caveats
+    assert "UK Defence Intelligence's figure(s) of" in caveats and "Kyiv (General Staff)'s" in caveats
+    assert "never a death toll" in caveats
+
+
+def test_sources_link_only_http_urls_with_noopener(ru_ua):
+    out = narrative.sources_table(ru_ua.claims)
+    assert out.count('rel="noopener noreferrer"') == out.count("<a ")
+    assert out.count("<tr>") == 1 + 83
+
+
+def test_text_from_the_data_is_escaped_and_unsafe_urls_are_not_links():
+    assert narrative.safe_url("javascript:alert(1)") is None
+    assert narrative.safe_url("https://example.org/a?b=c") == "https://example.org/a?b=c"
+    out = narrative.render("list.html.j2", heading="<b>h</b>", items=["<script>alert(1)</script>"])
+    assert "<script>" not in out and "&lt;script&gt;" in out and "<b>" not in out
+
+
+def test_overview_summary_groups_by_side_and_population():
+    view = overview_view(check_overview_parameters(conflict="russia-ukraine"))
+    out = text(narrative.overview_summary(view))
+    assert "Russia — military" in out and "Ukraine — civilian" in out

@@ -1,0 +1,53 @@
+import datetime as dt
+
+import pytest
+
+from analysis.params import ParameterError, check_compare_parameters, check_overview_parameters
+from tests.fixture_data import CONFLICT_ID, VALID_DATA
+
+BASE = dict(conflict="russia-ukraine", subject_side="russia", population="military", metric="killed")
+
+
+def test_defaults_derive_claimants_by_role_from_the_data():
+    p = check_compare_parameters(**BASE)
+    assert p.official == ("ru_mod",)
+    assert "ua_general_staff" in p.opposing and "ua_president" in p.opposing
+    assert {"nato", "mediazona_bbc"} <= set(p.independent)
+    assert p.wounded_to_killed == (2.5, 13.0)
+    assert p.title.startswith("Russia")
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ({"conflict": "narnia"}, "conflict 'narnia' is unknown; valid: russia-ukraine"),
+    ({"subject_side": "atlantis"}, "subject_side 'atlantis' is unknown; valid: russia, ukraine"),
+    ({"metric": "deaths"}, "metric 'deaths' is unknown; valid: killed, wounded"),
+    ({"population": 3}, "population 3 is unknown"),
+    ({"official": ["nobody"]}, "official claimant 'nobody' is not a claimant of this conflict; valid: ru_mod"),
+    ({"official": ["ua_president"]}, "official claimant 'ua_president' has no cumulative claims in the official role"),
+    ({"opposing": "ru_mod; drop table"}, "opposing claimant 'ru_mod; drop table' is not a claimant"),
+    ({"start": "25/03/2022"}, "start '25/03/2022' is not a date written YYYY-MM-DD"),
+    ({"start": "2022-04-01", "end": "2022-03-01"}, "start 2022-04-01 is after end 2022-03-01"),
+    ({"wounded_to_killed": [13, 2.5]}, "wounded_to_killed [13, 2.5] must be two numbers"),
+    ({"wounded_to_killed": "3"}, "wounded_to_killed '3' must be two numbers"),
+    ({"title": ["x"]}, "title must be text or None"),
+])
+def test_bad_parameters_fail_with_one_short_message_listing_valid_values(override, fragment):
+    with pytest.raises(ParameterError) as err:
+        check_compare_parameters(**{**BASE, **override})
+    assert fragment in str(err.value)
+    assert err.value._render_traceback_() == [f"ParameterError: {err.value}"], "Jupyter shows one line"
+
+
+def test_claimant_lists_may_be_comma_separated_text_from_the_command_line():
+    p = check_compare_parameters(**BASE, opposing="ua_general_staff, ua_president", start="2022-03-01",
+                                 end="2022-03-31")
+    assert p.opposing == ("ua_general_staff", "ua_president")
+    assert (p.start, p.end) == (dt.date(2022, 3, 1), dt.date(2022, 3, 31))
+
+
+def test_fixture_conflict_through_a_data_dir():
+    p = check_compare_parameters(conflict=CONFLICT_ID, subject_side="freedonia", population="military",
+                                 metric="killed", data_dir=VALID_DATA)
+    assert p.official == ("fr_war_office",)
+    overview = check_overview_parameters(conflict=CONFLICT_ID, data_dir=VALID_DATA)
+    assert "Freedonia" in overview.title
