@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +23,14 @@ STATEMENTS_FILE = "statements.csv"
 CLAIMS_FILE = "claims.csv"
 
 
+DATA_DIR_ENV = "CLAIMS_DATA_DIR"
+
+
 def default_data_dir() -> Path:
-    """The project's own data/raw, wherever the caller's working directory is."""
-    return Path(__file__).resolve().parent.parent / "data" / "raw"
+    """The project's own data/raw, wherever the caller's working directory is; the environment
+    variable CLAIMS_DATA_DIR points notebooks and the build at another data directory (tests)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "data" / "raw"
 
 
 @dataclass

@@ -135,6 +135,7 @@ class OverviewView:
     ladder: pl.DataFrame  # the latest claims ordered for a ladder per side and population
     statements: pl.DataFrame  # the sources: one row per statement (series summarised)
     end: dt.date
+    freshest: pl.DataFrame  # each claimant's newest cumulative claim, whatever its side or metric
 
 
 def overview_view(params: OverviewParameters, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> OverviewView:
@@ -142,7 +143,9 @@ def overview_view(params: OverviewParameters, *, stale_after_days: int = DEFAULT
     end = claims["as_of_date"].max() if claims.height else params.conflict.start_date
     latest = latest_claims(claims, end, stale_after_days=stale_after_days) if claims.height else claims
     ladder = latest.sort("subject_side", "population", "metric", "value_central", descending=[False, False, False, True])
-    return OverviewView(params, latest, ladder, sources(claims), end)
+    freshest = (latest.sort("as_of_date", "claim_id").group_by("claimant_id", maintain_order=True).last()
+                .sort("role", "claimant_id") if latest.height else latest)
+    return OverviewView(params, latest, ladder, sources(claims), end, freshest)
 
 
 def sources(claims: pl.DataFrame) -> pl.DataFrame:

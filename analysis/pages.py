@@ -1,0 +1,214 @@
+"""What the report notebooks call: one line per section, so notebooks stay thin.
+
+    page = compare_page(conflict=..., subject_side=..., ...)   # checks the parameters first
+    page.key_numbers()      # a section of narrative (HTML)
+    page.cumulative()       # a chart, displayed and handed to the report build
+
+Charts and tables go through analysis.report.collect.publish, which displays them and marks them
+for export (PNG, SVG, CSV). Narrative is escaped HTML from analysis.narrative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from analysis import charts, formatting, narrative
+from analysis.params import check_compare_parameters, check_overview_parameters
+from analysis.report.collect import publish
+from analysis.views import CompareView, OverviewView, compare_view, overview_view, sources
+from analysis.vocabulary import METRIC_LABEL
+
+
+class Html:
+    """An HTML fragment that Jupyter displays (and nbconvert keeps) as text/html."""
+
+    def __init__(self, html: str):
+        self.html = html
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return "<html fragment>"
+
+
+def _setup() -> None:
+    charts.enable_theme()
+    charts.enable_vegafusion()
+
+
+@dataclass
+class ComparePage:
+    view: CompareView
+
+    @property
+    def _quantity(self) -> str:
+        p = self.view.params
+        return f"{p.conflict.side_label(p.subject_side)}'s {p.population} losses, {METRIC_LABEL[p.metric]}"
+
+    def _subtitle(self, extra: str = "") -> list[str]:
+        p = self.view.params
+        window = (f"{formatting.date(p.start) if p.start else 'start'} to "
+                  f"{formatting.date(p.end) if p.end else formatting.date(self.view.end)}")
+        lines = [f"Metric: {METRIC_LABEL[p.metric]} · {window}" + (f" · {extra}" if extra else "")]
+        return lines
+
+    def header(self) -> Html:
+        p = self.view.params
+        return Html(narrative.render("header.html.j2", title=p.title, params=p.as_dict(),
+                                     conflict=p.conflict.name))
+
+    def key_numbers(self) -> Html:
+        return Html(narrative.key_numbers(self.view))
+
+    def assumptions(self) -> Html:
+        return Html(narrative.assumptions(self.view))
+
+    def caveats(self) -> Html:
+        return Html(narrative.caveats(self.view))
+
+    def sources(self) -> Html:
+        return Html(narrative.sources_table(self.view.claims))
+
+    def cumulative(self) -> None:
+        chart = charts.cumulative_chart(
+            self.view.claims, self.view.params.conflict, title=f"Claims over time: {self._quantity}",
+            subtitle=self._subtitle(), stale_after_days=self.view.stale_after_days,
+            description=(f"Cumulative figures each claimant gave for {self._quantity}, by as-of date, with the "
+                         f"interval each figure's qualifier implies."))
+        publish("cumulative", chart)
+
+    def ratio(self) -> None:
+        if self.view.ratios.is_empty():
+            return self._nothing("No opposing and official figures fall close enough in time to be paired.")
+        chart = charts.ratio_chart(
+            self.view.ratios, self.view.params.conflict, title="Opposing over official claims",
+            subtitle=self._subtitle(f"paired within {self.view.tolerance_days} days"),
+            description=f"The ratio of the opposing side's claims to the official figures for {self._quantity}, "
+                        f"with its interval, over time.")
+        publish("ratio", chart)
+
+    def rates(self) -> None:
+        if self.view.rates.is_empty():
+            return self._nothing("No claimant gave two cumulative figures in this window.")
+        chart = charts.rates_chart(
+            self.view.rates, self.view.params.conflict, title="Implied average daily rates",
+            subtitle=self._subtitle("between consecutive figures of one claimant"),
+            description=f"Average daily increase implied by consecutive cumulative figures of each claimant "
+                        f"for {self._quantity}.")
+        publish("rates", chart)
+
+    def ladder(self) -> None:
+        if self.view.latest.is_empty():
+            return self._nothing("No figures in this window.")
+        chart = charts.ladder_chart(
+            self.view.latest, self.view.params.conflict, title=f"The claims ladder: latest figures",
+            subtitle=self._subtitle(f"as of {formatting.date(self.view.end)}"),
+            description=f"Each claimant's latest figure for {self._quantity}, largest first.")
+        publish("ladder", chart)
+
+    def staleness(self) -> None:
+        if self.view.latest.is_empty():
+            return self._nothing("No figures in this window.")
+        chart = charts.staleness_chart(
+            self.view.latest, self.view.params.conflict, title="How old is each latest figure?",
+            subtitle=self._subtitle(f"age on {formatting.date(self.view.end)}"),
+            stale_after_days=self.view.stale_after_days,
+            description=f"Days between each claimant's latest figure for {self._quantity} and "
+                        f"{formatting.date(self.view.end)}.")
+        publish("staleness", chart)
+
+    def tables(self) -> None:
+        """The figures behind the charts, as tables (exported as CSV)."""
+        publish("latest_claims", _claims_table(self.view.latest), title="Latest figure of each claimant")
+        if self.view.ratios.height:
+            publish("ratios", _ratio_table(self.view.ratios), title="Opposing over official, paired by date")
+        publish("claims", _claims_table(self.view.claims), title="Every figure compared")
+
+    @staticmethod
+    def _nothing(message: str) -> None:
+        from IPython.display import display
+        display(Html(narrative.render("text.html.j2", text=message)))
+
+
+@dataclass
+class OverviewPage:
+    view: OverviewView
+
+    def header(self) -> Html:
+        p = self.view.params
+        return Html(narrative.render("header.html.j2", title=p.title, params={"conflict": p.conflict.conflict_id},
+                                     conflict=p.conflict.name))
+
+    def summary(self) -> Html:
+        return Html(narrative.overview_summary(self.view))
+
+    def ladders(self) -> None:
+        conflict = self.view.params.conflict
+        for (side, population, metric), latest in self.view.latest.group_by(
+                "subject_side", "population", "metric", maintain_order=True):
+            if latest.height < 2:
+                continue
+            label = f"{conflict.side_label(side)}'s {population} losses, {METRIC_LABEL[metric]}"
+            chart = charts.ladder_chart(latest, conflict, title=f"Latest figures: {label}",
+                                        subtitle=[f"As stated, no conversion · as of {formatting.date(self.view.end)}"],
+                                        description=f"Each claimant's latest figure for {label}, largest first.")
+            publish(f"ladder-{side}-{population}-{metric}".replace("_", "-"), chart)
+
+    def staleness(self) -> None:
+        chart = charts.staleness_chart(
+            self.view.freshest, self.view.params.conflict, title="How old is each claimant's latest figure?",
+            subtitle=[f"Age on {formatting.date(self.view.end)}"],
+            description="Days between each claimant's latest figure and the newest figure in the data.")
+        publish("staleness", chart)
+
+    def tables(self) -> None:
+        publish("latest_claims", _claims_table(self.view.latest), title="Latest figure of each claimant")
+
+    def sources(self) -> Html:
+        return Html(narrative.sources_table(self.view.params.conflict.claims))
+
+
+def compare_page(**parameters) -> ComparePage:
+    """Check the compare_claims notebook's parameters, then compute everything it shows."""
+    params = check_compare_parameters(**parameters)
+    _setup()
+    return ComparePage(compare_view(params))
+
+
+def overview_page(**parameters) -> OverviewPage:
+    params = check_overview_parameters(**parameters)
+    _setup()
+    return OverviewPage(overview_view(params))
+
+
+def _claims_table(claims: pl.DataFrame) -> pl.DataFrame:
+    """Readable columns: who, what, the figure in words, when, the source."""
+    if claims.is_empty():
+        return pl.DataFrame({"claimant": [], "figure": []}, schema={"claimant": pl.String, "figure": pl.String})
+    rows = []
+    for r in claims.iter_rows(named=True):
+        original = r.get("original_metric") or r["metric"]
+        rows.append({
+            "claimant": r["claimant_short_name"], "role": r["role"],
+            "figure": formatting.claim_text(r["qualifier"], r["value"], r["value_low"], r["value_high"], original),
+            "low": r["value_low"], "high": r["value_high"], "compared_as": METRIC_LABEL[r["metric"]],
+            "as_of_date": r["as_of_date"], "statement_date": r["statement_date"],
+            "age_days": r.get("age_days"), "is_stale": r.get("is_stale"),
+            "assumption": r.get("assumption"), "derived_from": r.get("derived_from"),
+            "outlet": r["outlet"], "url": r["url"], "claim_id": r["claim_id"],
+        })
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _ratio_table(ratios: pl.DataFrame) -> pl.DataFrame:
+    return ratios.select(
+        pl.col("num_claimant_short_name").alias("opposing"), pl.col("num_as_of_date").alias("opposing_as_of"),
+        pl.col("num_value").alias("opposing_value"), pl.col("den_claimant_short_name").alias("official"),
+        pl.col("den_as_of_date").alias("official_as_of"), pl.col("den_value").alias("official_value"),
+        "ratio_low", "ratio_central", "ratio_high", "staleness_days", "is_stale", "is_dependent", "assumption")
+
+
+__all__ = ["compare_page", "overview_page", "ComparePage", "OverviewPage", "Html", "sources"]
