@@ -40,10 +40,11 @@ def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
 def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
     """Average daily increase between consecutive cumulative claims of one claimant and metric.
 
-    Never differences across claimants or metrics; period and incident claims are excluded.
+    Never differences across claimants, metrics or methods (a named count and a statistical
+    estimate are different series); period and incident claims are excluded.
     498 killed (2 Mar 2022) -> 1,351 (25 Mar 2022) over 23 days is 37.1 a day.
     """
-    key = ["claimant_id", "subject_side", "population", "metric"]
+    key = ["claimant_id", "subject_side", "population", "metric", "method"]
     ordered = (cumulative(claims)
                .sort(*key, "as_of_date", "claim_id")
                .unique(subset=[*key, "as_of_date"], keep="last", maintain_order=True))

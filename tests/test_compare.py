@@ -141,3 +141,10 @@ def test_inputs_are_not_mutated(ru_ua):
     convert_metric(kyiv(ru_ua.claims), Conversion("killed"))
     combine_killed_and_wounded(moscow(ru_ua.claims))
     assert ru_ua.claims.equals(before)
+
+
+def test_rates_never_difference_a_named_count_against_an_estimate(ru_ua):
+    mediazona = select_claims(ru_ua.claims, **RUSSIA_MIL, claimants=["mediazona_bbc"], metric="killed")
+    rates = implied_daily_rates(mediazona)
+    assert set(rates["method"]) == {"named_list"}
+    assert (rates["rate_central"] >= 0).all()
