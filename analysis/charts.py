@@ -44,6 +44,7 @@ from analysis.vocabulary import METRIC_LABEL, NON_BELLIGERENT_SIDES, ROLE
 THEME_NAME = "casualty_claims"
 WIDTH = 640
 HEIGHT = 340
+LADDER_ROW_STEP = 46  # room for the figure in words above each mark
 ROW_STEP = 30  # px per claimant in ladder and staleness charts
 FONT = "'Helvetica Neue', Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 TEXT_COLOUR = "#222222"
@@ -866,7 +867,6 @@ def ladder_chart(latest: pl.DataFrame, conflict: Conflict, *, title: str, subtit
     tooltip = _tooltip(fields)
     frame = frame.with_row_index("row_order")
     columns = _columns("row", "row_order", "x", "claimant", "side_label", "is_stale", [f for f, _ in fields])
-    maximum = max(v for v in (frame["value_high"].max(), frame["x"].max(), frame["value_low"].max()) if v is not None)
     scale = _scale(x_scale, [frame["value_low"], frame["value_high"], frame["x"]], what)
     x_title = _quantity_label(quantity, conflict, suffix=", latest figure")
     y = alt.Y("row:N", sort=ROW_SORT, title=None,
@@ -886,24 +886,22 @@ def ladder_chart(latest: pl.DataFrame, conflict: Conflict, *, title: str, subtit
                               color=colour, tooltip=tooltip, href=alt.Href("url:N")))
     layers += _marker_layers(frame, columns, size=110, key=key, y=y, x=x, color=colour,
                              shape=shape, opacity=STALE_OPACITY, tooltip=tooltip)
-    # the figure in words beside each mark: right of it, or left of it in the right half of the axis
+    # the figure in words just above each mark, from its low end, so it never runs into the
+    # claimant names on the left however long it is
     labels = frame.with_columns(label=pl.col("figure") + " · as of " + pl.col("as_of"),
-                                _right=pl.coalesce("value_high", "x"), _left=pl.coalesce("value_low", "x"))
-    middle = (math.sqrt(maximum * max(frame["x"].min(), 1e-9)) if x_scale == "log" else maximum / 2)
-    for side, anchor, align, dx in (("right", "_right", "left", 24), ("left", "_left", "right", -24)):
-        rows = labels.filter((pl.col("_right") <= middle) if side == "right" else (pl.col("_right") > middle))
-        if rows.height:
-            layers.append(alt.Chart(rows.select(_columns("row", "row_order", anchor, "label", [f for f, _ in fields])))
-                          .mark_text(align=align, dx=dx, fontSize=11, color="#333333")
-                          .encode(y=y, x=alt.X(f"{anchor}:Q", title=x_title, scale=scale), text="label:N",
-                                  tooltip=tooltip))
+                                _left=pl.coalesce("value_low", "x"))
+    layers.append(alt.Chart(labels.select(_columns("row", "row_order", "_left", "label", [f for f, _ in fields])))
+                  .mark_text(align="left", baseline="bottom", dy=-8, fontSize=11, color="#333333")
+                  .encode(y=y, x=alt.X("_left:Q", title=x_title, scale=scale), text="label:N",
+                          tooltip=tooltip))
     open_layers = _open_end_layers(frame, columns, x, y, colour, tooltip, horizontal=True)
     if open_layers:
         key.append(KEY_OPEN_HORIZONTAL)
         layers += open_layers
     assumptions = _assumptions(latest)
     return _compose(layers, title=_title(title, subtitle, assumptions, key),
-                    description=_description(description, assumptions), width=WIDTH, height=alt.Step(ROW_STEP))
+                    description=_description(description, assumptions), width=WIDTH,
+                    height=alt.Step(LADDER_ROW_STEP))
 
 
 def staleness_chart(latest: pl.DataFrame, conflict: Conflict, *, title: str, subtitle: str | Sequence[str],

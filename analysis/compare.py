@@ -45,6 +45,8 @@ def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
     498 killed (2 Mar 2022) -> 1,351 (25 Mar 2022) over 23 days is 37.1 a day.
     """
     key = ["claimant_id", "subject_side", "population", "metric", "method"]
+    if "original_metric" in claims.columns:  # a converted figure is a different series from a stated one
+        key.append("original_metric")
     ordered = (cumulative(claims)
                .sort(*key, "as_of_date", "claim_id")
                .unique(subset=[*key, "as_of_date"], keep="last", maintain_order=True))
