@@ -59,18 +59,19 @@ def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, m
                   claimants: list[str] | None = None, roles: list[str] | None = None,
                   start=None, end=None) -> pl.DataFrame:
     """Cumulative claims about one side's losses, optionally by metric, claimant, role, window."""
-    selected = cumulative(claims).filter(pl.col("subject_side") == subject_side,
-                                         pl.col("population") == population)
+    conditions = [pl.col("period_type") == "cumulative", pl.col("subject_side") == subject_side,
+                  pl.col("population") == population]
     if metric is not None:
-        selected = selected.filter(pl.col("metric") == metric)
+        conditions.append(pl.col("metric") == metric)
     if claimants is not None:
-        selected = selected.filter(pl.col("claimant_id").is_in(claimants))
+        conditions.append(pl.col("claimant_id").is_in(list(claimants)))
     if roles is not None:
-        selected = selected.filter(pl.col("role").is_in(roles))
+        conditions.append(pl.col("role").is_in(list(roles)))
     if start is not None:
-        selected = selected.filter(pl.col("as_of_date") >= pl.lit(start).cast(pl.Date))
+        conditions.append(pl.col("as_of_date") >= pl.lit(start).cast(pl.Date))
     if end is not None:
-        selected = selected.filter(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+        conditions.append(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+    selected = claims.lazy().filter(*conditions).collect()
     if "assumption" not in selected.columns:
         selected = selected.with_columns(assumption=pl.lit(None, pl.String))
     return selected
