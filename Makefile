@@ -20,7 +20,7 @@ $(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
-reports: $(STAMP) ## Build every report of the catalog into reports/ (creates .venv first if needed)
+reports: $(STAMP) ## Build the stale reports of reports.yml into reports/ (creates .venv first if needed)
 	$(BIN)/claims build
 
 test: $(STAMP) ## Run the test suite
@@ -41,5 +41,5 @@ lock: $(STAMP) ## Re-resolve requirements.lock and environment.yml from pyprojec
 	  --custom-compile-command "make lock" -o requirements.lock
 	$(PYTHON) scripts/write_environment_yml.py requirements.lock > environment.yml
 
-clean: ## Remove the environment and built reports
-	rm -rf $(VENV) reports/*.html reports/*/
+clean: ## Remove the environment and built reports (with the build cache and run manifest)
+	rm -rf $(VENV) reports/*.html reports/*/ reports/manifest.json reports/.build

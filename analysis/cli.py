@@ -63,23 +63,35 @@ def import_series(importer: str, source: Path, out: Path) -> None:
 
 
 @main.command()
-@click.option("--only", "only", multiple=True, metavar="SLUG", help="Build only these reports.")
+@click.option("--only", "only", multiple=True, metavar="SLUG", help="Build only these reports (repeatable).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel jobs (default: one per core).")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
-def build(only: tuple[str, ...], jobs: int | None, force: bool) -> None:
-    """Validate the data, then build the reports of the catalog.
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The catalog (default: reports.yml of the project).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: reports/ of the project).")
+@click.option("--no-wait", is_flag=True, help="Refuse (exit 3) instead of waiting when another build runs.")
+@click.option("--fresh-kernels", is_flag=True,
+              help="Start every kernel from scratch instead of forking it from a warm parent.")
+@click.option("--progress", type=click.Choice(["auto", "rich", "plain", "none"]), default="auto",
+              help="Progress display (default: bars on a terminal, one line per report otherwise).")
+def build(only: tuple[str, ...], jobs: int | None, force: bool, catalog: Path | None, out: Path | None,
+          no_wait: bool, fresh_kernels: bool, progress: str) -> None:
+    """Build the reports of the catalog: check everything first, then run the stale ones.
 
-    The report runner is not written yet (issue #5): for now this validates the data and
-    lists the conflicts that reports would be built from.
+    Checks the catalog, the data and every report's parameters before running anything; then runs
+    each stale report's notebook through papermill in its own fresh kernel, in parallel, and writes
+    reports/<slug>.html (one self-contained offline file), reports/<slug>/ (executed notebook,
+    charts as PNG and SVG, tables as CSV), reports/index.html and reports/manifest.json.
+    A report is stale when its notebook, parameters, data, the analysis code or the lock changed.
+
+    Exit 0 when every report is built or up to date; 1 when a report failed (the others are still
+    built; the last good HTML stays); 2 when the catalog, a parameter or the data is invalid
+    (nothing runs); 3 when another build holds the lock and --no-wait is given; 130 when
+    interrupted.
     """
-    from analysis.dataset import list_conflicts
-    from analysis.validate import validate_data_dir
+    from analysis.report.runner import DEFAULT_CATALOG, DEFAULT_OUT, Options, build as run_build
 
-    summary, problems = validate_data_dir(default_data_dir())
-    if problems:
-        for problem in sorted(problems, key=sort_key):
-            click.echo(str(problem), err=True)
-        sys.exit(EXIT_DATA_ERROR)
-    click.echo(summary.line())
-    click.echo("report build not implemented yet (issue #5); would build reports for: "
-               + ", ".join(list_conflicts()))
+    options = Options(catalog=catalog or DEFAULT_CATALOG, out=out or DEFAULT_OUT, only=only, jobs=jobs,
+                      force=force, wait=not no_wait, warm_kernels=not fresh_kernels, progress=progress)
+    sys.exit(run_build(options))

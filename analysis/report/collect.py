@@ -15,8 +15,9 @@ would) and attaches, in the same output, a JSON document under the MIME type `AR
 The build reads these back from the executed notebook to write charts/<name>.svg|png and
 tables/<name>.csv. Frontends that do not know the MIME type ignore it.
 
-Output is deterministic: the chart's Vega spec is serialised with sorted keys (VegaFusion's key
-order varies between runs) and its <div> id is `altair-viz-<name>` instead of a random uuid.
+Output is deterministic: the chart's Vega spec is serialised compactly with sorted keys
+(VegaFusion's key order varies between runs), and its <div> id is `altair-viz-<name>` instead of
+a random uuid.
 Charts are pre-transformed by VegaFusion when its data transformer is enabled
 (`alt.data_transformers.enable("vegafusion")`), which keeps the specs small.
 
@@ -75,8 +76,8 @@ def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
     html = spec_to_html(spec, mode="vega", vega_version=VEGA_VERSION,
                         vegaembed_version=VEGAEMBED_VERSION, vegalite_version=VEGALITE_VERSION,
                         output_div=f"altair-viz-{name}", embed_options=embed_options,
-                        json_kwds={"sort_keys": True}, fullhtml=False, requirejs=False,
-                        template="universal")
+                        json_kwds={"sort_keys": True, "separators": (",", ":")}, fullhtml=False,
+                        requirejs=False, template="universal")
     return {
         "text/html": html,
         "text/plain": f"<chart {name}>",

@@ -1,0 +1,464 @@
+"""The report catalog (reports.yml): what to build, checked completely before anything runs.
+
+    data_dir: data/raw            # optional; relative to the catalog file
+    timeout: 900                  # optional; seconds per report (whole notebook), default 900
+    reports:
+      - slug: russia-military-losses           # output name: reports/<slug>.html
+        title: Russia's military losses         # shown in the report, the index, and passed as
+                                                # the `title` parameter when the notebook has one
+        notebook: notebooks/compare_claims.ipynb  # relative to the catalog file
+        parameters: {conflict: russia-ukraine, subject_side: russia, ...}
+        timeout: 300                            # optional, overrides the default
+
+papermill only warns about unknown parameters and never checks types (papermill#701), so every
+problem is found here, all at once, each naming the catalog line, the report and the parameter:
+the notebook (exists, exactly one cell tagged `parameters`, parameters are literals), unknown
+parameters, types (string, list of strings, two floats, ISO dates) and vocabularies (the conflict
+exists, claimants belong to it and to the stated role, side, population and metric are known).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from analysis.vocabulary import METRIC, NON_BELLIGERENT_SIDES, POPULATION
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+RESERVED_SLUGS = {"index", "manifest"}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DEFAULT_TIMEOUT = 900.0
+CATALOG_KEYS = {"data_dir", "timeout", "reports"}
+ENTRY_KEYS = {"slug", "title", "notebook", "parameters", "timeout"}
+CLAIMANT_ROLES = ("official", "opposing", "independent")
+
+
+class CatalogError(Exception):
+    """Every problem of a catalog, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ConflictFacts:
+    """What parameter checks need to know about a (validated) conflict."""
+
+    conflict_id: str
+    sides: tuple[str, ...]
+    claimant_sides: dict[str, str]  # claimant_id -> side (a side id, third_party or independent)
+    # "subject_side/population/role" -> claimants with cumulative claims in that role (role:
+    # official, opposing, or independent = third parties and independents), as analysis.params
+    # requires of the compare notebook's claimant lists
+    role_claimants: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"conflict_id": self.conflict_id, "sides": list(self.sides),
+                "claimant_sides": self.claimant_sides, "role_claimants": self.role_claimants}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ConflictFacts:
+        return cls(data["conflict_id"], tuple(data["sides"]), dict(data["claimant_sides"]),
+                   {k: list(v) for k, v in (data.get("role_claimants") or {}).items()})
+
+    @classmethod
+    def from_conflict(cls, conflict: Any) -> ConflictFacts:
+        """From an analysis.dataset.Conflict (validated)."""
+        role_claimants: dict[str, set[str]] = {}
+        cumulative = conflict.claims.filter(conflict.claims["period_type"] == "cumulative")
+        for side, population, role, claimant in cumulative.select(
+                "subject_side", "population", "role", "claimant_id").unique().iter_rows():
+            kind = "independent" if role in ("third_party", "independent") else role
+            role_claimants.setdefault(f"{side}/{population}/{kind}", set()).add(claimant)
+        return cls(conflict.conflict_id, tuple(conflict.sides["side_id"].to_list()),
+                   dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list())),
+                   {k: sorted(v) for k, v in sorted(role_claimants.items())})
+
+
+@dataclass(frozen=True)
+class Entry:
+    position: int  # 1-based position in the catalog
+    line: int | None  # line of the entry in the catalog file
+    slug: str
+    title: str
+    notebook: Path  # absolute
+    notebook_rel: str  # as written in the catalog
+    parameters: dict[str, Any]  # as given (title added when the notebook declares it)
+    timeout: float
+    parameter_lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def conflict(self) -> str | None:
+        value = self.parameters.get("conflict")
+        return value if isinstance(value, str) else None
+
+    def where(self, catalog: Catalog, parameter: str | None = None) -> str:
+        line = self.parameter_lines.get(parameter, self.line) if parameter else self.line
+        place = f"{catalog.display_path}:{line}" if line else catalog.display_path
+        what = f"{place}: report {self.slug!r} (entry {self.position})"
+        return f"{what}: parameter {parameter!r}" if parameter else what
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: Path
+    display_path: str
+    data_dir: Path
+    entries: tuple[Entry, ...]
+
+    def entry(self, slug: str) -> Entry:
+        return next(e for e in self.entries if e.slug == slug)
+
+    @property
+    def slugs(self) -> list[str]:
+        return [e.slug for e in self.entries]
+
+
+# ------------------------------------------------------------------------------- reading
+
+def read_catalog(path: Path, display_path: str | None = None) -> Catalog:
+    """Parse and check the structure of a catalog; raise CatalogError listing every problem."""
+    path = Path(path).resolve()
+    shown = display_path or path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError([f"{shown}: cannot read the catalog: {exc.strerror or exc}"]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{shown}:{mark.line + 1}" if mark else shown
+        raise CatalogError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise CatalogError([f"{shown}: the catalog must be a mapping with a `reports` list"])
+    for key in sorted(set(data) - CATALOG_KEYS):
+        problems.append(f"{shown}: unknown key {key!r} (allowed: {', '.join(sorted(CATALOG_KEYS))})")
+    base = path.parent
+    data_dir = base / str(data.get("data_dir") or "data/raw")
+    if not data_dir.is_dir():
+        problems.append(f"{shown}: data_dir {str(data.get('data_dir') or 'data/raw')!r} is not a folder")
+    default_timeout = _timeout(data.get("timeout", DEFAULT_TIMEOUT), f"{shown}: timeout", problems)
+    reports = data.get("reports")
+    if not isinstance(reports, list) or not reports:
+        problems.append(f"{shown}: `reports` must be a non-empty list")
+        raise CatalogError(problems)
+    lines = _entry_lines(node)
+    entries: list[Entry] = []
+    seen: dict[str, int] = {}
+    for position, raw in enumerate(reports, start=1):
+        entry_line, parameter_lines = lines[position - 1] if position - 1 < len(lines) else (None, {})
+        where = f"{shown}:{entry_line}: entry {position}" if entry_line else f"{shown}: entry {position}"
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: must be a mapping with slug, title, notebook, parameters")
+            continue
+        slug = raw.get("slug")
+        if isinstance(slug, str):
+            where = f"{where} ({slug!r})"
+        for key in sorted(set(raw) - ENTRY_KEYS):
+            problems.append(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(ENTRY_KEYS))})")
+        for key in ("slug", "title", "notebook"):
+            if not isinstance(raw.get(key), str) or not raw.get(key).strip():
+                problems.append(f"{where}: `{key}` must be a non-empty string")
+        if isinstance(slug, str):
+            if not SLUG_PATTERN.match(slug) or slug in RESERVED_SLUGS:
+                problems.append(f"{where}: slug {slug!r} must be 1-64 of a-z, 0-9 and '-' "
+                                f"(starting with a letter or digit; not {', '.join(sorted(RESERVED_SLUGS))})")
+            elif slug in seen:
+                problems.append(f"{where}: slug {slug!r} is already used by entry {seen[slug]}")
+            seen.setdefault(slug, position)
+        parameters = raw.get("parameters", {})
+        if parameters is None:
+            parameters = {}
+        if not isinstance(parameters, dict) or not all(isinstance(k, str) for k in parameters):
+            problems.append(f"{where}: `parameters` must be a mapping of names to values")
+            parameters = {}
+        timeout = _timeout(raw.get("timeout", default_timeout), f"{where}: timeout", problems)
+        if not all(isinstance(raw.get(k), str) for k in ("slug", "title", "notebook")):
+            continue
+        notebook = (base / raw["notebook"]).resolve()
+        entries.append(Entry(position, entry_line, raw["slug"], raw["title"].strip(), notebook,
+                             raw["notebook"], _plain(parameters), timeout, parameter_lines))
+    if problems:
+        raise CatalogError(problems)
+    return Catalog(path, shown, data_dir.resolve(), tuple(entries))
+
+
+def _plain(value: Any) -> Any:
+    """YAML reads an unquoted 2022-03-01 as a date: parameters carry ISO strings instead."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _timeout(value: Any, where: str, problems: list[str]) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        problems.append(f"{where}: must be a positive number of seconds, got {value!r}")
+        return DEFAULT_TIMEOUT
+    return float(value)
+
+
+def _entry_lines(node: yaml.Node | None) -> list[tuple[int, dict[str, int]]]:
+    """(line of each entry, {parameter: line}) from the YAML node tree, for messages."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if key.value == "reports" and isinstance(value, yaml.SequenceNode):
+            result = []
+            for item in value.value:
+                params: dict[str, int] = {}
+                if isinstance(item, yaml.MappingNode):
+                    for k, v in item.value:
+                        if k.value == "parameters" and isinstance(v, yaml.MappingNode):
+                            params = {pk.value: pk.start_mark.line + 1 for pk, _ in v.value}
+                result.append((item.start_mark.line + 1, params))
+            return result
+    return []
+
+
+# ------------------------------------------------------------------------- notebook parameters
+
+def read_notebook(path: Path) -> dict:
+    """The notebook's JSON (plain json: nbformat and its jsonschema import are not needed)."""
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def notebook_parameters(notebook: dict) -> dict[str, Any]:
+    """Names and default values of the one cell tagged `parameters`; ValueError otherwise."""
+    cells = [c for c in notebook.get("cells", [])
+             if c.get("cell_type") == "code" and "parameters" in ((c.get("metadata") or {}).get("tags") or [])]
+    if len(cells) != 1:
+        raise ValueError(f"has {len(cells)} cells tagged `parameters`; exactly one is required")
+    source = cells[0].get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ValueError(f"its parameters cell is not valid Python: {exc.msg} (line {exc.lineno})") from None
+    defaults: dict[str, Any] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
+            targets, value = [statement.target], statement.value
+        elif isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
+            targets, value = statement.targets, statement.value
+        else:
+            raise ValueError(f"its parameters cell may only assign literals to names "
+                             f"(line {statement.lineno})")
+        try:
+            literal = ast.literal_eval(value)
+        except ValueError:
+            raise ValueError(f"its parameters cell may only assign literals to names "
+                             f"(line {statement.lineno})") from None
+        for target in targets:
+            defaults[target.id] = literal
+    return defaults
+
+
+# ------------------------------------------------------------------------------ parameter rules
+
+def check_entries(catalog: Catalog, conflicts: list[str],
+                  facts_for: Callable[[str], ConflictFacts]) -> tuple[list[str], dict[str, dict]]:
+    """Check every entry; return (problems, {slug: parameters to inject})."""
+    problems: list[str] = []
+    resolved: dict[str, dict] = {}
+    for entry in catalog.entries:
+        before = len(problems)
+        if not entry.notebook.is_file():
+            problems.append(f"{entry.where(catalog)}: notebook {entry.notebook_rel!r} does not exist")
+            continue
+        try:
+            declared = notebook_parameters(read_notebook(entry.notebook))
+        except (ValueError, OSError) as exc:
+            problems.append(f"{entry.where(catalog)}: notebook {entry.notebook_rel!r} {exc}")
+            continue
+        parameters = dict(entry.parameters)
+        if "title" in declared:
+            if "title" in parameters:
+                problems.append(f"{entry.where(catalog, 'title')}: give the title once, as the entry's "
+                                "`title` (it is passed to the notebook's `title` parameter)")
+            parameters["title"] = entry.title
+        for name in parameters:
+            if name not in declared:
+                problems.append(f"{entry.where(catalog, name)}: unknown; the notebook "
+                                f"{entry.notebook_rel!r} declares: {', '.join(declared) or '(none)'}")
+        normalised = {}
+        context = {**declared, **parameters}  # e.g. the notebook's default conflict
+        for name, value in parameters.items():
+            if name not in declared:
+                continue
+            try:
+                normalised[name] = _check_value(name, value, declared[name], context, conflicts, facts_for)
+            except ValueError as exc:
+                problems.append(f"{entry.where(catalog, name)}: {exc}")
+        if len(problems) == before:
+            _check_relations(entry, catalog, {**declared, **normalised}, problems)
+        if len(problems) == before:
+            resolved[entry.slug] = normalised
+    return problems, resolved
+
+
+def _check_value(name: str, value: Any, default: Any, parameters: dict, conflicts: list[str],
+                 facts_for: Callable[[str], ConflictFacts]) -> Any:
+    rule = RULES.get(name)
+    if rule is not None:
+        return rule(value, parameters, conflicts, facts_for)
+    if default is None or value is None:
+        return value
+    kind = float if isinstance(default, float) and not isinstance(default, bool) else type(default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type(value) is not kind and not (kind in (list, tuple) and isinstance(value, (list, tuple))):
+        raise ValueError(f"must be {_type_name(kind)} like the notebook's default {default!r}, got {value!r}")
+    return value
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            list: "a list", tuple: "a list", dict: "a mapping"}.get(kind, kind.__name__)
+
+
+def _conflict_facts(parameters: dict, conflicts: list[str],
+                    facts_for: Callable[[str], ConflictFacts]) -> ConflictFacts | None:
+    conflict = parameters.get("conflict")
+    if isinstance(conflict, str) and conflict in conflicts:
+        return facts_for(conflict)
+    return None
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _conflict(value, parameters, conflicts, facts_for) -> str:
+    value = _string(value)
+    if value not in conflicts:
+        raise ValueError(f"unknown conflict {value!r}; valid: {', '.join(conflicts) or '(none)'}")
+    return value
+
+
+def _side(value, parameters, conflicts, facts_for) -> str:
+    value = _string(value)
+    facts = _conflict_facts(parameters, conflicts, facts_for)
+    if facts is not None and value not in facts.sides:
+        raise ValueError(f"unknown side {value!r} of {facts.conflict_id}; valid: {', '.join(facts.sides)}")
+    return value
+
+
+def _vocabulary(allowed: dict[str, str], what: str):
+    def check(value, parameters, conflicts, facts_for) -> str:
+        value = _string(value)
+        if value not in allowed:
+            raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(allowed)}")
+        return value
+    return check
+
+
+def _claimants(role: str):
+    def check(value, parameters, conflicts, facts_for) -> list[str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"must be a non-empty list of claimant ids or null, got {value!r}")
+        if len(set(value)) != len(value):
+            raise ValueError(f"lists a claimant twice: {value!r}")
+        facts = _conflict_facts(parameters, conflicts, facts_for)
+        if facts is None:
+            return list(value)
+        known = facts.claimant_sides
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            raise ValueError(f"unknown claimant(s) {', '.join(map(repr, unknown))} in "
+                             f"{facts.conflict_id}; valid: {', '.join(sorted(known))}")
+        subject = parameters.get("subject_side")
+        if isinstance(subject, str) and subject in facts.sides:
+            wrong = [v for v in value if _role_of(known[v], subject) != role]
+            if wrong:
+                raise ValueError(
+                    f"{', '.join(f'{v!r} ({_role_of(known[v], subject)})' for v in wrong)} "
+                    f"cannot be {role} about {subject!r}: official = the subject side's own claimants, "
+                    "opposing = its adversary's, independent = third parties and independents")
+            population = parameters.get("population")
+            if isinstance(population, str) and facts.role_claimants:
+                valid = facts.role_claimants.get(f"{subject}/{population}/{role}", [])
+                silent = [v for v in value if v not in valid]
+                if silent:
+                    raise ValueError(f"{', '.join(map(repr, silent))} made no cumulative claim about "
+                                     f"{subject} {population} losses in the {role} role; valid: "
+                                     f"{', '.join(valid) or '(none)'}")
+        return list(value)
+    return check
+
+
+def _role_of(claimant_side: str, subject_side: str) -> str:
+    if claimant_side == subject_side:
+        return "official"
+    if claimant_side in NON_BELLIGERENT_SIDES:
+        return "independent"
+    return "opposing"
+
+
+def _date(value, parameters, conflicts, facts_for) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = value.isoformat()  # YAML reads an unquoted 2022-03-01 as a date
+    if not isinstance(value, str) or not ISO_DATE.match(value):
+        raise ValueError(f"must be an ISO date YYYY-MM-DD or null, got {value!r}")
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"is not a calendar date: {value!r}") from None
+    return value
+
+
+def _float_pair(value, parameters, conflicts, facts_for) -> list[float]:
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+        raise ValueError(f"must be two numbers [low, high], got {value!r}")
+    low, high = float(value[0]), float(value[1])
+    if not (math.isfinite(low) and math.isfinite(high)) or not 0 < low <= high:
+        raise ValueError(f"must satisfy 0 < low <= high, got {value!r}")
+    return [low, high]
+
+
+def _title(value, parameters, conflicts, facts_for) -> str:
+    return _string(value)
+
+
+RULES: dict[str, Callable[..., Any]] = {
+    "conflict": _conflict,
+    "subject_side": _side,
+    "population": _vocabulary(POPULATION, "population"),
+    "metric": _vocabulary(METRIC, "metric"),
+    "official": _claimants("official"),
+    "opposing": _claimants("opposing"),
+    "independent": _claimants("independent"),
+    "start": _date,
+    "end": _date,
+    "wounded_to_killed": _float_pair,
+    "title": _title,
+}
+
+
+def _check_relations(entry: Entry, catalog: Catalog, values: dict, problems: list[str]) -> None:
+    start, end = values.get("start"), values.get("end")
+    if isinstance(start, str) and isinstance(end, str) and start > end:
+        problems.append(f"{entry.where(catalog, 'end')}: {end} is before start {start}")

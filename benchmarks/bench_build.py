@@ -1,0 +1,211 @@
+"""Benchmark the report build: `claims build` vs the naive way, side by side, in one run.
+
+Not a test: it prints figures next to the targets of issue #5 with an honest PASS/MISS.
+
+    .venv/bin/python benchmarks/bench_build.py                    # the default catalog (reports.yml)
+    .venv/bin/python benchmarks/bench_build.py --catalog tests/fixtures/notebooks/catalog.yml
+    .venv/bin/python benchmarks/bench_build.py --skip-naive       # only claims build figures
+
+The default catalog is used when its notebooks exist, else the fixture catalog (5 reports over the
+fictional freedonia-sylvania conflict, same shape as the default catalog).
+
+What is measured (wall clock, each in fresh processes, into fresh temporary folders):
+1. naive: per report, one after another, the papermill CLI then the nbconvert CLI
+   (`papermill NB OUT.ipynb -y PARAMS` + `jupyter nbconvert --to html OUT.ipynb`), i.e. what the
+   stock tools do (and what fails offline: the charts load from a CDN).
+2. cold: `claims build --force` into an empty output folder (no cache of any kind).
+3. no-op: `claims build` again on the same folder (nothing changed).
+4. marginal time per report: (cold time of N reports - cold time of 1 report) / (N - 1).
+5. each report's size (target < 1.5 MB) and where start-up time goes (`python -X importtime`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run from anywhere without install
+
+from analysis.report.catalog import check_entries, read_catalog  # noqa: E402
+from analysis.report.fingerprint import sha256_file  # noqa: E402
+
+BIN = Path(sys.executable).parent
+TARGET_RATIO = 10.0
+TARGET_NOOP_S = 1.0
+TARGET_SIZE_MB = 1.5
+FIXTURE_CATALOG = REPO / "tests" / "fixtures" / "notebooks" / "catalog.yml"
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"failed ({result.returncode}): {' '.join(map(str, cmd))}\n{result.stdout[-2000:]}\n"
+                 f"{result.stderr[-4000:]}")
+    return elapsed
+
+
+def pick_catalog(arg: str | None) -> Path:
+    if arg:
+        return Path(arg).resolve()
+    default = REPO / "reports.yml"
+    catalog = read_catalog(default)
+    missing = [e.notebook_rel for e in catalog.entries if not e.notebook.is_file()]
+    if missing:
+        print(f"note: the default catalog's notebooks are missing ({', '.join(sorted(set(missing)))}); "
+              f"using the fixture catalog {FIXTURE_CATALOG.relative_to(REPO)}")
+        return FIXTURE_CATALOG
+    return default
+
+
+def resolved_parameters(catalog_path: Path) -> tuple[object, dict[str, dict]]:
+    """The parameters `claims build` injects (validated; title included), for the naive run too."""
+    from analysis.dataset import load_conflict
+
+    catalog = read_catalog(catalog_path)
+    conflicts = sorted(p.parent.name for p in catalog.data_dir.glob("*/conflict.yml"))
+
+    def facts_for(conflict):
+        from analysis.report.catalog import ConflictFacts
+
+        c = load_conflict(conflict, catalog.data_dir)
+        return ConflictFacts(conflict, tuple(c.sides["side_id"]),
+                             dict(zip(c.claimants["claimant_id"], c.claimants["side"])))
+
+    problems, parameters = check_entries(catalog, conflicts, facts_for)
+    if problems:
+        sys.exit("\n".join(problems))
+    return catalog, parameters
+
+
+def naive(catalog, parameters: dict[str, dict], out: Path) -> tuple[float, dict[str, float]]:
+    env = dict(os.environ, CLAIMS_DATA_DIR=str(catalog.data_dir))
+    out.mkdir(parents=True, exist_ok=True)
+    per_report = {}
+    started = time.perf_counter()
+    for entry in catalog.entries:
+        t = time.perf_counter()
+        executed = out / f"{entry.slug}.ipynb"
+        run([str(BIN / "papermill"), "--no-progress-bar", str(entry.notebook), str(executed),
+             "-y", json.dumps(parameters[entry.slug])], cwd=entry.notebook.parent, env=env)
+        run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed)], env=env)
+        per_report[entry.slug] = time.perf_counter() - t
+    return time.perf_counter() - started, per_report
+
+
+def claims_build(catalog_path: Path, out: Path, *extra: str) -> float:
+    return run([str(BIN / "claims"), "build", "--catalog", str(catalog_path), "--out", str(out),
+                "--progress", "none", *extra])
+
+
+def import_tax() -> dict[str, float]:
+    """Cumulative import time (s) of rfc3987_syntax inside `import altair`, and of altair with and
+    without it (python -X importtime, self-reported by the interpreter)."""
+    def cumulative(code: str, module: str) -> float:
+        result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True,
+                                text=True)
+        for line in result.stderr.splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) == 3 and parts[2] == module:
+                return int(parts[1]) / 1e6
+        return float("nan")
+
+    return {"rfc3987_syntax": cumulative("import altair", "rfc3987_syntax"),
+            "altair": cumulative("import altair", "altair"),
+            "altair_blocked": cumulative("import sys; sys.modules['rfc3987_syntax'] = None; import altair",
+                                         "altair")}
+
+
+def process_start() -> dict[str, float]:
+    def median(cmd):
+        return statistics.median(run(cmd) for _ in range(3))
+
+    return {"python -c pass": median([sys.executable, "-c", "pass"]),
+            "import papermill": median([sys.executable, "-c", "import papermill"]),
+            "import nbconvert": median([sys.executable, "-c", "import nbconvert"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--catalog", help="catalog to build (default: reports.yml, else the fixture catalog)")
+    parser.add_argument("--skip-naive", action="store_true", help="do not run the naive baseline")
+    args = parser.parse_args()
+    catalog_path = pick_catalog(args.catalog)
+    catalog, parameters = resolved_parameters(catalog_path)
+    n = len(catalog.entries)
+    cores = len(os.sched_getaffinity(0))
+    print(f"catalog: {catalog_path.relative_to(REPO) if catalog_path.is_relative_to(REPO) else catalog_path}"
+          f" ({n} reports); {cores} cores; python {sys.version.split()[0]}")
+
+    work = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    try:
+        if not args.skip_naive:
+            naive_s, per_report = naive(catalog, parameters, work / "naive")
+            print(f"\nnaive (papermill CLI + nbconvert CLI, per report, one after another): {naive_s:7.2f} s")
+            for slug, seconds in per_report.items():
+                print(f"  {slug:<40} {seconds:6.2f} s")
+
+        cold_out = work / "cold"
+        cold_s = claims_build(catalog_path, cold_out, "--force")
+        print(f"\nclaims build, cold (empty output folder, --force):                  {cold_s:7.2f} s")
+        manifest = json.loads((cold_out / "manifest.json").read_text())
+        for report in manifest["reports"]:
+            s = report["seconds"]
+            print(f"  {report['slug']:<40} {report['status']:<6} kernel {report['kernel']:<5} "
+                  f"execute {s.get('execute', 0):5.2f} s, export {s.get('export', 0):4.2f} s")
+        if not args.skip_naive:
+            ratio = naive_s / cold_s
+            print(f"\nspeed-up, cold build vs naive: {ratio:.1f}x  (target >= {TARGET_RATIO:.0f}x on the "
+                  f"2-core machine: {'PASS' if ratio >= TARGET_RATIO else 'MISS'})")
+
+        noop = [claims_build(catalog_path, cold_out) for _ in range(3)]
+        noop_s = statistics.median(noop)
+        print(f"\nno-op rebuild (nothing changed), median of 3: {noop_s:.2f} s  (target < {TARGET_NOOP_S:.0f} s: "
+              f"{'PASS' if noop_s < TARGET_NOOP_S else 'MISS'})")
+
+        if n > 1:
+            one_s = claims_build(catalog_path, work / "one", "--force", "--only", catalog.entries[0].slug)
+            marginal = (cold_s - one_s) / (n - 1)
+            print(f"marginal time per report: ({cold_s:.2f} s - {one_s:.2f} s for 1 report) / {n - 1} = "
+                  f"{marginal:.2f} s")
+
+        print("\nreport sizes:")
+        worst = 0.0
+        for entry in catalog.entries:
+            html = cold_out / f"{entry.slug}.html"
+            mb = html.stat().st_size / 1e6
+            worst = max(worst, mb)
+            print(f"  {entry.slug + '.html':<45} {mb:5.2f} MB")
+        print(f"  largest {worst:.2f} MB (target < {TARGET_SIZE_MB} MB: {'PASS' if worst < TARGET_SIZE_MB else 'MISS'})")
+
+        again = work / "again"
+        claims_build(catalog_path, again, "--force")
+        same = all(sha256_file(p) == sha256_file(again / p.relative_to(cold_out))
+                   for p in cold_out.rglob("*") if p.is_file() and p.suffix in (".html", ".csv", ".svg")
+                   and ".build" not in p.parts)
+        print(f"\ndeterminism: a second cold build gives byte-identical HTML, CSV and SVG: {'yes' if same else 'NO'}")
+
+        tax = import_tax()
+        start = process_start()
+        print("\nwhere start-up time goes (per process):")
+        for what, seconds in start.items():
+            print(f"  {what:<28} {seconds:5.2f} s wall (median of 3)")
+        print(f"  python -X importtime: import altair {tax['altair']:.2f} s, of which rfc3987_syntax "
+              f"{tax['rfc3987_syntax']:.2f} s; with rfc3987_syntax blocked {tax['altair_blocked']:.2f} s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

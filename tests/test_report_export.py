@@ -1,0 +1,204 @@
+"""report.collect, report.export, report.fingerprint, report.files: without running kernels."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import altair as alt
+import nbformat
+import polars as pl
+import pytest
+
+from analysis.report import fingerprint as fp
+from analysis.report.collect import ARTIFACT_MIME, artifact_bundle
+from analysis.report.export import (ArtifactError, collect_artifacts, html_notebook, lab_css,
+                                    normalise_notebook, _exporter)
+from analysis.report.files import BuildLock, BuildLocked, atomic_write, write_if_changed
+from tests.fixture_data import REPO, VALID_CONFLICT
+
+
+@pytest.fixture()
+def chart():
+    alt.data_transformers.enable("vegafusion")
+    frame = pl.DataFrame({"day": list(range(200)), "value": [i * 3 % 17 for i in range(200)]})
+    yield alt.Chart(frame).mark_line().encode(x="day:Q", y="sum(value):Q").properties(title="A chart")
+    alt.data_transformers.enable("default")
+
+
+# ------------------------------------------------------------------------------ collect
+
+def test_chart_bundle_is_html_plus_the_vega_spec_and_deterministic(chart):
+    first, second = artifact_bundle("trend", chart), artifact_bundle("trend", chart)
+    assert first == second
+    doc = first[ARTIFACT_MIME]
+    assert doc["kind"] == "chart" and doc["name"] == "trend" and doc["title"] == "A chart"
+    assert doc["spec"]["$schema"].startswith("https://vega.github.io/schema/vega/")  # pre-transformed
+    html = first["text/html"]
+    assert 'id="altair-viz-trend"' in html and "altair-viz-trend" in html
+    assert "uuid" not in html and "VEGA_DEBUG" in html  # altair's loader, which the report presets
+    assert '{"$schema":' in html  # compact, sorted JSON
+
+
+def test_table_bundle_carries_every_row_as_csv():
+    frame = pl.DataFrame({"claimant": ["a", "b"] * 150, "value": list(range(300))})
+    bundle = artifact_bundle("claims", frame, title="Claims")
+    doc = bundle[ARTIFACT_MIME]
+    assert doc["kind"] == "table" and doc["rows"] == 300 and doc["columns"] == ["claimant", "value"]
+    assert doc["csv"] == frame.write_csv()
+    assert "<table" in bundle["text/html"]
+
+
+@pytest.mark.parametrize("name", ["", "Has Space", "UPPER", "a/b", "x" * 65, 3])
+def test_publish_refuses_bad_names(name):
+    with pytest.raises(ValueError, match="invalid name"):
+        artifact_bundle(name, pl.DataFrame({"a": [1]}))
+
+
+def test_publish_refuses_other_objects():
+    with pytest.raises(TypeError, match="expected an altair chart or a polars DataFrame"):
+        artifact_bundle("x", {"a": 1})
+
+
+def test_importing_the_report_package_stays_light():
+    code = ("import sys, analysis.report, analysis.report.collect, analysis.report.catalog, "
+            "analysis.report.runner, analysis.report.export, analysis.report.kernel\n"
+            "heavy = [m for m in ('papermill', 'nbconvert', 'altair', 'nbclient', 'vl_convert') if m in sys.modules]\n"
+            "print(','.join(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+# ------------------------------------------------------------------------------- export
+
+def executed_notebook(chart) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    params.id = "params"
+    injected = nbformat.v4.new_code_cell("x = 2")
+    injected.metadata["tags"] = ["injected-parameters"]
+    injected.metadata["papermill"] = {"start_time": "2026-01-01T00:00:00", "duration": 0.1}
+    injected.id = "random-4711"
+    plain = nbformat.v4.new_code_cell("display(chart)")
+    plain.id = "plain"
+    plain.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00"}
+    random_div = "altair-viz-0123456789abcdef0123456789abcdef"
+    plain.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f'<div id="{random_div}"></div>'}),
+                     nbformat.v4.new_output("stream", name="stderr", text="/home/someone/.venv/x.py: Warning\n"),
+                     nbformat.v4.new_output("display_data", data=artifact_bundle("trend", chart))]
+    nb.cells = [params, injected, plain]
+    nb.metadata["papermill"] = {"start_time": "2026-01-01", "end_time": "2026-01-01", "duration": 3.2,
+                                "parameters": {"x": 2}, "input_path": "/abs/path/nb.ipynb",
+                                "output_path": "/tmp/x.ipynb", "version": "2.7.0"}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
+    return nb
+
+
+def test_normalise_removes_what_varies_between_runs(chart):
+    nb = normalise_notebook(executed_notebook(chart), {"params", "plain"}, "notebooks/nb.ipynb")
+    assert nb.metadata["papermill"] == {"parameters": {"x": 2}, "input_path": "notebooks/nb.ipynb"}
+    assert nb.metadata["language_info"] == {"name": "python", "mimetype": "text/x-python"}
+    assert [c.id for c in nb.cells] == ["params", "injected-parameters", "plain"]
+    assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
+    assert nb.cells[2].outputs[0]["data"]["text/html"] == '<div id="altair-viz-1"></div>'
+
+
+def test_collect_artifacts_and_duplicates(chart):
+    nb = executed_notebook(chart)
+    assert [(a.name, a.kind, a.cell_index) for a in collect_artifacts(nb)] == [("trend", "chart", 2)]
+    nb.cells[2].outputs.append(nbformat.v4.new_output("display_data", data=artifact_bundle("trend", chart)))
+    with pytest.raises(ArtifactError, match="'trend' is used twice"):
+        collect_artifacts(nb)
+
+
+def test_html_shows_no_parameters_cells_and_no_stderr(chart):
+    shown = html_notebook(executed_notebook(chart))
+    assert [c.id for c in shown.cells] == ["plain"]
+    assert all(o.get("name") != "stderr" for o in shown.cells[0].outputs)
+
+
+def test_lab_css_is_pruned_of_jupyterlab_ui_and_icons():
+    css = lab_css(_exporter())
+    assert "--jp-icon-" not in css and ".lm-CommandPalette" not in css and "/*" not in css
+    assert ".jp-OutputArea" in css and ".jp-RenderedHTMLCommon" in css and "--jp-content-font-color1" in css
+    assert len(css) < 150_000
+
+
+# --------------------------------------------------------------------------- fingerprint
+
+def test_tree_digest_follows_content_not_timestamps(tmp_path):
+    folder = tmp_path / "conflict"
+    folder.mkdir()
+    (folder / "claims.csv").write_text("a,b\n1,2\n")
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "x.pyc").write_bytes(b"noise")
+    before = fp.tree_digest(folder)
+    os.utime(folder / "claims.csv", (0, 0))
+    (folder / "__pycache__" / "x.pyc").write_bytes(b"other noise")
+    assert fp.tree_digest(folder) == before
+    (folder / "claims.csv").write_text("a,b\n1,3\n")
+    assert fp.tree_digest(folder) != before
+    (folder / "claims.csv").write_text("a,b\n1,2\n")
+    assert fp.tree_digest(folder) == before
+    (folder / "new.csv").write_text("")
+    assert fp.tree_digest(folder) != before
+
+
+def test_notebook_fingerprint_ignores_outputs_and_counts_but_not_sources():
+    nb = json.loads((REPO / "tests" / "fixtures" / "notebooks" / "overview.ipynb").read_text())
+    base = fp.notebook_fingerprint(nb)
+    nb["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+    nb["cells"][2]["execution_count"] = 7
+    assert fp.notebook_fingerprint(nb) == base
+    nb["cells"][2]["source"] = ["print('changed')"]
+    assert fp.notebook_fingerprint(nb) != base
+
+
+def test_data_fingerprint_of_the_fixture_is_stable():
+    assert fp.data_fingerprint(VALID_CONFLICT) == fp.data_fingerprint(VALID_CONFLICT)
+    assert len(fp.short(fp.data_fingerprint(VALID_CONFLICT))) == 12
+
+
+# --------------------------------------------------------------------------------- files
+
+def test_atomic_write_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "sub" / "report.html"
+    atomic_write(target, b"one")
+    atomic_write(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+    assert write_if_changed(target, b"two") is False
+    assert write_if_changed(target, b"three") is True
+
+
+def test_build_lock_refuses_or_waits(tmp_path):
+    holder = BuildLock(tmp_path / ".build.lock")
+    holder.acquire(wait=False)
+    try:
+        with pytest.raises(BuildLocked, match=f"pid {os.getpid()}"):
+            BuildLock(tmp_path / ".build.lock").acquire(wait=False)
+        code = ("import sys; from analysis.report.files import BuildLock; "
+                f"l = BuildLock(__import__('pathlib').Path({str(tmp_path / '.build.lock')!r})); "
+                "l.acquire(wait=True, on_wait=lambda m: print(m, flush=True)); print('acquired', flush=True)")
+        waiter = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO)
+        assert "waiting for another build" in waiter.stdout.readline()
+        time.sleep(0.3)
+        assert waiter.poll() is None  # still waiting
+    finally:
+        holder.release()
+    assert waiter.stdout.readline().strip() == "acquired"
+    assert waiter.wait(timeout=20) == 0
+
+
+def test_build_lock_is_freed_when_the_holder_dies(tmp_path):
+    code = ("from pathlib import Path; from analysis.report.files import BuildLock; import os; "
+            f"BuildLock(Path({str(tmp_path / '.build.lock')!r})).acquire(wait=False); os._exit(0)")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+    lock = BuildLock(tmp_path / ".build.lock")
+    lock.acquire(wait=False)
+    lock.release()
