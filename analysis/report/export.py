@@ -273,13 +273,16 @@ def _top_level_rules(css: str) -> list[str]:
     return rules
 
 
+ANALYST_ONLY_TAG = "analyst-notes"  # cells for people running the notebook, not for readers
+
+
 def html_notebook(nb: Any) -> Any:
     """What the HTML shows: no parameters cells, no stderr (warnings carry host paths), no CDN."""
     nb = copy.deepcopy(nb)
     cells = []
     for cell in nb.cells:
         tags = cell.metadata.get("tags") or []
-        if "parameters" in tags or INJECTED_TAG in tags:
+        if "parameters" in tags or INJECTED_TAG in tags or ANALYST_ONLY_TAG in tags:
             continue
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs
