@@ -77,11 +77,13 @@ def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
     base = cumulative(claims)
     killed = base.filter(pl.col("metric") == "killed").select(
         *key, pl.col("claim_id").alias("killed_claim_id"), pl.col("value").alias("killed_value"),
-        pl.col("qualifier").alias("killed_qualifier"), *intervals.from_claim(name="killed"))
+        pl.col("qualifier").alias("killed_qualifier"), pl.col("value_low").alias("killed_value_low"),
+        pl.col("value_high").alias("killed_value_high"), *intervals.from_claim(name="killed"))
     wounded = base.filter(pl.col("metric") == "wounded").select(
         *key, "claimant_short_name", "role", "url", "outlet",
         pl.col("claim_id").alias("wounded_claim_id"), pl.col("value").alias("wounded_value"),
-        pl.col("qualifier").alias("wounded_qualifier"), *intervals.from_claim(name="wounded"))
+        pl.col("qualifier").alias("wounded_qualifier"), pl.col("value_low").alias("wounded_value_low"),
+        pl.col("value_high").alias("wounded_value_high"), *intervals.from_claim(name="wounded"))
     references = "; ".join(
         f"{r['reference']} {r['ratio_low']:g}" + ("" if r["ratio_low"] == r["ratio_high"] else f"–{r['ratio_high']:g}")
         for r in WOUNDED_TO_KILLED_REFERENCES.iter_rows(named=True))

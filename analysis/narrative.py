@@ -69,20 +69,28 @@ def key_numbers(view: CompareView) -> str:
                 "ratio": formatting.interval(row["ratio_low"], row["ratio_high"], digits=2),
                 "ratio_central": f"{row['ratio_central']:.1f}"}
     latest = [_claim(r) | {"role": r["role"]} for r in view.latest.iter_rows(named=True)]
-    ratio_rows = []
+    ratio_rows: list[dict] = []
     for r in view.ratio_key.iter_rows(named=True):
-        ratio_rows.append({"which": r["which"], "ratio": formatting.interval(r["ratio_low"], r["ratio_high"],
-                                                                              is_low_exclusive=r["ratio_is_low_exclusive"]),
+        same_pair = next((x for x in ratio_rows if x["pair"] == (r["num_claim_id"], r["den_claim_id"])), None)
+        if same_pair:  # one pair can be the latest, the lowest and the highest: say it once
+            same_pair["labels"].append(r["which"])
+            same_pair["which"] = ", ".join(same_pair["labels"][:-1]) + " and " + same_pair["labels"][-1]
+            continue
+        ratio_rows.append({"which": r["which"], "labels": [r["which"]], "pair": (r["num_claim_id"], r["den_claim_id"]),
+                           "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], digits=2,
+                                                        is_low_exclusive=r["ratio_is_low_exclusive"]),
                            "num": _claim(r, "num_"), "den": _claim(r, "den_"), "staleness": r["staleness_days"]})
     independents = []
     for r in view.independent_vs_official.iter_rows(named=True):
         independents.append({"num": _claim(r, "num_"), "den": _claim(r, "den_"), "staleness": r["staleness_days"],
-                             "ratio": formatting.interval(r["ratio_low"], r["ratio_high"],
+                             "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], digits=2,
                                                           is_low_exclusive=r["ratio_is_low_exclusive"]),
                              "is_dependent": r["is_dependent"]})
     wk = [{"who": r["claimant_short_name"], "as_of": r["as_of_date"],
-           "wounded": formatting.stated_value(r["wounded_qualifier"], r["wounded_value"]),
-           "killed": formatting.stated_value(r["killed_qualifier"], r["killed_value"]),
+           "wounded": formatting.stated_value(r["wounded_qualifier"], r["wounded_value"],
+                                              r["wounded_value_low"], r["wounded_value_high"]),
+           "killed": formatting.stated_value(r["killed_qualifier"], r["killed_value"],
+                                             r["killed_value_low"], r["killed_value_high"]),
            "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], digits=2), "references": r["references"]}
           for r in view.wounded_killed.filter(pl.col("subject_side") == p.subject_side).iter_rows(named=True)]
     return render("key_numbers.html.j2", side=p.conflict.side_label(p.subject_side), population=p.population,
