@@ -7,6 +7,7 @@ Raw files are only read, never written.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 from dataclasses import dataclass, field
@@ -86,6 +87,12 @@ def read_csv_text(path: Path, data_dir: Path, problems: list[Problem]) -> RawTab
         problems.append(Problem(rel, None, None, None, "file is missing"))
         return RawTable(path, rel, None)
     data = path.read_bytes()
+    fast = _read_plain_csv(data)
+    if fast is not None:  # the common case: a plainly well-formed file, read without the csv module
+        frame, header = fast
+        return RawTable(path, rel, frame, header)
+    # Anything else (or anything the fast path is unsure of) takes the record-by-record path below,
+    # which reports each problem at its line.
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -113,12 +120,85 @@ def read_csv_text(path: Path, data_dir: Path, problems: list[Problem]) -> RawTab
     if blank_lines:  # the csv module skips blank lines; polars would read them as empty rows
         text = "\n".join(line for number, line in enumerate(text.split("\n"), start=1)
                          if number not in blank_lines)
-    frame = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=True)
-    frame = frame.with_columns(
-        # a quoted empty field ("") is as empty as an unquoted one
-        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns],
-    ).with_columns(pl.Series(LINE, line_starts, dtype=pl.Int64))
+    # bytes, not StringIO: polars encodes a StringIO to the same bytes anyway, only slower
+    frame = pl.read_csv(text.encode("utf-8"), infer_schema=False, has_header=True)
+    frame = _empty_is_null(frame).with_columns(pl.Series(LINE, line_starts, dtype=pl.Int64))
     return RawTable(path, rel, frame, header)
+
+
+def _empty_is_null(frame: pl.DataFrame) -> pl.DataFrame:
+    """A quoted empty field ("") is as empty as an unquoted one (which polars reads as null)."""
+    return frame.with_columns(
+        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns],
+    )
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+# One field as the csv module (strict, default dialect) and polars read it alike: unquoted text
+# without quote, comma, CR, LF or NUL; or a quoted field whose quotes are doubled, which may hold
+# commas and line breaks (LF or CRLF) but no lone CR and no NUL.
+_FIELD = r'(?:[^",\r\n\x00]*|"(?:[^"\r\x00]|""|\r\n)*")'
+
+
+@functools.lru_cache(maxsize=32)
+def _plain_csv_pattern(width: int) -> str:
+    """The whole file, header included: records of exactly `width` fields, each ended by LF or
+    CRLF (the last one may be unterminated). No blank line, no ragged record, no stray quote."""
+    record = _FIELD + r"(?:," + _FIELD + r"){%d}" % (width - 1)
+    return r"\A" + record + r"(?:\r?\n" + record + r")*(?:\r?\n)?\z"
+
+
+def _read_plain_csv(data: bytes) -> tuple[pl.DataFrame, list[str]] | None:
+    """Fast path for a plainly well-formed CSV: (frame with LINE, header), or None whenever the
+    file is not certainly such a file; the caller then takes the csv-module path, which gives
+    the same frame for a good file and the problems for a broken one.
+
+    "Plainly well-formed" is proved by one regular expression over the whole text (polars'
+    linear-time engine): UTF-8, every record has the header's field count, quotes only around
+    whole fields, no blank line, no lone CR, no NUL. For such a file the csv module reports no
+    problem and finds the same records as polars, so polars alone reads it; each record's
+    starting line follows from the line breaks inside the values of the records before it."""
+    data = data.removeprefix(_UTF8_BOM)
+    end_of_header = data.find(b"\n")
+    if end_of_header < 0:  # no line break at all: a header-only file or old Mac endings
+        return None
+    try:
+        header_line = data[:end_of_header].decode("utf-8").rstrip("\r")
+        header = next(csv.reader([header_line], strict=True), [])
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    width = len(header)
+    if width < 2:  # a one-column file cannot tell a blank line from an empty record
+        return None
+    try:
+        text = pl.Series([data], dtype=pl.Binary).cast(pl.String)  # strict: fails unless UTF-8
+        plain = text.str.contains(_plain_csv_pattern(width)).item()
+        del text
+        if not plain:
+            return None
+        # null_values=[""]: a quoted empty field ("") is null like an unquoted one (_empty_is_null)
+        # (raise_if_empty=False only spares polars a copy of the data: the header makes it non-empty)
+        frame = pl.read_csv(data, infer_schema=False, has_header=True, null_values=[""], raise_if_empty=False)
+    except pl.exceptions.PolarsError:  # the csv-module path meets the same error, or reports it
+        return None
+    if frame.width != width:
+        return None
+    limit = csv.field_size_limit()  # the csv module refuses longer fields: leave those to it
+    if len(data) > limit and (frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) > limit:
+        return None
+    rows = frame.height
+    record_breaks = rows + 1 if data.endswith(b"\n") else rows  # the header is a record too
+    breaks_in_values = data.count(b"\n") - record_breaks
+    if breaks_in_values == 0:
+        line = pl.int_range(2, rows + 2, dtype=pl.Int64, eager=True).alias(LINE)
+    else:  # a quoted field spanning lines pushes every later record down by its line breaks
+        per_row = frame.select(
+            pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True) for c in frame.columns)
+            .cast(pl.Int64).alias(LINE)).to_series()
+        if per_row.sum() != breaks_in_values:
+            return None
+        line = (pl.int_range(2, rows + 2, dtype=pl.Int64, eager=True) + per_row.cum_sum() - per_row).alias(LINE)
+    return frame.with_columns(line), header
 
 
 def _scan_records(text: str, rel: str, width: int) -> tuple[list[Problem], list[int], set[int]]:
@@ -163,8 +243,16 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> tuple[dic
         return None, {}
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=TextDateLoader)
-        data = yaml.load(text, Loader=TextDateLoader)  # noqa: S506 - a SafeLoader subclass
+        if "<<" in text:  # a merge key: constructing rewrites the node tree, so compose apart
+            node = yaml.compose(text, Loader=TextDateLoader)
+            data = yaml.load(text, Loader=TextDateLoader)  # noqa: S506 - a SafeLoader subclass
+        else:  # what yaml.compose and then yaml.load do, parsing the text once instead of twice
+            loader = TextDateLoader(text)
+            try:
+                node = loader.get_single_node()
+                data = None if node is None else loader.construct_document(node)
+            finally:
+                loader.dispose()
     except UnicodeDecodeError:
         problems.append(Problem(rel, None, None, None, "file must be UTF-8 encoded"))
         return None, {}
