@@ -118,7 +118,9 @@ def assumptions(view: CompareView) -> str:
 
 def caveats(view: CompareView) -> str:
     items = []
-    for r in view.latest.filter(pl.col("is_stale")).iter_rows(named=True):
+    # an empty conflict's `latest` has no age columns
+    stale = view.latest.filter(pl.col("is_stale")) if "is_stale" in view.latest.columns else view.latest.clear()
+    for r in stale.iter_rows(named=True):
         items.append(f"Latest figure from {r['claimant_short_name']}: as of {formatting.date(r['as_of_date'])}, "
                      f"{formatting.days(r['age_days'])} before {formatting.date(view.end)} — stale, not current.")
     names = view.params.conflict.claims.select(pl.col("claim_id").alias("derived_from"),

@@ -73,6 +73,8 @@ class ComparePage:
         return Html(narrative.sources_table(self.view.claims))
 
     def cumulative(self) -> None:
+        if self.view.claims.is_empty():
+            return self._nothing("No figures in this window.")
         chart = charts.cumulative_chart(
             self.view.claims, self.view.params.conflict, title=f"Claims over time: {self._quantity}",
             subtitle=self._subtitle(), stale_after_days=self.view.stale_after_days,
@@ -158,6 +160,8 @@ class OverviewPage:
             publish(f"ladder-{side}-{population}-{metric}".replace("_", "-"), chart)
 
     def staleness(self) -> None:
+        if self.view.freshest.is_empty():
+            return ComparePage._nothing("No figures in this conflict yet.")
         chart = charts.staleness_chart(
             self.view.freshest, self.view.params.conflict, title="How old is each claimant's latest figure?",
             subtitle=[f"Age on {formatting.date(self.view.end)}"],

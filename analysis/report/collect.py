@@ -26,6 +26,7 @@ Nothing heavy is imported here at module level: altair and polars are imported o
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -66,6 +67,25 @@ def _is_altair_chart(obj: Any) -> bool:
     return type(obj).__module__.startswith("altair") and hasattr(obj, "to_dict")
 
 
+# In JSON text, < > & and U+2028/2029 occur only inside strings, so their \\u escapes are the same
+# JSON value: the spec embedded in a <script> can then never close the element (`</script>`) or
+# open a comment (`<!--`), whatever the data's quotes and names say.
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_UNSAFE_PATTERN = re.compile("[<>&\u2028\u2029]")
+
+
+class ScriptSafeJSONEncoder(json.JSONEncoder):
+    """json.dumps output that is safe inside an HTML <script> element (same JSON value)."""
+
+    def encode(self, o: Any) -> str:
+        return script_safe(super().encode(o))
+
+
+def script_safe(json_text: str) -> str:
+    """Escape < > & U+2028 U+2029 in JSON text (they only occur inside strings)."""
+    return _SCRIPT_UNSAFE_PATTERN.sub(lambda m: _SCRIPT_UNSAFE[m.group()], json_text)
+
+
 def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
     import altair as alt
     from altair.utils.html import spec_to_html
@@ -76,7 +96,8 @@ def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
     html = spec_to_html(spec, mode="vega", vega_version=VEGA_VERSION,
                         vegaembed_version=VEGAEMBED_VERSION, vegalite_version=VEGALITE_VERSION,
                         output_div=f"altair-viz-{name}", embed_options=embed_options,
-                        json_kwds={"sort_keys": True, "separators": (",", ":")}, fullhtml=False,
+                        json_kwds={"sort_keys": True, "separators": (",", ":"), "cls": ScriptSafeJSONEncoder},
+                        fullhtml=False,
                         requirejs=False, template="universal")
     return {
         "text/html": html,
@@ -107,5 +128,25 @@ def _table_bundle(name: str, frame: Any, title: str | None) -> dict[str, Any]:
         "text/plain": text,
         ARTIFACT_MIME: {"name": name, "kind": "table", "title": title or name,
                         "columns": list(frame.columns), "rows": frame.height,
-                        "csv": frame.write_csv()},
+                        "csv": csv_text(frame)},
     }
+
+
+# Cells a spreadsheet program would read as a formula (OWASP, "CSV Injection"): text starting
+# with = + - @, a tab or a carriage return gets a leading single quote. Only text columns: numbers
+# (also negative ones) are written unchanged, so numeric columns round-trip exactly.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def csv_text(frame: Any) -> str:
+    """The frame as CSV (polars' writer), with text cells neutralised against formula injection."""
+    import polars as pl
+
+    text_columns = [name for name, dtype in frame.schema.items() if dtype in (pl.String, pl.Categorical, pl.Enum)]
+    if text_columns:
+        frame = frame.with_columns(
+            pl.when(pl.col(name).cast(pl.String).str.contains(FORMULA_START))
+            .then(pl.lit("'") + pl.col(name).cast(pl.String))
+            .otherwise(pl.col(name).cast(pl.String)).alias(name)
+            for name in text_columns)
+    return frame.write_csv()
