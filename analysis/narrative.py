@@ -14,7 +14,7 @@ import polars as pl
 from analysis import formatting
 from analysis.bounds import ABOUT_RULE
 from analysis.vocabulary import METRIC_LABEL
-from analysis.views import CompareView, OverviewView
+from analysis.views import CompareView, OverviewView, sources
 
 SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
 
@@ -146,7 +146,6 @@ def caveats(view: CompareView) -> str:
 
 def sources_table(claims: pl.DataFrame) -> str:
     """One row per source document (a bulk series is one row with its date span), with links."""
-    from analysis.views import sources
     rows = sources(claims).to_dicts()
     return render("sources.html.j2", rows=rows)
 

@@ -17,7 +17,7 @@ import polars as pl
 from analysis import charts, formatting, narrative
 from analysis.params import check_compare_parameters, check_overview_parameters
 from analysis.report.collect import publish
-from analysis.views import CompareView, OverviewView, compare_view, overview_view, sources
+from analysis.views import CompareView, OverviewView, compare_view, overview_view
 from analysis.vocabulary import METRIC_LABEL
 
 
@@ -215,4 +215,4 @@ def _ratio_table(ratios: pl.DataFrame) -> pl.DataFrame:
         "ratio_low", "ratio_central", "ratio_high", "staleness_days", "is_stale", "is_dependent", "assumption")
 
 
-__all__ = ["compare_page", "overview_page", "ComparePage", "OverviewPage", "Html", "sources"]
+__all__ = ["compare_page", "overview_page", "ComparePage", "OverviewPage", "Html"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, align
+from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS
 from analysis.compare import (floor_coverage, implied_daily_rates, latest_claims, ratio_over_time, ratio_summary,
                               wounded_to_killed)
 from analysis.harmonise import Conversion, combine_killed_and_wounded, convert_metric, select_claims
@@ -160,8 +160,3 @@ def sources(claims: pl.DataFrame) -> pl.DataFrame:
         pl.first("claimant_short_name"), pl.first("speaker"), pl.first("outlet"), pl.first("title"),
         pl.first("url"), pl.len().alias("claims")).rename({"source": "statement_id"})
     return pl.concat([docs, spans], how="diagonal_relaxed").sort("statement_date", "statement_id")
-
-
-def aligned_pairs(numerator: pl.DataFrame, denominator: pl.DataFrame, tolerance_days: int) -> pl.DataFrame:
-    """Exposed for notebooks that explore other pairings."""
-    return align(numerator, denominator, tolerance_days=tolerance_days)
