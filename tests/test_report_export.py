@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -15,9 +16,9 @@ import polars as pl
 import pytest
 
 from analysis.report import fingerprint as fp
-from analysis.report.collect import ARTIFACT_MIME, artifact_bundle
-from analysis.report.export import (ArtifactError, collect_artifacts, html_notebook, lab_css,
-                                    normalise_notebook, _exporter)
+from analysis.report.collect import ARTIFACT_MIME, BUILD_ENV, artifact_bundle, render_chart
+from analysis.report.export import (ArtifactError, VegaAssets, artifact_files, collect_artifacts, html_notebook,
+                                    installed_assets_path, lab_css, normalise_notebook, notebook_bytes, _exporter)
 from analysis.report.files import BuildLock, BuildLocked, atomic_write, write_if_changed
 from tests.fixture_data import REPO, VALID_CONFLICT
 
@@ -42,6 +43,31 @@ def test_chart_bundle_is_html_plus_the_vega_spec_and_deterministic(chart):
     assert 'id="altair-viz-trend"' in html and "altair-viz-trend" in html
     assert "uuid" not in html and "VEGA_DEBUG" in html  # altair's loader, which the report presets
     assert '{"$schema":' in html  # compact, sorted JSON
+
+
+def test_under_the_build_the_kernel_renders_the_same_svg_and_png_the_driver_would(chart, monkeypatch):
+    plain = artifact_bundle("trend", chart)[ARTIFACT_MIME]
+    monkeypatch.setenv(BUILD_ENV, "1")
+    built = artifact_bundle("trend", chart)[ARTIFACT_MIME]
+    assert "rendered" not in plain and built["spec"] == plain["spec"]
+    svg, png = render_chart(plain["spec"])
+    assert built["rendered"]["svg"].encode("utf-8") == svg and svg.startswith(b"<svg")
+    assert base64.b64decode(built["rendered"]["png_base64"]) == png and png.startswith(b"\x89PNG")
+
+
+def test_under_the_build_altair_skips_only_the_schema_check(chart, monkeypatch):
+    calls = []
+    original = alt.Chart.to_dict
+
+    def spy(self, *args, **kwargs):
+        calls.append(kwargs.get("validate", True))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(alt.Chart, "to_dict", spy)
+    artifact_bundle("trend", chart)
+    monkeypatch.setenv(BUILD_ENV, "1")
+    artifact_bundle("trend", chart)
+    assert calls == [True, False]  # tests/test_charts.py checks every builder against the schema
 
 
 def test_table_bundle_carries_every_row_as_csv():
@@ -106,6 +132,28 @@ def test_normalise_removes_what_varies_between_runs(chart):
     assert [c.id for c in nb.cells] == ["params", "injected-parameters", "plain"]
     assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
     assert nb.cells[2].outputs[0]["data"]["text/html"] == '<div id="altair-viz-1"></div>'
+
+
+def test_kernel_renders_become_the_chart_files_and_leave_the_kept_notebook(chart, monkeypatch):
+    driver_files = artifact_files("r", collect_artifacts(executed_notebook(chart)))  # rendered here
+    monkeypatch.setenv(BUILD_ENV, "1")
+    nb = executed_notebook(chart)
+    assert artifact_files("r", collect_artifacts(nb)) == driver_files
+    assert set(driver_files) == {"r/charts/trend.svg", "r/charts/trend.png"}
+    kept = json.loads(notebook_bytes(nb))
+    doc = kept["cells"][2]["outputs"][2]["data"][ARTIFACT_MIME]
+    assert "rendered" not in doc and doc["spec"]
+    assert "rendered" in nb.cells[2].outputs[2]["data"][ARTIFACT_MIME], "the notebook in memory is unchanged"
+    monkeypatch.delenv(BUILD_ENV)
+    assert notebook_bytes(nb) == notebook_bytes(executed_notebook(chart))
+
+
+def test_the_vega_bundle_made_at_install_is_used_before_any_cache(tmp_path, monkeypatch):
+    installed = installed_assets_path()
+    assert installed.is_file(), "make writes it (python -m analysis.report.export --install-vega-assets)"
+    assert VegaAssets(tmp_path).path == installed
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))
+    assert VegaAssets(tmp_path).path == tmp_path / installed.name
 
 
 def test_collect_artifacts_and_duplicates(chart):

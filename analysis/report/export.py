@@ -11,6 +11,7 @@ stays cheap.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.report.collect import ARTIFACT_MIME
+from analysis.report.collect import ARTIFACT_MIME, render_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATE = "claims_report"
@@ -28,7 +29,6 @@ INJECTED_TAG = "injected-parameters"
 PAPERMILL_KEEP = ("parameters", "default_parameters", "input_path")
 LANGUAGE_INFO_KEEP = ("name", "mimetype", "file_extension", "pygments_lexer", "codemirror_mode",
                       "nbconvert_exporter")
-PNG_SCALE = 2
 # altair's html loader falls back to this CDN when window.VEGA_DEBUG does not match; the report
 # presets VEGA_DEBUG, so the fallback never runs. In the HTML it points nowhere (a failed, local
 # load with a visible error), never at the network. The executed .ipynb keeps the CDN for JupyterLab.
@@ -94,9 +94,26 @@ def _stable_div(random_id: str, seen: dict[str, str]) -> str:
 
 
 def notebook_bytes(nb: Any) -> bytes:
+    """The executed notebook as kept in reports/: without the kernel's chart renders (they are
+    the files next to it), so it stays the size of the notebook a reader would run."""
     import nbformat
 
+    nb = copy.copy(nb)
+    nb.cells = [_without_renders(cell) for cell in nb.cells]
     return (nbformat.writes(nb) + "\n").encode("utf-8")
+
+
+def _without_renders(cell: Any) -> Any:
+    outputs = cell.get("outputs") or []
+    if not any("rendered" in ((o.get("data") or {}).get(ARTIFACT_MIME) or {}) for o in outputs):
+        return cell
+    cell = copy.copy(cell)
+    cell.outputs = [copy.copy(o) for o in outputs]
+    for output in cell.outputs:
+        doc = (output.get("data") or {}).get(ARTIFACT_MIME)
+        if isinstance(doc, dict) and "rendered" in doc:
+            output["data"] = {**output["data"], ARTIFACT_MIME: {k: v for k, v in doc.items() if k != "rendered"}}
+    return cell
 
 
 # ---------------------------------------------------------------------------- artifacts
@@ -120,21 +137,16 @@ def collect_artifacts(nb: Any) -> list[Artifact]:
     return artifacts
 
 
-def render_chart(spec: dict) -> tuple[bytes, bytes]:
-    """(SVG, PNG) of a Vega spec, rendered offline by vl-convert."""
-    import vl_convert as vlc
-
-    svg = vlc.vega_to_svg(spec)
-    png = vlc.svg_to_png(svg, scale=PNG_SCALE)  # rasterise the same SVG (cheaper than vega_to_png)
-    return svg.encode("utf-8"), png
-
-
 def artifact_files(slug: str, artifacts: list[Artifact]) -> dict[str, bytes]:
     """{path relative to the output folder: bytes} for every chart (SVG, PNG) and table (CSV)."""
     files: dict[str, bytes] = {}
     for artifact in artifacts:
         if artifact.kind == "chart":
-            svg, png = render_chart(artifact.payload["spec"])
+            rendered = artifact.payload.get("rendered")
+            if rendered:  # by the kernel (collect.BUILD_ENV)
+                svg, png = rendered["svg"].encode("utf-8"), base64.b64decode(rendered["png_base64"])
+            else:  # a notebook executed outside the build
+                svg, png = render_chart(artifact.payload["spec"])
             files[f"{slug}/charts/{artifact.name}.svg"] = svg
             files[f"{slug}/charts/{artifact.name}.png"] = png
         else:
@@ -147,13 +159,16 @@ def artifact_files(slug: str, artifacts: list[Artifact]) -> dict[str, bytes]:
 class VegaAssets:
     """The inline vega + vega-lite + vega-embed bundle (~0.9 MB) and the versions altair asks for.
 
-    Made by a subprocess (`python -m analysis.report.export --vega-assets FILE`) and cached on disk
-    by altair and vl-convert version: `vl_convert.javascript_bundle()` holds the GIL for 1-2 s and
-    importing altair costs ~1 s, neither of which the build's driver process should pay.
+    A pure function of the installed altair and vl-convert: `make` writes it into the environment
+    (`python -m analysis.report.export --install-vega-assets`, like compiled bytecode). Where it is
+    missing (e.g. a conda environment), a subprocess makes it into the build's cache:
+    `vl_convert.javascript_bundle()` holds the GIL for 1-2 s and importing altair costs ~1 s,
+    neither of which the build's driver process should pay.
     """
 
     def __init__(self, cache_dir: Path):
-        self.path = Path(cache_dir) / f"vega-assets-{assets_id()}.json"
+        installed = installed_assets_path()
+        self.path = installed if installed.is_file() else Path(cache_dir) / installed.name
         self.proc = None
         self._data: dict | None = None
         self._lock = threading.Lock()
@@ -185,6 +200,13 @@ def assets_id() -> str:
     from importlib import metadata
 
     return f"altair-{metadata.version('altair')}-vl-convert-{metadata.version('vl-convert-python')}"
+
+
+def installed_assets_path() -> Path:
+    """Where `make` puts the bundle: in the environment, named by the versions it comes from."""
+    import sys
+
+    return Path(sys.prefix) / "share" / "casualty-claims" / f"vega-assets-{assets_id()}.json"
 
 
 def make_vega_assets(path: Path) -> None:
@@ -345,7 +367,10 @@ if __name__ == "__main__":
 
     from analysis.report.kernel import block_slow_imports
 
-    if sys.argv[1:2] != ["--vega-assets"] or len(sys.argv) != 3:
-        sys.exit("usage: python -m analysis.report.export --vega-assets FILE")
     block_slow_imports()
-    make_vega_assets(Path(sys.argv[2]))
+    if sys.argv[1:] == ["--install-vega-assets"]:
+        make_vega_assets(installed_assets_path())
+    elif sys.argv[1:2] == ["--vega-assets"] and len(sys.argv) == 3:
+        make_vega_assets(Path(sys.argv[2]))
+    else:
+        sys.exit("usage: python -m analysis.report.export --install-vega-assets | --vega-assets FILE")
