@@ -17,6 +17,9 @@ What is measured (wall clock, each in fresh processes, into fresh temporary fold
 3. no-op: `claims build` again on the same folder (nothing changed).
 4. marginal time per report: (cold time of N reports - cold time of 1 report) / (N - 1).
 5. each report's size (target < 1.5 MB) and where start-up time goes (`python -X importtime`).
+6. the floor: the CPU time of the notebooks' own code (computation, charts, SVG and PNG renders),
+   run a second time in one warm Python process with no kernel, no papermill and no export; on
+   the machine's cores that alone bounds how fast any build of this catalog can be.
 """
 
 from __future__ import annotations
@@ -136,6 +139,44 @@ def process_start() -> dict[str, float]:
             "import nbconvert": median([sys.executable, "-c", "import nbconvert"])}
 
 
+FLOOR_SCRIPT = r"""
+import json, os, sys, time
+sys.modules.setdefault("rfc3987_syntax", None)
+import IPython.display
+IPython.display.display = lambda *args, **kwargs: None  # publish() still builds and renders everything
+runs = json.loads(sys.argv[1])
+
+def run_all():
+    for notebook, parameters in runs:
+        cells = json.load(open(notebook, encoding="utf-8"))["cells"]
+        namespace = {}
+        for cell in cells:
+            if cell["cell_type"] != "code":
+                continue
+            exec("".join(cell["source"]), namespace)
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                namespace.update(parameters)
+
+run_all()  # imports, first-use start-up (vl-convert, VegaFusion)
+started = time.process_time()
+run_all()
+print(time.process_time() - started)
+"""
+
+
+def notebook_work_floor(catalog, parameters: dict[str, dict]) -> float:
+    """CPU seconds (all threads) of every notebook's code, run again in one warm process."""
+    from analysis.report.collect import BUILD_ENV
+
+    runs = [(str(e.notebook), parameters[e.slug]) for e in catalog.entries]
+    env = dict(os.environ, CLAIMS_DATA_DIR=str(catalog.data_dir), **{BUILD_ENV: "1"})
+    result = subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, json.dumps(runs)], env=env, cwd=REPO,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"floor measurement failed:\n{result.stderr[-4000:]}")
+    return float(result.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", help="catalog to build (default: reports.yml, else the fixture catalog)")
@@ -195,6 +236,12 @@ def main() -> None:
                    for p in cold_out.rglob("*") if p.is_file() and p.suffix in (".html", ".csv", ".svg")
                    and ".build" not in p.parts)
         print(f"\ndeterminism: a second cold build gives byte-identical HTML, CSV and SVG: {'yes' if same else 'NO'}")
+
+        floor_cpu = notebook_work_floor(catalog, parameters)
+        floor_s = floor_cpu / cores
+        print(f"\nfloor: the notebooks' own code, warm, in one process (no kernel, papermill or export): "
+              f"{floor_cpu:.2f} CPU-s;\n  on {cores} cores at best {floor_s:.2f} s for any build of this catalog"
+              + (f" -> at most {naive_s / floor_s:.1f}x the naive way" if not args.skip_naive else ""))
 
         tax = import_tax()
         start = process_start()
