@@ -44,10 +44,15 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFA
     require_like_for_like(left, right)
     lp, rp = prefixes
     l_all, r_all = _fields(left, lp), _fields(right, rp)
+    # Pair on narrow frames (row number, claimant, date, id) and gather the wide text fields
+    # (quotes, URLs, speakers) once at the end: sorting and joining them at every step cost more
+    # than the pairing itself. Same sorts on the same keys, so the same pairs in the same order.
+    l_keys = _keys(l_all, lp, "_left_row")
+    r_keys = _keys(r_all, rp, "_right_row")
     pieces = []
-    for (l_claimant,), l_frame in l_all.partition_by(f"{lp}claimant_id", as_dict=True).items():
+    for (l_claimant,), l_frame in l_keys.partition_by(f"{lp}claimant_id", as_dict=True).items():
         l_frame = l_frame.sort(f"{lp}as_of_date", f"{lp}claim_id")
-        for (r_claimant,), r_frame in r_all.partition_by(f"{rp}claimant_id", as_dict=True).items():
+        for (r_claimant,), r_frame in r_keys.partition_by(f"{rp}claimant_id", as_dict=True).items():
             r_frame = r_frame.sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(
                 pl.col(f"{rp}as_of_date").alias("_right_date"))
             pieces.append(
@@ -57,7 +62,9 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFA
                 .drop("_right_date"))
     if not pieces:
         return _empty_pairs(l_all, r_all)
-    pairs = pl.concat(pieces, how="vertical_relaxed")
+    order = (pl.concat(pieces, how="vertical_relaxed")
+             .sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id"))
+    pairs = pl.concat([l_all[order["_left_row"]], r_all[order["_right_row"]]], how="horizontal")
     staleness = (pl.col(f"{lp}as_of_date") - pl.col(f"{rp}as_of_date")).dt.total_days().abs()
     same_group = pl.col(f"{lp}independence_group") == pl.col(f"{rp}independence_group")
     derived = ((pl.col(f"{lp}derived_from_group") == pl.col(f"{rp}independence_group")).fill_null(False)
@@ -66,7 +73,13 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFA
         staleness_days=staleness,
         is_stale=staleness > stale_after_days,
         is_dependent=same_group.fill_null(False) | derived,
-    ).sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id")
+    )
+
+
+def _keys(fields: pl.DataFrame, prefix: str, row: str) -> pl.DataFrame:
+    """What pairing needs of one side: row number, claimant, as-of date and claim id."""
+    return fields.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row),
+                         f"{prefix}claimant_id", f"{prefix}as_of_date", f"{prefix}claim_id")
 
 
 def _empty_pairs(l_all: pl.DataFrame, r_all: pl.DataFrame) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from analysis.harmonise import WOUNDED_TO_KILLED_REFERENCES, cumulative
 
 FLOOR_METHODS = ("named_list", "verified_count")
 ESTIMATE_METHODS = ("estimate", "model")
+_ROW = "_row"  # a row number, for gathering the wide columns once after working on a few
 
 
 def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
@@ -47,10 +48,19 @@ def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
     key = ["claimant_id", "subject_side", "population", "metric", "method"]
     if "original_metric" in claims.columns:  # a converted figure is a different series from a stated one
         key.append("original_metric")
-    ordered = (cumulative(claims)
-               .sort(*key, "as_of_date", "claim_id")
-               .unique(subset=[*key, "as_of_date"], keep="last", maintain_order=True))
-    previous = {c: pl.col(c).shift(1).over(key) for c in
+    interval = ["value_low", "value_high", "is_low_exclusive", "value_central"]
+    # Sorted and differenced on the columns it needs only; the claims' other (text) columns are
+    # gathered once, for the rows that have a predecessor.
+    narrow = claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "period_type",
+                           *dict.fromkeys([*key, "as_of_date", "claim_id", "qualifier", "value", *interval]))
+    # Sorted by series, each series' rows are contiguous: the last claim of a day is the row whose
+    # successor is another day or series, and a claim's predecessor is the row before it if that
+    # is the same series (what unique(keep="last") and shift().over(key) give, without hashing
+    # the text keys again).
+    ordered = cumulative(narrow).sort(*key, "as_of_date", "claim_id")
+    ordered = ordered.filter(~_same_as_neighbour([*key, "as_of_date"], -1))
+    same_series = _same_as_neighbour(key, 1)
+    previous = {c: pl.when(same_series).then(pl.col(c).shift(1)) for c in
                 ("claim_id", "as_of_date", "value_low", "value_high", "is_low_exclusive", "value_central",
                  "qualifier", "value")}
     with_previous = ordered.with_columns(
@@ -60,11 +70,21 @@ def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
         prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"],
     ).filter(pl.col("previous_claim_id").is_not_null())
     days = (pl.col("as_of_date") - pl.col("previous_as_of_date")).dt.total_days()
-    return (with_previous
-            .with_columns(intervals.from_claim(name="cur"), days=days)
-            .with_columns(intervals.subtract("cur", "prev", "increase"))
-            .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
+    added = (with_previous
+             .with_columns(intervals.from_claim(name="cur"), days=days)
+             .with_columns(intervals.subtract("cur", "prev", "increase"))
+             .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate")))
+    new_columns = [c for c in added.columns if c not in narrow.columns]
+    return (claims[added[_ROW]]
+            .with_columns(added.select(new_columns).get_columns())
             .drop(intervals.cols("cur") + intervals.cols("prev")))
+
+
+def _same_as_neighbour(columns: list[str], offset: int) -> pl.Expr:
+    """True where a row equals the row `offset` away in every column (nulls equal; False where
+    there is no such row)."""
+    exists = pl.int_range(pl.len()).shift(offset).is_not_null()
+    return pl.all_horizontal(exists, *(pl.col(c).eq_missing(pl.col(c).shift(offset)) for c in columns))
 
 
 def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
@@ -123,9 +143,13 @@ def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int =
                   ) -> pl.DataFrame:
     """Each claimant's latest cumulative claim per metric up to `end`, with its age and staleness."""
     key = ["claimant_id", "subject_side", "population", "metric"]
-    latest = (cumulative(claims).filter(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
-              .sort("as_of_date", "claim_id")
-              .group_by(key, maintain_order=True).last())
+    # The last row of each group, found on the sort keys alone, then gathered with all columns.
+    narrow = claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+                           *dict.fromkeys(["period_type", *key, "as_of_date", "claim_id"]))
+    last_rows = (cumulative(narrow).filter(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+                 .sort("as_of_date", "claim_id")
+                 .group_by(key, maintain_order=True).agg(pl.col(_ROW).last()))
+    latest = claims[last_rows[_ROW]].select(*key, pl.all().exclude(key))
     return flag_stale(latest, end, stale_after_days=stale_after_days).sort("role", "claimant_id", "metric")
 
 
@@ -133,14 +157,15 @@ def ratio_summary(ratios: pl.DataFrame) -> pl.DataFrame:
     """The latest, the lowest and the highest ratio (by central value) of a ratio_over_time frame."""
     if ratios.is_empty():
         return ratios.with_columns(which=pl.lit(None, pl.String))
-    ordered = ratios.filter(pl.col("ratio_central").is_not_null()).sort("num_as_of_date", "num_claim_id")
+    # The three rows are chosen on their sort keys, then taken from the (wide) frame once.
+    ordered = (ratios.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+                             "ratio_central", "num_as_of_date", "num_claim_id")
+               .filter(pl.col("ratio_central").is_not_null()).sort("num_as_of_date", "num_claim_id"))
     if ordered.is_empty():
-        return ordered.with_columns(which=pl.lit(None, pl.String))
-    return pl.concat([
-        ordered.tail(1).with_columns(which=pl.lit("latest")),
-        ordered.sort("ratio_central", "num_as_of_date").head(1).with_columns(which=pl.lit("lowest")),
-        ordered.sort("ratio_central", "num_as_of_date").tail(1).with_columns(which=pl.lit("highest")),
-    ])
+        return ratios.clear().with_columns(which=pl.lit(None, pl.String))
+    by_ratio = ordered.sort("ratio_central", "num_as_of_date")[_ROW]
+    rows = pl.Series(_ROW, [ordered[_ROW][-1], by_ratio[0], by_ratio[-1]], dtype=pl.UInt32)
+    return ratios[rows].with_columns(which=pl.Series(["latest", "lowest", "highest"], dtype=pl.String))
 
 
 def independent_groups(claims: pl.DataFrame) -> list[str]:
