@@ -64,7 +64,7 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFA
         return _empty_pairs(l_all, r_all)
     order = (pl.concat(pieces, how="vertical_relaxed")
              .sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id"))
-    pairs = pl.concat([l_all[order["_left_row"]], r_all[order["_right_row"]]], how="horizontal")
+    pairs = l_all[order["_left_row"]].hstack(r_all[order["_right_row"]].get_columns())
     staleness = (pl.col(f"{lp}as_of_date") - pl.col(f"{rp}as_of_date")).dt.total_days().abs()
     same_group = pl.col(f"{lp}independence_group") == pl.col(f"{rp}independence_group")
     derived = ((pl.col(f"{lp}derived_from_group") == pl.col(f"{rp}independence_group")).fill_null(False)
