@@ -12,7 +12,7 @@ import datetime as dt
 import polars as pl
 
 from analysis import intervals
-from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, align, flag_stale
+from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, PAIR_FIELDS, align, flag_stale
 from analysis.harmonise import WOUNDED_TO_KILLED_REFERENCES, cumulative
 
 FLOOR_METHODS = ("named_list", "verified_count")
@@ -57,24 +57,26 @@ def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
     # successor is another day or series, and a claim's predecessor is the row before it if that
     # is the same series (what unique(keep="last") and shift().over(key) give, without hashing
     # the text keys again).
-    ordered = cumulative(narrow).sort(*key, "as_of_date", "claim_id")
-    ordered = ordered.filter(~_same_as_neighbour([*key, "as_of_date"], -1))
-    same_series = _same_as_neighbour(key, 1)
+    same_series = pl.col("_same_series")
     previous = {c: pl.when(same_series).then(pl.col(c).shift(1)) for c in
                 ("claim_id", "as_of_date", "value_low", "value_high", "is_low_exclusive", "value_central",
                  "qualifier", "value")}
-    with_previous = ordered.with_columns(
-        previous_claim_id=previous["claim_id"], previous_as_of_date=previous["as_of_date"],
-        previous_qualifier=previous["qualifier"], previous_value=previous["value"],
-        prev_low=previous["value_low"], prev_high=previous["value_high"],
-        prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"],
-    ).filter(pl.col("previous_claim_id").is_not_null())
     days = (pl.col("as_of_date") - pl.col("previous_as_of_date")).dt.total_days()
-    added = (with_previous
+    added = (cumulative(narrow).lazy()
+             .sort(*key, "as_of_date", "claim_id")
+             .filter(~_same_as_neighbour([*key, "as_of_date"], -1))
+             .with_columns(_same_as_neighbour(key, 1).alias("_same_series"))
+             .with_columns(
+                 previous_claim_id=previous["claim_id"], previous_as_of_date=previous["as_of_date"],
+                 previous_qualifier=previous["qualifier"], previous_value=previous["value"],
+                 prev_low=previous["value_low"], prev_high=previous["value_high"],
+                 prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"])
+             .filter(pl.col("previous_claim_id").is_not_null())
              .with_columns(intervals.from_claim(name="cur"), days=days)
              .with_columns(intervals.subtract("cur", "prev", "increase"))
-             .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate")))
-    new_columns = [c for c in added.columns if c not in narrow.columns]
+             .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
+             .collect())
+    new_columns = [c for c in added.columns if c not in narrow.columns and c != "_same_series"]
     return (claims[added[_ROW]]
             .with_columns(added.select(new_columns).get_columns())
             .drop(intervals.cols("cur") + intervals.cols("prev")))
@@ -94,7 +96,9 @@ def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
     Adds `references`: the published ranges it is read against (see harmonise).
     """
     key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date"]
-    base = cumulative(claims)
+    used = [*key, "period_type", "metric", "claim_id", "value", "qualifier", "value_low", "value_high",
+            "is_low_exclusive", "value_central", "claimant_short_name", "role", "url", "outlet"]
+    base = cumulative(claims.select(used))  # only what the result shows: filters copy less
     killed = base.filter(pl.col("metric") == "killed").select(
         *key, pl.col("claim_id").alias("killed_claim_id"), pl.col("value").alias("killed_value"),
         pl.col("qualifier").alias("killed_qualifier"), pl.col("value_low").alias("killed_value_low"),
@@ -120,19 +124,25 @@ def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERA
     The count is taken as the exact number of names on the list (that is what it counts), so
     122,883 names against a 189,000–273,000 estimate is 45–65% coverage.
     """
-    base = cumulative(claims)
-    floors = base.filter(pl.col("method").is_in(FLOOR_METHODS)).with_columns(
-        value_low=pl.col("value").cast(pl.Float64), value_high=pl.col("value").cast(pl.Float64),
-        is_low_exclusive=pl.lit(False), value_central=pl.col("value").cast(pl.Float64))
-    estimates = base.filter(pl.col("method").is_in(ESTIMATE_METHODS))
+    # Grouped and matched on a few key columns; each group's rows are then taken once, with only
+    # the columns a pair carries (align.PAIR_FIELDS), not every text column of the claims.
+    fields = claims.select(c for c in claims.columns if c in PAIR_FIELDS)
+    keys = cumulative(claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "period_type",
+                                    "subject_side", "population", "metric", "method"))
+    floor_keys = keys.filter(pl.col("method").is_in(FLOOR_METHODS))
+    estimate_keys = keys.filter(pl.col("method").is_in(ESTIMATE_METHODS))
     pieces = []
-    for (side, population, metric), group in floors.partition_by(
+    for (side, population, metric), group in floor_keys.partition_by(
             "subject_side", "population", "metric", as_dict=True).items():
-        matching = estimates.filter(pl.col("subject_side") == side, pl.col("population") == population,
-                                    pl.col("metric") == metric)
+        matching = estimate_keys.filter(pl.col("subject_side") == side, pl.col("population") == population,
+                                        pl.col("metric") == metric)
         if matching.is_empty():
             continue
-        pieces.append(ratio_over_time(group, matching, tolerance_days=tolerance_days)
+        floors = fields[group[_ROW]].with_columns(
+            value_low=pl.col("value").cast(pl.Float64), value_high=pl.col("value").cast(pl.Float64),
+            is_low_exclusive=pl.lit(False), value_central=pl.col("value").cast(pl.Float64))
+        estimates = fields[matching[_ROW]]
+        pieces.append(ratio_over_time(floors, estimates, tolerance_days=tolerance_days)
                       .rename(lambda c: c.replace("ratio_", "coverage_")))
     if not pieces:
         return pl.DataFrame()
