@@ -49,21 +49,21 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFA
     # than the pairing itself. Same sorts on the same keys, so the same pairs in the same order.
     l_keys = _keys(l_all, lp, "_left_row")
     r_keys = _keys(r_all, rp, "_right_row")
-    pieces = []
-    for (l_claimant,), l_frame in l_keys.partition_by(f"{lp}claimant_id", as_dict=True).items():
-        l_frame = l_frame.sort(f"{lp}as_of_date", f"{lp}claim_id")
-        for (r_claimant,), r_frame in r_keys.partition_by(f"{rp}claimant_id", as_dict=True).items():
-            r_frame = r_frame.sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(
-                pl.col(f"{rp}as_of_date").alias("_right_date"))
-            pieces.append(
-                l_frame.join_asof(r_frame, left_on=f"{lp}as_of_date", right_on="_right_date",
-                                  strategy="nearest", tolerance=dt.timedelta(days=tolerance_days))
-                .filter(pl.col(f"{rp}claim_id").is_not_null())
-                .drop("_right_date"))
+    # One lazy query for all claimant pairs (a few rows each): one collect, not five per pair.
+    r_frames = [r_frame.lazy().sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(
+                    pl.col(f"{rp}as_of_date").alias("_right_date"))
+                for r_frame in r_keys.partition_by(f"{rp}claimant_id")]
+    pieces = [l_frame.lazy().sort(f"{lp}as_of_date", f"{lp}claim_id")
+              .join_asof(r_frame, left_on=f"{lp}as_of_date", right_on="_right_date",
+                         strategy="nearest", tolerance=dt.timedelta(days=tolerance_days))
+              .filter(pl.col(f"{rp}claim_id").is_not_null())
+              .drop("_right_date")
+              for l_frame in l_keys.partition_by(f"{lp}claimant_id") for r_frame in r_frames]
     if not pieces:
         return _empty_pairs(l_all, r_all)
     order = (pl.concat(pieces, how="vertical_relaxed")
-             .sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id"))
+             .sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id")
+             .collect())
     pairs = l_all[order["_left_row"]].hstack(r_all[order["_right_row"]].get_columns())
     staleness = (pl.col(f"{lp}as_of_date") - pl.col(f"{rp}as_of_date")).dt.total_days().abs()
     same_group = pl.col(f"{lp}independence_group") == pl.col(f"{rp}independence_group")

@@ -29,13 +29,13 @@ def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
     Adds `ratio_*` and `gap_*` intervals and `assumption` (both sides' assumptions, if any).
     """
     pairs = align(numerator, denominator, tolerance_days=tolerance_days, stale_after_days=stale_after_days)
-    pairs = pairs.with_columns(*intervals.from_claim("num_", "num"), *intervals.from_claim("den_", "den"))
+    pairs = pairs.lazy().with_columns(*intervals.from_claim("num_", "num"), *intervals.from_claim("den_", "den"))
     return pairs.with_columns(
         intervals.divide("num", "den", "ratio") + intervals.subtract("num", "den", "gap")
     ).with_columns(
         assumption=pl.concat_str([pl.col("num_assumption"), pl.col("den_assumption")],
                                  separator="; ", ignore_nulls=True).replace("", None),
-    ).drop(intervals.cols("num") + intervals.cols("den"))
+    ).drop(intervals.cols("num") + intervals.cols("den")).collect()
 
 
 def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:

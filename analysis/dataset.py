@@ -70,20 +70,21 @@ def _typed_conflict(raw: RawConflict) -> Conflict:
     statements = pl.concat([statements, series_statements], how="diagonal_relaxed")
     claims = _drop_series_duplicates(curated, series_claims)
 
-    claims = (claims.join(claimants.select("claimant_id", pl.col("name").alias("claimant_name"),
-                                           pl.col("short_name").alias("claimant_short_name"),
-                                           pl.col("side").alias("claimant_side"), "independence_group"),
-                          on="claimant_id", how="left")
+    # One lazy query from here: polars then materialises the wide claims once, after the sort.
+    claims = (claims.lazy().join(claimants.lazy().select(
+                  "claimant_id", pl.col("name").alias("claimant_name"),
+                  pl.col("short_name").alias("claimant_short_name"),
+                  pl.col("side").alias("claimant_side"), "independence_group"),
+                  on="claimant_id", how="left")
               .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role())
               .pipe(apply_bounds)
               .with_columns(is_dependent=pl.col("derived_from").is_not_null())
-              .sort("as_of_date", "claimant_id", "claim_id")
-              .collect())
+              .sort("as_of_date", "claimant_id", "claim_id"))
     groups = claims.select(pl.col("claim_id").alias("derived_from"),
                            pl.col("independence_group").alias("derived_from_group"))
-    claims = claims.join(groups, on="derived_from", how="left", maintain_order="left")
+    claims = claims.join(groups, on="derived_from", how="left", maintain_order="left").select(CLAIM_COLUMNS).collect()
     return Conflict(meta["conflict_id"], meta["name"], dt.date.fromisoformat(str(meta["start_date"])), sides, claimants,
-                    statements, claims.select(CLAIM_COLUMNS), meta)
+                    statements, claims, meta)
 
 
 CLAIM_COLUMNS = [
@@ -164,7 +165,7 @@ def _drop_series_duplicates(curated: pl.DataFrame, series: pl.DataFrame) -> pl.D
         return curated
     key = ["claimant_id", "subject_side", "population", "metric", "period_type", "as_of_date",
            "qualifier", "value"]
-    series = series.join(curated.select(key).unique(), on=key, how="anti", nulls_equal=True)
+    series = series.join(curated.select(key), on=key, how="anti", nulls_equal=True)
     return pl.concat([curated, series.select(curated.columns)], how="vertical_relaxed")
 
 
