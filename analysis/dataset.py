@@ -70,7 +70,6 @@ def _typed_conflict(raw: RawConflict) -> Conflict:
     statements = pl.concat([statements, series_statements], how="diagonal_relaxed")
     claims = _drop_series_duplicates(curated, series_claims)
 
-    # One lazy query from here: polars then materialises the wide claims once, after the sort.
     claims = (claims.lazy().join(claimants.lazy().select(
                   "claimant_id", pl.col("name").alias("claimant_name"),
                   pl.col("short_name").alias("claimant_short_name"),
@@ -79,10 +78,15 @@ def _typed_conflict(raw: RawConflict) -> Conflict:
               .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role())
               .pipe(apply_bounds)
               .with_columns(is_dependent=pl.col("derived_from").is_not_null())
-              .sort("as_of_date", "claimant_id", "claim_id"))
+              .sort("as_of_date", "claimant_id", "claim_id")
+              .collect())
+    # The group of the claim each claim derives from, looked up on the two columns involved
+    # (claim ids are unique once validated, so one match at most and the order is kept).
     groups = claims.select(pl.col("claim_id").alias("derived_from"),
                            pl.col("independence_group").alias("derived_from_group"))
-    claims = claims.join(groups, on="derived_from", how="left", maintain_order="left").select(CLAIM_COLUMNS).collect()
+    derived_from_group = claims.select("derived_from").join(groups, on="derived_from", how="left",
+                                                            maintain_order="left")["derived_from_group"]
+    claims = claims.with_columns(derived_from_group).select(CLAIM_COLUMNS)
     return Conflict(meta["conflict_id"], meta["name"], dt.date.fromisoformat(str(meta["start_date"])), sides, claimants,
                     statements, claims, meta)
 
