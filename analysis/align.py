@@ -24,9 +24,9 @@ PAIR_FIELDS = [
 
 
 def _fields(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
-    present = [c for c in PAIR_FIELDS if c in frame.columns]
-    missing = [pl.lit(None).alias(c) for c in PAIR_FIELDS if c not in frame.columns]
-    return frame.select(*present, *missing).select(pl.all().name.prefix(prefix))
+    present = [pl.col(c).alias(prefix + c) for c in PAIR_FIELDS if c in frame.columns]
+    missing = [pl.lit(None).alias(prefix + c) for c in PAIR_FIELDS if c not in frame.columns]
+    return frame.select(*present, *missing)
 
 
 def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,

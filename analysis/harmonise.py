@@ -71,7 +71,7 @@ def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, m
         conditions.append(pl.col("as_of_date") >= pl.lit(start).cast(pl.Date))
     if end is not None:
         conditions.append(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
-    selected = claims.lazy().filter(*conditions).collect()
+    selected = claims.filter(*conditions)
     if "assumption" not in selected.columns:
         selected = selected.with_columns(assumption=pl.lit(None, pl.String))
     return selected
