@@ -156,8 +156,9 @@ def combine_killed_and_wounded(claims: pl.DataFrame) -> pl.DataFrame:
     Claims that already are killed_and_wounded are kept as they are.
     """
     key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date", "period_type"]
-    killed = claims.filter(pl.col("metric") == "killed")
-    wounded = claims.filter(pl.col("metric") == "wounded").select(
+    lazy = claims.lazy()  # one query: a briefing's claims are few, so per-call overhead dominates
+    killed = lazy.filter(pl.col("metric") == "killed")
+    wounded = lazy.filter(pl.col("metric") == "wounded").select(
         *key, pl.col("claim_id").alias("wounded_claim_id"), pl.col("statement_id").alias("wounded_statement_id"), *intervals.from_claim(name="w"),
         pl.col("value").alias("wounded_value"), pl.col("qualifier").alias("wounded_qualifier"))
     pairs = killed.join(wounded, on=key, how="inner").with_columns(
@@ -172,8 +173,8 @@ def combine_killed_and_wounded(claims: pl.DataFrame) -> pl.DataFrame:
         assumption=pl.lit(None, pl.String),
     ).drop("wounded_claim_id", "wounded_statement_id", "wounded_value", "wounded_qualifier", *intervals.cols("k"),
            *intervals.cols("w"), "value_is_low_exclusive")
-    existing = claims.filter(pl.col("metric") == "killed_and_wounded")
-    if "assumption" not in existing.columns:
+    existing = lazy.filter(pl.col("metric") == "killed_and_wounded")
+    if "assumption" not in claims.columns:
         existing = existing.with_columns(assumption=pl.lit(None, pl.String))
-    return pl.concat([existing, summed.select([c for c in summed.columns])], how="diagonal_relaxed").sort(
-        "as_of_date", "claimant_id", "claim_id")
+    return pl.concat([existing, summed], how="diagonal_relaxed").sort(
+        "as_of_date", "claimant_id", "claim_id").collect()
