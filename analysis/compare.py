@@ -154,11 +154,13 @@ def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int =
     """Each claimant's latest cumulative claim per metric up to `end`, with its age and staleness."""
     key = ["claimant_id", "subject_side", "population", "metric"]
     # The last row of each group, found on the sort keys alone, then gathered with all columns.
-    narrow = claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
-                           *dict.fromkeys(["period_type", *key, "as_of_date", "claim_id"]))
-    last_rows = (cumulative(narrow).filter(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+    last_rows = (claims.lazy()
+                 .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+                         *dict.fromkeys(["period_type", *key, "as_of_date", "claim_id"]))
+                 .filter(pl.col("period_type") == "cumulative", pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
                  .sort("as_of_date", "claim_id")
-                 .group_by(key, maintain_order=True).agg(pl.col(_ROW).last()))
+                 .group_by(key, maintain_order=True).agg(pl.col(_ROW).last())
+                 .collect())
     latest = claims[last_rows[_ROW]].select(*key, pl.all().exclude(key))
     return flag_stale(latest, end, stale_after_days=stale_after_days).sort("role", "claimant_id", "metric")
 
