@@ -98,7 +98,7 @@ def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
     key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date"]
     used = [*key, "period_type", "metric", "claim_id", "value", "qualifier", "value_low", "value_high",
             "is_low_exclusive", "value_central", "claimant_short_name", "role", "url", "outlet"]
-    base = cumulative(claims.select(used))  # only what the result shows: filters copy less
+    base = claims.lazy().select(used).filter(pl.col("period_type") == "cumulative")  # one query, few columns
     killed = base.filter(pl.col("metric") == "killed").select(
         *key, pl.col("claim_id").alias("killed_claim_id"), pl.col("value").alias("killed_value"),
         pl.col("qualifier").alias("killed_qualifier"), pl.col("value_low").alias("killed_value_low"),
@@ -115,7 +115,8 @@ def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
             .with_columns(intervals.divide("wounded", "killed", "ratio"))
             .with_columns(references=pl.lit(references))
             .drop(intervals.cols("killed") + intervals.cols("wounded"))
-            .sort("as_of_date", "claimant_id"))
+            .sort("as_of_date", "claimant_id")
+            .collect())
 
 
 def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS) -> pl.DataFrame:
