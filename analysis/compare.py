@@ -18,6 +18,7 @@ from analysis.harmonise import WOUNDED_TO_KILLED_REFERENCES, cumulative
 FLOOR_METHODS = ("named_list", "verified_count")
 ESTIMATE_METHODS = ("estimate", "model")
 _ROW = "_row"  # a row number, for gathering the wide columns once after working on a few
+_SERIES = "_series"  # a number for each series of claims (implied_daily_rates)
 
 
 def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
@@ -53,19 +54,22 @@ def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
     # gathered once, for the rows that have a predecessor.
     narrow = claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "period_type",
                            *dict.fromkeys([*key, "as_of_date", "claim_id", "qualifier", "value", *interval]))
-    # Sorted by series, each series' rows are contiguous: the last claim of a day is the row whose
-    # successor is another day or series, and a claim's predecessor is the row before it if that
-    # is the same series (what unique(keep="last") and shift().over(key) give, without hashing
-    # the text keys again).
-    same_series = pl.col("_same_series")
+    # Each series (claimant, subject, population, metric, method) gets a number in the order of
+    # its key, so rows sort on integers rather than on six text columns. Sorted so, each series'
+    # rows are contiguous: the last claim of a day is the row whose successor is another day or
+    # series, and a claim's predecessor is the row before it if that is the same series (what
+    # unique(keep="last") and shift().over(key) give, without hashing the text keys again).
+    cumulative_rows = cumulative(narrow).lazy()
+    series = cumulative_rows.select(key).unique().sort(key).with_row_index(_SERIES)
+    same_series = pl.col(_SERIES) == pl.col(_SERIES).shift(1)
     previous = {c: pl.when(same_series).then(pl.col(c).shift(1)) for c in
                 ("claim_id", "as_of_date", "value_low", "value_high", "is_low_exclusive", "value_central",
                  "qualifier", "value")}
     days = (pl.col("as_of_date") - pl.col("previous_as_of_date")).dt.total_days()
-    added = (cumulative(narrow).lazy()
-             .sort(*key, "as_of_date", "claim_id")
-             .filter(~_same_as_neighbour([*key, "as_of_date"], -1))
-             .with_columns(_same_as_neighbour(key, 1).alias("_same_series"))
+    added = (cumulative_rows
+             .join(series, on=key, how="left", nulls_equal=True, maintain_order="left")
+             .sort(_SERIES, "as_of_date", "claim_id")
+             .filter(~_same_as_neighbour([_SERIES, "as_of_date"], -1))
              .with_columns(
                  previous_claim_id=previous["claim_id"], previous_as_of_date=previous["as_of_date"],
                  previous_qualifier=previous["qualifier"], previous_value=previous["value"],
@@ -76,7 +80,7 @@ def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
              .with_columns(intervals.subtract("cur", "prev", "increase"))
              .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
              .collect())
-    new_columns = [c for c in added.columns if c not in narrow.columns and c != "_same_series"]
+    new_columns = [c for c in added.columns if c not in narrow.columns and c != _SERIES]
     return (claims[added[_ROW]]
             .with_columns(added.select(new_columns).get_columns())
             .drop(intervals.cols("cur") + intervals.cols("prev")))
