@@ -101,7 +101,11 @@ def convert_metric(claims: pl.DataFrame, conversion: Conversion) -> pl.DataFrame
     r_low, r_high = conversion.wounded_to_killed
     r_mid = (r_low + r_high) / 2
     parts = []
-    for metric, group in claims.partition_by("metric", as_dict=True, maintain_order=True).items():
+    metrics = claims["metric"].unique()
+    # The usual input holds one metric: then the frame is its only group, without copying it.
+    groups = ({(metrics[0],): claims} if len(metrics) == 1
+              else claims.partition_by("metric", as_dict=True, maintain_order=True))
+    for metric, group in groups.items():
         metric = metric[0]
         if metric == to:
             parts.append(group)
