@@ -52,13 +52,13 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFA
     # One lazy query for all claimant pairs (a few rows each): one collect, not five per pair.
     r_frames = [r_frame.lazy().sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(
                     pl.col(f"{rp}as_of_date").alias("_right_date"))
-                for r_frame in r_keys.partition_by(f"{rp}claimant_id")]
+                for r_frame in _by_claimant(r_keys, f"{rp}claimant_id")]
     pieces = [l_frame.lazy().sort(f"{lp}as_of_date", f"{lp}claim_id")
               .join_asof(r_frame, left_on=f"{lp}as_of_date", right_on="_right_date",
                          strategy="nearest", tolerance=dt.timedelta(days=tolerance_days))
               .filter(pl.col(f"{rp}claim_id").is_not_null())
               .drop("_right_date")
-              for l_frame in l_keys.partition_by(f"{lp}claimant_id") for r_frame in r_frames]
+              for l_frame in _by_claimant(l_keys, f"{lp}claimant_id") for r_frame in r_frames]
     if not pieces:
         return _empty_pairs(l_all, r_all)
     order = (pl.concat(pieces, how="vertical_relaxed")
@@ -80,6 +80,11 @@ def _keys(fields: pl.DataFrame, prefix: str, row: str) -> pl.DataFrame:
     """What pairing needs of one side: row number, claimant, as-of date and claim id."""
     return fields.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row),
                          f"{prefix}claimant_id", f"{prefix}as_of_date", f"{prefix}claim_id")
+
+
+def _by_claimant(keys: pl.DataFrame, column: str) -> list[pl.DataFrame]:
+    """Each claimant's rows, in order of first appearance; one claimant's frame is not copied."""
+    return [keys] if keys[column].n_unique() == 1 else keys.partition_by(column)
 
 
 def _empty_pairs(l_all: pl.DataFrame, r_all: pl.DataFrame) -> pl.DataFrame:
