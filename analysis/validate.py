@@ -63,12 +63,11 @@ def _one_of(name: str, allowed: list[str] | pl.Series, what: str) -> Rule:
     return pl.col(name).is_null() | pl.col(name).is_in(_values(allowed)), f"must be one of the {what}: {shown}"
 
 
-def _values(values: list[str] | pl.Series) -> pl.Series:
-    """A set of text values for is_in. Ids come as Series straight from the frames: turning
-    tens of thousands of them into a Python list and back costs more than the check."""
-    if not isinstance(values, pl.Series):
-        values = pl.Series(values, dtype=pl.String)
-    return values.implode()
+def _values(values: list[str] | pl.Series) -> list[str] | pl.Series:
+    """A set of text values for is_in: a (short) list as it is, or a Series as one list value.
+    Ids come as Series straight from the frames: turning tens of thousands of them into a Python
+    list and back costs more than the check."""
+    return values.implode() if isinstance(values, pl.Series) else values
 
 
 def _unique(name: str) -> Rule:
