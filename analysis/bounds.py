@@ -28,6 +28,9 @@ def about_half_width(value: pl.Expr) -> pl.Expr:
     return pl.when(value == 0).then(0.0).otherwise(pl.lit(10.0).pow(trailing_zeros) / 2)
 
 
+_HALF_WIDTH = "_about_half_width"
+
+
 def apply_bounds(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
     """Replace stated value_low/value_high (ranges only) by each claim's interval.
 
@@ -37,7 +40,7 @@ def apply_bounds(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
     """
     q = pl.col("qualifier")
     v = pl.col("value").cast(pl.Float64)
-    h = about_half_width(pl.col("value"))
+    h = pl.col(_HALF_WIDTH)  # computed once below, for both ends
     low = (pl.when(q.is_in(["exact", "at_least", "more_than"])).then(v)
            .when(q == "about").then(v - h)
            .when(q == "range").then(pl.col("value_low").cast(pl.Float64))
@@ -48,10 +51,10 @@ def apply_bounds(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
             .when(q == "range").then(pl.col("value_high").cast(pl.Float64))
             .otherwise(None))
     central = pl.coalesce(v, (pl.col("value_low") + pl.col("value_high")).cast(pl.Float64) / 2)
-    return claims.lazy().with_columns(
+    return claims.lazy().with_columns(about_half_width(pl.col("value")).alias(_HALF_WIDTH)).with_columns(
         value=pl.col("value").cast(pl.Int64),
         value_low=low,
         value_high=high,
         is_low_exclusive=q == "more_than",
         value_central=central,
-    )
+    ).drop(_HALF_WIDTH)
