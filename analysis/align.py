@@ -24,9 +24,12 @@ PAIR_FIELDS = [
 
 
 def _fields(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
-    present = [pl.col(c).alias(prefix + c) for c in PAIR_FIELDS if c in frame.columns]
-    missing = [pl.lit(None).alias(prefix + c) for c in PAIR_FIELDS if c not in frame.columns]
-    return frame.select(*present, *missing)
+    """The pair fields of one side, prefixed; absent ones as nulls, at the end. Built from the
+    frame's own columns (renaming 25 Series is cheaper than planning a select)."""
+    present = [frame.get_column(c).alias(prefix + c) for c in PAIR_FIELDS if c in frame.columns]
+    missing = [pl.repeat(None, frame.height, eager=True).alias(prefix + c)
+               for c in PAIR_FIELDS if c not in frame.columns]
+    return pl.DataFrame([*present, *missing])
 
 
 def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
@@ -78,8 +81,8 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFA
 
 def _keys(fields: pl.DataFrame, prefix: str, row: str) -> pl.DataFrame:
     """What pairing needs of one side: row number, claimant, as-of date and claim id."""
-    return fields.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row),
-                         f"{prefix}claimant_id", f"{prefix}as_of_date", f"{prefix}claim_id")
+    return pl.DataFrame([pl.int_range(fields.height, dtype=pl.UInt32, eager=True).alias(row),
+                         *(fields.get_column(f"{prefix}{c}") for c in ("claimant_id", "as_of_date", "claim_id"))])
 
 
 def _by_claimant(keys: pl.DataFrame, column: str) -> list[pl.DataFrame]:
