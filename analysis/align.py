@@ -91,7 +91,7 @@ def _by_claimant(keys: pl.DataFrame, column: str) -> list[pl.DataFrame]:
 
 
 def _empty_pairs(l_all: pl.DataFrame, r_all: pl.DataFrame) -> pl.DataFrame:
-    return pl.concat([l_all.clear(), r_all.clear()], how="horizontal").with_columns(
+    return l_all.clear().hstack(r_all.clear().get_columns()).with_columns(
         staleness_days=pl.lit(None, pl.Int64), is_stale=pl.lit(None, pl.Boolean),
         is_dependent=pl.lit(None, pl.Boolean))
 
