@@ -19,10 +19,16 @@ ABOUT_RULE = ("'about X' is read as X rounded at its last non-zero digit: "
 
 
 def about_half_width(value: pl.Expr) -> pl.Expr:
-    """Half a unit of the last non-zero digit of a non-negative integer expression."""
-    text = value.cast(pl.Int64).cast(pl.String)
-    trailing_zeros = text.str.len_chars() - text.str.strip_chars_end("0").str.len_chars()
+    """Half a unit of the last non-zero digit of a non-negative integer expression.
+
+    The trailing zeros are counted arithmetically (divisible by 10, by 100, ...; an Int64 has at
+    most 18): the same count as in the written number, without writing a million numbers out."""
+    whole = value.cast(pl.Int64)
+    trailing_zeros = sum((whole % 10**k == 0).cast(pl.UInt32) for k in range(1, 19))
     return pl.when(value == 0).then(0.0).otherwise(pl.lit(10.0).pow(trailing_zeros) / 2)
+
+
+_HALF_WIDTH = "_about_half_width"
 
 
 def apply_bounds(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
@@ -34,7 +40,7 @@ def apply_bounds(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
     """
     q = pl.col("qualifier")
     v = pl.col("value").cast(pl.Float64)
-    h = about_half_width(pl.col("value"))
+    h = pl.col(_HALF_WIDTH)  # computed once below, for both ends
     low = (pl.when(q.is_in(["exact", "at_least", "more_than"])).then(v)
            .when(q == "about").then(v - h)
            .when(q == "range").then(pl.col("value_low").cast(pl.Float64))
@@ -45,10 +51,10 @@ def apply_bounds(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
             .when(q == "range").then(pl.col("value_high").cast(pl.Float64))
             .otherwise(None))
     central = pl.coalesce(v, (pl.col("value_low") + pl.col("value_high")).cast(pl.Float64) / 2)
-    return claims.lazy().with_columns(
+    return claims.lazy().with_columns(about_half_width(pl.col("value")).alias(_HALF_WIDTH)).with_columns(
         value=pl.col("value").cast(pl.Int64),
         value_low=low,
         value_high=high,
         is_low_exclusive=q == "more_than",
         value_central=central,
-    )
+    ).drop(_HALF_WIDTH)

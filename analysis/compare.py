@@ -12,11 +12,13 @@ import datetime as dt
 import polars as pl
 
 from analysis import intervals
-from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, align, flag_stale
+from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, PAIR_FIELDS, align, flag_stale
 from analysis.harmonise import WOUNDED_TO_KILLED_REFERENCES, cumulative
 
 FLOOR_METHODS = ("named_list", "verified_count")
 ESTIMATE_METHODS = ("estimate", "model")
+_ROW = "_row"  # a row number, for gathering the wide columns once after working on a few
+_SERIES = "_series"  # a number for each series of claims (implied_daily_rates)
 
 
 def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
@@ -28,13 +30,13 @@ def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
     Adds `ratio_*` and `gap_*` intervals and `assumption` (both sides' assumptions, if any).
     """
     pairs = align(numerator, denominator, tolerance_days=tolerance_days, stale_after_days=stale_after_days)
-    pairs = pairs.with_columns(*intervals.from_claim("num_", "num"), *intervals.from_claim("den_", "den"))
+    pairs = pairs.lazy().with_columns(*intervals.from_claim("num_", "num"), *intervals.from_claim("den_", "den"))
     return pairs.with_columns(
         intervals.divide("num", "den", "ratio") + intervals.subtract("num", "den", "gap")
     ).with_columns(
         assumption=pl.concat_str([pl.col("num_assumption"), pl.col("den_assumption")],
                                  separator="; ", ignore_nulls=True).replace("", None),
-    ).drop(intervals.cols("num") + intervals.cols("den"))
+    ).drop(intervals.cols("num") + intervals.cols("den")).collect()
 
 
 def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
@@ -47,24 +49,48 @@ def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
     key = ["claimant_id", "subject_side", "population", "metric", "method"]
     if "original_metric" in claims.columns:  # a converted figure is a different series from a stated one
         key.append("original_metric")
-    ordered = (cumulative(claims)
-               .sort(*key, "as_of_date", "claim_id")
-               .unique(subset=[*key, "as_of_date"], keep="last", maintain_order=True))
-    previous = {c: pl.col(c).shift(1).over(key) for c in
+    interval = ["value_low", "value_high", "is_low_exclusive", "value_central"]
+    # Sorted and differenced on the columns it needs only; the claims' other (text) columns are
+    # gathered once, for the rows that have a predecessor.
+    narrow = claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "period_type",
+                           *dict.fromkeys([*key, "as_of_date", "claim_id", "qualifier", "value", *interval]))
+    # Each series (claimant, subject, population, metric, method) gets a number in the order of
+    # its key, so rows sort on integers rather than on six text columns. Sorted so, each series'
+    # rows are contiguous: the last claim of a day is the row whose successor is another day or
+    # series, and a claim's predecessor is the row before it if that is the same series (what
+    # unique(keep="last") and shift().over(key) give, without hashing the text keys again).
+    cumulative_rows = cumulative(narrow).lazy()
+    series = cumulative_rows.select(key).unique().sort(key).with_row_index(_SERIES)
+    same_series = pl.col(_SERIES) == pl.col(_SERIES).shift(1)
+    previous = {c: pl.when(same_series).then(pl.col(c).shift(1)) for c in
                 ("claim_id", "as_of_date", "value_low", "value_high", "is_low_exclusive", "value_central",
                  "qualifier", "value")}
-    with_previous = ordered.with_columns(
-        previous_claim_id=previous["claim_id"], previous_as_of_date=previous["as_of_date"],
-        previous_qualifier=previous["qualifier"], previous_value=previous["value"],
-        prev_low=previous["value_low"], prev_high=previous["value_high"],
-        prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"],
-    ).filter(pl.col("previous_claim_id").is_not_null())
     days = (pl.col("as_of_date") - pl.col("previous_as_of_date")).dt.total_days()
-    return (with_previous
-            .with_columns(intervals.from_claim(name="cur"), days=days)
-            .with_columns(intervals.subtract("cur", "prev", "increase"))
-            .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
+    added = (cumulative_rows
+             .join(series, on=key, how="left", nulls_equal=True, maintain_order="left")
+             .sort(_SERIES, "as_of_date", "claim_id")
+             .filter(~_same_as_neighbour([_SERIES, "as_of_date"], -1))
+             .with_columns(
+                 previous_claim_id=previous["claim_id"], previous_as_of_date=previous["as_of_date"],
+                 previous_qualifier=previous["qualifier"], previous_value=previous["value"],
+                 prev_low=previous["value_low"], prev_high=previous["value_high"],
+                 prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"])
+             .filter(pl.col("previous_claim_id").is_not_null())
+             .with_columns(intervals.from_claim(name="cur"), days=days)
+             .with_columns(intervals.subtract("cur", "prev", "increase"))
+             .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
+             .collect())
+    new_columns = [c for c in added.columns if c not in narrow.columns and c != _SERIES]
+    return (claims[added[_ROW]]
+            .with_columns(added.select(new_columns).get_columns())
             .drop(intervals.cols("cur") + intervals.cols("prev")))
+
+
+def _same_as_neighbour(columns: list[str], offset: int) -> pl.Expr:
+    """True where a row equals the row `offset` away in every column (nulls equal; False where
+    there is no such row)."""
+    exists = pl.int_range(pl.len()).shift(offset).is_not_null()
+    return pl.all_horizontal(exists, *(pl.col(c).eq_missing(pl.col(c).shift(offset)) for c in columns))
 
 
 def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
@@ -74,7 +100,9 @@ def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
     Adds `references`: the published ranges it is read against (see harmonise).
     """
     key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date"]
-    base = cumulative(claims)
+    used = [*key, "period_type", "metric", "claim_id", "value", "qualifier", "value_low", "value_high",
+            "is_low_exclusive", "value_central", "claimant_short_name", "role", "url", "outlet"]
+    base = claims.lazy().select(used).filter(pl.col("period_type") == "cumulative")  # one query, few columns
     killed = base.filter(pl.col("metric") == "killed").select(
         *key, pl.col("claim_id").alias("killed_claim_id"), pl.col("value").alias("killed_value"),
         pl.col("qualifier").alias("killed_qualifier"), pl.col("value_low").alias("killed_value_low"),
@@ -91,7 +119,8 @@ def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
             .with_columns(intervals.divide("wounded", "killed", "ratio"))
             .with_columns(references=pl.lit(references))
             .drop(intervals.cols("killed") + intervals.cols("wounded"))
-            .sort("as_of_date", "claimant_id"))
+            .sort("as_of_date", "claimant_id")
+            .collect())
 
 
 def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS) -> pl.DataFrame:
@@ -100,19 +129,25 @@ def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERA
     The count is taken as the exact number of names on the list (that is what it counts), so
     122,883 names against a 189,000–273,000 estimate is 45–65% coverage.
     """
-    base = cumulative(claims)
-    floors = base.filter(pl.col("method").is_in(FLOOR_METHODS)).with_columns(
-        value_low=pl.col("value").cast(pl.Float64), value_high=pl.col("value").cast(pl.Float64),
-        is_low_exclusive=pl.lit(False), value_central=pl.col("value").cast(pl.Float64))
-    estimates = base.filter(pl.col("method").is_in(ESTIMATE_METHODS))
+    # Grouped and matched on a few key columns; each group's rows are then taken once, with only
+    # the columns a pair carries (align.PAIR_FIELDS), not every text column of the claims.
+    fields = claims.select(c for c in claims.columns if c in PAIR_FIELDS)
+    keys = cumulative(claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "period_type",
+                                    "subject_side", "population", "metric", "method"))
+    floor_keys = keys.filter(pl.col("method").is_in(FLOOR_METHODS))
+    estimate_keys = keys.filter(pl.col("method").is_in(ESTIMATE_METHODS))
     pieces = []
-    for (side, population, metric), group in floors.partition_by(
+    for (side, population, metric), group in floor_keys.partition_by(
             "subject_side", "population", "metric", as_dict=True).items():
-        matching = estimates.filter(pl.col("subject_side") == side, pl.col("population") == population,
-                                    pl.col("metric") == metric)
+        matching = estimate_keys.filter(pl.col("subject_side") == side, pl.col("population") == population,
+                                        pl.col("metric") == metric)
         if matching.is_empty():
             continue
-        pieces.append(ratio_over_time(group, matching, tolerance_days=tolerance_days)
+        floors = fields[group[_ROW]].with_columns(
+            value_low=pl.col("value").cast(pl.Float64), value_high=pl.col("value").cast(pl.Float64),
+            is_low_exclusive=pl.lit(False), value_central=pl.col("value").cast(pl.Float64))
+        estimates = fields[matching[_ROW]]
+        pieces.append(ratio_over_time(floors, estimates, tolerance_days=tolerance_days)
                       .rename(lambda c: c.replace("ratio_", "coverage_")))
     if not pieces:
         return pl.DataFrame()
@@ -123,9 +158,15 @@ def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int =
                   ) -> pl.DataFrame:
     """Each claimant's latest cumulative claim per metric up to `end`, with its age and staleness."""
     key = ["claimant_id", "subject_side", "population", "metric"]
-    latest = (cumulative(claims).filter(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
-              .sort("as_of_date", "claim_id")
-              .group_by(key, maintain_order=True).last())
+    # The last row of each group, found on the sort keys alone, then gathered with all columns.
+    last_rows = (claims.lazy()
+                 .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+                         *dict.fromkeys(["period_type", *key, "as_of_date", "claim_id"]))
+                 .filter(pl.col("period_type") == "cumulative", pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+                 .sort("as_of_date", "claim_id")
+                 .group_by(key, maintain_order=True).agg(pl.col(_ROW).last())
+                 .collect())
+    latest = claims[last_rows[_ROW]].select(*key, pl.all().exclude(key))
     return flag_stale(latest, end, stale_after_days=stale_after_days).sort("role", "claimant_id", "metric")
 
 
@@ -133,14 +174,15 @@ def ratio_summary(ratios: pl.DataFrame) -> pl.DataFrame:
     """The latest, the lowest and the highest ratio (by central value) of a ratio_over_time frame."""
     if ratios.is_empty():
         return ratios.with_columns(which=pl.lit(None, pl.String))
-    ordered = ratios.filter(pl.col("ratio_central").is_not_null()).sort("num_as_of_date", "num_claim_id")
+    # The three rows are chosen on their sort keys, then taken from the (wide) frame once.
+    ordered = (ratios.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+                             "ratio_central", "num_as_of_date", "num_claim_id")
+               .filter(pl.col("ratio_central").is_not_null()).sort("num_as_of_date", "num_claim_id"))
     if ordered.is_empty():
-        return ordered.with_columns(which=pl.lit(None, pl.String))
-    return pl.concat([
-        ordered.tail(1).with_columns(which=pl.lit("latest")),
-        ordered.sort("ratio_central", "num_as_of_date").head(1).with_columns(which=pl.lit("lowest")),
-        ordered.sort("ratio_central", "num_as_of_date").tail(1).with_columns(which=pl.lit("highest")),
-    ])
+        return ratios.clear().with_columns(which=pl.lit(None, pl.String))
+    by_ratio = ordered.sort("ratio_central", "num_as_of_date")[_ROW]
+    rows = pl.Series(_ROW, [ordered[_ROW][-1], by_ratio[0], by_ratio[-1]], dtype=pl.UInt32)
+    return ratios[rows].with_columns(which=pl.Series(["latest", "lowest", "highest"], dtype=pl.String))
 
 
 def independent_groups(claims: pl.DataFrame) -> list[str]:

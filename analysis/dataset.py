@@ -65,25 +65,31 @@ def _typed_conflict(raw: RawConflict) -> Conflict:
     claimants = claimants.with_columns(pl.coalesce("short_name", "name").alias("short_name"))
 
     statements = _typed_statements(raw.statements.frame)
-    curated = _typed_claims(raw.claims.frame, statements)
+    # The claims are one lazy query from typing to sorting: polars plans and runs it once.
+    curated = _typed_claims(raw.claims.frame.lazy(), statements.lazy())
     series_statements, series_claims = _series_tables(raw)
     statements = pl.concat([statements, series_statements], how="diagonal_relaxed")
     claims = _drop_series_duplicates(curated, series_claims)
 
-    claims = (claims.join(claimants.select("claimant_id", pl.col("name").alias("claimant_name"),
-                                           pl.col("short_name").alias("claimant_short_name"),
-                                           pl.col("side").alias("claimant_side"), "independence_group"),
-                          on="claimant_id", how="left")
+    claims = (claims.lazy().join(claimants.lazy().select(
+                  "claimant_id", pl.col("name").alias("claimant_name"),
+                  pl.col("short_name").alias("claimant_short_name"),
+                  pl.col("side").alias("claimant_side"), "independence_group"),
+                  on="claimant_id", how="left")
               .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role())
               .pipe(apply_bounds)
               .with_columns(is_dependent=pl.col("derived_from").is_not_null())
               .sort("as_of_date", "claimant_id", "claim_id")
               .collect())
+    # The group of the claim each claim derives from, looked up on the two columns involved
+    # (claim ids are unique once validated, so one match at most and the order is kept).
     groups = claims.select(pl.col("claim_id").alias("derived_from"),
                            pl.col("independence_group").alias("derived_from_group"))
-    claims = claims.join(groups, on="derived_from", how="left", maintain_order="left")
+    derived_from_group = claims.select("derived_from").join(groups, on="derived_from", how="left",
+                                                            maintain_order="left")["derived_from_group"]
+    claims = claims.with_columns(derived_from_group).select(CLAIM_COLUMNS)
     return Conflict(meta["conflict_id"], meta["name"], dt.date.fromisoformat(str(meta["start_date"])), sides, claimants,
-                    statements, claims.select(CLAIM_COLUMNS), meta)
+                    statements, claims, meta)
 
 
 CLAIM_COLUMNS = [
@@ -110,7 +116,7 @@ def _typed_statements(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _typed_claims(frame: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+def _typed_claims(frame: pl.LazyFrame, statements: pl.LazyFrame) -> pl.LazyFrame:
     claims = frame.select(
         "claim_id", "statement_id", "subject_side", "population", "metric", "qualifier",
         pl.col("value", "value_low", "value_high").cast(pl.Int64),
@@ -156,7 +162,7 @@ def _series_tables(raw: RawConflict) -> tuple[pl.DataFrame, pl.DataFrame]:
     return pl.concat(statements, how="vertical_relaxed"), pl.concat(claims, how="vertical_relaxed")
 
 
-def _drop_series_duplicates(curated: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+def _drop_series_duplicates(curated: pl.LazyFrame, series: pl.DataFrame) -> pl.LazyFrame:
     """A series record that repeats a curated claim word for word is dropped: the curated claim
     carries its own verification notes. A series record that disagrees with one is kept, so the
     disagreement stays visible."""
@@ -164,8 +170,8 @@ def _drop_series_duplicates(curated: pl.DataFrame, series: pl.DataFrame) -> pl.D
         return curated
     key = ["claimant_id", "subject_side", "population", "metric", "period_type", "as_of_date",
            "qualifier", "value"]
-    series = series.join(curated.select(key).unique(), on=key, how="anti", nulls_equal=True)
-    return pl.concat([curated, series.select(curated.columns)], how="vertical_relaxed")
+    series = series.lazy().join(curated.select(key), on=key, how="anti", nulls_equal=True)
+    return pl.concat([curated, series.select(curated.collect_schema().names())], how="vertical_relaxed")
 
 
 def _text(value) -> str | None:

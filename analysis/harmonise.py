@@ -71,7 +71,7 @@ def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, m
         conditions.append(pl.col("as_of_date") >= pl.lit(start).cast(pl.Date))
     if end is not None:
         conditions.append(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
-    selected = claims.lazy().filter(*conditions).collect()
+    selected = claims.filter(*conditions)
     if "assumption" not in selected.columns:
         selected = selected.with_columns(assumption=pl.lit(None, pl.String))
     return selected
@@ -101,7 +101,11 @@ def convert_metric(claims: pl.DataFrame, conversion: Conversion) -> pl.DataFrame
     r_low, r_high = conversion.wounded_to_killed
     r_mid = (r_low + r_high) / 2
     parts = []
-    for metric, group in claims.partition_by("metric", as_dict=True, maintain_order=True).items():
+    metrics = claims["metric"].unique()
+    # The usual input holds one metric: then the frame is its only group, without copying it.
+    groups = ({(metrics[0],): claims} if len(metrics) == 1
+              else claims.partition_by("metric", as_dict=True, maintain_order=True))
+    for metric, group in groups.items():
         metric = metric[0]
         if metric == to:
             parts.append(group)
@@ -156,8 +160,9 @@ def combine_killed_and_wounded(claims: pl.DataFrame) -> pl.DataFrame:
     Claims that already are killed_and_wounded are kept as they are.
     """
     key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date", "period_type"]
-    killed = claims.filter(pl.col("metric") == "killed")
-    wounded = claims.filter(pl.col("metric") == "wounded").select(
+    lazy = claims.lazy()  # one query: a briefing's claims are few, so per-call overhead dominates
+    killed = lazy.filter(pl.col("metric") == "killed")
+    wounded = lazy.filter(pl.col("metric") == "wounded").select(
         *key, pl.col("claim_id").alias("wounded_claim_id"), pl.col("statement_id").alias("wounded_statement_id"), *intervals.from_claim(name="w"),
         pl.col("value").alias("wounded_value"), pl.col("qualifier").alias("wounded_qualifier"))
     pairs = killed.join(wounded, on=key, how="inner").with_columns(
@@ -172,8 +177,8 @@ def combine_killed_and_wounded(claims: pl.DataFrame) -> pl.DataFrame:
         assumption=pl.lit(None, pl.String),
     ).drop("wounded_claim_id", "wounded_statement_id", "wounded_value", "wounded_qualifier", *intervals.cols("k"),
            *intervals.cols("w"), "value_is_low_exclusive")
-    existing = claims.filter(pl.col("metric") == "killed_and_wounded")
-    if "assumption" not in existing.columns:
+    existing = lazy.filter(pl.col("metric") == "killed_and_wounded")
+    if "assumption" not in claims.columns:
         existing = existing.with_columns(assumption=pl.lit(None, pl.String))
-    return pl.concat([existing, summed.select([c for c in summed.columns])], how="diagonal_relaxed").sort(
-        "as_of_date", "claimant_id", "claim_id")
+    return pl.concat([existing, summed], how="diagonal_relaxed").sort(
+        "as_of_date", "claimant_id", "claim_id").collect()

@@ -58,9 +58,16 @@ def _is_date(name: str) -> Rule:
             "must be a calendar date written YYYY-MM-DD")
 
 
-def _one_of(name: str, allowed: list[str], what: str) -> Rule:
+def _one_of(name: str, allowed: list[str] | pl.Series, what: str) -> Rule:
     shown = ", ".join(allowed) if len(allowed) <= 12 else ", ".join(allowed[:12]) + ", ..."
-    return pl.col(name).is_null() | pl.col(name).is_in(allowed), f"must be one of the {what}: {shown}"
+    return pl.col(name).is_null() | pl.col(name).is_in(_values(allowed)), f"must be one of the {what}: {shown}"
+
+
+def _values(values: list[str] | pl.Series) -> list[str] | pl.Series:
+    """A set of text values for is_in: a (short) list as it is, or a Series as one list value.
+    Ids come as Series straight from the frames: turning tens of thousands of them into a Python
+    list and back costs more than the check."""
+    return values.implode() if isinstance(values, pl.Series) else values
 
 
 def _unique(name: str) -> Rule:
@@ -77,13 +84,20 @@ def _in_date_order(name: str) -> pl.Expr:
     """False on the record that is out of place. At each descent (a date before its predecessor)
     blame the predecessor when this record still follows the one before it (2022-02-17 between
     -05 and -10 is the typo, not -10), otherwise blame this record."""
-    d = _date(name)
+    # The dates are parsed once and the comparisons run on the parsed column: written as one
+    # expression, every shift of it would parse the column again (16 times).
+    return _date(name).map_batches(_dates_in_order, return_dtype=pl.Boolean)
+
+
+def _dates_in_order(dates: pl.Series) -> pl.Series:
+    d = pl.col("date")
     p, pp, n = d.shift(1), d.shift(2), d.shift(-1)
     descent = (d < p).fill_null(False)
     fits_earlier = pl.when(pp.is_null()).then((p > n).fill_null(False)).otherwise(d >= pp)
     blame_previous = descent & fits_earlier
     blame_self = descent & ~blame_previous
-    return ~(blame_self | blame_previous.shift(-1).fill_null(False))
+    in_order = ~(blame_self | blame_previous.shift(-1).fill_null(False))
+    return dates.to_frame("date").select(in_order).to_series().alias(dates.name)
 
 
 def statement_columns(claimant_ids: list[str], start: dt.date | None) -> list[Column]:
@@ -101,8 +115,8 @@ def statement_columns(claimant_ids: list[str], start: dt.date | None) -> list[Co
     ]
 
 
-def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list[str],
-                  series_claim_ids: list[str], statement_ids: list[str],
+def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list[str] | pl.Series,
+                  series_claim_ids: list[str] | pl.Series, statement_ids: list[str] | pl.Series,
                   unreadable_series: list[str] = ()) -> list[Column]:
     is_range = pl.col("qualifier") == "range"
     dated = pl.col("period_type").is_in(["period", "incident"])
@@ -112,7 +126,7 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
         Column("claim_id", True, [
             _pattern("claim_id", ID_PATTERN, "must be an id: lower-case letters, digits, _ . : -"),
             _unique("claim_id"),
-            (~pl.col("claim_id").is_in(series_claim_ids), "must not reuse the id of a series claim"),
+            (~pl.col("claim_id").is_in(_values(series_claim_ids)), "must not reuse the id of a series claim"),
             (pl.struct(duplicate_key).is_first_distinct(),
              "duplicate claim: an earlier line has the same claimant, subject, population, metric, "
              "period, as-of date and value"),
@@ -157,7 +171,7 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
         Column("confidence", True, [_one_of("confidence", list(vocab.CONFIDENCE), "confidence levels")]),
         Column("derived_from", False, [
             # a reference into a series that could not be read is not checked (its problem is reported)
-            (pl.col("derived_from").is_null() | pl.col("derived_from").is_in(known_claim_ids)
+            (pl.col("derived_from").is_null() | pl.col("derived_from").is_in(_values(known_claim_ids))
              | pl.any_horizontal([pl.col("derived_from").str.starts_with(f"{sid}.") for sid in unreadable_series]
                                  or [pl.lit(False)]),
              "must be one of the claim ids of this conflict (claims.csv or a series)"),
@@ -266,27 +280,28 @@ def validate_conflict(raw: RawConflict) -> tuple[ConflictSummary, list[Problem]]
     claimants = [c.get("claimant_id") for c in _dicts(meta.get("claimants"))]
     series_entries = {str(e.get("series_id")): e for e in _dicts(meta.get("series"))}
 
-    series_claim_ids: list[str] = []
+    # Ids stay polars Series (see _values).
+    series_claim_ids = pl.Series([], dtype=pl.String)
     unreadable_series: list[str] = [sid for sid in series_entries if sid not in raw.series
                                     or raw.series[sid].frame is None]
     for series_id, table in raw.series.items():
         problems += check_table(table, series_columns(start))
         if table.frame is not None and "date" in table.frame.columns:
-            series_claim_ids += series_claim_id(series_id, table.frame["date"].drop_nulls()).to_list()
+            series_claim_ids.append(series_claim_id(series_id, table.frame["date"].drop_nulls()))
 
-    statement_ids: list[str] = []
+    statement_ids = pl.Series([], dtype=pl.String)
     statement_frame = raw.statements.frame
     if statement_frame is not None:
         problems += check_table(raw.statements, statement_columns(claimants, start))
-        statement_ids = statement_frame.get_column("statement_id", default=pl.Series([], dtype=pl.String)).drop_nulls().to_list()
+        statement_ids = statement_frame.get_column("statement_id", default=statement_ids).drop_nulls()
 
     claim_count = 0
     claims_frame = raw.claims.frame
     if claims_frame is not None:
         claim_count = claims_frame.height
         helpers = _claim_helpers(claims_frame, statement_frame)
-        known_ids = claims_frame.get_column("claim_id", default=pl.Series([], dtype=pl.String)).drop_nulls().to_list()
-        problems += check_table(raw.claims, claim_columns(sides, start, known_ids + series_claim_ids,
+        known_ids = claims_frame.get_column("claim_id", default=pl.Series([], dtype=pl.String)).drop_nulls()
+        problems += check_table(raw.claims, claim_columns(sides, start, pl.concat([known_ids, series_claim_ids]),
                                                           series_claim_ids, statement_ids, unreadable_series),
                                 helpers)
     summary = ConflictSummary(str(meta.get("conflict_id", raw.rel)), len(claimants),

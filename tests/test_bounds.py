@@ -94,6 +94,15 @@ def test_about_half_width_is_vectorised(values):
 
 
 @settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**63 - 1) | st.none(), min_size=1, max_size=20))
+def test_about_half_width_counts_zeros_like_the_written_number_over_all_of_int64(values):
+    got = pl.DataFrame({"v": values}, schema={"v": pl.Int64}).select(about_half_width(pl.col("v"))).to_series().to_list()
+    expected = [None if v is None else 0.0 if v == 0 else 10 ** (len(str(v)) - len(str(v).rstrip("0"))) / 2
+                for v in values]
+    assert got == expected
+
+
+@settings(max_examples=100, deadline=None)
 @given(qualifier=st.sampled_from(["exact", "about", "at_least", "more_than", "up_to"]),
        value=st.integers(min_value=0, max_value=10**12))
 def test_the_stated_value_is_always_inside_its_interval(qualifier, value):

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 from analysis.validate import validate_conflict
 
+from analysis import load
 from analysis.errors import Problem
 from analysis.load import (LINE, conflict_dirs, default_data_dir, read_conflict, read_csv_text)
 from tests.fixture_data import (CONFLICT_ID, REAL_DATA, VALID_CONFLICT, VALID_DATA, copy_valid,
@@ -164,6 +166,51 @@ def test_read_conflict_reads_all_tables_and_series():
     series = raw.series["sy_general_staff_personnel"]
     assert series.rel == f"{CONFLICT_ID}/series/sy_general_staff_personnel.csv"
     assert series.frame["date"].to_list()[:2] == ["2022-02-02", "2022-02-03"]
+
+
+def _yaml_files() -> list[Path]:
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    return sorted([*fixtures.rglob("conflict.yml"), *REAL_DATA.rglob("conflict.yml")])
+
+
+def _node_tree(node):
+    """A composed YAML node as plain tuples: kind, tag, value, and where it starts."""
+    if isinstance(node, yaml.MappingNode):
+        value = tuple((_node_tree(key), _node_tree(item)) for key, item in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        value = tuple(_node_tree(item) for item in node.value)
+    else:
+        value = node.value
+    return type(node).__name__, node.tag, value, node.start_mark.line, node.start_mark.column
+
+
+@pytest.mark.skipif(load.FastTextDateLoader is None, reason="PyYAML built without libyaml")
+@pytest.mark.parametrize("path", _yaml_files(), ids=lambda p: "/".join(p.parts[-3:]))
+def test_libyaml_and_pure_python_yaml_agree_on_every_conflict_file(path):
+    """The fast (libyaml) path gives the same values and node lines as the careful one, or both
+    refuse the file (and the careful one words the problem)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    outcomes = []
+    for loader in (load.FastTextDateLoader, load.TextDateLoader):
+        try:
+            node, data = load._compose_and_construct(text, loader)
+            outcomes.append((data, None if node is None else _node_tree(node)))
+        except yaml.YAMLError:
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]
+
+
+def test_yaml_problems_are_the_same_without_libyaml(tmp_path, monkeypatch):
+    data = copy_valid(tmp_path)
+    path = data / CONFLICT_ID / "conflict.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    label: Sylvania\n",
+                                                            "    label: Sylvania: south\n"), encoding="utf-8")
+    with_fast = read_conflict(data / CONFLICT_ID, data)
+    good = read_conflict(VALID_CONFLICT, VALID_DATA)
+    monkeypatch.setattr(load, "FastTextDateLoader", None)
+    assert read_conflict(data / CONFLICT_ID, data).problems == with_fast.problems
+    careful = read_conflict(VALID_CONFLICT, VALID_DATA)
+    assert (careful.meta, careful.meta_lines) == (good.meta, good.meta_lines)
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path):
