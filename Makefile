@@ -37,7 +37,9 @@ lab: $(STAMP) ## Open JupyterLab on notebooks/ in the project environment
 	$(BIN)/jupyter lab notebooks/
 
 benchmark: $(STAMP) ## Run the benchmarks in benchmarks/ (prints figures; not a test)
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== benchmarks/bench_build.py"; $(BIN)/python benchmarks/bench_build.py
+	@echo "== benchmarks/bench_engine.py (in one process and in 2 worker processes, side by side)"; \
+	  $(BIN)/python benchmarks/bench_engine.py --compare-jobs
 
 lock: $(STAMP) ## Re-resolve requirements.lock and environment.yml from pyproject.toml + requirements.in
 	$(BIN)/uv pip compile pyproject.toml requirements.in --python-version 3.11 \
