@@ -276,8 +276,8 @@ def validate_conflict(raw: RawConflict) -> tuple[ConflictSummary, list[Problem]]
     meta = raw.meta
     problems += check_meta(raw)
     start = _parse_date(meta.get("start_date"))
-    sides = [s.get("side_id") for s in _dicts(meta.get("sides"))]
-    claimants = [c.get("claimant_id") for c in _dicts(meta.get("claimants"))]
+    sides = _text_ids(meta.get("sides"), "side_id")
+    claimants = _text_ids(meta.get("claimants"), "claimant_id")
     series_entries = {str(e.get("series_id")): e for e in _dicts(meta.get("series"))}
 
     # Ids stay polars Series (see _values).
@@ -400,12 +400,20 @@ def _check_list(meta: dict, key: str, id_key: str, required: tuple[str, ...], pr
         item_id = item.get(id_key)
         if item_id is None:
             continue
-        if not re.match(ID_PATTERN, str(item_id)):
+        if not isinstance(item_id, str):  # YAML reads 42 as a number, 2022-01-01 as a date
+            problem((key, i, id_key), item_id, "must be an id written as text: put it in quotes")
+        elif not re.match(ID_PATTERN, item_id):
             problem((key, i, id_key), item_id, "must be an id: lower-case letters, digits, _ . : -")
         if item_id in ids:
             problem((key, i, id_key), item_id, "must be unique (an earlier entry has it)")
         ids.append(str(item_id))
     return ids
+
+
+def _text_ids(items, id_key: str) -> list[str]:
+    """The ids the CSV rules check against: only those written as text (check_meta reports the
+    rest), so a number or a missing id in conflict.yml is one problem, not a crash."""
+    return [d[id_key] for d in _dicts(items) if isinstance(d.get(id_key), str)]
 
 
 def _dicts(items) -> list[dict]:
