@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The environment is rebuilt when the lock or the package metadata is newer than this stamp.
+# The environment is rebuilt when the lock, the package metadata or this recipe is newer than this stamp.
 # --compile-bytecode: with PYTHONDONTWRITEBYTECODE=1 (set on our machines) every process would
 # otherwise compile each imported module from source (~0.45 s of CPU per kernel).
 # --install-vega-assets: the inline vega bundle of the reports, made once per environment.
@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml
+$(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "casualty-claims needs Python 3.11; set PYTHON=python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bootstrap.txt
