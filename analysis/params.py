@@ -72,20 +72,29 @@ def check_compare_parameters(*, conflict, subject_side, population, metric, offi
         raise ParameterError(f"start {start_date} is after end {end_date}")
     ratio = _ratio_range(wounded_to_killed)
 
-    about = loaded.claims.filter(subject_side=subject_side, population=population, period_type="cumulative")
-    roles = {}
-    for role, value, allowed_roles in (("official", official, ("official",)),
-                                       ("opposing", opposing, ("opposing",)),
-                                       ("independent", independent, ("third_party", "independent"))):
-        claimed = about.filter(about["role"].is_in(allowed_roles))
-        valid = sorted(claimed["claimant_id"].unique().to_list())
-        roles[role] = _claimants(role, value, valid, loaded)
+    valid_by_role = role_claimants(loaded)
+    roles = {role: _claimants(role, value, valid_by_role.get(f"{subject_side}/{population}/{role}", []), loaded)
+             for role, value in (("official", official), ("opposing", opposing), ("independent", independent))}
     label = loaded.side_label(subject_side)
     default_title = f"{label}: {population} losses — {vocab.METRIC_LABEL[metric]}"
     if title is not None and not isinstance(title, str):
         raise ParameterError(f"title must be text or None, got {type(title).__name__}")
     return CompareParameters(loaded, subject_side, population, metric, roles["official"], roles["opposing"],
                              roles["independent"], start_date, end_date, ratio, title or default_title)
+
+
+def role_claimants(conflict: Conflict) -> dict[str, list[str]]:
+    """Who a compare report may name in each role: {"subject_side/population/role": claimant ids
+    with a cumulative claim in that role}, role = official, opposing or independent (third
+    parties and independents). The report build caches this (report.catalog.ConflictFacts) to
+    check a catalog without loading data; both use this one function, so they cannot disagree."""
+    cumulative = conflict.claims.filter(period_type="cumulative")
+    found: dict[str, set[str]] = {}
+    for side, population, role, claimant in cumulative.select(
+            "subject_side", "population", "role", "claimant_id").unique().iter_rows():
+        kind = "independent" if role in ("third_party", "independent") else role
+        found.setdefault(f"{side}/{population}/{kind}", set()).add(claimant)
+    return {key: sorted(ids) for key, ids in sorted(found.items())}
 
 
 def check_overview_parameters(*, conflict, title=None, data_dir: Path | None = None) -> OverviewParameters:

@@ -56,9 +56,8 @@ class ConflictFacts:
     conflict_id: str
     sides: tuple[str, ...]
     claimant_sides: dict[str, str]  # claimant_id -> side (a side id, third_party or independent)
-    # "subject_side/population/role" -> claimants with cumulative claims in that role (role:
-    # official, opposing, or independent = third parties and independents), as analysis.params
-    # requires of the compare notebook's claimant lists
+    # analysis.params.role_claimants: "subject_side/population/role" -> claimants a compare
+    # report may name in that role
     role_claimants: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -73,15 +72,11 @@ class ConflictFacts:
     @classmethod
     def from_conflict(cls, conflict: Any) -> ConflictFacts:
         """From an analysis.dataset.Conflict (validated)."""
-        role_claimants: dict[str, set[str]] = {}
-        cumulative = conflict.claims.filter(conflict.claims["period_type"] == "cumulative")
-        for side, population, role, claimant in cumulative.select(
-                "subject_side", "population", "role", "claimant_id").unique().iter_rows():
-            kind = "independent" if role in ("third_party", "independent") else role
-            role_claimants.setdefault(f"{side}/{population}/{kind}", set()).add(claimant)
+        from analysis.params import role_claimants  # polars: only once a conflict is loaded anyway
+
         return cls(conflict.conflict_id, tuple(conflict.sides["side_id"].to_list()),
                    dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list())),
-                   {k: sorted(v) for k, v in sorted(role_claimants.items())})
+                   role_claimants(conflict))
 
 
 @dataclass(frozen=True)
