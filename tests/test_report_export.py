@@ -153,7 +153,10 @@ def test_the_vega_bundle_made_at_install_is_used_before_any_cache(tmp_path, monk
     assert installed.is_file(), "make writes it (python -m analysis.report.export --install-vega-assets)"
     assert VegaAssets(tmp_path).path == installed
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))
-    assert VegaAssets(tmp_path).path == tmp_path / installed.name
+    fallback = VegaAssets(tmp_path)
+    assert fallback.path == tmp_path / installed.name
+    fallback.start()  # an environment without it (e.g. conda): made in a subprocess, into the cache
+    assert fallback.get() == json.loads(installed.read_text(encoding="utf-8"))
 
 
 def test_collect_artifacts_and_duplicates(chart):
