@@ -17,6 +17,8 @@ from analysis import intervals
 # 10-13:1 for US forces in Afghanistan. The default conversion range spans them: wide on purpose,
 # since nothing in a claim says where this war sits. Narrow it only with a cited reason.
 DEFAULT_WOUNDED_TO_KILLED = (2.5, 13.0)
+UNCONVERTED = "unconverted"  # the interval as stated, on converted rows (intervals.cols(UNCONVERTED))
+FACTOR_LOW, FACTOR_HIGH, FACTOR_CENTRAL = "factor_low", "factor_high", "factor_central"  # the conversion applied
 WOUNDED_TO_KILLED_REFERENCES = pl.DataFrame({
     "reference": ["Soviet army, WWII", "US forces, Afghanistan"],
     "ratio_low": [2.5, 10.0],
@@ -114,10 +116,15 @@ def convert_metric(claims: pl.DataFrame, conversion: Conversion) -> pl.DataFrame
             raise LikeForLikeError(f"no conversion from '{metric}' to '{to}'; supported: "
                                    + ", ".join(f"{a} → {b}" for a, b in sorted(SUPPORTED_CONVERSIONS)))
         text, factor = _conversion_rule(metric, to, r_low, r_high, r_mid)
-        converted = group.with_columns(intervals.from_claim()).with_columns(
-            intervals.scale("value", *factor, out="value")
+        # The stated interval and the factor stay on the row: a difference between two claims
+        # converted with the same factor is the converted difference of what they stated
+        # (compare.implied_daily_rates), not the difference of two independently widened reads.
+        converted = group.with_columns(intervals.from_claim(name=UNCONVERTED)).with_columns(
+            intervals.scale(UNCONVERTED, *factor, out="value")
         )
         converted = converted.with_columns(
+            pl.lit(factor[0]).alias(FACTOR_LOW), pl.lit(factor[1]).alias(FACTOR_HIGH),
+            pl.lit(factor[2]).alias(FACTOR_CENTRAL),
             metric=pl.lit(to), original_metric=pl.lit(metric),
             assumption=_join_assumption(pl.col("assumption") if "assumption" in group.columns else None, text),
             value_is_converted=pl.lit(True),

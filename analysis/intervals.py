@@ -8,7 +8,8 @@ Rules (a result end is open whenever an input end it depends on is open):
 - sum:        [a.low + b.low, a.high + b.high]
 - difference: [a.low - b.high, a.high - b.low]
 - ratio:      [a.low / b.high, a.high / b.low]   (b.low = 0 leaves the high end open)
-- scale by a factor range [k_low, k_high] > 0: [a.low * k_low, a.high * k_high]
+- scale by a factor range [k_low, k_high] > 0: [a.low * k_low, a.high * k_high] for ends >= 0
+  (an end below zero takes the other factor end)
 """
 
 from __future__ import annotations
@@ -70,7 +71,16 @@ def scale(a: str, factor_low: float, factor_high: float, factor_central: float, 
     if not 0 < factor_low <= factor_central <= factor_high:
         raise ValueError(f"scale factor range must satisfy 0 < low <= central <= high, "
                          f"got {factor_low}, {factor_central}, {factor_high}")
+    return scale_by_columns(a, pl.lit(factor_low), pl.lit(factor_high), pl.lit(factor_central), out)
+
+
+def scale_by_columns(a: str, factor_low: pl.Expr, factor_high: pl.Expr, factor_central: pl.Expr,
+                     out: str) -> list[pl.Expr]:
+    """Multiply by a positive factor range given per row. An end below zero (a difference can
+    be) takes the other end of the factor: [-10, 5] × [2, 3] = [-30, 15]."""
     a_low, a_high, a_ex, a_mid = _parts(a)
-    return [(a_low * factor_low).alias(f"{out}_low"), (a_high * factor_high).alias(f"{out}_high"),
+    low = pl.when(a_low >= 0).then(a_low * factor_low).otherwise(a_low * factor_high)
+    high = pl.when(a_high >= 0).then(a_high * factor_high).otherwise(a_high * factor_low)
+    return [low.alias(f"{out}_low"), high.alias(f"{out}_high"),
             a_ex.alias(f"{out}_is_low_exclusive"), (a_mid * factor_central).alias(f"{out}_central")]
 

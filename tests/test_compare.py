@@ -21,6 +21,30 @@ def kyiv(claims):
     return select_claims(claims, **RUSSIA_MIL, claimants=["ua_general_staff"], metric="personnel_losses")
 
 
+def test_rates_of_converted_claims_convert_the_stated_increase_once(ru_ua):
+    """Kyiv's 5,300 -> 5,710 personnel losses (28 Feb -> 1 Mar 2022) rose by 355-465 as stated
+    ('about' both); read as killed with one wounded:killed ratio in 2.5-13, that is 355/14 to
+    465/3.5 killed a day — not the difference of two separately widened reads (which went
+    below zero)."""
+    stated = implied_daily_rates(kyiv(ru_ua.claims))
+    as_killed = implied_daily_rates(convert_metric(kyiv(ru_ua.claims), Conversion("killed", (2.5, 13.0))))
+    first = as_killed.filter(pl.col("as_of_date") == dt.date(2022, 3, 1)).row(0, named=True)
+    assert (first["previous_value"], first["value"]) == (5300, 5710)
+    assert first["rate_low"] == pytest.approx(355 / 14) and first["rate_high"] == pytest.approx(465 / 3.5)
+    both = stated.join(as_killed, on="claim_id", suffix="_killed")
+    assert both.height == stated.height == as_killed.height
+    for row in both.iter_rows(named=True):
+        for end, own, other in (("low", 1 / 14, 1 / 3.5), ("high", 1 / 3.5, 1 / 14)):
+            value = row[f"rate_{end}"]
+            if value is None:
+                assert row[f"rate_{end}_killed"] is None, "an open end stays open"
+                continue
+            expected = value * (own if value >= 0 else other)
+            assert row[f"rate_{end}_killed"] == pytest.approx(expected)
+    rising = both.filter(pl.col("rate_low") >= 0)
+    assert rising.height > 100 and (rising["rate_low_killed"] >= 0).all(), "a stated rise is never a fall in killed"
+
+
 def test_moscow_implied_killed_rate_march_2022_is_37_1_a_day(ru_ua):
     rates = implied_daily_rates(moscow(ru_ua.claims, "killed"))
     row = rates.filter(pl.col("as_of_date") == dt.date(2022, 3, 25)).row(0, named=True)

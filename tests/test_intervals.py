@@ -103,6 +103,23 @@ def test_scale_contains_every_scaled_member(a, k1, k2, t):
     assert inside(out, a["point"] * k)
 
 
+@settings(max_examples=300, deadline=None)
+@given(interval_with_point(), interval_with_point(), st.floats(min_value=0.01, max_value=20),
+       st.floats(min_value=0.01, max_value=20), st.floats(min_value=0, max_value=1))
+def test_a_difference_scaled_by_a_factor_range_contains_every_scaled_difference(a, b, k1, k2, t):
+    """How a converted series' increase is read (compare.implied_daily_rates): the difference
+    can be below zero, and its ends then take the other end of the factor."""
+    k_low, k_high = sorted((k1, k2))
+    k = k_low + t * (k_high - k_low)
+    df = frame(a=a, b=b).with_columns(intervals.subtract("a", "b", "d"))
+    out = run(intervals.scale_by_columns("d", pl.lit(k_low), pl.lit(k_high), pl.lit(k), "out"), df)
+    assert inside(out, (a["point"] - b["point"]) * k)
+    if a["low"] is None or b["high"] is None:
+        assert out["out_low"] is None, "an open end must stay open"
+    if a["high"] is None or b["low"] is None:
+        assert out["out_high"] is None, "an open end must stay open"
+
+
 def test_ratio_with_zero_denominator_floor_leaves_the_ceiling_open():
     a = {"low": 10.0, "high": 20.0, "is_low_exclusive": False, "central": 15.0}
     b = {"low": 0.0, "high": 5.0, "is_low_exclusive": False, "central": 2.5}
