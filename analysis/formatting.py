@@ -13,6 +13,18 @@ def number(value: float | int | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
 
 
+def table_number(value: float | int) -> str:
+    """A number in a table cell, rounded for reading only (the table's CSV keeps every digit):
+    whole numbers as they are, '1,167.9' from 100 up, '2.53' from 1 up, 3 significant digits below."""
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    if abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.3g}"
+
+
 def stated_value(qualifier: str, value: float | None, low: float | None = None, high: float | None = None) -> str:
     """A claim's figure as the source hedged it: 'about 16,100', 'more than 14,000', '7,000–15,000'."""
     if qualifier == "range" or (value is None and low is not None and high is not None):

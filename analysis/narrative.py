@@ -5,8 +5,10 @@ for http(s) URLs, with rel="noopener noreferrer"."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import jinja2
 import polars as pl
@@ -142,6 +144,34 @@ def caveats(view: CompareView) -> str:
         listed = ", ".join(f"{n} {METRIC_LABEL[m]}" for m, n in counts.iter_rows())
         items.append(f"Left out as not comparable with {METRIC_LABEL[view.params.metric]}: {listed} claim(s).")
     return render("list.html.j2", heading="Caveats", items=items)
+
+
+def table_html(frame: pl.DataFrame, max_rows: int, title: str | None = None) -> str:
+    """A published table as readers see it: text without quotes, numbers with separators and
+    rounded for reading (the exact value on hover; the CSV keeps every digit), '—' for no value,
+    links to http(s) sources by host name; the first `max_rows` rows."""
+    rows = [[_cell(v) for v in row] for row in frame.head(max_rows).iter_rows()]
+    kinds = [next((r[i]["kind"] for r in rows if r[i]["kind"] != "null"), "text") for i in range(frame.width)]
+    columns = [{"label": name.replace("_", " "), "kind": kind} for name, kind in zip(frame.columns, kinds)]
+    return render("table.html.j2", columns=columns, rows=rows, shown=min(frame.height, max_rows),
+                  total=frame.height, title=title)
+
+
+def _cell(value) -> dict:
+    """{kind, text, title (hover), href, wide (long text: give it room)} of one table cell."""
+    kind, text, title, href = "text", str(value), None, None
+    if value is None:
+        kind, text, title = "null", "—", "no value"
+    elif isinstance(value, bool):
+        kind, text = "bool", "yes" if value else "no"
+    elif isinstance(value, (int, float)):
+        kind, text = "num", formatting.table_number(value)
+        title = None if float(text.replace(",", "")) == value else repr(value)  # rounded: the exact value
+    elif isinstance(value, (dt.date, dt.datetime)):
+        kind, text = "date", value.isoformat()
+    elif isinstance(value, str) and safe_url(value):
+        kind, text, title, href = "link", urlsplit(value).hostname or value, value, value
+    return {"kind": kind, "text": text, "title": title, "href": href, "wide": kind == "text" and len(text) > 40}
 
 
 def sources_table(claims: pl.DataFrame) -> str:

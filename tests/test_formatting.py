@@ -34,3 +34,11 @@ def test_interval_reads_like_a_sentence():
 def test_dates_and_day_counts():
     assert formatting.date(dt.date(2022, 3, 5)) == "5 March 2022"
     assert formatting.days(0) == "the same day" and formatting.days(1) == "1 day" and formatting.days(1417) == "1,417 days"
+
+
+@pytest.mark.parametrize("value, expected", [
+    (12000.0, "12,000"), (1351, "1,351"), (-3, "-3"), (1167.857142857, "1,167.9"), (2.524383, "2.52"),
+    (0.748123, "0.748"), (0.000123456, "0.000123"), (-0.5, "-0.5"), (0.0, "0"),
+])
+def test_table_numbers_are_rounded_for_reading_only(value, expected):
+    assert formatting.table_number(value) == expected

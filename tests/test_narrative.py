@@ -49,3 +49,34 @@ def test_overview_summary_groups_by_side_and_population():
     view = overview_view(check_overview_parameters(conflict="russia-ukraine"))
     out = text(narrative.overview_summary(view))
     assert "Russia — military" in out and "Ukraine — civilian" in out
+
+
+def test_table_html_reads_like_a_table_not_a_repr():
+    import datetime as dt
+
+    import polars as pl
+
+    frame = pl.DataFrame({
+        "claimant": ["Kyiv (General Staff)", "<b>Moscow</b> & co"], "low": [1167.857142857, 1351.0],
+        "high": [None, 1351.0], "as_of_date": [dt.date(2022, 3, 31), dt.date(2022, 3, 25)],
+        "is_stale": [False, True], "url": ["https://example.org/a?b=1", "javascript:alert(1)"]})
+    out = narrative.table_html(frame, max_rows=10, title="Latest <figures>")
+    assert "<caption>Latest &lt;figures&gt;</caption>" in out
+    assert "<th class=\"cc-text\">claimant</th>" in out and "<th class=\"cc-date\">as of date</th>" in out
+    assert ">Kyiv (General Staff)<" in out and '"Kyiv' not in out  # no repr quotes
+    assert "&lt;b&gt;Moscow&lt;/b&gt; &amp; co" in out and "<b>" not in out
+    assert 'title="1167.857142857">1,167.9<' in out  # rounded to read; the exact value on hover
+    assert ">1,351<" in out and 'title="1351.0"' not in out
+    assert 'title="no value">—<' in out
+    assert ">2022-03-31<" in out and ">no<" in out and ">yes<" in out
+    assert '<a href="https://example.org/a?b=1" rel="noopener noreferrer" target="_blank">example.org</a>' in out
+    assert "javascript:alert(1)" in out and out.count("<a ") == 1  # only http(s) becomes a link
+    assert "The first" not in out
+
+
+def test_table_html_says_when_it_shows_only_the_first_rows():
+    import polars as pl
+
+    out = narrative.table_html(pl.DataFrame({"n": list(range(250))}), max_rows=100)
+    assert out.count("<tr>") == 1 + 100
+    assert "The first 100 of 250 rows." in out

@@ -6,8 +6,9 @@ One line per object in a notebook:
     publish("ratio_over_time", chart)      # an altair chart
     publish("key_numbers", frame)          # a polars DataFrame
 
-`publish` displays the object (JupyterLab shows it exactly as altair's `html` renderer or polars
-would) and attaches, in the same output, a JSON document under the MIME type `ARTIFACT_MIME`:
+`publish` displays the object (a chart as altair's `html` renderer would; a table as a readable HTML
+table, `analysis.narrative.table_html`: the first TABLE_HTML_ROWS rows, numbers rounded for reading)
+and attaches, in the same output, a JSON document under the MIME type `ARTIFACT_MIME`:
 
     {"name": ..., "kind": "chart", "title": ..., "spec": <Vega spec>}
     {"name": ..., "kind": "table", "title": ..., "columns": [...], "rows": n, "csv": "<CSV text>"}
@@ -143,9 +144,11 @@ def _chart_title(spec: dict) -> str | None:
 def _table_bundle(name: str, frame: Any, title: str | None) -> dict[str, Any]:
     import polars as pl
 
+    from analysis.narrative import table_html
+
+    html = table_html(frame, TABLE_HTML_ROWS, title)
     with pl.Config(tbl_rows=TABLE_HTML_ROWS, tbl_cols=-1, fmt_str_lengths=200,
                    tbl_hide_dataframe_shape=False):
-        html = frame._repr_html_()
         text = repr(frame)
     return {
         "text/html": html,
