@@ -18,6 +18,7 @@ from analysis.bounds import ABOUT_RULE
 from analysis.vocabulary import METRIC_LABEL
 from analysis.views import CompareView, OverviewView, sources
 
+TABLE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # also an element id and a CSS selector
 SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
 
 
@@ -146,32 +147,39 @@ def caveats(view: CompareView) -> str:
     return render("list.html.j2", heading="Caveats", items=items)
 
 
-def table_html(frame: pl.DataFrame, max_rows: int, title: str | None = None) -> str:
+def table_html(frame: pl.DataFrame, max_rows: int, *, name: str, title: str | None = None) -> str:
     """A published table as readers see it: text without quotes, numbers with separators and
-    rounded for reading (the exact value on hover; the CSV keeps every digit), '—' for no value,
-    links to http(s) sources by host name; the first `max_rows` rows."""
+    rounded for reading (the CSV keeps every digit), '—' for no value, links to http(s) sources by
+    host name; the first `max_rows` rows. Alignment and widths are set per column (a <style> for
+    the element id `cc-table-<name>`), not per cell, to keep long tables small."""
+    if not TABLE_NAME.match(name):
+        raise ValueError(f"table_html: name {name!r} must be 1-64 of a-z, 0-9, '-', '_'")
     rows = [[_cell(v) for v in row] for row in frame.head(max_rows).iter_rows()]
-    kinds = [next((r[i]["kind"] for r in rows if r[i]["kind"] != "null"), "text") for i in range(frame.width)]
-    columns = [{"label": name.replace("_", " "), "kind": kind} for name, kind in zip(frame.columns, kinds)]
-    return render("table.html.j2", columns=columns, rows=rows, shown=min(frame.height, max_rows),
-                  total=frame.height, title=title)
+    columns = []
+    for i, label in enumerate(frame.columns):
+        cells = [r[i] for r in rows if r[i]["kind"] != "null"]
+        columns.append({"label": label.replace("_", " "), "kind": cells[0]["kind"] if cells else "text",
+                        "wide": any(c["kind"] == "text" and len(c["text"]) > 40 for c in cells)})
+    rounded = any(c["rounded"] for r in rows for c in r)
+    return render("table.html.j2", name=name, columns=columns, rows=rows, shown=min(frame.height, max_rows),
+                  total=frame.height, title=title, rounded=rounded)
 
 
 def _cell(value) -> dict:
-    """{kind, text, title (hover), href, wide (long text: give it room)} of one table cell."""
-    kind, text, title, href = "text", str(value), None, None
+    """{kind, text, href, rounded} of one table cell."""
+    kind, text, href, rounded = "text", str(value), None, False
     if value is None:
-        kind, text, title = "null", "—", "no value"
+        kind, text = "null", "—"
     elif isinstance(value, bool):
         kind, text = "bool", "yes" if value else "no"
     elif isinstance(value, (int, float)):
         kind, text = "num", formatting.table_number(value)
-        title = None if float(text.replace(",", "")) == value else repr(value)  # rounded: the exact value
+        rounded = float(text.replace(",", "")) != value
     elif isinstance(value, (dt.date, dt.datetime)):
         kind, text = "date", value.isoformat()
     elif isinstance(value, str) and safe_url(value):
-        kind, text, title, href = "link", urlsplit(value).hostname or value, value, value
-    return {"kind": kind, "text": text, "title": title, "href": href, "wide": kind == "text" and len(text) > 40}
+        kind, text, href = "link", urlsplit(value).hostname or value, value
+    return {"kind": kind, "text": text, "href": href, "rounded": rounded}
 
 
 def sources_table(claims: pl.DataFrame) -> str:

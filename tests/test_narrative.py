@@ -60,23 +60,31 @@ def test_table_html_reads_like_a_table_not_a_repr():
         "claimant": ["Kyiv (General Staff)", "<b>Moscow</b> & co"], "low": [1167.857142857, 1351.0],
         "high": [None, 1351.0], "as_of_date": [dt.date(2022, 3, 31), dt.date(2022, 3, 25)],
         "is_stale": [False, True], "url": ["https://example.org/a?b=1", "javascript:alert(1)"]})
-    out = narrative.table_html(frame, max_rows=10, title="Latest <figures>")
+    out = narrative.table_html(frame, max_rows=10, name="latest", title="Latest <figures>")
+    assert '<div class="cc-table" id="cc-table-latest">' in out
     assert "<caption>Latest &lt;figures&gt;</caption>" in out
-    assert "<th class=\"cc-text\">claimant</th>" in out and "<th class=\"cc-date\">as of date</th>" in out
-    assert ">Kyiv (General Staff)<" in out and '"Kyiv' not in out  # no repr quotes
+    assert "<th>claimant</th>" in out and "<th>as of date</th>" in out
+    assert "<td>Kyiv (General Staff)</td>" in out and '"Kyiv' not in out  # no repr quotes
     assert "&lt;b&gt;Moscow&lt;/b&gt; &amp; co" in out and "<b>" not in out
-    assert 'title="1167.857142857">1,167.9<' in out  # rounded to read; the exact value on hover
-    assert ">1,351<" in out and 'title="1351.0"' not in out
-    assert 'title="no value">—<' in out
-    assert ">2022-03-31<" in out and ">no<" in out and ">yes<" in out
+    assert "<td>1,167.9</td>" in out and "<td>1,351</td>" in out
+    assert "Numbers are rounded for reading; the CSV has every digit." in out
+    assert '<td class="cc-null" title="no value">—</td>' in out
+    assert "<td>2022-03-31</td>" in out and "<td>no</td>" in out and "<td>yes</td>" in out
     assert '<a href="https://example.org/a?b=1" rel="noopener noreferrer" target="_blank">example.org</a>' in out
-    assert "javascript:alert(1)" in out and out.count("<a ") == 1  # only http(s) becomes a link
+    assert "<td>javascript:alert(1)</td>" in out and out.count("<a ") == 1  # only http(s) becomes a link
+    # alignment per column: text and links left, numbers, dates and links on one line
+    assert "#cc-table-latest td:nth-child(1), #cc-table-latest th:nth-child(1) { text-align: left; }" in out
+    assert "#cc-table-latest td:nth-child(2), #cc-table-latest th:nth-child(2) { white-space: nowrap;" in out
+    assert "&gt;" not in out.split("</style>")[0]  # nothing escaped inside the CSS
     assert "The first" not in out
 
 
-def test_table_html_says_when_it_shows_only_the_first_rows():
+def test_table_html_says_when_it_shows_only_the_first_rows_and_refuses_unsafe_names():
     import polars as pl
+    import pytest
 
-    out = narrative.table_html(pl.DataFrame({"n": list(range(250))}), max_rows=100)
+    out = narrative.table_html(pl.DataFrame({"n": list(range(250))}), max_rows=100, name="n")
     assert out.count("<tr>") == 1 + 100
-    assert "The first 100 of 250 rows." in out
+    assert "The first 100 of 250 rows." in out and "rounded" not in out
+    with pytest.raises(ValueError, match="must be 1-64 of a-z"):
+        narrative.table_html(pl.DataFrame({"n": [1]}), max_rows=1, name="x{}</style>")

@@ -146,7 +146,7 @@ def _table_bundle(name: str, frame: Any, title: str | None) -> dict[str, Any]:
 
     from analysis.narrative import table_html
 
-    html = table_html(frame, TABLE_HTML_ROWS, title)
+    html = table_html(frame, TABLE_HTML_ROWS, name=name, title=title)
     with pl.Config(tbl_rows=TABLE_HTML_ROWS, tbl_cols=-1, fmt_str_lengths=200,
                    tbl_hide_dataframe_shape=False):
         text = repr(frame)
