@@ -15,10 +15,9 @@ import polars as pl
 
 from analysis import formatting
 from analysis.bounds import ABOUT_RULE
-from analysis.vocabulary import METRIC_LABEL
+from analysis.vocabulary import ARTIFACT_NAME, METRIC_LABEL
 from analysis.views import CompareView, OverviewView, sources
 
-TABLE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # also an element id and a CSS selector
 SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
 
 
@@ -152,7 +151,7 @@ def table_html(frame: pl.DataFrame, max_rows: int, *, name: str, title: str | No
     rounded for reading (the CSV keeps every digit), '—' for no value, links to http(s) sources by
     host name; the first `max_rows` rows. Alignment and widths are set per column (a <style> for
     the element id `cc-table-<name>`), not per cell, to keep long tables small."""
-    if not TABLE_NAME.match(name):
+    if not ARTIFACT_NAME.match(name):
         raise ValueError(f"table_html: name {name!r} must be 1-64 of a-z, 0-9, '-', '_'")
     rows = [[_cell(v) for v in row] for row in frame.head(max_rows).iter_rows()]
     columns = []

@@ -6,6 +6,8 @@ the same terms, and a test fails when the two drift apart.
 
 from __future__ import annotations
 
+import re
+
 POPULATION = {
     "military": "Armed forces personnel of the subject side, including formations fighting for it.",
     "civilian": "Non-combatants of the subject side's territory or nationality.",
@@ -109,3 +111,7 @@ QUALIFIER_WORDS = {
     "range": "",
     "mixed": "",
 }
+
+# A published chart's or table's name (publish): a file name (charts/<name>.svg), and in the HTML an
+# element id and a CSS selector, so only these characters.
+ARTIFACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -44,8 +44,9 @@ import os
 import re
 from typing import Any
 
+from analysis.vocabulary import ARTIFACT_NAME
+
 ARTIFACT_MIME = "application/vnd.casualty-claims.artifact+json"
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TABLE_HTML_ROWS = 100  # rows shown in the HTML report; the CSV always has every row
 BUILD_ENV = "CLAIMS_BUILD"  # "1" in the build's kernels: render charts here, skip the schema check
 PNG_SCALE = 2
@@ -64,7 +65,7 @@ def publish(name: str, obj: Any, *, title: str | None = None) -> None:
 
 def artifact_bundle(name: str, obj: Any, *, title: str | None = None) -> dict[str, Any]:
     """The MIME bundle `publish` displays: a visible representation plus `ARTIFACT_MIME`."""
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not ARTIFACT_NAME.match(name):
         raise ValueError(f"publish: invalid name {name!r}: use 1-64 of a-z, 0-9, '-', '_' "
                          "(starting with a letter or digit)")
     if _is_polars_frame(obj):
