@@ -1,42 +1,76 @@
-"""Qualifiers as bounds (DESIGN.md §2): every claim becomes an interval, open ends stay open.
+"""Qualifiers as bounds (DESIGN.md §2, §7): every claim becomes an interval, open ends stay open.
 
 - exact X      -> [X, X]
-- about X      -> [X - h, X + h], h = half a unit of X's last non-zero digit: the interval of
-                  numbers that round to X at the precision X was given (16,100 -> 16,050..16,150;
-                  9,000 -> 8,500..9,500; 1,000,000 -> 500,000..1,500,000). One rule, no judgement.
+- about X      -> [X - h, X + h], h = half a unit of X's last non-zero digit (the numbers that
+                  round to X at the precision X was given), but never more than
+                  `about_max_share` of X (default 10%): 16,100 -> 16,050..16,150 (the rounding
+                  unit decides); 10,000 -> 9,000..11,000 and 1,000,000 -> 900,000..1,100,000 (the
+                  cap decides, where the rounding unit alone would give ±50%).
 - at_least X   -> [X, open)
 - more_than X  -> (X, open)   (is_low_exclusive)
 - up_to X      -> (open, X]
 - range X..Y   -> [X, Y], central value if the source gave one
+
+Why the cap, and why 10%: a speaker who says "about 10,000" is rounding, not saying "anywhere
+from 5,000 to 15,000"; half the last digit's unit is right for "about 16,100" and absurd for a
+one-significant-digit figure. 10% is the widest reading a round figure bears that still keeps
+the figures it is usually rounded from (Kyiv's "about 10,000" of March 2022 came between 9,166
+and 11,000), and a claimant's own neighbouring figures tighten it further (tighten_by_series).
+
+The stated range ends are kept as `stated_low` / `stated_high` (what the source said), apart
+from `value_low` / `value_high` (the interval the analysis uses, tightened and perhaps converted).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-ABOUT_RULE = ("'about X' is read as X rounded at its last non-zero digit: "
-              "X ± half a unit of that digit (16,100 → 16,050–16,150)")
+DEFAULT_ABOUT_MAX_SHARE = 0.10
 
 
-def about_half_width(value: pl.Expr) -> pl.Expr:
-    """Half a unit of the last non-zero digit of a non-negative integer expression.
+def about_rule(max_share: float = DEFAULT_ABOUT_MAX_SHARE) -> str:
+    """The rule in words, for every report's assumptions."""
+    percent = f"{max_share * 100:g}%"
+    return (f"'about X' is read as X rounded at its last non-zero digit, X ± half a unit of that digit "
+            f"(16,100 → 16,050–16,150), but never wider than ± {percent} of X (about 10,000 → 9,000–11,000; "
+            f"about 1,000,000 → 900,000–1,100,000)")
+
+
+ABOUT_RULE = about_rule()
+
+
+def check_about_max_share(value) -> float:
+    """The cap as a float in (0, 1]; ValueError naming the rule otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ValueError(f"about_max_share must be a number with 0 < share <= 1 (0.1 = ±10%), got {value!r}")
+    return float(value)
+
+
+def about_half_width(value: pl.Expr, max_share: float | None = None) -> pl.Expr:
+    """Half a unit of the last non-zero digit of a non-negative integer expression, capped at
+    `max_share` of the value when given.
 
     The trailing zeros are counted arithmetically (divisible by 10, by 100, ...; an Int64 has at
     most 18): the same count as in the written number, without writing a million numbers out."""
     whole = value.cast(pl.Int64)
     trailing_zeros = sum((whole % 10**k == 0).cast(pl.UInt32) for k in range(1, 19))
-    return pl.when(value == 0).then(0.0).otherwise(pl.lit(10.0).pow(trailing_zeros) / 2)
+    half_unit = pl.lit(10.0).pow(trailing_zeros) / 2
+    if max_share is not None:
+        half_unit = pl.min_horizontal(half_unit, value.cast(pl.Float64) * max_share)
+    return pl.when(value == 0).then(0.0).otherwise(half_unit)
 
 
 _HALF_WIDTH = "_about_half_width"
 
 
-def apply_bounds(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
-    """Replace stated value_low/value_high (ranges only) by each claim's interval.
+def apply_bounds(claims: pl.LazyFrame | pl.DataFrame, *,
+                 about_max_share: float = DEFAULT_ABOUT_MAX_SHARE) -> pl.LazyFrame:
+    """Each claim's interval from its qualifier.
 
     Input: `qualifier`, `value` and, for ranges, `value_low`/`value_high` (integers).
-    Output: Float64 `value_low`, `value_high` (null = open), `is_low_exclusive`, and
-    `value_central` (the stated value, or a range's midpoint) for plotting and sorting.
+    Output: `stated_low`/`stated_high` (Int64: the range ends as stated, null otherwise), Float64
+    `value_low`, `value_high` (null = open), `is_low_exclusive`, and `value_central` (the stated
+    value, or a range's midpoint) for plotting and sorting.
     """
     q = pl.col("qualifier")
     v = pl.col("value").cast(pl.Float64)
@@ -51,10 +85,62 @@ def apply_bounds(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
             .when(q == "range").then(pl.col("value_high").cast(pl.Float64))
             .otherwise(None))
     central = pl.coalesce(v, (pl.col("value_low") + pl.col("value_high")).cast(pl.Float64) / 2)
-    return claims.lazy().with_columns(about_half_width(pl.col("value")).alias(_HALF_WIDTH)).with_columns(
+    is_range = q == "range"
+    return claims.lazy().with_columns(
+        about_half_width(pl.col("value"), about_max_share).alias(_HALF_WIDTH),
+        stated_low=pl.when(is_range).then(pl.col("value_low").cast(pl.Int64)),
+        stated_high=pl.when(is_range).then(pl.col("value_high").cast(pl.Int64)),
+    ).with_columns(
         value=pl.col("value").cast(pl.Int64),
         value_low=low,
         value_high=high,
         is_low_exclusive=q == "more_than",
         value_central=central,
     ).drop(_HALF_WIDTH)
+
+
+SERIES_KEY = ["claimant_id", "subject_side", "population", "metric", "method"]
+TIGHTENING_RULE = ("A claimant's cumulative count in one metric cannot fall, so each of its figures lies between "
+                   "its earlier figures' floors and its later figures' ceilings: a hedged figure's interval is "
+                   "narrowed to that (never widened, open ends stay open; figures that contradict each other are left as stated)")
+
+
+def tighten_by_series(claims: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+    """Narrow each cumulative claim's interval by its own series' neighbours (DESIGN.md §7).
+
+    A series is one claimant's cumulative claims in one subject side, population, metric and
+    method. The quantity counted cannot fall, so a claim as of day t is at least the highest
+    floor stated for an earlier day, and at most the lowest ceiling stated for a later day.
+    Claims of the same day do not bound each other (they are rival readings of one figure).
+    Open ends stay open. Where the narrowed interval would be empty, the series contradicts
+    itself (a revision downwards): the claim keeps its own interval. Adds `is_tightened`.
+    """
+    lazy = claims.lazy()
+    is_cumulative = pl.col("period_type") == "cumulative"
+    days = (lazy.filter(is_cumulative)
+            .group_by([*SERIES_KEY, "as_of_date"])
+            .agg(pl.col("value_low").max().alias("_day_low"), pl.col("value_high").min().alias("_day_high"))
+            .sort([*SERIES_KEY, "as_of_date"], nulls_last=True)
+            .with_columns(
+                _floor=pl.col("_day_low").fill_null(float("-inf")).cum_max().shift(1).over(SERIES_KEY),
+                _cap=pl.col("_day_high").fill_null(float("inf")).cum_min(reverse=True).shift(-1).over(SERIES_KEY))
+            .select(*SERIES_KEY, "as_of_date", "_floor", "_cap"))
+    floor = pl.col("_floor").fill_null(float("-inf"))
+    cap = pl.col("_cap").fill_null(float("inf"))
+    # Only stated ends move: an open end ('more than', 'up to') is the claimant's own word that it
+    # gave no ceiling or floor, and stays open (in text, tables and charts alike).
+    new_low = pl.when(floor > pl.col("value_low")).then(floor).otherwise(pl.col("value_low"))
+    new_high = pl.when(cap < pl.col("value_high")).then(cap).otherwise(pl.col("value_high"))
+    consistent = new_low.fill_null(float("-inf")) <= new_high.fill_null(float("inf"))
+    use = consistent & is_cumulative.fill_null(False)
+    low = pl.when(use).then(new_low).otherwise(pl.col("value_low"))
+    high = pl.when(use).then(new_high).otherwise(pl.col("value_high"))
+    return (lazy.join(days, on=[*SERIES_KEY, "as_of_date"], how="left", nulls_equal=True, maintain_order="left")
+            .with_columns(_low=low, _high=high)
+            .with_columns(
+                is_tightened=(pl.col("_low").ne_missing(pl.col("value_low"))
+                              | pl.col("_high").ne_missing(pl.col("value_high"))),
+                is_low_exclusive=pl.col("is_low_exclusive") & pl.col("_low").eq_missing(pl.col("value_low")),
+                value_central=pl.min_horizontal(pl.max_horizontal("value_central", "_low"), "_high"),  # nulls: open ends
+                value_low=pl.col("_low"), value_high=pl.col("_high"))
+            .drop("_floor", "_cap", "_low", "_high"))

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
-from analysis.bounds import apply_bounds
+from analysis.bounds import DEFAULT_ABOUT_MAX_SHARE, apply_bounds, check_about_max_share, tighten_by_series
 from analysis.errors import DataValidationError
 from analysis.load import LINE, RawConflict, conflict_dirs, default_data_dir, read_conflict
 from analysis.validate import series_claim_id, validate_conflict
 
 SERIES_SOURCE_PREFIX = "series:"
+DEFAULT_PAIR_WITHIN_DAYS = 7  # a daily series pairs within a week; a sparse conflict sets its own in conflict.yml
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,16 @@ class Conflict:
     statements: pl.DataFrame  # typed statements, series daily reports included
     claims: pl.DataFrame  # typed claims with bounds, role and source
     meta: dict
+    end_date: dt.date | None = None  # ceasefire or end of fighting (conflict.yml), if it has ended
+    pair_within_days: int = DEFAULT_PAIR_WITHIN_DAYS  # two claimants' figures further apart are not compared
+    about_max_share: float = DEFAULT_ABOUT_MAX_SHARE  # the cap of the 'about' rule (analysis.bounds)
+    data_dir: Path | None = None  # the data dir it was loaded from (its reference tables live there too)
+
+    @property
+    def data_as_of(self) -> dt.date:
+        """The latest as-of date in the conflict's data: every report measures ages from it."""
+        latest = self.claims["as_of_date"].max() if self.claims.height else None
+        return latest or self.start_date
 
     def side_label(self, side_id: str) -> str:
         return self.sides.filter(pl.col("side_id") == side_id)["label"].item()
@@ -37,8 +48,12 @@ def list_conflicts(data_dir: Path | None = None) -> list[str]:
     return [d.name for d in conflict_dirs(Path(data_dir or default_data_dir()))]
 
 
-def load_conflict(conflict_id: str, data_dir: Path | None = None) -> Conflict:
-    """Read, validate and type one conflict; raise DataValidationError listing every problem."""
+def load_conflict(conflict_id: str, data_dir: Path | None = None, *,
+                  about_max_share: float | None = None) -> Conflict:
+    """Read, validate and type one conflict; raise DataValidationError listing every problem.
+    `about_max_share` overrides conflict.yml's cap of the 'about' rule (analysis.bounds)."""
+    if about_max_share is not None:
+        about_max_share = check_about_max_share(about_max_share)
     data_dir = Path(data_dir or default_data_dir())
     folder = data_dir / conflict_id
     known = list_conflicts(data_dir)
@@ -48,7 +63,7 @@ def load_conflict(conflict_id: str, data_dir: Path | None = None) -> Conflict:
     _, problems = validate_conflict(raw)
     if problems:
         raise DataValidationError(problems)
-    return _typed_conflict(raw)
+    return replace(_typed_conflict(raw, about_max_share), data_dir=data_dir)
 
 
 def load_claims(conflict_id: str, data_dir: Path | None = None) -> pl.DataFrame:
@@ -56,8 +71,10 @@ def load_claims(conflict_id: str, data_dir: Path | None = None) -> pl.DataFrame:
     return load_conflict(conflict_id, data_dir).claims
 
 
-def _typed_conflict(raw: RawConflict) -> Conflict:
+def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> Conflict:
     meta = raw.meta
+    if about_max_share is None:
+        about_max_share = float(meta.get("about_max_share", DEFAULT_ABOUT_MAX_SHARE))
     sides = pl.DataFrame([{k: s.get(k) for k in ("side_id", "label", "colour")} for s in meta["sides"]])
     claimant_keys = ("claimant_id", "name", "short_name", "side", "kind", "independence_group", "notes")
     claimants = pl.DataFrame([{k: _text(c.get(k)) for k in claimant_keys} for c in meta["claimants"]],
@@ -77,7 +94,8 @@ def _typed_conflict(raw: RawConflict) -> Conflict:
                   pl.col("side").alias("claimant_side"), "independence_group"),
                   on="claimant_id", how="left")
               .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role())
-              .pipe(apply_bounds)
+              .pipe(apply_bounds, about_max_share=about_max_share)
+              .pipe(tighten_by_series)
               .with_columns(is_dependent=pl.col("derived_from").is_not_null())
               .sort("as_of_date", "claimant_id", "claim_id")
               .collect())
@@ -88,15 +106,19 @@ def _typed_conflict(raw: RawConflict) -> Conflict:
     derived_from_group = claims.select("derived_from").join(groups, on="derived_from", how="left",
                                                             maintain_order="left")["derived_from_group"]
     claims = claims.with_columns(derived_from_group).select(CLAIM_COLUMNS)
+    end_date = meta.get("end_date")
     return Conflict(meta["conflict_id"], meta["name"], dt.date.fromisoformat(str(meta["start_date"])), sides, claimants,
-                    statements, claims, meta)
+                    statements, claims, meta,
+                    end_date=dt.date.fromisoformat(str(end_date)) if end_date is not None else None,
+                    pair_within_days=int(meta.get("pair_within_days", DEFAULT_PAIR_WITHIN_DAYS)),
+                    about_max_share=about_max_share)
 
 
 CLAIM_COLUMNS = [
     "conflict_id", "claim_id", "statement_id", "claimant_id", "claimant_name", "claimant_short_name",
     "claimant_side", "independence_group", "role", "speaker", "subject_side", "population", "metric",
-    "qualifier", "value", "value_low", "value_high", "is_low_exclusive", "value_central",
-    "period_type", "period_start_date", "as_of_date", "statement_date", "method", "confidence",
+    "qualifier", "value", "stated_low", "stated_high", "value_low", "value_high", "is_low_exclusive",
+    "value_central", "is_tightened", "period_type", "period_start_date", "as_of_date", "statement_date", "method", "confidence",
     "derived_from", "derived_from_group", "is_dependent", "quote", "url", "outlet", "title", "notes", "source", "source_line",
 ]
 

@@ -354,6 +354,18 @@ def check_meta(raw: RawConflict) -> list[Problem]:
         problem(("conflict_id",), meta["conflict_id"], f"must equal the folder name '{folder}'")
     if meta.get("start_date") is not None and _parse_date(meta["start_date"]) is None:
         problem(("start_date",), meta["start_date"], "must be a calendar date written YYYY-MM-DD")
+    problems_before = len(problems)
+    if meta.get("end_date") is not None and _parse_date(meta["end_date"]) is None:
+        problem(("end_date",), meta["end_date"], "must be a calendar date written YYYY-MM-DD (or left out)")
+    if len(problems) == problems_before and meta.get("end_date") is not None and _parse_date(meta.get("start_date")) \
+            and _parse_date(meta["end_date"]) < _parse_date(meta["start_date"]):
+        problem(("end_date",), meta["end_date"], "must not be before start_date")
+    within = meta.get("pair_within_days")
+    if within is not None and (isinstance(within, bool) or not isinstance(within, int) or within < 0):
+        problem(("pair_within_days",), within, "must be a whole number of days >= 0 (or left out: 7)")
+    share = meta.get("about_max_share")
+    if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1):
+        problem(("about_max_share",), share, "must be a number with 0 < share <= 1 (or left out: 0.1)")
 
     side_ids = _check_list(meta, "sides", "side_id", ("label", "colour"), problem)
     for i, side in enumerate(_dicts(meta.get("sides"))):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.bounds import ABOUT_RULE, about_half_width, apply_bounds
+from analysis.bounds import (ABOUT_RULE, about_half_width, about_rule, apply_bounds, check_about_max_share,
+                             tighten_by_series)
 
 NULL = None
 
@@ -39,13 +42,14 @@ def test_every_qualifier_becomes_low_high_exclusive_and_central(qualifier, value
     (9000, 8500, 9500),
     (0, 0, 0),
     (16103, 16102.5, 16103.5),
-    (1_000_000, 500_000, 1_500_000),
-    (500_000, 450_000, 550_000),
+    (1_000_000, 900_000, 1_100_000),  # the cap: half the rounding unit would be ±500,000
+    (10_000, 9_000, 11_000),  # Kyiv's 'about 10,000' of March 2022, between 9,166 and 11,000
+    (500_000, 450_000, 550_000),  # half the unit is 50,000 = the cap
     (1300, 1250, 1350),
-    (10, 5, 15),
+    (10, 9, 11),
     (7, 6.5, 7.5),
 ])
-def test_about_is_the_interval_that_rounds_to_the_stated_figure(value, low, high):
+def test_about_is_the_interval_that_rounds_to_the_stated_figure_capped_at_a_tenth(value, low, high):
     row = bounds("about", value)
     assert (row["value_low"], row["value_high"]) == (low, high)
 
@@ -76,13 +80,65 @@ def test_accepts_a_lazy_frame_and_keeps_other_columns():
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(min_value=1, max_value=10**12))
-def test_about_interval_is_centred_and_one_unit_of_the_last_nonzero_digit_wide(value):
+def test_about_interval_is_centred_and_one_unit_of_the_last_nonzero_digit_wide_or_capped(value):
     row = bounds("about", value)
     digits = str(value)
     unit = 10 ** (len(digits) - len(digits.rstrip("0")))
     assert row["value_low"] < value < row["value_high"]
-    assert row["value_high"] - row["value_low"] == unit
-    assert (row["value_low"] + row["value_high"]) / 2 == value
+    assert row["value_high"] - row["value_low"] == pytest.approx(min(unit, 0.2 * value))
+    assert (row["value_low"] + row["value_high"]) / 2 == pytest.approx(value)
+
+
+def test_the_cap_is_a_parameter_and_the_rule_states_it():
+    frame = pl.DataFrame({"qualifier": ["about"], "value": [10_000], "value_low": [None], "value_high": [None]},
+                         schema={"qualifier": pl.String, "value": pl.Int64, "value_low": pl.Int64,
+                                 "value_high": pl.Int64})
+    row = apply_bounds(frame, about_max_share=0.05).collect().row(0, named=True)
+    assert (row["value_low"], row["value_high"]) == (9_500, 10_500)
+    assert "± 5% of X" in about_rule(0.05) and "± 10% of X" in ABOUT_RULE
+    for bad in (0, 1.5, -0.1, True, "0.1"):
+        with pytest.raises(ValueError, match="about_max_share"):
+            check_about_max_share(bad)
+
+
+def test_a_range_keeps_its_stated_ends_apart_from_the_interval():
+    row = bounds("range", None, 70_000, 80_000)
+    assert (row["stated_low"], row["stated_high"]) == (70_000, 80_000)
+    assert bounds("about", 16100)["stated_low"] is None
+
+
+def series_frame(rows):
+    """(date, qualifier, value[, low, high]) rows of one claimant's cumulative series."""
+    frame = pl.DataFrame({
+        "claimant_id": ["a"] * len(rows), "subject_side": ["x"] * len(rows), "population": ["military"] * len(rows),
+        "metric": ["killed"] * len(rows), "method": ["reported"] * len(rows),
+        "period_type": ["cumulative"] * len(rows),
+        "as_of_date": [dt.date(2022, 3, d) for d, *_ in rows], "qualifier": [q for _, q, *_ in rows],
+        "value": [v for _, _, v, *_ in rows],
+        "value_low": [r[3] if len(r) > 3 else None for r in rows],
+        "value_high": [r[4] if len(r) > 4 else None for r in rows]},
+        schema_overrides={"value": pl.Int64, "value_low": pl.Int64, "value_high": pl.Int64})
+    return tighten_by_series(apply_bounds(frame)).collect()
+
+
+def test_neighbours_tighten_a_hedged_figure_of_a_cumulative_series():
+    out = series_frame([(1, "exact", 9166), (8, "about", 10000), (15, "exact", 10700)])
+    about = out.row(1, named=True)
+    assert (about["value_low"], about["value_high"]) == (9166.0, 10700.0)  # not 9,000–11,000
+    assert about["is_tightened"] is True and about["value_central"] == 10000.0
+    assert out["is_tightened"].to_list() == [False, True, False]
+
+
+def test_open_ends_stay_open_and_same_day_figures_do_not_bound_each_other():
+    out = series_frame([(1, "exact", 500), (1, "exact", 300), (8, "more_than", 400), (15, "up_to", 2000)])
+    assert out["value_high"].to_list()[2] is None  # 'more than 400' keeps no ceiling
+    assert out["value_low"].to_list()[3] is None  # 'up to 2,000' keeps no floor
+    assert out["value_low"].to_list()[:2] == [500.0, 300.0]  # rival readings of one day
+
+
+def test_a_series_that_contradicts_itself_keeps_its_stated_intervals():
+    out = series_frame([(1, "about", 3400), (8, "exact", 3100)])  # a revision downwards
+    assert out["value_low"].to_list() == [3350.0, 3100.0] and not out["is_tightened"].any()
 
 
 @settings(max_examples=100, deadline=None)
