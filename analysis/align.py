@@ -19,7 +19,8 @@ PAIR_FIELDS = [
     "claimant_id", "claimant_short_name", "role", "independence_group", "claim_id", "statement_id",
     "as_of_date", "statement_date", "metric", "original_metric", "qualifier", "value", "value_low",
     "value_high", "is_low_exclusive", "value_central", "assumption", "derived_from",
-    "derived_from_group", "method", "confidence", "speaker", "outlet", "url", "quote",
+    "derived_from_group", "method", "confidence", "speaker", "outlet", "url", "quote", "stated_low", "stated_high",
+    "unconverted_low", "unconverted_high",
 ]
 
 
@@ -32,17 +33,23 @@ def _fields(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
     return pl.DataFrame([*present, *missing])
 
 
-def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
+def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None = DEFAULT_TOLERANCE_DAYS,
           stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, prefixes: tuple[str, str] = ("num_", "den_"),
-          ) -> pl.DataFrame:
+          end_date: dt.date | None = None) -> pl.DataFrame:
     """Pair every left claim with the right claim of each right claimant nearest in as_of_date.
 
-    Both frames must hold one metric, the same one (LikeForLikeError otherwise). Output: one row
-    per pair, prefixed columns for each side, `staleness_days` and `is_stale`
-    (staleness above `stale_after_days`), and `is_dependent` (shared independence group, or one
-    side derived from the other's group): such a pair is no independent corroboration.
+    The one pairing rule of every comparison (DESIGN.md §7): nearest in time, and only within
+    `tolerance_days` (None: however far apart, to name the nearest figure where no pair exists).
+    With the conflict's `end_date` (a ceasefire), a left claim as of that date or later is paired
+    with the nearest right claim that is also as of it or later, whatever the gap: two final
+    tolls are comparable. Both frames must hold one metric, the same one (LikeForLikeError
+    otherwise). Output: one row per pair, prefixed columns for each side, `later_by_days` (right as-of
+    date minus left as-of date: positive when the right figure is the later one), its absolute
+    value `staleness_days`, `is_stale` (staleness above `stale_after_days`), `is_final_tolls`
+    (both figures dated after the end of the fighting) and `is_dependent` (shared independence
+    group, or one side derived from the other's group): such a pair is no independent corroboration.
     """
-    if tolerance_days < 0 or stale_after_days < 0:
+    if (tolerance_days is not None and tolerance_days < 0) or stale_after_days < 0:
         raise ValueError("tolerance_days and stale_after_days must be >= 0")
     require_like_for_like(left, right)
     lp, rp = prefixes
@@ -52,31 +59,50 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int = DEFA
     # than the pairing itself. Same sorts on the same keys, so the same pairs in the same order.
     l_keys = _keys(l_all, lp, "_left_row")
     r_keys = _keys(r_all, rp, "_right_row")
+    tolerance = None if tolerance_days is None else dt.timedelta(days=tolerance_days)
+    after_end = (pl.col(f"{lp}as_of_date") >= end_date) if end_date else None
     # One lazy query for all claimant pairs (a few rows each): one collect, not five per pair.
-    r_frames = [r_frame.lazy().sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(
-                    pl.col(f"{rp}as_of_date").alias("_right_date"))
-                for r_frame in _by_claimant(r_keys, f"{rp}claimant_id")]
-    pieces = [l_frame.lazy().sort(f"{lp}as_of_date", f"{lp}claim_id")
-              .join_asof(r_frame, left_on=f"{lp}as_of_date", right_on="_right_date",
-                         strategy="nearest", tolerance=dt.timedelta(days=tolerance_days))
-              .filter(pl.col(f"{rp}claim_id").is_not_null())
-              .drop("_right_date")
-              for l_frame in _by_claimant(l_keys, f"{lp}claimant_id") for r_frame in r_frames]
+    pieces = []
+    for l_frame in _by_claimant(l_keys, f"{lp}claimant_id"):
+        for r_frame in _by_claimant(r_keys, f"{rp}claimant_id"):
+            if end_date is None:
+                pieces.append(_nearest(l_frame.lazy(), r_frame.lazy(), lp, rp, tolerance))
+                continue
+            late_right = r_frame.lazy().filter(pl.col(f"{rp}as_of_date") >= end_date)
+            finals = _nearest(l_frame.lazy().filter(after_end), late_right, lp, rp, None)
+            others = _nearest(l_frame.lazy(), r_frame.lazy(), lp, rp, tolerance).join(
+                finals.select("_left_row"), on="_left_row", how="anti")
+            pieces += [finals, others]
     if not pieces:
         return _empty_pairs(l_all, r_all)
     order = (pl.concat(pieces, how="vertical_relaxed")
-             .sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id")
+             .sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id", maintain_order=True)
              .collect())
     pairs = l_all[order["_left_row"]].hstack(r_all[order["_right_row"]].get_columns())
-    staleness = (pl.col(f"{lp}as_of_date") - pl.col(f"{rp}as_of_date")).dt.total_days().abs()
+    gap = (pl.col(f"{rp}as_of_date") - pl.col(f"{lp}as_of_date")).dt.total_days()
+    final = ((pl.col(f"{lp}as_of_date") >= end_date) & (pl.col(f"{rp}as_of_date") >= end_date)) if end_date \
+        else pl.lit(False)
     same_group = pl.col(f"{lp}independence_group") == pl.col(f"{rp}independence_group")
     derived = ((pl.col(f"{lp}derived_from_group") == pl.col(f"{rp}independence_group")).fill_null(False)
                | (pl.col(f"{rp}derived_from_group") == pl.col(f"{lp}independence_group")).fill_null(False))
     return pairs.with_columns(
-        staleness_days=staleness,
-        is_stale=staleness > stale_after_days,
+        later_by_days=gap,
+        staleness_days=gap.abs(),
+        is_stale=gap.abs() > stale_after_days,
+        is_final_tolls=final,
         is_dependent=same_group.fill_null(False) | derived,
     )
+
+
+def _nearest(l_frame: pl.LazyFrame, r_frame: pl.LazyFrame, lp: str, rp: str,
+             tolerance: dt.timedelta | None) -> pl.LazyFrame:
+    """Each left row with the nearest right row in as-of date (within `tolerance`, if given)."""
+    right = r_frame.sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(pl.col(f"{rp}as_of_date").alias("_right_date"))
+    return (l_frame.sort(f"{lp}as_of_date", f"{lp}claim_id")
+            .join_asof(right, left_on=f"{lp}as_of_date", right_on="_right_date", strategy="nearest",
+                       tolerance=tolerance)
+            .filter(pl.col(f"{rp}claim_id").is_not_null())
+            .drop("_right_date"))
 
 
 def _keys(fields: pl.DataFrame, prefix: str, row: str) -> pl.DataFrame:
@@ -92,8 +118,8 @@ def _by_claimant(keys: pl.DataFrame, column: str) -> list[pl.DataFrame]:
 
 def _empty_pairs(l_all: pl.DataFrame, r_all: pl.DataFrame) -> pl.DataFrame:
     return l_all.clear().hstack(r_all.clear().get_columns()).with_columns(
-        staleness_days=pl.lit(None, pl.Int64), is_stale=pl.lit(None, pl.Boolean),
-        is_dependent=pl.lit(None, pl.Boolean))
+        later_by_days=pl.lit(None, pl.Int64), staleness_days=pl.lit(None, pl.Int64), is_stale=pl.lit(None, pl.Boolean),
+        is_final_tolls=pl.lit(None, pl.Boolean), is_dependent=pl.lit(None, pl.Boolean))
 
 
 def flag_stale(claims: pl.DataFrame, reference_date: dt.date, *,

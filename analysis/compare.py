@@ -13,7 +13,7 @@ import polars as pl
 
 from analysis import intervals
 from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, PAIR_FIELDS, align, flag_stale
-from analysis.harmonise import (FACTOR_CENTRAL, FACTOR_HIGH, FACTOR_LOW, UNCONVERTED, WOUNDED_TO_KILLED_REFERENCES,
+from analysis.harmonise import (FACTOR_CENTRAL, FACTOR_HIGH, FACTOR_LOW, UNCONVERTED,
                                cumulative)
 
 FLOOR_METHODS = ("named_list", "verified_count")
@@ -24,28 +24,54 @@ _SERIES = "_series"  # a number for each series of claims (implied_daily_rates)
 
 def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
                     tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
-                    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> pl.DataFrame:
-    """Numerator / denominator and numerator - denominator for every aligned pair of claims.
+                    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+                    end_date: dt.date | None = None) -> pl.DataFrame:
+    """Numerator / denominator and numerator - denominator for every aligned pair of claims
+    (align: nearest in as-of date within `tolerance_days`, or both final tolls after `end_date`).
 
     Typical use: opposing / official (Kyiv's claims about Russian losses over Moscow's own).
     Adds `ratio_*` and `gap_*` intervals and `assumption` (both sides' assumptions, if any).
     """
-    pairs = align(numerator, denominator, tolerance_days=tolerance_days, stale_after_days=stale_after_days)
-    pairs = pairs.lazy().with_columns(*intervals.from_claim("num_", "num"), *intervals.from_claim("den_", "den"))
+    pairs = align(numerator, denominator, tolerance_days=tolerance_days, stale_after_days=stale_after_days,
+                  end_date=end_date)
+    # The working intervals are named apart from the pair's own columns: intervals.cols("num")
+    # would be num_low, ..., num_is_low_exclusive, and drop the numerator's own flag with them.
+    pairs = pairs.lazy().with_columns(*intervals.from_claim("num_", "_num"), *intervals.from_claim("den_", "_den"))
     return pairs.with_columns(
-        intervals.divide("num", "den", "ratio") + intervals.subtract("num", "den", "gap")
+        intervals.divide("_num", "_den", "ratio") + intervals.subtract("_num", "_den", "gap")
     ).with_columns(
         assumption=pl.concat_str([pl.col("num_assumption"), pl.col("den_assumption")],
                                  separator="; ", ignore_nulls=True).replace("", None),
-    ).drop(intervals.cols("num") + intervals.cols("den")).collect()
+    ).drop(intervals.cols("_num") + intervals.cols("_den")).collect()
 
 
-def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
+def nearest_comparison(numerator: pl.DataFrame, denominator: pl.DataFrame, *, tolerance_days: int,
+                       stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+                       end_date: dt.date | None = None) -> pl.DataFrame:
+    """Each numerator claim against each denominator claimant's figure nearest in as-of date,
+    however far apart, with `is_comparable`: within `tolerance_days`, or both final tolls after
+    `end_date`. Beyond that the pair only names the nearest figure and its gap: its `ratio_*`
+    and `gap_*` are null, so no ratio is ever printed or drawn between figures years apart."""
+    pairs = ratio_over_time(numerator, denominator, tolerance_days=None, stale_after_days=stale_after_days,
+                            end_date=end_date)
+    comparable = pl.col("is_final_tolls") | (pl.col("staleness_days") <= tolerance_days)
+    measured = intervals.cols("ratio") + intervals.cols("gap")
+    return pairs.with_columns(is_comparable=comparable).with_columns(
+        pl.when(pl.col("is_comparable")).then(pl.col(c)).otherwise(None).alias(c) for c in measured)
+
+
+def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None) -> pl.DataFrame:
     """Average daily increase between consecutive cumulative claims of one claimant and metric.
 
     Never differences across claimants, metrics or methods (a named count and a statistical
     estimate are different series); period and incident claims are excluded.
     498 killed (2 Mar 2022) -> 1,351 (25 Mar 2022) over 23 days is 37.1 a day.
+
+    A cumulative count cannot fall: a rate's lower end is never below zero. Where a claimant's
+    later figure is certainly below its earlier one (the whole increase interval below zero), the
+    source revised its count downwards: `is_revision_down`, with the (negative) `increase_*` kept
+    for the text and no rate. Rates stop at the conflict's `end_date`: a segment that ends after
+    it (a final toll given later) is no rate of fighting and is left out.
     """
     key = ["claimant_id", "subject_side", "population", "metric", "method"]
     if "original_metric" in claims.columns:  # a converted figure is a different series from a stated one
@@ -81,18 +107,28 @@ def implied_daily_rates(claims: pl.DataFrame) -> pl.DataFrame:
                  prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"],
                  **{f"previous_{c}": previous[c] for c in (intervals.cols(UNCONVERTED) if converted else [])})
              .filter(pl.col("previous_claim_id").is_not_null())
-             .with_columns(intervals.from_claim(name="cur"), days=days)
-             .with_columns(intervals.subtract(UNCONVERTED, f"previous_{UNCONVERTED}", "stated_increase")
-                           if converted else [])
-             .with_columns(_increase(converted))
-             .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
-             .drop(*(intervals.cols(f"previous_{UNCONVERTED}") + intervals.cols("stated_increase")
-                     if converted else []))
+             .with_columns(days=days)
+             .pipe(_rates_from_ends, converted)
              .collect())
+    if end_date is not None:
+        added = added.filter(pl.col("as_of_date") <= end_date)
     new_columns = [c for c in added.columns if c not in narrow.columns and c != _SERIES]
     return (claims[added[_ROW]]
-            .with_columns(added.select(new_columns).get_columns())
-            .drop(intervals.cols("cur") + intervals.cols("prev")))
+            .with_columns(added.select(new_columns).get_columns()))
+
+
+def _rates_from_ends(frame: pl.LazyFrame, converted: bool) -> pl.LazyFrame:
+    """increase_* and rate_* of segments with the later claim's interval (value_*), the earlier
+    one's (prev_*) and, for converted series, both stated intervals (unconverted_*,
+    previous_unconverted_*) and the factor: one rule for single and merged segments."""
+    return (frame.with_columns(intervals.from_claim(name="cur"))
+            .with_columns(intervals.subtract(UNCONVERTED, f"previous_{UNCONVERTED}", "stated_increase")
+                          if converted else [])
+            .with_columns(_increase(converted))
+            .with_columns(_never_falling("increase"))
+            .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
+            .with_columns(_no_rate_where_revised())
+            .drop(*intervals.cols("cur"), *(intervals.cols("stated_increase") if converted else [])))
 
 
 def _increase(converted: bool) -> list[pl.Expr]:
@@ -111,6 +147,52 @@ def _increase(converted: bool) -> list[pl.Expr]:
             for conv, direct in zip(read_as, plain)]
 
 
+def _never_falling(name: str) -> list[pl.Expr]:
+    """An increase of a cumulative count: its lower end and central value are at least zero,
+    unless the whole interval lies below zero (a revision downwards, flagged and kept as stated)."""
+    low, high, central = (pl.col(f"{name}_{part}") for part in ("low", "high", "central"))
+    revised = high.is_not_null() & (high < 0)
+    return [pl.when(revised).then(low).otherwise(pl.max_horizontal(low, pl.lit(0.0))).alias(f"{name}_low"),
+            pl.when(revised).then(central).otherwise(pl.max_horizontal(central, pl.lit(0.0))).alias(f"{name}_central"),
+            revised.alias("is_revision_down")]
+
+
+def _no_rate_where_revised() -> list[pl.Expr]:
+    """A revision downwards is said in words, never drawn as negative deaths a day."""
+    return [pl.when(pl.col("is_revision_down")).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("rate_low", "rate_high", "rate_central")]
+
+
+def merge_consecutive_rates(rates: pl.DataFrame, max_segments: int) -> pl.DataFrame:
+    """Consecutive segments of a claimant with more than max_segments merged into ~max_segments,
+    so a daily series reads as a few longer averages (revisions downwards are kept apart).
+
+    A merged segment runs from its first segment's earlier claim to its last segment's claim, and
+    its increase and rate are computed from those two claims by the rule of implied_daily_rates
+    (the same function): what it gives for those two claims. Adds `merged_segments` (how many
+    segments each row stands for).
+    """
+    if max_segments < 2:
+        raise ValueError(f"max_segments must be at least 2, got {max_segments}")
+    ordered = rates.sort("claimant_id", "as_of_date").with_columns(merged_segments=pl.lit(1, pl.UInt32))
+    dense = (pl.len().over("claimant_id") > max_segments) & ~pl.col("is_revision_down")
+    keep, heavy = ordered.filter(~dense), ordered.filter(dense)
+    if heavy.is_empty():
+        return ordered
+    converted = FACTOR_LOW in rates.columns
+    first = pl.col("previous_as_of_date").min().over("claimant_id")
+    span = (pl.col("as_of_date").max().over("claimant_id") - first).dt.total_days() + 1
+    heavy = heavy.with_columns(_bucket=((pl.col("as_of_date") - first).dt.total_days() * max_segments) // span)
+    start_columns = [c for c in heavy.columns if c.startswith(("previous_", "prev_"))]
+    starts = heavy.group_by("claimant_id", "_bucket").agg(pl.col(start_columns).sort_by("as_of_date").first(),
+                                                          pl.col("days").sum(),
+                                                          pl.len().cast(pl.UInt32).alias("merged_segments"))
+    ends = (heavy.sort("as_of_date").group_by("claimant_id", "_bucket").last()
+            .drop(start_columns, "days", "merged_segments"))
+    merged = _rates_from_ends(ends.join(starts, on=["claimant_id", "_bucket"]).lazy(), converted).collect()
+    return pl.concat([keep, merged.select(keep.columns)], how="vertical_relaxed").sort("claimant_id", "as_of_date")
+
+
 def _same_as_neighbour(columns: list[str], offset: int) -> pl.Expr:
     """True where a row equals the row `offset` away in every column (nulls equal; False where
     there is no such row)."""
@@ -118,37 +200,44 @@ def _same_as_neighbour(columns: list[str], offset: int) -> pl.Expr:
     return pl.all_horizontal(exists, *(pl.col(c).eq_missing(pl.col(c).shift(offset)) for c in columns))
 
 
-def wounded_to_killed(claims: pl.DataFrame) -> pl.DataFrame:
+def wounded_to_killed(claims: pl.DataFrame, references: pl.DataFrame | None = None) -> pl.DataFrame:
     """Wounded ÷ killed of one claimant's briefing: both figures as of, and stated on, the same
     dates (3,825 / 1,351 = 2.83 on 25 Mar 2022), even when outlets reported them separately.
 
-    Adds `references`: the published ranges it is read against (see harmonise).
+    Adds `references`: the published ratios of the same population it is read against (a frame of
+    analysis.references.wounded_to_killed_references), null where there are none.
     """
     key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date"]
-    used = [*key, "period_type", "metric", "claim_id", "value", "qualifier", "value_low", "value_high",
+    used = [*key, "period_type", "metric", "claim_id", "value", "qualifier", "stated_low", "stated_high", "value_low",
+            "value_high",
             "is_low_exclusive", "value_central", "claimant_short_name", "role", "url", "outlet"]
     base = claims.lazy().select(used).filter(pl.col("period_type") == "cumulative")  # one query, few columns
     killed = base.filter(pl.col("metric") == "killed").select(
         *key, pl.col("claim_id").alias("killed_claim_id"), pl.col("value").alias("killed_value"),
-        pl.col("qualifier").alias("killed_qualifier"), pl.col("value_low").alias("killed_value_low"),
-        pl.col("value_high").alias("killed_value_high"), *intervals.from_claim(name="killed"))
+        pl.col("qualifier").alias("killed_qualifier"), pl.col("stated_low").alias("killed_value_low"),
+        pl.col("stated_high").alias("killed_value_high"), *intervals.from_claim(name="killed"))
     wounded = base.filter(pl.col("metric") == "wounded").select(
         *key, "claimant_short_name", "role", "url", "outlet",
         pl.col("claim_id").alias("wounded_claim_id"), pl.col("value").alias("wounded_value"),
-        pl.col("qualifier").alias("wounded_qualifier"), pl.col("value_low").alias("wounded_value_low"),
-        pl.col("value_high").alias("wounded_value_high"), *intervals.from_claim(name="wounded"))
-    references = "; ".join(
-        f"{r['reference']} {r['ratio_low']:g}" + ("" if r["ratio_low"] == r["ratio_high"] else f"–{r['ratio_high']:g}")
-        for r in WOUNDED_TO_KILLED_REFERENCES.iter_rows(named=True))
-    return (wounded.join(killed, on=key, how="inner")
-            .with_columns(intervals.divide("wounded", "killed", "ratio"))
-            .with_columns(references=pl.lit(references))
-            .drop(intervals.cols("killed") + intervals.cols("wounded"))
+        pl.col("qualifier").alias("wounded_qualifier"), pl.col("stated_low").alias("wounded_value_low"),
+        pl.col("stated_high").alias("wounded_value_high"), *intervals.from_claim(name="wounded"))
+    out = (wounded.join(killed, on=key, how="inner")
+           .with_columns(intervals.divide("wounded", "killed", "ratio"))
+           .drop(intervals.cols("killed") + intervals.cols("wounded")))
+    # The published ratios of the same population only: a study of soldiers says nothing of civilians.
+    texts = {} if references is None else {
+        population: "; ".join(f"{r['description']} {r['ratio_low']:g}"
+                              + ("" if r["ratio_low"] == r["ratio_high"] else f"–{r['ratio_high']:g}")
+                              for r in rows.iter_rows(named=True))
+        for (population,), rows in references.group_by("population", maintain_order=True)}
+    return (out.with_columns(references=pl.col("population").replace_strict(texts, default=None,
+                                                                            return_dtype=pl.String))
             .sort("as_of_date", "claimant_id")
             .collect())
 
 
-def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS) -> pl.DataFrame:
+def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
+                   end_date: dt.date | None = None) -> pl.DataFrame:
     """Named or verified count ÷ statistical estimate of the same quantity, as of the same date.
 
     The count is taken as the exact number of names on the list (that is what it counts), so
@@ -172,7 +261,7 @@ def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERA
             value_low=pl.col("value").cast(pl.Float64), value_high=pl.col("value").cast(pl.Float64),
             is_low_exclusive=pl.lit(False), value_central=pl.col("value").cast(pl.Float64))
         estimates = fields[matching[_ROW]]
-        pieces.append(ratio_over_time(floors, estimates, tolerance_days=tolerance_days)
+        pieces.append(ratio_over_time(floors, estimates, tolerance_days=tolerance_days, end_date=end_date)
                       .rename(lambda c: c.replace("ratio_", "coverage_")))
     if not pieces:
         return pl.DataFrame()
@@ -180,8 +269,10 @@ def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERA
 
 
 def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
-                  ) -> pl.DataFrame:
-    """Each claimant's latest cumulative claim per metric up to `end`, with its age and staleness."""
+                  reference_date: dt.date | None = None) -> pl.DataFrame:
+    """Each claimant's latest cumulative claim per metric up to `end`, with its age and staleness
+    on `reference_date` (default `end`; reports pass the conflict's data date, so a figure has
+    one age in every report)."""
     key = ["claimant_id", "subject_side", "population", "metric"]
     # The last row of each group, found on the sort keys alone, then gathered with all columns.
     last_rows = (claims.lazy()
@@ -192,7 +283,8 @@ def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int =
                  .group_by(key, maintain_order=True).agg(pl.col(_ROW).last())
                  .collect())
     latest = claims[last_rows[_ROW]].select(*key, pl.all().exclude(key))
-    return flag_stale(latest, end, stale_after_days=stale_after_days).sort("role", "claimant_id", "metric")
+    return flag_stale(latest, reference_date or end, stale_after_days=stale_after_days).sort(
+        "role", "claimant_id", "metric")
 
 
 def ratio_summary(ratios: pl.DataFrame) -> pl.DataFrame:

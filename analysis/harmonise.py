@@ -13,18 +13,13 @@ import polars as pl
 
 from analysis import intervals
 
-# Published wounded-to-killed ratios (DESIGN.md §1): about 2.5:1 for the Soviet army in WWII to
-# 10-13:1 for US forces in Afghanistan. The default conversion range spans them: wide on purpose,
-# since nothing in a claim says where this war sits. Narrow it only with a cited reason.
+# Published wounded-to-killed ratios (data/raw/wounded_to_killed_references.csv, each with its
+# source): about 2.5:1 for Soviet troops at Kursk (1943) to 10:1 for the US Army and 13:1 for the
+# USMC in Afghanistan. The default conversion range spans them: wide on purpose, since nothing in
+# a claim says where this war sits. Narrow it only with a cited reason.
 DEFAULT_WOUNDED_TO_KILLED = (2.5, 13.0)
 UNCONVERTED = "unconverted"  # the interval as stated, on converted rows (intervals.cols(UNCONVERTED))
 FACTOR_LOW, FACTOR_HIGH, FACTOR_CENTRAL = "factor_low", "factor_high", "factor_central"  # the conversion applied
-WOUNDED_TO_KILLED_REFERENCES = pl.DataFrame({
-    "reference": ["Soviet army, WWII", "US forces, Afghanistan"],
-    "ratio_low": [2.5, 10.0],
-    "ratio_high": [2.5, 13.0],
-    "source": ["published studies summarised in DESIGN.md §1", "published studies summarised in DESIGN.md §1"],
-})
 
 # Conversions the engine knows, from -> to. Each is a function of the wounded:killed range.
 SUPPORTED_CONVERSIONS = {
@@ -33,6 +28,12 @@ SUPPORTED_CONVERSIONS = {
     ("killed_and_wounded", "killed"),
     ("killed", "killed_and_wounded"),
 }
+
+
+# Conversions a report makes on its own (with the assumption shown). Reading a count of the
+# dead as a larger total (killed -> killed and wounded) would put words in a claimant's mouth,
+# so it is only done when a caller asks convert_metric for it.
+AUTOMATIC = {"killed": ("killed_and_wounded", "personnel_losses"), "killed_and_wounded": ("personnel_losses",)}
 
 
 class LikeForLikeError(ValueError):
@@ -182,6 +183,7 @@ def combine_killed_and_wounded(claims: pl.DataFrame) -> pl.DataFrame:
         qualifier=pl.when(pl.col("qualifier") == pl.col("wounded_qualifier")).then(pl.col("qualifier"))
         .otherwise(pl.lit("mixed")),
         assumption=pl.lit(None, pl.String),
+        stated_low=pl.lit(None, pl.Int64), stated_high=pl.lit(None, pl.Int64),  # two statements, no one range
     ).drop("wounded_claim_id", "wounded_statement_id", "wounded_value", "wounded_qualifier", *intervals.cols("k"),
            *intervals.cols("w"), "value_is_low_exclusive")
     existing = lazy.filter(pl.col("metric") == "killed_and_wounded")
@@ -189,3 +191,34 @@ def combine_killed_and_wounded(claims: pl.DataFrame) -> pl.DataFrame:
         existing = existing.with_columns(assumption=pl.lit(None, pl.String))
     return pl.concat([existing, summed], how="diagonal_relaxed").sort(
         "as_of_date", "claimant_id", "claim_id").collect()
+
+
+def comparable_metrics(stated: set[str] | list[str]) -> list[str]:
+    """The metrics a comparison can be made in from claims stated in `stated`: each stated
+    metric, killed and wounded when both are stated (summed), and what AUTOMATIC converts."""
+    stated = set(stated)
+    found = set(stated)
+    if {"killed", "wounded"} <= stated:
+        found.add("killed_and_wounded")
+    found |= {to for to, sources in AUTOMATIC.items() if stated & set(sources)}
+    return sorted(found)
+
+
+def harmonise_to(claims: pl.DataFrame, metric: str, wounded_to_killed: tuple[float, float]) -> pl.DataFrame:
+    """The claims in `metric`: as stated, a claimant's own killed + wounded summed, or converted
+    (with its assumption) from a broader total, unless the claimant stated `metric` itself that day."""
+    stated = claims.filter(pl.col("metric") == metric)
+    if metric == "killed_and_wounded":
+        stated = combine_killed_and_wounded(claims)
+    sources = claims.filter(pl.col("metric").is_in(AUTOMATIC.get(metric, ())))
+    converted = pl.DataFrame()
+    if not sources.is_empty():
+        converted = convert_metric(sources, Conversion(metric, wounded_to_killed)).join(
+            stated.select("claimant_id", "as_of_date"), on=["claimant_id", "as_of_date"], how="anti")
+    if "assumption" not in stated.columns:
+        stated = stated.with_columns(assumption=pl.lit(None, pl.String))
+    out = pl.concat([stated, converted], how="diagonal_relaxed") if not converted.is_empty() else stated
+    if "original_metric" not in out.columns:
+        out = out.with_columns(original_metric=pl.col("metric"))
+    return out.with_columns(original_metric=pl.coalesce("original_metric", "metric")).sort(
+        "as_of_date", "claimant_id", "claim_id")

@@ -5,7 +5,9 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from analysis.compare import (floor_coverage, implied_daily_rates, independent_groups, latest_claims,
+from analysis.references import wounded_to_killed_references
+
+from analysis.compare import (merge_consecutive_rates, floor_coverage, implied_daily_rates, independent_groups, latest_claims,
                               ratio_over_time, ratio_summary, wounded_to_killed)
 from analysis.harmonise import (Conversion, LikeForLikeError, combine_killed_and_wounded, convert_metric,
                                 select_claims)
@@ -55,13 +57,23 @@ def test_moscow_implied_killed_rate_march_2022_is_37_1_a_day(ru_ua):
 
 
 def test_moscow_wounded_to_killed_on_25_march_2022_is_2_83(ru_ua):
-    ratios = wounded_to_killed(ru_ua.claims).filter(pl.col("claimant_id") == "ru_mod",
-                                                    pl.col("subject_side") == "russia",
-                                                    pl.col("as_of_date") == dt.date(2022, 3, 25))
+    ratios = wounded_to_killed(ru_ua.claims, wounded_to_killed_references()).filter(
+        pl.col("claimant_id") == "ru_mod", pl.col("subject_side") == "russia",
+        pl.col("as_of_date") == dt.date(2022, 3, 25))
     row = ratios.row(0, named=True)
     assert (row["wounded_value"], row["killed_value"]) == (3825, 1351)
     assert round(row["ratio_central"], 2) == 2.83
-    assert "Soviet army, WWII 2.5" in row["references"]
+    assert "Soviet troops at the Battle of Kursk (1943) 2.48" in row["references"]
+    assert "U.S. Army in Afghanistan 10" in row["references"]
+
+
+def test_civilian_wounded_to_killed_is_never_read_against_military_studies(ru_ua):
+    references = wounded_to_killed_references()
+    assert set(references["population"]) == {"military"}  # no civilian reference is sourced
+    civilian = ru_ua.claims.filter(pl.col("population") == "civilian")
+    ratios = wounded_to_killed(civilian, references)
+    assert ratios.height > 0  # OHCHR's killed and injured of the same reports
+    assert ratios["references"].is_null().all()
 
 
 def test_personnel_losses_against_killed_raises_the_like_for_like_error(ru_ua):
@@ -172,3 +184,28 @@ def test_rates_never_difference_a_named_count_against_an_estimate(ru_ua):
     rates = implied_daily_rates(mediazona)
     assert set(rates["method"]) == {"named_list"}
     assert (rates["rate_central"] >= 0).all()
+
+
+def test_merged_rate_segments_equal_the_rate_between_their_end_claims(ru_ua):
+    kyiv = select_claims(ru_ua.claims, subject_side="russia", population="military", claimants=["ua_general_staff"],
+                         metric="personnel_losses")
+    rates = implied_daily_rates(kyiv)
+    merged = merge_consecutive_rates(rates, 12)
+    assert merged.height <= 13 and merged["merged_segments"].sum() == rates.height
+    assert merged["previous_as_of_date"][1:].to_list() == merged["as_of_date"][:-1].to_list(), "segments tile"
+    row = merged.row(3, named=True)
+    ends = kyiv.filter(pl.col("as_of_date").is_in([row["previous_as_of_date"], row["as_of_date"]]))
+    direct = implied_daily_rates(ends).row(0, named=True)
+    for part in ("rate_low", "rate_high", "rate_central"):
+        assert row[part] == pytest.approx(direct[part])
+
+
+def test_no_rate_of_the_real_data_has_a_negative_lower_end(ru_ua):
+    for side in ("russia", "ukraine"):
+        for population in ("military", "civilian"):
+            claims = select_claims(ru_ua.claims, subject_side=side, population=population)
+            for metric in claims["metric"].unique():
+                rates = implied_daily_rates(claims.filter(pl.col("metric") == metric))
+                kept = rates.filter(~pl.col("is_revision_down"))
+                assert (kept["rate_low"].drop_nulls() >= 0).all(), (side, population, metric)
+                assert rates.filter(pl.col("is_revision_down"))["rate_central"].is_null().all()

@@ -17,8 +17,10 @@ from analysis.align import PAIR_FIELDS, _empty_pairs, align, flag_stale
 from analysis.bounds import apply_bounds
 from analysis.compare import (ESTIMATE_METHODS, FLOOR_METHODS, floor_coverage, implied_daily_rates,
                               latest_claims, ratio_over_time, ratio_summary, wounded_to_killed)
-from analysis.harmonise import (WOUNDED_TO_KILLED_REFERENCES, combine_killed_and_wounded, cumulative,
-                                require_like_for_like)
+from analysis.harmonise import combine_killed_and_wounded, cumulative, require_like_for_like
+
+REFERENCES = pl.DataFrame({"population": ["military", "military"], "description": ["Study A", "Study B"],
+                           "ratio_low": [2.5, 10.0], "ratio_high": [2.5, 13.0]})
 
 
 def random_claims(seed: int) -> pl.DataFrame:
@@ -83,14 +85,15 @@ def reference_align(left, right, *, tolerance_days=7, stale_after_days=30, prefi
                           .filter(pl.col(f"{rp}claim_id").is_not_null()).drop("_right_date"))
     if not pieces:
         return _empty_pairs(l_all, r_all)
-    staleness = (pl.col(f"{lp}as_of_date") - pl.col(f"{rp}as_of_date")).dt.total_days().abs()
+    gap = (pl.col(f"{rp}as_of_date") - pl.col(f"{lp}as_of_date")).dt.total_days()
+    staleness = gap.abs()
     same_group = pl.col(f"{lp}independence_group") == pl.col(f"{rp}independence_group")
     derived = ((pl.col(f"{lp}derived_from_group") == pl.col(f"{rp}independence_group")).fill_null(False)
                | (pl.col(f"{rp}derived_from_group") == pl.col(f"{lp}independence_group")).fill_null(False))
     return pl.concat(pieces, how="vertical_relaxed").with_columns(
-        staleness_days=staleness, is_stale=staleness > stale_after_days,
-        is_dependent=same_group.fill_null(False) | derived,
-    ).sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id")
+        later_by_days=gap, staleness_days=staleness, is_stale=staleness > stale_after_days,
+        is_final_tolls=pl.lit(False), is_dependent=same_group.fill_null(False) | derived,
+    ).sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id", maintain_order=True)
 
 
 def reference_rates(claims):
@@ -109,10 +112,18 @@ def reference_rates(claims):
         prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"],
     ).filter(pl.col("previous_claim_id").is_not_null())
     days = (pl.col("as_of_date") - pl.col("previous_as_of_date")).dt.total_days()
+    # a cumulative count does not fall: an increase is at least zero unless certainly negative
+    # (a revision downwards, which gets no rate)
+    revised = pl.col("increase_high").is_not_null() & (pl.col("increase_high") < 0)
     return (with_previous.with_columns(intervals.from_claim(name="cur"), days=days)
             .with_columns(intervals.subtract("cur", "prev", "increase"))
+            .with_columns(is_revision_down=revised)
+            .with_columns(pl.when(revised).then(pl.col(c)).otherwise(pl.max_horizontal(c, pl.lit(0.0))).alias(c)
+                          for c in ("increase_low", "increase_central"))
             .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
-            .drop(intervals.cols("cur") + intervals.cols("prev")))
+            .with_columns(pl.when(revised).then(None).otherwise(pl.col(c)).alias(c)
+                          for c in ("rate_low", "rate_high", "rate_central"))
+            .drop(intervals.cols("cur")))
 
 
 def reference_latest(claims, end):
@@ -156,19 +167,17 @@ def reference_wounded_to_killed(claims):
     base = cumulative(claims)
     killed = base.filter(pl.col("metric") == "killed").select(
         *key, pl.col("claim_id").alias("killed_claim_id"), pl.col("value").alias("killed_value"),
-        pl.col("qualifier").alias("killed_qualifier"), pl.col("value_low").alias("killed_value_low"),
-        pl.col("value_high").alias("killed_value_high"), *intervals.from_claim(name="killed"))
+        pl.col("qualifier").alias("killed_qualifier"), pl.col("stated_low").alias("killed_value_low"),
+        pl.col("stated_high").alias("killed_value_high"), *intervals.from_claim(name="killed"))
     wounded = base.filter(pl.col("metric") == "wounded").select(
         *key, "claimant_short_name", "role", "url", "outlet",
         pl.col("claim_id").alias("wounded_claim_id"), pl.col("value").alias("wounded_value"),
-        pl.col("qualifier").alias("wounded_qualifier"), pl.col("value_low").alias("wounded_value_low"),
-        pl.col("value_high").alias("wounded_value_high"), *intervals.from_claim(name="wounded"))
-    references = "; ".join(
-        f"{r['reference']} {r['ratio_low']:g}" + ("" if r["ratio_low"] == r["ratio_high"] else f"–{r['ratio_high']:g}")
-        for r in WOUNDED_TO_KILLED_REFERENCES.iter_rows(named=True))
+        pl.col("qualifier").alias("wounded_qualifier"), pl.col("stated_low").alias("wounded_value_low"),
+        pl.col("stated_high").alias("wounded_value_high"), *intervals.from_claim(name="wounded"))
+    references = "Study A 2.5; Study B 10–13"
     return (wounded.join(killed, on=key, how="inner")
             .with_columns(intervals.divide("wounded", "killed", "ratio"))
-            .with_columns(references=pl.lit(references))
+            .with_columns(references=pl.when(pl.col("population") == "military").then(pl.lit(references)))
             .drop(intervals.cols("killed") + intervals.cols("wounded"))
             .sort("as_of_date", "claimant_id"))
 
@@ -185,7 +194,7 @@ def test_rates_latest_coverage_and_wounded_to_killed_match_the_plain_formulation
     assert_frame_equal(latest_claims(claims, dt.date(2022, 1, 20)), reference_latest(claims, dt.date(2022, 1, 20)),
                        check_exact=True)
     assert_frame_equal(floor_coverage(claims), reference_coverage(claims), check_exact=True)
-    assert_frame_equal(wounded_to_killed(claims), reference_wounded_to_killed(claims), check_exact=True)
+    assert_frame_equal(wounded_to_killed(claims, REFERENCES), reference_wounded_to_killed(claims), check_exact=True)
     converted = claims.with_columns(original_metric=pl.col("metric"))
     assert_frame_equal(implied_daily_rates(converted), reference_rates(converted), check_exact=True)
 

@@ -59,24 +59,28 @@ class ConflictFacts:
     # analysis.params.role_claimants: "subject_side/population/role" -> claimants a compare
     # report may name in that role
     role_claimants: dict[str, list[str]] = field(default_factory=dict)
+    # analysis.params.comparable: "subject_side/population" -> metrics a compare report can show
+    comparable: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"conflict_id": self.conflict_id, "sides": list(self.sides),
-                "claimant_sides": self.claimant_sides, "role_claimants": self.role_claimants}
+                "claimant_sides": self.claimant_sides, "role_claimants": self.role_claimants,
+                "comparable": self.comparable}
 
     @classmethod
     def from_json(cls, data: dict) -> ConflictFacts:
         return cls(data["conflict_id"], tuple(data["sides"]), dict(data["claimant_sides"]),
-                   {k: list(v) for k, v in (data.get("role_claimants") or {}).items()})
+                   {k: list(v) for k, v in (data.get("role_claimants") or {}).items()},
+                   {k: list(v) for k, v in (data.get("comparable") or {}).items()})
 
     @classmethod
     def from_conflict(cls, conflict: Any) -> ConflictFacts:
         """From an analysis.dataset.Conflict (validated)."""
-        from analysis.params import role_claimants  # polars: only once a conflict is loaded anyway
+        from analysis.params import comparable, role_claimants  # polars: only once a conflict is loaded anyway
 
         return cls(conflict.conflict_id, tuple(conflict.sides["side_id"].to_list()),
                    dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list())),
-                   role_claimants(conflict))
+                   role_claimants(conflict), comparable(conflict))
 
 
 @dataclass(frozen=True)
@@ -438,11 +442,46 @@ def _title(value, parameters, conflicts, facts_for) -> str:
     return _string(value)
 
 
+def _metric(value, parameters, conflicts, facts_for) -> str:
+    """A metric of the vocabulary that the data hold (stated or convertible) for the entry's side
+    and population: what analysis.params.check_compare_parameters refuses, refused here too."""
+    value = _vocabulary(METRIC, "metric")(value, parameters, conflicts, facts_for)
+    facts = _conflict_facts(parameters, conflicts, facts_for)
+    subject, population = parameters.get("subject_side"), parameters.get("population")
+    if facts is None or not facts.comparable or not isinstance(subject, str) or not isinstance(population, str):
+        return value
+    where = f"{subject}/{population}"
+    if where not in facts.comparable:
+        raise ValueError(f"no cumulative claims about {subject}'s {population} losses in {facts.conflict_id}; "
+                         f"the data hold: {', '.join(sorted(facts.comparable)) or '(none)'}")
+    if value not in facts.comparable[where]:
+        raise ValueError(f"no claim about {subject}'s {population} losses is stated in {value!r} or convertible "
+                         f"to it; valid: {', '.join(facts.comparable[where])}")
+    return value
+
+
+def _days_or_null(value, parameters, conflicts, facts_for) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"must be a whole number of days >= 0 or null (the conflict's default), got {value!r}")
+    return value
+
+
+def _share_or_null(value, parameters, conflicts, facts_for) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 < value <= 1:
+        raise ValueError(f"must be a number with 0 < share <= 1 or null (the conflict's default), got {value!r}")
+    return float(value)
+
+
 RULES: dict[str, Callable[..., Any]] = {
     "conflict": _conflict,
     "subject_side": _side,
     "population": _vocabulary(POPULATION, "population"),
-    "metric": _vocabulary(METRIC, "metric"),
+    "metric": _metric,
     "official": _claimants("official"),
     "opposing": _claimants("opposing"),
     "independent": _claimants("independent"),
@@ -450,6 +489,8 @@ RULES: dict[str, Callable[..., Any]] = {
     "end": _date,
     "wounded_to_killed": _float_pair,
     "title": _title,
+    "pair_within_days": _days_or_null,
+    "about_max_share": _share_or_null,
 }
 
 
