@@ -6,6 +6,7 @@ for http(s) URLs, with rel="noopener noreferrer"."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ import jinja2
 import polars as pl
 
 from analysis import formatting
-from analysis.bounds import ABOUT_RULE
+from analysis.bounds import TIGHTENING_RULE, about_rule
 from analysis.vocabulary import ARTIFACT_NAME, METRIC_LABEL
 from analysis.views import CompareView, OverviewView, sources
 
@@ -36,19 +37,56 @@ def safe_url(url) -> str | None:
     return url if isinstance(url, str) and SAFE_URL.match(url) else None
 
 
+def built_on() -> dt.date:
+    """The build's date: SOURCE_DATE_EPOCH when set (reproducible builds), else today (UTC)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def header(title: str, conflict, params: dict) -> str:
+    """Title, conflict, 'Data as of … · built …' and the report's parameters."""
+    return render("header.html.j2", title=title, conflict=conflict.name, params=params,
+                  data_as_of=conflict.data_as_of, built=built_on())
+
+
 def render(template: str, **context) -> str:
     return environment().get_template(template).render(**context)
 
 
-def _claim(row: dict, prefix: str = "") -> dict:
-    """A claim's words: who, the stated figure, in which metric, as of when, from where."""
+def stated_parts(row: dict, prefix: str = "", claims: pl.DataFrame | None = None) -> list[dict]:
+    """What the source said, claim by claim: [{claim_id, text}], from the claim's own qualifier,
+    value and stated range ends in its own metric, never from a converted interval. A
+    claimant's own killed + wounded (claim id 'a+b') is its two stated figures, looked up in
+    `claims` (the conflict's claims)."""
+    g = lambda k: row.get(prefix + k)  # noqa: E731
+    claim_id = g("claim_id") or ""
+    if "+" in claim_id and claims is not None:
+        ids = claim_id.split("+")
+        parts = claims.filter(pl.col("claim_id").is_in(ids)).sort("metric")
+        return [{"claim_id": r["claim_id"], "text": stated_text(r)} for r in parts.iter_rows(named=True)]
+    return [{"claim_id": claim_id, "text": stated_text({k: g(k) for k in STATED_FIELDS})}]
+
+
+STATED_FIELDS = ("qualifier", "value", "stated_low", "stated_high", "original_metric", "metric")
+
+
+def stated_text(row: dict) -> str:
+    """'about 16,100 'personnel losses'', '70,000–80,000 killed and wounded': one claim as stated."""
+    metric = row.get("original_metric") or row["metric"]
+    return formatting.claim_text(row["qualifier"], row["value"], row.get("stated_low"), row.get("stated_high"),
+                                 metric)
+
+
+def _claim(row: dict, prefix: str = "", claims: pl.DataFrame | None = None) -> dict:
+    """A claim's words: who, the stated figure(s), what it was read as, as of when, from where."""
     g = lambda k: row.get(prefix + k)  # noqa: E731
     original = g("original_metric") or g("metric")
-    converted = original != g("metric")
+    converted = original != g("metric") and original in METRIC_LABEL
     return {
         "who": g("claimant_short_name") or g("claimant_id"),
-        "stated": formatting.claim_text(g("qualifier"), g("value"), g("value_low"), g("value_high"), original)
-        if not converted or g("qualifier") != "mixed" else formatting.number(g("value")) + " " + METRIC_LABEL[original],
+        "parts": stated_parts(row, prefix, claims),
         "converted": converted,
         "as_metric": formatting.interval(g("value_low"), g("value_high"), is_low_exclusive=bool(g("is_low_exclusive")),
                                          digits=0) + " " + METRIC_LABEL.get(g("metric"), g("metric")),
@@ -57,20 +95,33 @@ def _claim(row: dict, prefix: str = "") -> dict:
     }
 
 
+def direction(later_by_days: int | None) -> str:
+    """How the second figure of a pair stands in time to the first: '12 days later', '3 days
+    earlier', 'the same as-of date'. From the signed gap, never from its absolute value."""
+    if later_by_days is None:
+        return "?"
+    if later_by_days == 0:
+        return "the same as-of date"
+    return f"{formatting.days(abs(later_by_days))} {'later' if later_by_days > 0 else 'earlier'}"
+
+
+def _ratio(r: dict) -> str:
+    return formatting.interval(r["ratio_low"], r["ratio_high"], digits=2,
+                               is_low_exclusive=bool(r.get("ratio_is_low_exclusive")))
+
+
 def key_numbers(view: CompareView) -> str:
     """The key-numbers paragraph: what each side says, the like-for-like ratio, the gap."""
     p = view.params
+    everything = p.conflict.claims
     metric = METRIC_LABEL[p.metric]
     like = None
     if view.like_for_like.height:
         row = view.like_for_like.sort("official_as_of_date").tail(1).row(0, named=True)
-        parts = _official_parts(view, row["official_claim_id"])
-        like = {"as_of": row["official_as_of_date"], "official_who": row["official_claimant_short_name"],
-                "official_parts": parts, "opposing": _claim(row, "opposing_"),
-                "staleness": row["staleness_days"],
-                "ratio": formatting.interval(row["ratio_low"], row["ratio_high"], digits=2),
-                "ratio_central": f"{row['ratio_central']:.1f}"}
-    latest = [_claim(r) | {"role": r["role"]} for r in view.latest.iter_rows(named=True)]
+        like = {"official": _claim(row, "official_", everything), "opposing": _claim(row, "opposing_", everything),
+                "direction": direction(row["later_by_days"]), "is_final_tolls": row["is_final_tolls"],
+                "ratio": _ratio(row), "ratio_central": f"{row['ratio_central']:.1f}"}
+    latest = [_claim(r, claims=everything) | {"role": r["role"]} for r in view.latest.iter_rows(named=True)]
     ratio_rows: list[dict] = []
     for r in view.ratio_key.iter_rows(named=True):
         same_pair = next((x for x in ratio_rows if x["pair"] == (r["num_claim_id"], r["den_claim_id"])), None)
@@ -79,14 +130,14 @@ def key_numbers(view: CompareView) -> str:
             same_pair["which"] = ", ".join(same_pair["labels"][:-1]) + " and " + same_pair["labels"][-1]
             continue
         ratio_rows.append({"which": r["which"], "labels": [r["which"]], "pair": (r["num_claim_id"], r["den_claim_id"]),
-                           "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], digits=2,
-                                                        is_low_exclusive=r["ratio_is_low_exclusive"]),
-                           "num": _claim(r, "num_"), "den": _claim(r, "den_"), "staleness": r["staleness_days"]})
+                           "ratio": _ratio(r), "num": _claim(r, "num_", everything),
+                           "den": _claim(r, "den_", everything), "direction": direction(r["later_by_days"]),
+                           "is_final_tolls": r["is_final_tolls"]})
     independents = []
     for r in view.independent_vs_official.iter_rows(named=True):
-        independents.append({"num": _claim(r, "num_"), "den": _claim(r, "den_"), "staleness": r["staleness_days"],
-                             "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], digits=2,
-                                                          is_low_exclusive=r["ratio_is_low_exclusive"]),
+        independents.append({"num": _claim(r, "num_", everything), "den": _claim(r, "den_", everything),
+                             "direction": direction(r["later_by_days"]), "is_comparable": r["is_comparable"],
+                             "is_final_tolls": r["is_final_tolls"], "ratio": _ratio(r) if r["is_comparable"] else None,
                              "is_dependent": r["is_dependent"]})
     wk = [{"who": r["claimant_short_name"], "as_of": r["as_of_date"],
            "wounded": formatting.stated_value(r["wounded_qualifier"], r["wounded_value"],
@@ -97,23 +148,24 @@ def key_numbers(view: CompareView) -> str:
           for r in view.wounded_killed.filter(pl.col("subject_side") == p.subject_side).iter_rows(named=True)]
     return render("key_numbers.html.j2", side=p.conflict.side_label(p.subject_side), population=p.population,
                   metric=metric, end=view.end, like=like, latest=latest, ratios=ratio_rows,
-                  independents=independents, wounded_killed=wk, stale_after=view.stale_after_days)
-
-
-def _official_parts(view: CompareView, combined_id: str) -> list[str]:
-    ids = combined_id.split("+")
-    rows = view.params.conflict.claims.filter(pl.col("claim_id").is_in(ids)).sort("metric")
-    return [formatting.claim_text(r["qualifier"], r["value"], r["value_low"], r["value_high"], r["metric"])
-            for r in rows.iter_rows(named=True)]
+                  independents=independents, wounded_killed=wk, stale_after=view.stale_after_days,
+                  within=view.tolerance_days, end_date=view.end_date, data_as_of=view.data_as_of,
+                  has_both_roles=bool(p.official and p.opposing))
 
 
 def assumptions(view: CompareView) -> str:
-    items = [ABOUT_RULE + "."]
+    p = view.params
+    items = [about_rule(p.about_max_share) + ".", TIGHTENING_RULE + "."]
     items += [f"Conversion: {text}." for text in view.assumptions]
-    items.append(f"Claims are paired by as-of date within {view.tolerance_days} days; the gap between the two "
-                 f"dates is shown as staleness. Nothing is carried forward: a figure that stops being "
-                 f"updated is shown with its age.")
-    items.append(f"A claim more than {view.stale_after_days} days older than the reference date is marked stale.")
+    items.append(f"Two claimants' figures are compared only when their as-of dates are at most "
+                 f"{formatting.days(view.tolerance_days)} apart (this report's pair_within_days), each figure with "
+                 f"the other's nearest; further apart, the text names the nearest figure and the gap instead of a "
+                 f"ratio. Nothing is carried forward: a figure that stops being updated is shown with its age.")
+    if view.end_date:
+        items.append(f"The fighting ended on {formatting.date(view.end_date)}: implied daily rates stop there, and "
+                     f"two figures both dated after it are compared as final tolls whatever the days between them.")
+    items.append(f"Ages are measured on {formatting.date(view.data_as_of)}, the latest as-of date in this "
+                 f"conflict's data; a figure more than {formatting.days(view.stale_after_days)} older is marked stale.")
     items.append("Open ends ('more than', 'at least', 'up to') stay open in every ratio and gap.")
     return render("list.html.j2", heading="Assumptions", items=items)
 
@@ -124,7 +176,8 @@ def caveats(view: CompareView) -> str:
     stale = view.latest.filter(pl.col("is_stale")) if "is_stale" in view.latest.columns else view.latest.clear()
     for r in stale.iter_rows(named=True):
         items.append(f"Latest figure from {r['claimant_short_name']}: as of {formatting.date(r['as_of_date'])}, "
-                     f"{formatting.days(r['age_days'])} before {formatting.date(view.end)} — stale, not current.")
+                     f"{formatting.days(r['age_days'])} before {formatting.date(view.data_as_of)}, the date of the "
+                     f"newest figure in the data — stale, not current.")
     names = view.params.conflict.claims.select(pl.col("claim_id").alias("derived_from"),
                                                pl.col("claimant_short_name").alias("source_name"))
     dependent = view.claims.filter(pl.col("is_dependent")).join(names, on="derived_from", how="left")
@@ -139,6 +192,13 @@ def caveats(view: CompareView) -> str:
     for r in low.iter_rows(named=True):
         items.append(f"Weakly sourced: {r['claimant_short_name']}, {formatting.date(r['statement_date'])} "
                      f"({r['outlet']}).")
+    for r in view.revisions.iter_rows(named=True):
+        items.append(f"{r['claimant_short_name']}'s figure fell from "
+                     f"{formatting.stated_value(r['previous_qualifier'], r['previous_value'])} as of "
+                     f"{formatting.date(r['previous_as_of_date'])} to "
+                     f"{formatting.stated_value(r['qualifier'], r['value'], r.get('stated_low'), r.get('stated_high'))} "
+                     f"as of {formatting.date(r['as_of_date'])}: a revision downwards (a cumulative count cannot "
+                     f"fall), not drawn as a negative rate.")
     if view.not_comparable.height:
         counts = view.not_comparable.group_by("metric").len().sort("metric")
         listed = ", ".join(f"{n} {METRIC_LABEL[m]}" for m, n in counts.iter_rows())
@@ -191,5 +251,6 @@ def overview_summary(view: OverviewView) -> str:
     groups = []
     for (side, population), rows in view.ladder.group_by("subject_side", "population", maintain_order=True):
         groups.append({"side": view.params.conflict.side_label(side), "population": population,
-                       "claims": [_claim(r) | {"role": r["role"]} for r in rows.iter_rows(named=True)]})
+                       "claims": [_claim(r, claims=view.params.conflict.claims) | {"role": r["role"]}
+                                  for r in rows.iter_rows(named=True)]})
     return render("overview.html.j2", groups=groups, end=view.end, name=view.params.conflict.name)

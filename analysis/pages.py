@@ -57,8 +57,7 @@ class ComparePage:
 
     def header(self) -> Html:
         p = self.view.params
-        return Html(narrative.render("header.html.j2", title=p.title, params=p.as_dict(),
-                                     conflict=p.conflict.name))
+        return Html(narrative.header(p.title, p.conflict, p.as_dict()))
 
     def key_numbers(self) -> Html:
         return Html(narrative.key_numbers(self.view))
@@ -84,19 +83,21 @@ class ComparePage:
 
     def ratio(self) -> None:
         if self.view.ratios.is_empty():
-            return self._nothing("No opposing and official figures fall close enough in time to be paired.")
+            return self._nothing(f"No opposing and official figures fall within "
+                                 f"{formatting.days(self.view.tolerance_days)} of each other, so none is compared.")
         chart = charts.ratio_chart(
             self.view.ratios, self.view.params.conflict, title="Opposing over official claims",
-            subtitle=self._subtitle(f"paired within {self.view.tolerance_days} days"),
+            subtitle=self._subtitle(f"paired within {formatting.days(self.view.tolerance_days)}"
+                                    + (" or as final tolls" if self.view.end_date else "")),
             description=f"The ratio of the opposing side's claims to the official figures for {self._quantity}, "
                         f"with its interval, over time.")
         publish("ratio", chart)
 
     def rates(self) -> None:
-        if self.view.rates.is_empty():
+        if self.view.rates_drawn.is_empty():
             return self._nothing("No claimant gave two cumulative figures in this window.")
         chart = charts.rates_chart(
-            self.view.rates, self.view.params.conflict, title="Implied average daily rates",
+            self.view.rates_drawn, self.view.params.conflict, title="Implied average daily rates",
             subtitle=self._subtitle("between consecutive figures of one claimant"),
             description=f"Average daily increase implied by consecutive cumulative figures of each claimant "
                         f"for {self._quantity}.")
@@ -124,10 +125,11 @@ class ComparePage:
 
     def tables(self) -> None:
         """The figures behind the charts, as tables (exported as CSV)."""
-        publish("latest_claims", _claims_table(self.view.latest), title="Latest figure of each claimant")
+        everything = self.view.params.conflict.claims
+        publish("latest_claims", _claims_table(self.view.latest, everything), title="Latest figure of each claimant")
         if self.view.ratios.height:
-            publish("ratios", _ratio_table(self.view.ratios), title="Opposing over official, paired by date")
-        publish("claims", _claims_table(self.view.claims), title="Every figure compared")
+            publish("ratios", _ratio_table(self.view.ratios, everything), title="Opposing over official, paired by date")
+        publish("claims", _claims_table(self.view.claims, everything), title="Every figure compared")
 
     @staticmethod
     def _nothing(message: str) -> None:
@@ -141,8 +143,7 @@ class OverviewPage:
 
     def header(self) -> Html:
         p = self.view.params
-        return Html(narrative.render("header.html.j2", title=p.title, params={"conflict": p.conflict.conflict_id},
-                                     conflict=p.conflict.name))
+        return Html(narrative.header(p.title, p.conflict, {"conflict": p.conflict.conflict_id}))
 
     def summary(self) -> Html:
         return Html(narrative.overview_summary(self.view))
@@ -169,7 +170,8 @@ class OverviewPage:
         publish("staleness", chart)
 
     def tables(self) -> None:
-        publish("latest_claims", _claims_table(self.view.latest), title="Latest figure of each claimant")
+        publish("latest_claims", _claims_table(self.view.latest, self.view.params.conflict.claims),
+                title="Latest figure of each claimant")
 
     def sources(self) -> Html:
         return Html(narrative.sources_table(self.view.params.conflict.claims))
@@ -188,17 +190,17 @@ def overview_page(**parameters) -> OverviewPage:
     return OverviewPage(overview_view(params))
 
 
-def _claims_table(claims: pl.DataFrame) -> pl.DataFrame:
-    """Readable columns: who, what, the figure in words, when, the source."""
+def _claims_table(claims: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFrame:
+    """Readable columns: who, the figure as stated (the source's words and metric), what it is
+    compared as (its interval after any conversion), when, the source."""
     if claims.is_empty():
         return pl.DataFrame({"claimant": [], "figure": []}, schema={"claimant": pl.String, "figure": pl.String})
     rows = []
     for r in claims.iter_rows(named=True):
-        original = r.get("original_metric") or r["metric"]
         rows.append({
             "claimant": r["claimant_short_name"], "role": r["role"],
-            "figure": formatting.claim_text(r["qualifier"], r["value"], r["value_low"], r["value_high"], original),
-            "low": r["value_low"], "high": r["value_high"], "compared_as": METRIC_LABEL[r["metric"]],
+            "figure": " and ".join(part["text"] for part in narrative.stated_parts(r, claims=everything)),
+            "compared_as": METRIC_LABEL[r["metric"]], "compared_low": r["value_low"], "compared_high": r["value_high"],
             "as_of_date": r["as_of_date"], "statement_date": r["statement_date"],
             "age_days": r.get("age_days"), "is_stale": r.get("is_stale"),
             "assumption": r.get("assumption"), "derived_from": r.get("derived_from"),
@@ -207,12 +209,18 @@ def _claims_table(claims: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def _ratio_table(ratios: pl.DataFrame) -> pl.DataFrame:
+def _ratio_table(ratios: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFrame:
+    """One row per compared pair: both figures as stated, their dates, the signed gap, the ratio."""
+    figures = {side: [" and ".join(part["text"] for part in narrative.stated_parts(r, f"{side}_", everything))
+                      for r in ratios.iter_rows(named=True)] for side in ("num", "den")}
     return ratios.select(
         pl.col("num_claimant_short_name").alias("opposing"), pl.col("num_as_of_date").alias("opposing_as_of"),
-        pl.col("num_value").alias("opposing_value"), pl.col("den_claimant_short_name").alias("official"),
-        pl.col("den_as_of_date").alias("official_as_of"), pl.col("den_value").alias("official_value"),
-        "ratio_low", "ratio_central", "ratio_high", "staleness_days", "is_stale", "is_dependent", "assumption")
+        pl.Series("opposing_figure", figures["num"], dtype=pl.String),
+        pl.col("den_claimant_short_name").alias("official"), pl.col("den_as_of_date").alias("official_as_of"),
+        pl.Series("official_figure", figures["den"], dtype=pl.String),
+        pl.col("later_by_days").alias("official_later_by_days"), "is_final_tolls",
+        "ratio_low", "ratio_central", "ratio_high", "staleness_days", "is_stale", "is_dependent", "assumption",
+        pl.col("num_claim_id").alias("opposing_claim_id"), pl.col("den_claim_id").alias("official_claim_id"))
 
 
 __all__ = ["compare_page", "overview_page", "ComparePage", "OverviewPage", "Html"]

@@ -281,6 +281,21 @@ def run_pages(data_dir: Path, conflict: str, subject_side: str) -> list[str]:
     return html
 
 
+def run_overview(data_dir: Path, conflict: str) -> list[str]:
+    """Every section of the overview page, publish replaced by a collector."""
+    import analysis.pages as pages
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "publish", lambda name, obj, title=None: artifact_bundle(name, obj, title=title))
+        html = []
+        patch.setattr(pages.ComparePage, "_nothing", staticmethod(lambda message: html.append(message)))
+        overview = pages.overview_page(conflict=conflict, data_dir=data_dir)
+        for section in ("header", "summary", "ladders", "staleness", "tables", "sources"):
+            shown = getattr(overview, section)()
+            html.append(shown.html if shown is not None else "")
+    return html
+
+
 def copy_valid(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     shutil.copytree(VALID_CONFLICT, data / CONFLICT_ID)
@@ -310,8 +325,12 @@ def test_an_empty_conflict_validates_and_gives_empty_pages(tmp_path):
     result = claims("validate", data)
     assert result.returncode == 0, result.stderr
     assert "0 statements, 0 claims" in result.stdout
-    html = run_pages(data, CONFLICT_ID, "freedonia")
-    assert "No figures in this window." in html  # a clear message instead of a chart, no traceback
+    # the compare notebook stops with one line saying why; the overview shows empty sections
+    with pytest.raises(ParameterError, match="no cumulative claims about freedonia's military losses; "
+                                             r"the data hold: \(none\)"):
+        run_pages(data, CONFLICT_ID, "freedonia")
+    html = run_overview(data, CONFLICT_ID)
+    assert "No figures in this conflict yet." in html  # a clear message instead of a chart, no traceback
 
 
 def test_a_claimant_with_a_single_claim(tmp_path):

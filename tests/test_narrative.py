@@ -1,4 +1,5 @@
 import html
+import re
 
 from analysis import narrative
 from analysis.params import check_compare_parameters, check_overview_parameters
@@ -8,7 +9,8 @@ RUSSIA = dict(conflict="russia-ukraine", subject_side="russia", population="mili
 
 
 def text(fragment: str) -> str:
-    return html.unescape(fragment)
+    """What a reader sees: the fragment without tags, entities unescaped."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
 
 
 def test_key_numbers_state_the_seed_article_figures_with_their_qualifiers():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import html
+import re
 import json
 import os
 import subprocess
@@ -65,7 +66,7 @@ def outputs(path: Path) -> tuple[str, dict[str, dict]]:
             texts.append(data.get("text/html", "") + data.get("text/plain", "") + out.get("text", ""))
             if ARTIFACT in data:
                 artifacts[data[ARTIFACT]["name"]] = data[ARTIFACT]
-    return html.unescape("\n".join(texts)), artifacts
+    return html.unescape(re.sub(r"<[^>]+>", "", "\n".join(texts))), artifacts
 
 
 @pytest.mark.slow
