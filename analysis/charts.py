@@ -90,6 +90,14 @@ NUMBER_FORMAT = ",~r"  # 1,400,000 and 2.5 alike (a bare "," gives 1.4e+6 on Veg
 KEY_INTERVAL = "bar: the interval a hedged figure stands for"
 STALE_OPACITY = alt.Opacity("is_stale:N", legend=None, scale=alt.Scale(domain=[False, True], range=[1.0, 0.45]))
 KEY_MIDPOINT = "hollow marker: the middle of a range stated without a central figure"
+KEY_CONVERTED = "hollow marker: a figure read from another metric, at the middle of what the conversion allows"
+KEY_HOLLOW = "hollow marker: the middle of a range stated without a central figure, or of what a conversion allows"
+KEY_CONVERTED_LINE = "thin line: a series read from another metric, never joined to figures stated in this one"
+KEY_CONVERSION_BAR = "bar at a converted figure: the range the conversion allows"
+KEY_CONVERSION_BAND = "band: the range the conversion allows"
+CONVERTED_WIDTH = alt.StrokeWidth("is_converted:N", legend=None,
+                                  scale=alt.Scale(domain=[False, True], range=[2, 1.2]))
+SUMMED = "killed + wounded"  # original_metric of a claimant's own killed + wounded (combine_killed_and_wounded)
 KEY_OPEN = "▲ no ceiling stated (at least, more than)  ▼ no floor stated (up to)"
 KEY_OPEN_HORIZONTAL = "► no ceiling stated (at least, more than)  ◄ no floor stated (up to)"
 
@@ -240,20 +248,61 @@ def _side_colour(styles: pl.DataFrame) -> alt.Color:
 
 def figure_text(qualifier: str | None, value: float | None, low: float | None = None, high: float | None = None,
                 *, metric: str | None = None, original_metric: str | None = None,
-                assumption: str | None = None) -> str:
-    """A claim's figure in words as the source hedged it (analysis.formatting.stated_value:
-    "about 16,100", "more than 14,000", "up to 120,000", "7,000–15,000", "47,000 (40,000–55,000)").
-    A sum of differently hedged figures ("mixed") shows its interval; a converted claim (one with
-    an assumption) also says what it was read as: "about 16,100 'personnel losses', read as
-    killed and wounded: 16,050–16,150"."""
-    converted = assumption is not None and original_metric is not None and original_metric != metric
+                assumption: str | None = None, stated_low: float | None = None, stated_high: float | None = None,
+                unconverted_low: float | None = None, unconverted_high: float | None = None,
+                is_low_exclusive: bool = False) -> str:
+    """A claim's figure in words as the source hedged it, in the source's metric
+    (analysis.formatting.stated_value: "about 16,100", "more than 14,000", "up to 120,000",
+    "7,000–15,000", "47,000 (40,000–55,000)").
+
+    `low`/`high` are the interval the analysis uses (value_low/value_high: perhaps narrowed by the
+    claimant's neighbouring figures, converted on a converted claim); the stated figure never
+    comes from them but from `qualifier`, `value` and a range's ends as stated (`stated_low`,
+    `stated_high`). Without stated ends, an unconverted claim falls back to `low`/`high` and a
+    converted one to its interval before conversion (`unconverted_low/high`).
+    A sum of differently hedged figures ("mixed") and a claimant's own killed + wounded summed
+    show their interval. A converted claim (one with an assumption) quotes the source first, then
+    says what it was read as: "70,000–80,000 killed and wounded, read as killed: 5,000–22,857"."""
+    converted = _is_converted(metric, original_metric, assumption)
     if not converted:
         if qualifier == "mixed":
             return formatting.interval(low, high, digits=0)
-        return formatting.stated_value(qualifier, value, low, high)
-    stated = formatting.stated_value(qualifier, value) if value is not None else "a stated range of"
-    return (f"{stated} {METRIC_LABEL.get(original_metric, original_metric)}, read as "
-            f"{METRIC_LABEL.get(metric, metric)}: {formatting.interval(low, high, digits=0)}")
+        if original_metric == SUMMED:  # its stated ends, if any, are one summand's, not the sum's
+            stated_low = stated_high = None
+        ends = _stated_ends(stated_low, stated_high, low, high)
+        return formatting.stated_value(qualifier, value, *ends)
+    before = _stated_ends(stated_low, stated_high, unconverted_low, unconverted_high)
+    if qualifier == "mixed":
+        stated = formatting.interval(*before, digits=0) if None not in before else formatting.number(value)
+    elif qualifier == "range" and None in before:
+        stated = f"{formatting.number(value)} (a stated range)" if value is not None else "a stated range of"
+    else:
+        stated = formatting.stated_value(qualifier, value, *before)
+    read_as = formatting.interval(low, high, is_low_exclusive=bool(is_low_exclusive), digits=0)
+    return f"{stated} {_metric_words(original_metric)}, read as {_metric_words(metric)}: {read_as}"
+
+
+def _is_converted(metric: str | None, original_metric: str | None, assumption: str | None) -> bool:
+    """Read from another metric: an assumption, and an original metric other than the metric."""
+    return assumption is not None and original_metric is not None and original_metric != metric
+
+
+def _converted(frame: pl.DataFrame, prefix: str = "") -> pl.Expr:
+    """`_is_converted` over a frame's columns (False where the frame has no conversion columns)."""
+    names = [prefix + c for c in ("metric", "original_metric", "assumption")]
+    if any(n not in frame.columns for n in names):
+        return pl.lit(False)
+    metric, original, assumption = (pl.col(n) for n in names)
+    return (assumption.is_not_null() & original.is_not_null() & (original != metric)).fill_null(False)
+
+
+def _stated_ends(stated_low, stated_high, low, high) -> tuple:
+    """A range's ends as stated, or the fallback interval where none were recorded."""
+    return (stated_low, stated_high) if stated_low is not None or stated_high is not None else (low, high)
+
+
+def _metric_words(metric: str | None) -> str:
+    return METRIC_LABEL.get(metric, metric) if metric else "(metric not recorded)"
 
 
 def _excerpt(quote: str | None) -> str:
@@ -276,19 +325,32 @@ def _safe_url(column: str) -> pl.Expr:
 
 
 def _source_columns(frame: pl.DataFrame, prefix: str = "", out: str = "") -> pl.DataFrame:
-    """The tooltip columns of the claim in `{prefix}...` columns, as `{out}stated_on`, `{out}figure`, ..."""
+    """The tooltip columns of the claim in `{prefix}...` columns, as `{out}stated_on`, `{out}figure`, ...
+
+    The figure is the source's own (qualifier, value, stated_low/stated_high, original metric);
+    only a frame without stated_* columns falls back to value_low/value_high for a stated range."""
     def col(name: str, dtype) -> pl.Expr:
         return (pl.col(prefix + name) if prefix + name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
 
-    figure = pl.struct(col("qualifier", pl.String), col("value", pl.Float64), col("value_low", pl.Float64),
-                       col("value_high", pl.Float64), col("metric", pl.String), col("original_metric", pl.String),
-                       col("assumption", pl.String))
+    parts = (("qualifier", pl.String), ("value", pl.Float64), ("value_low", pl.Float64),
+             ("value_high", pl.Float64), ("metric", pl.String), ("original_metric", pl.String),
+             ("assumption", pl.String), ("stated_low", pl.Float64), ("stated_high", pl.Float64),
+             ("unconverted_low", pl.Float64), ("unconverted_high", pl.Float64))
+    # ratio frames lack num_/den_is_low_exclusive (ratio_over_time's own num_/den_ intervals replace them)
+    exclusive = (col("is_low_exclusive", pl.Boolean) if prefix + "is_low_exclusive" in frame.columns
+                 else (pl.col(prefix + "qualifier") == "more_than").alias("is_low_exclusive"))
+    figure = pl.struct(*(col(name, dtype) for name, dtype in parts), exclusive)
     return frame.with_columns(
         _date_text(prefix + "statement_date").alias(out + "stated_on"),
         _date_text(prefix + "as_of_date").alias(out + "as_of"),
         figure.map_elements(lambda r: figure_text(r["qualifier"], r["value"], r["value_low"], r["value_high"],
                                                   metric=r["metric"], original_metric=r["original_metric"],
-                                                  assumption=r["assumption"]), return_dtype=pl.String)
+                                                  assumption=r["assumption"], stated_low=r["stated_low"],
+                                                  stated_high=r["stated_high"],
+                                                  unconverted_low=r["unconverted_low"],
+                                                  unconverted_high=r["unconverted_high"],
+                                                  is_low_exclusive=bool(r["is_low_exclusive"])),
+                            return_dtype=pl.String)
         .alias(out + "figure"),
         pl.col(prefix + "quote").map_elements(_excerpt, return_dtype=pl.String, skip_nulls=False)
         .alias(out + "quote_excerpt"),
@@ -456,21 +518,33 @@ def _with_open_end(frame: pl.DataFrame, low: str, high: str) -> pl.DataFrame:
 
 def _marker_layers(frame: pl.DataFrame, columns: Sequence[str], *, size: int, key: list[str],
                    **encodings) -> list[alt.Chart]:
-    """A marker per claim: filled at a stated figure, hollow at the middle of a range stated without
-    a central figure (so a midpoint never passes for something a source said)."""
+    """A marker per claim: filled at a stated figure, hollow where the point is no figure a source
+    stated: the middle of a range stated without a central figure, or a figure read from another
+    metric (so a midpoint or a conversion never passes for something a source said)."""
+    converted = _converted(frame)
     midpoint = (pl.col("value").is_null() & pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null())
-    stated, middle = frame.filter(~midpoint), frame.filter(midpoint)
+    hollow = midpoint | converted
+    stated, middle = frame.filter(~hollow), frame.filter(hollow)
     layers = []
     if stated.height:
         layers.append(alt.Chart(stated.select(columns))
                       .mark_point(filled=True, size=size, stroke="white", strokeWidth=0.8, opacity=1)
                       .encode(**encodings, href=alt.Href("url:N")))
     if middle.height:
-        key.append(KEY_MIDPOINT)
+        kinds = (bool(middle.filter(~converted).height), bool(middle.filter(converted).height))
+        key.append({(True, False): KEY_MIDPOINT, (False, True): KEY_CONVERTED, (True, True): KEY_HOLLOW}[kinds])
         layers.append(alt.Chart(middle.select(columns))
                       .mark_point(filled=False, size=size, strokeWidth=2, fill="white", opacity=1)
                       .encode(**encodings, href=alt.Href("url:N")))
     return layers
+
+
+def _interval_keys(bars: pl.DataFrame) -> list[str]:
+    """Key items for interval bars: a hedged figure's interval, or the range a conversion allows."""
+    if bars.is_empty():
+        return []
+    converted = bars.with_columns(_converted=_converted(bars))["_converted"]
+    return ([KEY_INTERVAL] if (~converted).any() else []) + ([KEY_CONVERSION_BAR] if converted.any() else [])
 
 
 def _open_end_layers(frame: pl.DataFrame, columns: Sequence[str], x, y, colour, tooltip, *,
@@ -511,12 +585,16 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
     """Each claimant's cumulative figure over as-of dates (select_claims output, optionally
     converted: one subject side, population and metric).
 
-    Sparse claimants: a marker per claim, a step from each claim to the next (faint when the
-    figure then went un-updated for more than `stale_after_days`; nothing after the last claim),
-    a bar over each visible stated interval, a triangle beside open-ended figures. Dense
-    claimants (a daily report): a line through up to LINE_POINTS claims, HOVER_POINTS of which
-    answer hover and click. Steps never join a claimant's figures of different methods (a named
-    count and a statistical estimate). `y_scale`: "linear" or "log".
+    A series is one claimant's figures of one method (a named count and a statistical estimate
+    differ) in one original metric: figures stated in the chart's metric and figures read from
+    another are different series, never joined by a step or a line, and told apart (converted
+    ones: hollow markers, thin lines, their conversion range drawn).
+    Sparse series: a marker per claim, a step from each claim to the next (faint when the figure
+    then went un-updated for more than `stale_after_days`; nothing after the last claim), a bar
+    over each visible interval (for a converted figure: the range the conversion allows), a
+    triangle beside open-ended figures. Dense series (a daily report): a line through up to
+    LINE_POINTS claims, HOVER_POINTS of which answer hover and click; a converted one also gets
+    a band between the low and high ends of its conversion. `y_scale`: "linear" or "log".
     """
     what = "cumulative_chart"
     _require(claims, CLAIM_COLUMNS_NEEDED, what)
@@ -528,9 +606,12 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
     quantity = _one_quantity(claims, what)
     styles = _styles_for(conflict, claims["claimant_id"].unique().to_list())
     identity = _identity(styles)
-    series = ["claimant_id", "method"] if "method" in claims.columns else ["claimant_id"]
-    frame = (claims.with_columns(_series=pl.struct(series).rank("dense"),  # a short id per claimant and method
-                                 is_dense=pl.len().over("claimant_id") > DENSE_AFTER)
+    original = (pl.coalesce("original_metric", "metric") if "original_metric" in claims.columns
+                else pl.col("metric"))
+    series = [c for c in ("claimant_id", "method") if c in claims.columns] + ["_original"]
+    frame = (claims.with_columns(_original=original, is_converted=_converted(claims))
+             .with_columns(_series=pl.struct(series).rank("dense"))  # a short id per series
+             .with_columns(is_dense=pl.len().over("_series") > DENSE_AFTER)
              .join(styles.select("claimant_id", "claimant"), on="claimant_id", how="left")
              .with_columns(y=pl.col("value_central")))
     sparse = (frame.filter(~pl.col("is_dense")).sort("_series", "as_of_date")
@@ -557,10 +638,19 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
     held_tooltip = _tooltip(_fields(SOURCE_FIELDS, [("held", "Figure stood for")]))
     layers, key = [], []
 
-    bands = sparse.filter(_visible(frame, "value_low", "value_high", ["y"], log=y_scale == "log"))
-    if bands.height:
-        key.append(KEY_INTERVAL)
-        layers.append(alt.Chart(bands.select(_columns("as_of_date", "value_low", "value_high", "claimant", source)))
+    # a converted daily series: the band its conversion allows, under its line (whole people, outwards)
+    band = (line.filter(pl.col("is_converted") & pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null())
+            .select("as_of_date", pl.col("value_low").floor(), pl.col("value_high").ceil(), "claimant", "_series"))
+    if band.height:
+        key.append(KEY_CONVERSION_BAND)
+        layers.append(alt.Chart(band).mark_area(opacity=0.16, interpolate="linear")
+                      .encode(x=x, y=alt.Y("value_low:Q", title=y_title, scale=scale), y2="value_high:Q",
+                              color=identity["color"], detail=alt.Detail("_series:N"),
+                              tooltip=_tooltip([("claimant", "Claimant")])))
+    bars = sparse.filter(_visible(frame, "value_low", "value_high", ["y"], log=y_scale == "log"))
+    if bars.height:
+        key += _interval_keys(bars)
+        layers.append(alt.Chart(bars.select(_columns("as_of_date", "value_low", "value_high", "claimant", source)))
                       .mark_rule(strokeWidth=7, opacity=0.3, strokeCap="round")
                       .encode(x=x, y=alt.Y("value_low:Q", title=y_title, scale=scale), y2="value_high:Q",
                               color=identity["color"], tooltip=tooltip, href=alt.Href("url:N")))
@@ -571,31 +661,36 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
         if steps["is_stale_hold"].any():
             key.append(f"faint step: the figure went un-updated for more than {formatting.days(stale_after_days)}")
         step_frame = steps.select(_columns("as_of_date", "next_date", "y", "next_y", "is_stale_hold", "held",
-                                           "claimant", source))
-        layers.append(alt.Chart(step_frame).mark_rule(strokeWidth=2)
-                      .encode(x=x, x2="next_date:T", y=y, color=identity["color"],
-                              strokeDash=identity["strokeDash"], opacity=hold_opacity, tooltip=held_tooltip))
-        layers.append(alt.Chart(step_frame).mark_rule(strokeWidth=2)
-                      .encode(x=_date_x("next_date", frame["as_of_date"]), y=y, y2="next_y:Q",
-                              color=identity["color"], strokeDash=identity["strokeDash"], opacity=hold_opacity,
-                              tooltip=held_tooltip))
+                                           "is_converted", "claimant", source))
+        for encodings in ({"x": x, "x2": "next_date:T", "y": y},  # the figure held ...
+                          {"x": _date_x("next_date", frame["as_of_date"]), "y": y, "y2": "next_y:Q"}):  # ... then
+            layers.append(alt.Chart(step_frame).mark_rule()
+                          .encode(**encodings, color=identity["color"], strokeDash=identity["strokeDash"],
+                                  strokeWidth=CONVERTED_WIDTH, opacity=hold_opacity, tooltip=held_tooltip))
     if line.height:
-        layers.append(alt.Chart(line.select("as_of_date", "y", "claimant", "_series"))
-                      .mark_line(strokeWidth=2.2)
+        layers.append(alt.Chart(line.select("as_of_date", "y", "claimant", "_series", "is_converted"))
+                      .mark_line()
                       .encode(x=x, y=y, color=identity["color"], strokeDash=identity["strokeDash"],
-                              detail=alt.Detail("_series:N"), tooltip=_tooltip([("claimant", "Claimant")])))
+                              strokeWidth=CONVERTED_WIDTH, detail=alt.Detail("_series:N"),
+                              tooltip=_tooltip([("claimant", "Claimant")])))
         layers.append(alt.Chart(hover.select(_columns("as_of_date", "y", source)))
                       .mark_circle(size=110, color="transparent")
                       .encode(x=x, y=y, tooltip=tooltip, href=alt.Href("url:N")))
-    layers += _marker_layers(sparse, _columns("as_of_date", "y", "claimant", source), size=75, key=key,
+    if pl.concat([steps["is_converted"], line["is_converted"]]).any():
+        key.append(KEY_CONVERTED_LINE)
+    marker_columns = _columns("as_of_date", "y", "claimant", source)
+    layers += _marker_layers(sparse, marker_columns, size=75, key=key,
                              x=x, y=y, color=identity["color"], shape=identity["shape"], tooltip=tooltip)
-    open_layers = _open_end_layers(sparse, _columns("as_of_date", "y", "claimant", source), x, y,
-                                   identity["color"], tooltip)
+    open_layers = _open_end_layers(sparse, marker_columns, x, y, identity["color"], tooltip)
     if open_layers:
         key.append(KEY_OPEN)
         layers += open_layers
-    notes = [f"{label}: a series of {n:,} figures, drawn as a line; {min(n, HOVER_POINTS + 1)} of them answer hover."
-             for label, n in dense.group_by("claimant").len().sort("claimant").iter_rows()]
+    notes = [f"{label}: a series of {n:,} figures, drawn as a line"
+             + (f" ({_metric_words(orig)} read as {_metric_words(quantity['metric'])}, with the band the "
+                f"conversion allows)" if converted else "")
+             + f"; {min(n, HOVER_POINTS + 1)} of them answer hover."
+             for label, orig, converted, n in dense.group_by("claimant", "_original", "is_converted").len()
+             .sort("claimant", "_original").iter_rows()]
     assumptions = _assumptions(claims)
     return _compose(layers, title=_title(title, subtitle, assumptions, key),
                     description=_description(description, assumptions, notes), width=WIDTH, height=HEIGHT)
@@ -605,10 +700,12 @@ def ratio_chart(ratios: pl.DataFrame, conflict: Conflict, *, title: str, subtitl
                 description: str, y_scale: str = "linear",
                 stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> alt.LayerChart:
     """Numerator ÷ denominator over the numerator's as-of date (ratio_over_time output): a point at
-    the central ratio per pair of claims, a bar over its visible interval, a triangle where the
-    interval is open, and a dashed reference rule at 1 (both give the same figure). Pairs whose
-    as-of dates lie far apart (is_stale) are drawn faint, and every tooltip gives the days between
-    the two figures, whether the two are independent of each other, and both sources.
+    the central ratio per pair of claims, a bar over its visible interval, an open-ended ratio at
+    its stated end (the floor of "more than 1.02", the ceiling of "at most 0.80", never a central
+    value) with a triangle pointing where it is open, and a dashed reference rule at 1 (both give
+    the same figure). Pairs whose as-of dates lie far apart (is_stale) are drawn faint, and every
+    tooltip gives the days between the two figures, whether the two are independent of each
+    other, and both sources.
     `stale_after_days` must be the threshold ratio_over_time used (checked against is_stale)."""
     what = "ratio_chart"
     needed = ["ratio_low", "ratio_high", "ratio_central", "staleness_days", "is_stale", "is_dependent",
@@ -630,11 +727,12 @@ def ratio_chart(ratios: pl.DataFrame, conflict: Conflict, *, title: str, subtitl
     frame = (ratios.join(pairs.select("num_claimant_id", "den_claimant_id", pl.col("claimant").alias("pair")),
                          on=["num_claimant_id", "den_claimant_id"], how="left"))
     frame = _thin(frame, "pair", "num_as_of_date", HOVER_POINTS)
-    frame = _source_columns(_source_columns(frame, prefix="num_"), prefix="den_", out="den_").with_columns(
+    frame = _source_columns(_source_columns(frame, prefix="num_"), prefix="den_", out="den_").pipe(
+        _with_open_end, "ratio_low", "ratio_high").with_columns(
         claimant=pl.col("num_claimant_id").replace_strict(label),
         den_claimant=pl.col("den_claimant_id").replace_strict(label),
         as_of_date=pl.col("num_as_of_date"),
-        y=pl.coalesce("ratio_central", "ratio_low", "ratio_high"),
+        y=_stated_end("ratio"),
         ratio_text=pl.struct("ratio_low", "ratio_high", "ratio_is_low_exclusive", "ratio_central")
         .map_elements(_ratio_text, return_dtype=pl.String),
         apart=pl.struct("staleness_days", "is_stale").map_elements(
@@ -642,7 +740,7 @@ def ratio_chart(ratios: pl.DataFrame, conflict: Conflict, *, title: str, subtitl
             return_dtype=pl.String),
         dependence=pl.when(pl.col("is_dependent")).then(pl.lit("no: they share a source or a government"))
         .otherwise(pl.lit("yes")),
-    ).pipe(_with_open_end, "ratio_low", "ratio_high")
+    )
     fields = _fields([("pair", "Ratio of"), ("ratio_text", "Ratio")],
                      [("claimant", "Numerator")], SOURCE_FIELDS[1:],
                      [("den_claimant", "Denominator"), ("den_stated_on", "Stated on"), ("den_as_of", "As of"),
@@ -694,32 +792,47 @@ def ratio_chart(ratios: pl.DataFrame, conflict: Conflict, *, title: str, subtitl
 
 
 def _ratio_text(r: dict) -> str:
+    """'1.64 (1.02–2.10)'; an open-ended ratio only as its stated end ('more than 1.02'): a
+    central value of an interval with no ceiling (or no floor) is nothing a reader can check."""
     span = formatting.interval(r["ratio_low"], r["ratio_high"], is_low_exclusive=bool(r["ratio_is_low_exclusive"]),
                                digits=2)
     central, low, high = r["ratio_central"], r["ratio_low"], r["ratio_high"]
-    if central is None or (low is not None and high is not None and f"{low:.2f}" == f"{high:.2f}"):
+    if central is None or low is None or high is None or f"{low:.2f}" == f"{high:.2f}":
         return span
     return f"{central:,.2f} ({span})"
 
 
+def _stated_end(name: str) -> pl.Expr:
+    """Where a `{name}_` interval is drawn: its floor when open above, its ceiling when open below,
+    else its central value (needs `_with_open_end` first)."""
+    low, high, central = (pl.col(f"{name}_{part}") for part in ("low", "high", "central"))
+    return (pl.when(pl.col("is_open_above")).then(low).when(pl.col("is_open_below")).then(high)
+            .otherwise(pl.coalesce(central, low, high)))
+
+
 def rates_chart(rates: pl.DataFrame, conflict: Conflict, *, title: str, subtitle: str | Sequence[str],
-                description: str, max_segments: int = HOVER_POINTS) -> alt.LayerChart:
+                description: str) -> alt.LayerChart:
     """The implied average daily increase between consecutive claims of each claimant
-    (implied_daily_rates output, one metric): a horizontal segment from the earlier as-of date to
-    the later one at the central rate, a shaded box over its visible interval, the claimant's
-    marker at the later claim, a triangle where the interval is open. A claimant with more than
-    `max_segments` segments (a daily report) is shown over longer spans: consecutive segments are
-    merged with the same interval arithmetic as analysis.compare (first figure to last figure,
-    over the total days), never averaged."""
+    (analysis.compare: implied_daily_rates, a daily series merged by merge_consecutive_rates;
+    one metric): a horizontal segment from the earlier as-of date to the later one at the
+    central rate, a shaded box over its visible interval, the claimant's marker at the later
+    claim, a triangle where the interval is open. It presents what compare computed: a frame
+    with a revision downwards (no rate) or a negative rate is refused, since a cumulative count
+    cannot fall (say those in words)."""
     what = "rates_chart"
     needed = [*CLAIM_COLUMNS_NEEDED, "previous_as_of_date", "previous_qualifier", "previous_value", "days",
               "increase_low", "increase_high", "increase_central", "rate_low", "rate_high", "rate_central"]
     _require(rates, needed, what)
     quantity = _one_quantity(rates, what)
+    falls = rates.filter(pl.col("is_revision_down")) if "is_revision_down" in rates.columns else rates.clear()
+    negative = rates.filter((pl.col("rate_low") < 0) | (pl.col("rate_central") < 0))
+    if falls.height or negative.height or rates["rate_central"].is_null().any():
+        raise ValueError(f"{what}: a cumulative count cannot fall; drop revisions downwards "
+                         f"(is_revision_down) and pass compare.implied_daily_rates output "
+                         f"({falls.height + negative.height} falling segment(s) given)")
     styles = _styles_for(conflict, rates["claimant_id"].unique().to_list())
     identity = _identity(styles)
-    frame = (_merge_segments(rates, max_segments)
-             .join(styles.select("claimant_id", "claimant"), on="claimant_id", how="left")
+    frame = (rates.join(styles.select("claimant_id", "claimant"), on="claimant_id", how="left")
              .with_columns(is_dense=pl.len().over("claimant_id") > DENSE_AFTER,
                            y=pl.coalesce("rate_central", "rate_low", "rate_high"),
                            rate_is_low_exclusive=pl.col("rate_is_low_exclusive")
@@ -769,52 +882,15 @@ def rates_chart(rates: pl.DataFrame, conflict: Conflict, *, title: str, subtitle
     if open_layers:
         key.append(KEY_OPEN)
         layers += open_layers
-    merged = rates.group_by("claimant_id").len().filter(pl.col("len") > max_segments)
-    notes = [f"{label[0] if (label := styles.filter(pl.col('claimant_id') == cid)['claimant'].to_list()) else cid}: "
-             f"{n:,} daily segments merged into about {max_segments} longer ones." for cid, n in merged.iter_rows()]
+    merged = (rates.group_by("claimant_id").agg(pl.col("merged_segments").sum(), pl.len())
+              .filter(pl.col("merged_segments") > pl.col("len")).sort("claimant_id")
+              if "merged_segments" in rates.columns else rates.clear())
+    label = dict(zip(styles["claimant_id"], styles["claimant"]))
+    notes = [f"{label.get(cid, cid)}: {n:,} daily segments merged into {shown} longer ones."
+             for cid, n, shown in merged.iter_rows()]
     assumptions = _assumptions(rates)
     return _compose(layers, title=_title(title, subtitle, assumptions, key),
                     description=_description(description, assumptions, notes), width=WIDTH, height=HEIGHT)
-
-
-def _merge_segments(rates: pl.DataFrame, max_segments: int) -> pl.DataFrame:
-    """Consecutive segments of a claimant with more than max_segments merged into ~max_segments.
-
-    A merged segment runs from its first segment's earlier claim to its last segment's claim;
-    increase = last figure − first figure with open ends kept open, rate = increase ÷ total days:
-    what implied_daily_rates gives for those two claims. The earlier claim's interval comes back
-    from the first segment: its high = value_low − increase_low, its low = value_high − increase_high.
-    """
-    if max_segments < 2:
-        raise ValueError(f"max_segments must be at least 2, got {max_segments}")
-    ordered = rates.sort("claimant_id", "as_of_date")
-    dense = pl.len().over("claimant_id") > max_segments
-    keep, heavy = ordered.filter(~dense), ordered.filter(dense)
-    if heavy.is_empty():
-        return ordered
-    first = pl.col("previous_as_of_date").min().over("claimant_id")
-    span = (pl.col("as_of_date").max().over("claimant_id") - first).dt.total_days() + 1
-    heavy = heavy.with_columns(_bucket=((pl.col("as_of_date") - first).dt.total_days() * max_segments) // span,
-                               _prev_low=pl.col("value_high") - pl.col("increase_high"),
-                               _prev_high=pl.col("value_low") - pl.col("increase_low"),
-                               _prev_central=pl.col("value_central") - pl.col("increase_central"))
-    start_columns = ["previous_as_of_date", "previous_qualifier", "previous_value", "_prev_low", "_prev_high",
-                     "_prev_central"]
-    if "previous_claim_id" in heavy.columns:
-        start_columns.append("previous_claim_id")
-    starts = heavy.group_by("claimant_id", "_bucket").agg(pl.col(start_columns).sort_by("as_of_date").first(),
-                                                          pl.col("days").sum())
-    ends = heavy.sort("as_of_date").group_by("claimant_id", "_bucket").last().drop(start_columns, "days")
-    merged = ends.join(starts, on=["claimant_id", "_bucket"]).with_columns(
-        increase_low=pl.col("value_low") - pl.col("_prev_high"),
-        increase_high=pl.col("value_high") - pl.col("_prev_low"),
-        increase_central=pl.col("value_central") - pl.col("_prev_central"),
-    ).with_columns(
-        rate_low=pl.col("increase_low") / pl.col("days"),
-        rate_high=pl.col("increase_high") / pl.col("days"),
-        rate_central=pl.col("increase_central") / pl.col("days"),
-    )
-    return pl.concat([keep, merged.select(keep.columns)], how="vertical_relaxed").sort("claimant_id", "as_of_date")
 
 
 def _with_rows(latest: pl.DataFrame, styles: pl.DataFrame, *, with_metric: bool) -> pl.DataFrame:
@@ -879,7 +955,7 @@ def ladder_chart(latest: pl.DataFrame, conflict: Conflict, *, title: str, subtit
                        if frame["is_stale"].any() else [])
     bands = frame.filter(_visible(frame, "value_low", "value_high", ["x"], log=x_scale == "log"))
     if bands.height:
-        key.append(KEY_INTERVAL)
+        key += _interval_keys(bands)
         layers.append(alt.Chart(bands.select(_columns(columns, "value_low", "value_high")))
                       .mark_rule(strokeWidth=9, strokeCap="round", opacity=0.3)
                       .encode(y=y, x=alt.X("value_low:Q", title=x_title, scale=scale), x2="value_high:Q",

@@ -14,10 +14,11 @@ import pytest
 
 from analysis import charts
 from analysis.bounds import apply_bounds
-from analysis.compare import implied_daily_rates, latest_claims, ratio_over_time
+from analysis.compare import implied_daily_rates, latest_claims, merge_consecutive_rates, ratio_over_time
 from analysis.dataset import Conflict
 from analysis.harmonise import (Conversion, LikeForLikeError, combine_killed_and_wounded, convert_metric,
                                 select_claims)
+from analysis.views import harmonise_to
 
 RUSSIA_MIL = {"subject_side": "russia", "population": "military"}
 SOURCE = [field for field, _ in charts.SOURCE_FIELDS]
@@ -45,7 +46,7 @@ def real(ru_ua):
             title="Kyiv over Moscow", subtitle="Killed and wounded, Kyiv over Moscow",
             description="Ratio of Kyiv's figure to Moscow's own."),
         "rates": charts.rates_chart(
-            implied_daily_rates(killed_and_wounded), ru_ua, title="Implied losses a day",
+            merge_consecutive_rates(implied_daily_rates(killed_and_wounded), 48), ru_ua, title="Implied losses a day",
             subtitle="Killed and wounded per day", description="Implied daily rates."),
         "ladder": charts.ladder_chart(
             latest, ru_ua, title="Who says how many died", subtitle="Latest killed figure",
@@ -339,17 +340,109 @@ def test_stale_steps_pairs_and_figures_are_marked(real, tiny, ru_ua):
     assert "faint: not updated for more than 30 days" in " ".join(ladder["title"]["subtitle"])
 
 
-def test_merged_rate_segments_equal_the_rate_between_their_end_claims(ru_ua):
+def test_rates_chart_refuses_a_falling_count(ru_ua):
     kyiv = select_claims(ru_ua.claims, **RUSSIA_MIL, claimants=["ua_general_staff"], metric="personnel_losses")
-    rates = implied_daily_rates(kyiv)
-    merged = charts._merge_segments(rates, 12)
-    assert merged.height <= 13
-    assert merged["previous_as_of_date"][1:].to_list() == merged["as_of_date"][:-1].to_list(), "segments tile"
-    row = merged.row(3, named=True)
-    ends = kyiv.filter(pl.col("as_of_date").is_in([row["previous_as_of_date"], row["as_of_date"]]))
-    direct = implied_daily_rates(ends).row(0, named=True)
-    for part in ("rate_low", "rate_high", "rate_central"):
-        assert row[part] == pytest.approx(direct[part])
+    rates = implied_daily_rates(kyiv).head(3)
+    falling = rates.with_columns(rate_low=pl.lit(-5.0))
+    with pytest.raises(ValueError, match="cannot fall"):
+        charts.rates_chart(falling, ru_ua, title="t", subtitle="s", description="d")
+    revised = rates.with_columns(is_revision_down=pl.lit(True))
+    with pytest.raises(ValueError, match="cannot fall"):
+        charts.rates_chart(revised, ru_ua, title="t", subtitle="s", description="d")
+
+
+# --- quote the source, then convert; stated and converted are different series (DESIGN.md §7) ------------
+
+def as_metric(rows: list[tuple], stated_metric: str, to_metric: str = "killed") -> pl.DataFrame:
+    """Synthetic claims stated in `stated_metric`, converted to `to_metric` (default ratio range)."""
+    claims = synthetic_claims(rows).with_columns(metric=pl.lit(stated_metric))
+    return convert_metric(claims, Conversion(to_metric))
+
+
+def test_a_converted_range_is_quoted_as_the_source_stated_it_then_read_as(tiny):
+    conflict, _ = tiny
+    claims = as_metric([("observer", D0, "range", None, 70000, 80000, "70,000 to 80,000 killed and wounded")],
+                       "killed_and_wounded")
+    assert claims.row(0, named=True)["value_low"] == pytest.approx(5000), "the analysis uses the converted interval"
+    spec = charts.cumulative_chart(claims, conflict, title="t", subtitle="Killed", description="d").to_dict()
+    figures = {r["figure"] for rows in spec["datasets"].values() for r in rows if "figure" in r}
+    assert figures == {"70,000–80,000 killed and wounded, read as killed: 5,000–22,857"}
+    assert charts.figure_text("range", None, 5000, 22857.1, stated_low=70000, stated_high=80000,
+                              metric="killed", original_metric="killed_and_wounded", assumption="a ratio") \
+        .startswith("70,000–80,000 killed and wounded")
+    # a claimant's own killed + wounded summed: its stated ends are one summand's, so its interval
+    assert charts.figure_text("range", None, 11500, 14000, stated_low=2500, stated_high=3000,
+                              metric="killed_and_wounded", original_metric="killed + wounded") == "11,500–14,000"
+
+
+def test_a_dense_converted_series_is_drawn_with_its_conversion_band(tiny):
+    conflict, _ = tiny
+    daily = as_metric(daily_claims("s_staff", 200, D0, 100), "personnel_losses")
+    spec = charts.cumulative_chart(daily, conflict, title="t", subtitle="Killed", description="d").to_dict()
+    areas = [u for u in units(spec) if u["mark"]["type"] == "area"]
+    assert len(areas) == 1, "one band under the converted line"
+    assert (areas[0]["encoding"]["y"]["field"], areas[0]["encoding"]["y2"]["field"]) == ("value_low", "value_high")
+    rows = unit_rows(spec, areas[0])
+    assert 2 <= len(rows) <= charts.LINE_POINTS + 1
+    assert all(r["value_low"] < r["value_high"] for r in rows)
+    line = [u for u in units(spec) if u["mark"]["type"] == "line"][0]
+    band = {r["as_of_date"]: (r["value_low"], r["value_high"]) for r in rows}
+    for r in unit_rows(spec, line):
+        assert band[r["as_of_date"]][0] <= r["y"] <= band[r["as_of_date"]][1], "the line lies inside its band"
+    assert charts.KEY_CONVERSION_BAND in " ".join(spec["title"]["subtitle"])
+
+
+def test_stated_and_converted_figures_of_one_claimant_are_never_joined(tiny):
+    conflict, _ = tiny
+    stated = synthetic_claims([("n_mod", D0, "exact", 500, None, None, "500 killed"),
+                               ("n_mod", D0 + dt.timedelta(days=100), "exact", 900, None, None, "900 killed")])
+    read = as_metric([("n_mod", D0 + dt.timedelta(days=50), "exact", 7000, None, None, "7,000 killed and wounded")],
+                     "killed_and_wounded")
+    claims = pl.concat([stated, read], how="diagonal_relaxed")
+    spec = charts.cumulative_chart(claims, conflict, title="t", subtitle="Killed", description="d").to_dict()
+    layers = units(spec)
+    assert not [u for u in layers if u["mark"]["type"] == "line"]
+    joined = {(r["as_of_date"][:10], r["next_date"][:10]) for u in layers for r in unit_rows(spec, u)
+              if r.get("next_date")}
+    assert joined == {("2030-03-01", "2030-06-09")}, "only the two stated figures are joined"
+    hollow = [r["figure"] for u in layers if u["mark"]["type"] == "point" and u["mark"].get("filled") is False
+              for r in unit_rows(spec, u)]
+    assert hollow == ["7,000 killed and wounded, read as killed: 500–2,000"], "the converted figure is hollow"
+    key = " ".join(spec["title"]["subtitle"])
+    assert charts.KEY_CONVERTED in key
+
+
+def test_a_claimants_cumulative_line_does_not_fall_between_stated_and_converted_figures(ru_ua):
+    """UK Defence Intelligence: killed as stated and killed-and-wounded read as killed, once drawn as
+    one step line 50,000 → 30,286 → 225,000 → 114,286."""
+    claims = harmonise_to(select_claims(ru_ua.claims, **RUSSIA_MIL), "killed", (2.5, 13.0))
+    spec = charts.cumulative_chart(claims, ru_ua, title="t", subtitle="Killed", description="d").to_dict()
+    steps = [u for u in units(spec) if u["mark"]["type"] == "rule" and "x2" in u["encoding"]][0]
+    uk = [r for r in unit_rows(spec, steps) if r["claimant"] == "UK Defence Intelligence"]
+    assert uk and all(r["next_y"] >= r["y"] for r in uk), [(r["y"], r["next_y"]) for r in uk]
+    assert {r["is_converted"] for r in uk} == {False, True}, "both of its series are drawn, apart"
+
+
+def test_an_open_ended_ratio_is_drawn_at_its_stated_end_without_a_central_value(tiny):
+    conflict, _ = tiny
+    claims = synthetic_claims([("s_staff", D0, "more_than", 14000, None, None, "more than 14,000"),
+                               ("n_mod", D0, "about", 1300, None, None, "about 1,300")])
+    ratios = ratio_over_time(claims.filter(pl.col("claimant_id") == "s_staff"),
+                             claims.filter(pl.col("claimant_id") == "n_mod"), tolerance_days=10)
+    ratio = ratios.row(0, named=True)
+    assert ratio["ratio_high"] is None and ratio["ratio_central"] > ratio["ratio_low"] + 0.1
+    spec = charts.ratio_chart(ratios, conflict, title="t", subtitle="s", description="d").to_dict()
+    points = [u for u in units(spec) if u["mark"]["type"] == "point"]
+    markers = [r for u in points if "shape" in u["encoding"] for r in unit_rows(spec, u)]
+    triangles = [r for u in points if u["mark"].get("shape") == "triangle-up" for r in unit_rows(spec, u)]
+    assert len(markers) == 1 and len(triangles) == 1
+    for row in markers + triangles:
+        assert row["y"] == pytest.approx(ratio["ratio_low"])
+        assert row["ratio_text"] == f"more than {ratio['ratio_low']:.2f}"
+    assert charts._ratio_text({"ratio_low": 1.02, "ratio_high": None, "ratio_is_low_exclusive": True,
+                               "ratio_central": 1.64}) == "more than 1.02"
+    assert charts._ratio_text({"ratio_low": None, "ratio_high": 0.8, "ratio_is_low_exclusive": False,
+                               "ratio_central": 0.5}) == "at most 0.80"
 
 
 # --- size: VegaFusion keeps specs small ------------------------------------------------------------------
@@ -366,8 +459,8 @@ def test_ten_thousand_daily_rows_give_a_spec_under_50_kb_with_vegafusion(kind, v
     if kind == "cumulative":
         chart = charts.cumulative_chart(daily, conflict, title="Big", subtitle="Killed", description="Big.")
     elif kind == "rates":
-        chart = charts.rates_chart(implied_daily_rates(daily), conflict, title="Big", subtitle="Killed per day",
-                                   description="Big.")
+        chart = charts.rates_chart(merge_consecutive_rates(implied_daily_rates(daily), 48), conflict, title="Big",
+                                   subtitle="Killed per day", description="Big.")
     else:
         other = synthetic_claims(daily_claims("observer", 10_000, D0, 40))
         ratios = ratio_over_time(daily.filter(pl.col("claimant_id") == "s_staff"), other, tolerance_days=1)
