@@ -26,6 +26,8 @@ VALID_CONFLICT = VALID_DATA / CONFLICT_ID
 BROKEN = FIXTURES / "broken"
 EXPECTED_CSV = BROKEN / "EXPECTED.csv"
 MULTIPLE_FAULTS = FIXTURES / "multiple_faults"
+SPARSE_DATA = FIXTURES / "sparse"  # a data dir: a sparse war with a ceasefire and final tolls
+SPARSE_ID = "ruritania-borduria"
 REAL_DATA = REPO / "data" / "raw"
 SHARED_DATA = REPO / ".." / "shared" / "data"
 
