@@ -1,0 +1,213 @@
+"""The built reports as a reader sees them keep the rules of DESIGN.md §7: every direction word
+agrees with the dates of its sentence, no rate in a report's data falls below zero, every figure
+quoted as stated is the claim's own figure in its own metric, and no ratio is made between
+figures further apart than the report's pair_within_days (unless both are final tolls).
+
+Builds the real catalog (reports.yml, the real data) and the fictional sparse war's catalog once.
+Slow: real kernels."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from analysis import formatting
+from analysis.report.collect import ARTIFACT_MIME
+from tests.fixture_data import REAL_DATA, REPO, SPARSE_DATA
+
+pytestmark = pytest.mark.slow
+
+CATALOGS = {"real": (REPO / "reports.yml", REAL_DATA), "sparse": (SPARSE_DATA / "catalog.yml", SPARSE_DATA)}
+CLAIMS = Path(sys.executable).parent / "claims"
+DATE = r"(\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})"
+DIRECTION = re.compile(r"(\d[\d,]*) days? (earlier|later)|the same as-of date")
+AS_OF = re.compile(r"as of " + DATE, re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """build(name) -> (catalog entries, output dir, data dir): each catalog built cold, once."""
+    done = {}
+
+    def build(name: str):
+        if name not in done:
+            catalog, data_dir = CATALOGS[name]
+            out = tmp_path_factory.mktemp(f"built-{name}")
+            command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
+            result = subprocess.run([*command, "build", "--catalog", str(catalog), "--out", str(out),
+                                     "--progress", "plain"], capture_output=True, text=True, timeout=600, cwd=REPO)
+            assert result.returncode == 0, result.stdout + result.stderr
+            done[name] = (yaml.safe_load(catalog.read_text(encoding="utf-8"))["reports"], out, data_dir)
+        return done[name]
+    return build
+
+
+@pytest.fixture(params=sorted(CATALOGS))
+def built(request, builds):
+    return builds(request.param)
+
+
+def visible_text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def sentences(page: str) -> list[str]:
+    """Every list item and paragraph of a report's narrative, as read."""
+    return [visible_text(m) for m in re.findall(r"<(?:li|p)\b[^>]*>(.*?)</(?:li|p)>", page, re.S)]
+
+
+def parse_date(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%d %B %Y").date()
+
+
+def raw_claims(data_dir: Path) -> dict[str, dict]:
+    """Every claim as written in the raw files (claims.csv and series), by claim id, with its metric."""
+    out = {}
+    for conflict in sorted(p.parent for p in data_dir.glob("*/conflict.yml")):
+        with open(conflict / "claims.csv", newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                out[row["claim_id"]] = row
+        meta = yaml.safe_load((conflict / "conflict.yml").read_text(encoding="utf-8"))
+        for series in meta.get("series") or []:
+            with open(conflict / series["path"], newline="", encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    out[f"{series['series_id']}.{row['date']}"] = {
+                        "qualifier": row["qualifier"], "value": row["value"], "value_low": "", "value_high": "",
+                        "metric": series["metric"]}
+    return out
+
+
+def as_stated(claim: dict) -> str:
+    """The figure in words from the raw file's own qualifier, numbers and metric."""
+    number = lambda key: int(claim[key]) if claim.get(key) else None  # noqa: E731
+    return formatting.claim_text(claim["qualifier"], number("value"), number("value_low"), number("value_high"),
+                                 claim["metric"])
+
+
+def pages(built):
+    entries, out, _ = built
+    return [(entry, (out / f"{entry['slug']}.html").read_text(encoding="utf-8")) for entry in entries]
+
+
+def test_every_direction_word_agrees_with_the_dates_of_its_sentence(built):
+    checked = 0
+    for entry, page in pages(built):
+        for sentence in sentences(page):
+            for match in DIRECTION.finditer(sentence):
+                dates = [parse_date(d) for d in AS_OF.findall(sentence[:match.start()])]
+                assert len(dates) >= 2, (entry["slug"], sentence)
+                first, second = dates[-2], dates[-1]
+                if match.group(0) == "the same as-of date":
+                    assert first == second, (entry["slug"], sentence)
+                else:
+                    days = int(match.group(1).replace(",", ""))
+                    signed = days if match.group(2) == "later" else -days
+                    assert (second - first).days == signed, (entry["slug"], sentence)
+                checked += 1
+    assert checked > 0
+
+
+def test_no_rate_in_a_reports_data_falls_below_zero(built):
+    entries, out, _ = built
+    rates_seen = 0
+    for entry in entries:
+        notebook = nbformat.read(out / entry["slug"] / f"{entry['slug']}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                artifact = output.get("data", {}).get(ARTIFACT_MIME)
+                if not artifact or artifact.get("kind") != "chart":
+                    continue
+                for key, value in numbers(artifact["spec"]):
+                    if key.startswith(("rate_", "increase_")):
+                        rates_seen += 1
+                        assert value >= 0, (entry["slug"], artifact["name"], key, value)
+    if any("compare" in e["notebook"] for e in entries):
+        assert rates_seen > 0
+
+
+def numbers(node, key: str = ""):
+    """(field name, number) of every number in a chart spec's inline data."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from numbers(v, k)
+    elif isinstance(node, list):
+        for v in node:
+            yield from numbers(v, key)
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield key, node
+
+
+def test_every_figure_quoted_as_stated_is_the_claims_own(built):
+    entries, out, data_dir = built
+    claims = raw_claims(data_dir)
+    quoted = 0
+    for entry, page in pages(built):
+        for claim_id, text in re.findall(r'<span class="cc-stated" data-claim="([^"]+)">(.*?)</span>', page):
+            assert html.unescape(text) == as_stated(claims[html.unescape(claim_id)]), (entry["slug"], claim_id)
+            quoted += 1
+        for table in (out / entry["slug"] / "tables").glob("*.csv"):
+            with open(table, newline="", encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    for figure, ids in (("figure", "claim_id"), ("opposing_figure", "opposing_claim_id"),
+                                        ("official_figure", "official_claim_id")):
+                        if figure in row:
+                            expected = " and ".join(as_stated(claims[i]) for i in sorted(
+                                row[ids].split("+"), key=lambda i: claims[i]["metric"]))
+                            assert row[figure] == expected, (entry["slug"], table.name, row[ids])
+                            quoted += 1
+    assert quoted > 0
+
+
+def test_no_ratio_between_figures_further_apart_than_the_tolerance(built):
+    entries, out, _ = built
+    for entry, page in pages(built):
+        if "compare" not in entry["notebook"]:
+            continue
+        within = int(re.search(r"<dt>pair_within_days</dt><dd>(\d+)</dd>", page).group(1))
+        ratios = out / entry["slug"] / "tables" / "ratios.csv"
+        if ratios.exists():
+            with open(ratios, newline="", encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    assert int(row["staleness_days"]) <= within or row["is_final_tolls"] == "true", row
+        for sentence in sentences(page):
+            if " times " in sentence or re.match(r"(Latest|Lowest|Highest)( and |, |: )", sentence):
+                match = DIRECTION.search(sentence)
+                assert match, (entry["slug"], sentence)
+                if match.group(1):
+                    days = int(match.group(1).replace(",", ""))
+                    assert days <= within or "final tolls" in sentence, (entry["slug"], sentence)
+            if "not compared" in sentence:
+                assert " times " not in sentence
+
+
+def test_the_sparse_war_shows_its_opposing_over_official_comparisons(builds):
+    entries, out, _ = builds("sparse")
+    for slug in ("ruritania-losses", "borduria-losses"):
+        page = (out / f"{slug}.html").read_text(encoding="utf-8")
+        assert "Opposing over official claims, each paired" in page
+        assert (out / slug / "charts" / "ratio.svg").exists() and (out / slug / "tables" / "ratios.csv").exists()
+    ruritania = visible_text((out / "ruritania-losses.html").read_text(encoding="utf-8"))
+    assert "both are final tolls, given after the fighting ended on 15 June 2024" in ruritania
+    assert "a revision downwards" in ruritania and "pair_within_days45" in ruritania.replace("\n", "")
+
+
+def test_every_page_says_how_current_its_data_are_and_a_figure_has_one_age(built):
+    entries, out, _ = built
+    for entry, page in pages(built):
+        assert re.search(r"Data as of " + DATE + r" · built " + DATE, visible_text(page)), entry["slug"]
+    ages: dict[str, set[str]] = {}
+    for entry in entries:
+        table = out / entry["slug"] / "tables" / "latest_claims.csv"
+        with open(table, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                ages.setdefault(row["claim_id"], set()).add(row["age_days"])
+    assert ages and all(len(found) == 1 for found in ages.values()), {k: v for k, v in ages.items() if len(v) > 1}
