@@ -1,7 +1,7 @@
 """casualty-claims: compare what the sides of a war, and independent counters, say about casualties.
 
 The modules form one chain, each importing only from those before it:
-vocabulary -> errors -> load -> validate -> bounds -> dataset -> (harmonise -> align -> compare ->
+vocabulary -> errors -> load -> validate -> bounds -> dataset -> references -> (harmonise -> align -> compare ->
 charts -> narrative -> report). Nothing heavy happens at import time.
 """
 

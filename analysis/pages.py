@@ -82,6 +82,11 @@ class ComparePage:
         publish("cumulative", chart)
 
     def ratio(self) -> None:
+        p = self.view.params
+        if not (p.official and p.opposing):
+            return self._nothing("No official and opposing claimants are compared in this report: "
+                                 f"{'no official' if not p.official else 'no opposing'} claimant made a claim "
+                                 f"about these losses.")
         if self.view.ratios.is_empty():
             return self._nothing(f"No opposing and official figures fall within "
                                  f"{formatting.days(self.view.tolerance_days)} of each other, so none is compared.")
