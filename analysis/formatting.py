@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from analysis.vocabulary import METRIC_LABEL, QUALIFIER_WORDS
 
@@ -61,3 +62,11 @@ def days(n: int | None) -> str:
     if n is None:
         return "?"
     return "the same day" if n == 0 else f"{n:,} day{'s' if n != 1 else ''}"
+
+
+def build_date() -> dt.date:
+    """The date a build states: SOURCE_DATE_EPOCH when set (reproducible builds), else today (UTC)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.datetime.now(dt.timezone.utc).date()

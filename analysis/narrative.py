@@ -6,7 +6,6 @@ for http(s) URLs, with rel="noopener noreferrer"."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -37,18 +36,10 @@ def safe_url(url) -> str | None:
     return url if isinstance(url, str) and SAFE_URL.match(url) else None
 
 
-def built_on() -> dt.date:
-    """The build's date: SOURCE_DATE_EPOCH when set (reproducible builds), else today (UTC)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
-    return dt.datetime.now(dt.timezone.utc).date()
-
-
 def header(title: str, conflict, params: dict) -> str:
     """Title, conflict, 'Data as of … · built …' and the report's parameters."""
     return render("header.html.j2", title=title, conflict=conflict.name, params=params,
-                  data_as_of=conflict.data_as_of, built=built_on())
+                  data_as_of=conflict.data_as_of, built=formatting.build_date())
 
 
 def render(template: str, **context) -> str:

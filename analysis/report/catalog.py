@@ -61,17 +61,18 @@ class ConflictFacts:
     role_claimants: dict[str, list[str]] = field(default_factory=dict)
     # analysis.params.comparable: "subject_side/population" -> metrics a compare report can show
     comparable: dict[str, list[str]] = field(default_factory=dict)
+    data_as_of: str = ""  # the latest as-of date of its data (ISO), shown on the index
 
     def to_json(self) -> dict:
         return {"conflict_id": self.conflict_id, "sides": list(self.sides),
                 "claimant_sides": self.claimant_sides, "role_claimants": self.role_claimants,
-                "comparable": self.comparable}
+                "comparable": self.comparable, "data_as_of": self.data_as_of}
 
     @classmethod
     def from_json(cls, data: dict) -> ConflictFacts:
         return cls(data["conflict_id"], tuple(data["sides"]), dict(data["claimant_sides"]),
                    {k: list(v) for k, v in (data.get("role_claimants") or {}).items()},
-                   {k: list(v) for k, v in (data.get("comparable") or {}).items()})
+                   {k: list(v) for k, v in (data.get("comparable") or {}).items()}, data.get("data_as_of", ""))
 
     @classmethod
     def from_conflict(cls, conflict: Any) -> ConflictFacts:
@@ -80,7 +81,7 @@ class ConflictFacts:
 
         return cls(conflict.conflict_id, tuple(conflict.sides["side_id"].to_list()),
                    dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list())),
-                   role_claimants(conflict), comparable(conflict))
+                   role_claimants(conflict), comparable(conflict), conflict.data_as_of.isoformat())
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from analysis import __version__
+from analysis import __version__, formatting
 from analysis.report import fingerprint as fp
 from analysis.report.collect import BUILD_ENV
 from analysis.report.catalog import (Catalog, CatalogError, ConflictFacts, Entry, check_entries,
@@ -401,6 +401,7 @@ class Build:
         self.t0 = time.perf_counter()
         self.key_parts: dict[str, dict[str, str]] = {}
         self.reasons: dict[str, str] = {}
+        self.conflict_facts: dict[str, ConflictFacts] = {}  # from the checks; the index shows their data dates
 
     # -- entry point
     def run(self) -> int:
@@ -545,6 +546,7 @@ class Build:
             return facts[conflict]
 
         problems, parameters = check_entries(catalog, conflicts, facts_for)
+        self.conflict_facts = facts  # the index shows each conflict's data date
         return data_problems + problems, parameters
 
     def _facts(self, catalog: Catalog, conflict: str, state: dict, problems: list[str]) -> ConflictFacts:
@@ -819,7 +821,9 @@ class Build:
             else:
                 status, css = "not built", "missing"
             shown = parameters.get(entry.slug, entry.parameters)
-            rows.append({"slug": entry.slug, "title": entry.title, "has_html": has_html,
+            facts = self.conflict_facts.get(str(shown.get("conflict")))
+            data_as_of = formatting.date(dt.date.fromisoformat(facts.data_as_of)) if facts and facts.data_as_of else ""
+            rows.append({"slug": entry.slug, "title": entry.title, "has_html": has_html, "data_as_of": data_as_of,
                          "parameters": [(k, _show(v)) for k, v in shown.items()],
                          "data_fingerprint": self._data_label(catalog, entry)[1],
                          "status": status, "status_class": css})
@@ -827,7 +831,7 @@ class Build:
                                  keep_trailing_newline=True)
         html = env.get_template("index.html.j2").render(
             title="casualty-claims reports", reports=rows, catalog=catalog.path.name,
-            package_version=__version__)
+            package_version=__version__, built=formatting.date(formatting.build_date()))
         write_if_changed(self.out / "index.html", html.encode("utf-8"))
 
     def _exit_code(self, outcomes: dict[str, Outcome], interrupted: bool) -> int:
