@@ -10,9 +10,10 @@ import datetime as dt
 
 import polars as pl
 
+from analysis.dataset import DEFAULT_PAIR_WITHIN_DAYS
 from analysis.harmonise import require_like_for_like
 
-DEFAULT_TOLERANCE_DAYS = 7
+DEFAULT_TOLERANCE_DAYS = DEFAULT_PAIR_WITHIN_DAYS  # one default; a conflict sets its own in conflict.yml
 DEFAULT_STALE_AFTER_DAYS = 30
 
 PAIR_FIELDS = [

@@ -511,6 +511,16 @@ def _thin(frame: pl.DataFrame, group: str, date: str, max_points: int) -> pl.Dat
     return ranked.filter(keep).drop("_n", "_row", "_bucket")
 
 
+def _drawn_at() -> pl.Expr:
+    """Where a claim's marker goes: its central value, but an open-ended figure at its stated
+    end (the triangle beside it points on), as the text says it: 'more than 7,143' at 7,143, not
+    at the middle of a conversion range it does not have."""
+    low, high = pl.col("value_low"), pl.col("value_high")
+    return (pl.when(high.is_null() & low.is_not_null()).then(low)
+            .when(low.is_null() & high.is_not_null()).then(high)
+            .otherwise(pl.col("value_central")))
+
+
 def _with_open_end(frame: pl.DataFrame, low: str, high: str) -> pl.DataFrame:
     return frame.with_columns(is_open_above=(pl.col(high).is_null() & pl.col(low).is_not_null()),
                               is_open_below=(pl.col(low).is_null() & pl.col(high).is_not_null()))
@@ -613,7 +623,7 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
              .with_columns(_series=pl.struct(series).rank("dense"))  # a short id per series
              .with_columns(is_dense=pl.len().over("_series") > DENSE_AFTER)
              .join(styles.select("claimant_id", "claimant"), on="claimant_id", how="left")
-             .with_columns(y=pl.col("value_central")))
+             .with_columns(y=_drawn_at()))
     sparse = (frame.filter(~pl.col("is_dense")).sort("_series", "as_of_date")
               .with_columns(next_date=pl.col("as_of_date").shift(-1).over("_series"),
                             next_y=pl.col("y").shift(-1).over("_series")))
@@ -930,7 +940,7 @@ def ladder_chart(latest: pl.DataFrame, conflict: Conflict, *, title: str, subtit
     quantity = _one_quantity(latest, what)
     styles = _styles_for(conflict, latest["claimant_id"].unique().to_list())
     frame = (_source_columns(latest).pipe(_with_rows, styles, with_metric=False)
-             .with_columns(x=pl.col("value_central"),
+             .with_columns(x=_drawn_at(),
                            is_stale=pl.col("is_stale").fill_null(False) if "is_stale" in latest.columns
                            else pl.lit(False))
              .pipe(_with_open_end, "value_low", "value_high")

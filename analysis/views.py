@@ -15,8 +15,7 @@ from analysis import intervals
 from analysis.align import DEFAULT_STALE_AFTER_DAYS, align
 from analysis.compare import (floor_coverage, implied_daily_rates, latest_claims, merge_consecutive_rates,
                               nearest_comparison, ratio_over_time, ratio_summary, wounded_to_killed)
-from analysis.harmonise import (AUTOMATIC, Conversion, combine_killed_and_wounded, convert_metric,  # noqa: F401
-                                harmonise_to, select_claims)
+from analysis.harmonise import Conversion, combine_killed_and_wounded, convert_metric, harmonise_to, select_claims
 from analysis.dataset import SERIES_SOURCE_PREFIX
 from analysis.params import CompareParameters, OverviewParameters
 from analysis.references import wounded_to_killed_references

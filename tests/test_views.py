@@ -3,7 +3,8 @@ import datetime as dt
 import polars as pl
 
 from analysis.params import check_compare_parameters, check_overview_parameters
-from analysis.views import compare_view, harmonise_to, overview_view
+from analysis.harmonise import harmonise_to
+from analysis.views import compare_view, overview_view
 from tests.fixture_data import CONFLICT_ID, VALID_DATA
 
 RUSSIA = dict(conflict="russia-ukraine", subject_side="russia", population="military")
