@@ -63,15 +63,19 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
     tolerance = None if tolerance_days is None else dt.timedelta(days=tolerance_days)
     after_end = (pl.col(f"{lp}as_of_date") >= end_date) if end_date else None
     # One lazy query for all claimant pairs (a few rows each): one collect, not five per pair.
+    r_frames = [r_frame.lazy().sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(
+                    pl.col(f"{rp}as_of_date").alias("_right_date"))
+                for r_frame in _by_claimant(r_keys, f"{rp}claimant_id")]  # sorted once, used by every left claimant
     pieces = []
     for l_frame in _by_claimant(l_keys, f"{lp}claimant_id"):
-        for r_frame in _by_claimant(r_keys, f"{rp}claimant_id"):
+        l_sorted = l_frame.lazy().sort(f"{lp}as_of_date", f"{lp}claim_id")
+        for r_frame in r_frames:
             if end_date is None:
-                pieces.append(_nearest(l_frame.lazy(), r_frame.lazy(), lp, rp, tolerance))
+                pieces.append(_nearest(l_sorted, r_frame, lp, rp, tolerance))
                 continue
-            late_right = r_frame.lazy().filter(pl.col(f"{rp}as_of_date") >= end_date)
-            finals = _nearest(l_frame.lazy().filter(after_end), late_right, lp, rp, None)
-            others = _nearest(l_frame.lazy(), r_frame.lazy(), lp, rp, tolerance).join(
+            late_right = r_frame.filter(pl.col(f"{rp}as_of_date") >= end_date)
+            finals = _nearest(l_sorted.filter(after_end), late_right, lp, rp, None)
+            others = _nearest(l_sorted, r_frame, lp, rp, tolerance).join(
                 finals.select("_left_row"), on="_left_row", how="anti")
             pieces += [finals, others]
     if not pieces:
@@ -95,12 +99,12 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
     )
 
 
-def _nearest(l_frame: pl.LazyFrame, r_frame: pl.LazyFrame, lp: str, rp: str,
+def _nearest(l_sorted: pl.LazyFrame, r_sorted: pl.LazyFrame, lp: str, rp: str,
              tolerance: dt.timedelta | None) -> pl.LazyFrame:
-    """Each left row with the nearest right row in as-of date (within `tolerance`, if given)."""
-    right = r_frame.sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(pl.col(f"{rp}as_of_date").alias("_right_date"))
-    return (l_frame.sort(f"{lp}as_of_date", f"{lp}claim_id")
-            .join_asof(right, left_on=f"{lp}as_of_date", right_on="_right_date", strategy="nearest",
+    """Each left row with the nearest right row in as-of date (within `tolerance`, if given);
+    both frames sorted by date and claim id, the right one with its date as `_right_date`."""
+    return (l_sorted
+            .join_asof(r_sorted, left_on=f"{lp}as_of_date", right_on="_right_date", strategy="nearest",
                        tolerance=tolerance)
             .filter(pl.col(f"{rp}claim_id").is_not_null())
             .drop("_right_date"))

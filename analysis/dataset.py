@@ -95,10 +95,10 @@ def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> C
                   on="claimant_id", how="left")
               .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role())
               .pipe(apply_bounds, about_max_share=about_max_share)
-              .pipe(tighten_by_series)
               .with_columns(is_dependent=pl.col("derived_from").is_not_null())
               .sort("as_of_date", "claimant_id", "claim_id")
-              .collect())
+              .collect()
+              .pipe(tighten_by_series))  # on claims in as-of order: no sort of its own
     # The group of the claim each claim derives from, looked up on the two columns involved
     # (claim ids are unique once validated, so one match at most and the order is kept).
     groups = claims.select(pl.col("claim_id").alias("derived_from"),

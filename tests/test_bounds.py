@@ -118,7 +118,7 @@ def series_frame(rows):
         "value_low": [r[3] if len(r) > 3 else None for r in rows],
         "value_high": [r[4] if len(r) > 4 else None for r in rows]},
         schema_overrides={"value": pl.Int64, "value_low": pl.Int64, "value_high": pl.Int64})
-    return tighten_by_series(apply_bounds(frame)).collect()
+    return tighten_by_series(apply_bounds(frame))
 
 
 def test_neighbours_tighten_a_hedged_figure_of_a_cumulative_series():
@@ -134,6 +134,13 @@ def test_open_ends_stay_open_and_same_day_figures_do_not_bound_each_other():
     assert out["value_high"].to_list()[2] is None  # 'more than 400' keeps no ceiling
     assert out["value_low"].to_list()[3] is None  # 'up to 2,000' keeps no floor
     assert out["value_low"].to_list()[:2] == [500.0, 300.0]  # rival readings of one day
+
+
+def test_any_row_order_gives_the_same_bounds():
+    rows = [(1, "exact", 9166), (8, "about", 10000), (15, "exact", 10700), (8, "about", 9800), (22, "range", 0, 11000, 12500)]
+    in_order = series_frame(sorted(rows, key=lambda r: r[0]))
+    shuffled = series_frame(list(reversed(rows))).sort("as_of_date", "value", maintain_order=True)
+    assert in_order.sort("as_of_date", "value", maintain_order=True).equals(shuffled)
 
 
 def test_a_series_that_contradicts_itself_keeps_its_stated_intervals():
