@@ -624,9 +624,16 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
              .with_columns(is_dense=pl.len().over("_series") > DENSE_AFTER)
              .join(styles.select("claimant_id", "claimant"), on="claimant_id", how="left")
              .with_columns(y=_drawn_at()))
-    sparse = (frame.filter(~pl.col("is_dense")).sort("_series", "as_of_date")
-              .with_columns(next_date=pl.col("as_of_date").shift(-1).over("_series"),
-                            next_y=pl.col("y").shift(-1).over("_series")))
+    # A step joins a figure to the series' next figure of the same kind: a floor ('more than')
+    # to the next floor, a stated or hedged figure to the next such figure. Joining 'about
+    # 11,000' to the next day's 'more than 11,000' read as killed would draw a fall from a middle
+    # to a floor that no source stated.
+    kind = (pl.when(pl.col("value_high").is_null() & pl.col("value_low").is_not_null()).then(pl.lit("floor"))
+            .when(pl.col("value_low").is_null() & pl.col("value_high").is_not_null()).then(pl.lit("ceiling"))
+            .otherwise(pl.lit("figure")))
+    sparse = (frame.filter(~pl.col("is_dense")).sort("_series", "as_of_date").with_columns(_kind=kind)
+              .with_columns(next_date=pl.col("as_of_date").shift(-1).over("_series", "_kind"),
+                            next_y=pl.col("y").shift(-1).over("_series", "_kind")))
     sparse = _source_columns(sparse).pipe(_with_open_end, "value_low", "value_high").with_columns(
         held_days=(pl.col("next_date") - pl.col("as_of_date")).dt.total_days())
     sparse = sparse.with_columns(
@@ -672,9 +679,18 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
             key.append(f"faint step: the figure went un-updated for more than {formatting.days(stale_after_days)}")
         step_frame = steps.select(_columns("as_of_date", "next_date", "y", "next_y", "is_stale_hold", "held",
                                            "is_converted", "claimant", source))
-        for encodings in ({"x": x, "x2": "next_date:T", "y": y},  # the figure held ...
-                          {"x": _date_x("next_date", frame["as_of_date"]), "y": y, "y2": "next_y:Q"}):  # ... then
-            layers.append(alt.Chart(step_frame).mark_rule()
+        # A cumulative count cannot fall: where the next figure is lower (a revision downwards) the
+        # riser is left out, so the line never draws a fall; the caveats say it in words.
+        risers = step_frame.filter(pl.col("next_y") >= pl.col("y"))
+        if risers.height < step_frame.height:
+            key.append("break in a line: the claimant's next figure was lower (a revision downwards, or another "
+                       "reading of the same day), not drawn as a fall")
+        for frame_of, encodings in ((step_frame, {"x": x, "x2": "next_date:T", "y": y}),  # the figure held ...
+                                    (risers, {"x": _date_x("next_date", frame["as_of_date"]), "y": y,
+                                              "y2": "next_y:Q"})):  # ... then rose to the next
+            if frame_of.is_empty():
+                continue
+            layers.append(alt.Chart(frame_of).mark_rule()
                           .encode(**encodings, color=identity["color"], strokeDash=identity["strokeDash"],
                                   strokeWidth=CONVERTED_WIDTH, opacity=hold_opacity, tooltip=held_tooltip))
     if line.height:

@@ -514,3 +514,24 @@ def test_an_open_ended_converted_figure_is_drawn_at_its_stated_end(ru_ua):
     spec = charts.cumulative_chart(read, ru_ua, title="t", subtitle="s", description="d").to_dict()
     drawn = {round(row["y"]) for unit in units(spec) for row in unit_rows(spec, unit) if "y" in row}
     assert drawn == {round(read["value_low"].item())}
+
+
+def test_a_revision_downwards_is_never_drawn_as_a_fall(sparse):
+    """Szohôd's 3,400 (30 Apr 2024) then 3,100 (31 May): the step holds 3,400, no riser goes down."""
+    claims = select_claims(sparse.claims, subject_side="ruritania", population="military", claimants=["bor_mod"],
+                           metric="killed")
+    spec = charts.cumulative_chart(claims, sparse, title="t", subtitle="s", description="d").to_dict()
+    risers = [row for unit in units(spec) if "y2" in unit["encoding"] and unit["encoding"]["y2"].get("field")
+              == "next_y" for row in unit_rows(spec, unit)]
+    assert risers and all(row["next_y"] >= row["y"] for row in risers)
+    assert any("revision downwards" in line for line in spec["title"]["subtitle"])
+
+
+def test_a_floor_is_joined_only_to_floors_so_no_line_falls_from_a_middle_to_a_floor(ru_ua):
+    """Kyiv's 'about 11,000' (6 Mar 2022) then 'more than 11,000' read as killed: no step joins them."""
+    kyiv = select_claims(ru_ua.claims, subject_side="russia", population="military", claimants=["ua_general_staff"],
+                         metric="personnel_losses", start=dt.date(2022, 3, 1), end=dt.date(2022, 3, 31))
+    read = convert_metric(kyiv, Conversion("killed"))
+    spec = charts.cumulative_chart(read, ru_ua, title="t", subtitle="s", description="d").to_dict()
+    steps = [row for unit in units(spec) if "x2" in unit["encoding"] for row in unit_rows(spec, unit)]
+    assert steps and all(row["next_y"] >= row["y"] for row in steps)
