@@ -68,7 +68,7 @@ STAR = ("M0,-1L0.225,-0.309L0.951,-0.309L0.363,0.118L0.588,0.809L0,0.382L-0.588,
         "L-0.363,0.118L-0.951,-0.309L-0.225,-0.309Z")
 HEXAGON = "M0,-1L0.866,-0.5L0.866,0.5L0,1L-0.866,0.5L-0.866,-0.5Z"
 CLAIMANT_SHAPES = ("circle", "square", "diamond", "cross", STAR, HEXAGON)
-CLAIMANT_DASHES = ((1, 0), (7, 3), (2, 2), (9, 3, 2, 3), (4, 4))
+CLAIMANT_DASHES = ((1, 0), (7, 3), (2, 2), (9, 3, 2, 3), (4, 4), (12, 3, 2, 3, 2, 3))  # one per shape
 
 # Rows sorted by a numeric column: a sort by a list of labels would compile the labels into a Vega expression.
 ROW_SORT = alt.EncodingSortField(field="row_order", op="min")

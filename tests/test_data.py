@@ -43,12 +43,34 @@ def test_at_least_100_statements_counting_the_daily_reports(ru_ua):
     assert ru_ua.statements.height >= 100
 
 
-def test_at_least_80_source_document_statements():
-    assert len(read_rows(CONFLICT / "statements.csv")) >= 80
+def test_87_source_document_statements():
+    # 82 imported, minus 4 rows merged into the row for the same URL and date, minus the 20 daily
+    # General Staff reports whose only claim repeated the series, plus 4 new source documents
+    # (RT Russian, Ukrainska Pravda, MENAFN/Ukrinform, Novinite), plus the 25 statements of
+    # 2022-2026 added from ../shared/data/claims_ru_ua_additions.csv, 2026-12-01.
+    assert len(read_rows(CONFLICT / "statements.csv")) == 87
 
 
-def test_claims_csv_has_102_claims():
-    assert len(read_rows(CONFLICT / "claims.csv")) == 102
+def test_claims_csv_has_124_claims():
+    # 102 imported, minus 20 General Staff claims repeating the series, plus 5 corrections and
+    # disagreements, plus 37 claims of 2022-2026 from the additions (2026-12-01).
+    assert len(read_rows(CONFLICT / "claims.csv")) == 124
+
+
+def test_one_statement_row_per_source_document():
+    rows = read_rows(CONFLICT / "statements.csv")
+    documents = [(r["url"], r["statement_date"]) for r in rows]
+    assert len(documents) == len(set(documents))
+
+
+def test_every_statement_records_its_language():
+    assert all(r["language"] for r in read_rows(CONFLICT / "statements.csv"))
+
+
+def test_no_obscene_or_proxy_host_in_the_data():
+    for name in ("statements.csv", "claims.csv", "conflict.yml"):
+        text = (CONFLICT / name).read_text(encoding="utf-8").lower()
+        assert "artek0chumak.org" not in text, name  # the proxy mirror once cited for Mediazona
 
 
 def test_series_has_1626_daily_records_from_2022_02_25_to_2026_08_08():
@@ -105,14 +127,20 @@ def test_moscow_seed_figures(ru_ua, as_of, metric, qualifier, value):
         qualifier, value, "cumulative", "official")
 
 
+def series_claim(claims: pl.DataFrame, as_of: str) -> dict:
+    rows = claims.filter(pl.col("claim_id") == f"{SERIES_ID}.{as_of}")
+    assert rows.height == 1, f"{SERIES_ID}.{as_of}: {rows.height} claims"
+    return rows.row(0, named=True)
+
+
 def test_kyiv_personnel_losses_on_25_march_2022_is_about_16100(ru_ua):
-    row = curated(ru_ua.claims, "ua_general_staff", "2022-03-25", "russia", "personnel_losses")
+    row = series_claim(ru_ua.claims, "2022-03-25")
     assert (row["qualifier"], row["value"], row["role"]) == ("about", 16100, "opposing")
     assert (row["value_low"], row["value_high"]) == (16050, 16150)
 
 
 def test_like_for_like_ratio_of_the_seed_example(ru_ua):
-    kyiv = curated(ru_ua.claims, "ua_general_staff", "2022-03-25", "russia", "personnel_losses")["value"]
+    kyiv = series_claim(ru_ua.claims, "2022-03-25")["value"]
     killed = curated(ru_ua.claims, "ru_mod", "2022-03-25", "russia", "killed")["value"]
     wounded = curated(ru_ua.claims, "ru_mod", "2022-03-25", "russia", "wounded")["value"]
     assert round(kyiv / killed, 1) == 11.9  # the naive, wrong ratio
@@ -150,3 +178,62 @@ def test_series_equals_the_source_json():
         pytest.skip(f"source JSON not available: {source.resolve()} (../shared is absent in this "
                     "checkout); the series cannot be compared with its origin")
     assert read_rows(SERIES_CSV) == read_ivaniuk_personnel(source)
+
+
+# --- the corrections of 2026-12-01 (ru_ua_audit_2026-12.md) ----------------------------------
+
+def test_every_curated_claim_has_a_quote():
+    rows = read_rows(CONFLICT / "claims.csv")
+    assert [r["claim_id"] for r in rows if not r["quote"].strip()] == []
+
+
+def test_no_curated_claim_repeats_the_series(ru_ua):
+    gs = ru_ua.claims.filter(pl.col("claimant_id") == "ua_general_staff")
+    assert set(gs["source"]) == {f"series:{SERIES_ID}"}
+    assert gs.group_by("as_of_date").len()["len"].max() == 1
+    assert all(not r["statement_id"].startswith("ua_general_staff_") for r in read_rows(CONFLICT / "claims.csv"))
+
+
+def test_rudskoys_25_march_2022_ukrainian_losses_are_not_among_killed(ru_ua):
+    ua_killed = ru_ua.claims.filter(pl.col("claimant_id") == "ru_mod", pl.col("subject_side") == "ukraine",
+                                    pl.col("as_of_date") == dt.date(2022, 3, 25), pl.col("metric") == "killed")
+    assert ua_killed.height == 0
+    row = curated(ru_ua.claims, "ru_mod", "2022-03-25", "ukraine", "irrecoverable")
+    assert (row["claim_id"], row["qualifier"], row["value"]) == (
+        "ru_mod_2022-03-25_4.ua.military.irrecoverable", "more_than", 14000)
+    assert "безвозвратные" in row["quote"]
+    total = curated(ru_ua.claims, "ru_mod", "2022-03-25", "ukraine", "personnel_losses")
+    assert (total["qualifier"], total["value"], total["statement_id"]) == ("about", 30000, row["statement_id"])
+    wounded = curated(ru_ua.claims, "ru_mod", "2022-03-25", "ukraine", "wounded")
+    assert (wounded["qualifier"], wounded["value"]) == ("about", 16000)
+
+
+def test_syrskyi_2024_figure_in_his_own_words(ru_ua):
+    row = curated(ru_ua.claims, "ua_commander_in_chief", "2024-12-28", "russia", "killed_and_wounded")
+    assert (row["qualifier"], row["value"], row["period_type"], row["period_start_date"]) == (
+        "more_than", 421000, "period", dt.date(2024, 1, 1))
+    assert "421,000 killed and wounded" in row["quote"]
+    rewrite = ru_ua.claims.filter(pl.col("claim_id") == "ua_commander_in_chief_2024-12-28.ru.military.personnel_losses")
+    assert rewrite.row(0, named=True)["derived_from"] == row["claim_id"]
+
+
+def test_zelensky_12_march_2022_own_deaths_are_not_derived_from_the_russian_loss_series(ru_ua):
+    row = curated(ru_ua.claims, "ua_president", "2022-03-12", "ukraine", "killed")
+    assert row["derived_from"] is None
+
+
+def test_zelensky_55000_of_4_february_2026_is_exact(ru_ua):
+    row = curated(ru_ua.claims, "ua_president", "2026-02-04", "ukraine", "killed")
+    assert (row["qualifier"], row["value"]) == ("exact", 55000)
+    assert row["url"] == "https://interfax.com.ua/news/general/1142169.html"
+
+
+def test_ohchr_february_2024_counts_run_to_mid_february(ru_ua):
+    rows = ru_ua.claims.filter(pl.col("statement_id") == "un_ohchr_2024-02-22")
+    assert set(rows["as_of_date"]) == {dt.date(2024, 2, 15)}
+    assert sorted(rows["value"].to_list()) == [10582, 19875]
+
+
+def test_eu_commission_more_than_is_recorded_as_a_disagreement(ru_ua):
+    rows = ru_ua.claims.filter(pl.col("claimant_id") == "eu_commission").sort("claim_id")
+    assert list(zip(rows["qualifier"], rows["value"])) == [("exact", 100000), ("more_than", 100000)]

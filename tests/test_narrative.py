@@ -37,7 +37,7 @@ def test_assumptions_and_caveats_name_conversions_staleness_and_dependence():
 def test_sources_link_only_http_urls_with_noopener(ru_ua):
     out = narrative.sources_table(ru_ua.claims)
     assert out.count('rel="noopener noreferrer"') == out.count("<a ")
-    assert out.count("<tr>") == 1 + 83
+    assert out.count("<tr>") == 1 + 88  # 87 source documents + the series (2026-12-01)
 
 
 def test_text_from_the_data_is_escaped_and_unsafe_urls_are_not_links():
