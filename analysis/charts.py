@@ -685,16 +685,24 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
         if risers.height < step_frame.height:
             key.append("break in a line: the claimant's next figure was lower (a revision downwards, or another "
                        "reading of the same day), not drawn as a fall")
-        for frame_of, encodings in ((step_frame, {"x": x, "x2": "next_date:T", "y": y}),  # the figure held ...
-                                    (risers, {"x": _date_x("next_date", frame["as_of_date"]), "y": y,
-                                              "y2": "next_y:Q"})):  # ... then rose to the next
+        # The riser is a connector: its tooltip names the claimant, the figure and how long it stood
+        # (the figure's marker carries the source); a second copy of every source field per step
+        # made the spec of a report with many claimants larger than the reader gains.
+        riser_fields = [("claimant", "Claimant"), ("figure", "Figure"), ("held", "Figure stood for")]
+        risers = risers.select(_columns("as_of_date", "next_date", "y", "next_y", "is_stale_hold", "is_converted",
+                                        [f for f, _ in riser_fields]))
+        for frame_of, encodings, tips in (
+                (step_frame, {"x": x, "x2": "next_date:T", "y": y}, held_tooltip),  # the figure held ...
+                (risers, {"x": _date_x("next_date", frame["as_of_date"]), "y": y, "y2": "next_y:Q"},
+                 _tooltip(riser_fields))):  # ... then rose to the next
             if frame_of.is_empty():
                 continue
             layers.append(alt.Chart(frame_of).mark_rule()
                           .encode(**encodings, color=identity["color"], strokeDash=identity["strokeDash"],
-                                  strokeWidth=CONVERTED_WIDTH, opacity=hold_opacity, tooltip=held_tooltip))
+                                  strokeWidth=CONVERTED_WIDTH, opacity=hold_opacity, tooltip=tips))
     if line.height:
-        layers.append(alt.Chart(line.select("as_of_date", "y", "claimant", "_series", "is_converted"))
+        # the line is drawn, never read: whole people are finer than a pixel (and keep the spec small)
+        layers.append(alt.Chart(line.select("as_of_date", pl.col("y").round(0), "claimant", "_series", "is_converted"))
                       .mark_line()
                       .encode(x=x, y=y, color=identity["color"], strokeDash=identity["strokeDash"],
                               strokeWidth=CONVERTED_WIDTH, detail=alt.Detail("_series:N"),
@@ -800,10 +808,13 @@ def ratio_chart(ratios: pl.DataFrame, conflict: Conflict, *, title: str, subtitl
     bands = frame.filter(_visible(frame, "ratio_low", "ratio_high", ["y", "ratio_low"], log=y_scale == "log"))
     if bands.height:
         key.append(KEY_INTERVAL.replace("a hedged figure", "the ratio of two hedged figures"))
-        layers.append(alt.Chart(bands.select(_columns(columns, "ratio_low", "ratio_high")))
+        # the band's tooltip gives the ratio and the pair; the point on it carries both sources in full
+        band_fields = [("pair", "Ratio of"), ("ratio_text", "Ratio"), ("apart", "Between the as-of dates")]
+        layers.append(alt.Chart(bands.select(_columns("as_of_date", "ratio_low", "ratio_high", "pair", "is_stale",
+                                                      [f for f, _ in band_fields])))
                       .mark_rule(strokeWidth=6, strokeCap="round", opacity=0.3)
                       .encode(x=x, y=alt.Y("ratio_low:Q", title=y_title, scale=scale), y2="ratio_high:Q",
-                              color=identity["color"], tooltip=tooltip, href=alt.Href("url:N")))
+                              color=identity["color"], tooltip=_tooltip(band_fields)))
     layers.append(alt.Chart(frame.select(columns)).mark_point(filled=True, size=70, stroke="white", strokeWidth=0.8)
                   .encode(x=x, y=y, color=identity["color"], shape=identity["shape"],
                           opacity=STALE_OPACITY,
