@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis import validate
 from analysis import vocabulary as vocab
 from analysis.errors import DataValidationError, Problem
 from analysis.load import LINE, default_data_dir, read_csv_text
@@ -24,9 +25,9 @@ REQUIRED = ("reference_id", "population", "description", "ratio_low", "ratio_hig
             "source_outlet", "quote")
 RATIO_COLUMNS = ("ratio_low", "ratio_high")
 
-# The same forms the claims' validation accepts (analysis.validate comes later in the module chain).
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
-URL_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]+)?([/?#][^\s]*)?$")
+# The same forms the claims' validation accepts: one rule for ids and URLs (analysis.validate).
+ID_PATTERN = re.compile(validate.ID_PATTERN)
+URL_PATTERN = re.compile(validate.URL_PATTERN)
 DECIMAL_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
