@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from analysis.errors import sort_key
+from analysis.errors import problem_lines
 from analysis.load import default_data_dir
 
 EXIT_DATA_ERROR = 2
@@ -24,15 +24,16 @@ def main() -> None:
 def validate(data_dir: Path | None) -> None:
     """Check every rule on DATA_DIR (default: the project's data/raw).
 
-    Exit 0 with a one-line summary when valid; otherwise list every problem as
-    file:line: column: value: rule and exit 2.
+    Exit 0 with a one-line summary when valid; otherwise list the problems as
+    file:line: column: value: rule (the first 200 in file and line order, then how many
+    more) and exit 2.
     """
     from analysis.validate import validate_data_dir
 
     summary, problems = validate_data_dir(data_dir or default_data_dir())
     if problems:
-        for problem in sorted(problems, key=sort_key):
-            click.echo(str(problem), err=True)
+        for line in problem_lines(problems):
+            click.echo(line, err=True)
         click.echo(f"invalid: {len(problems)} problem(s) in {data_dir or default_data_dir()}", err=True)
         sys.exit(EXIT_DATA_ERROR)
     click.echo(summary.line())
@@ -43,19 +44,23 @@ def validate(data_dir: Path | None) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def import_series(importer: str, source: Path, out: Path) -> None:
-    """Convert a bulk SOURCE file into a series CSV at OUT (never overwrites).
+    """Convert a bulk SOURCE file into a series CSV at OUT (never overwrites; OUT's folder must exist).
+
+    Refuses (exit 2, nothing written, the error naming SOURCE) a record with a bad or duplicate
+    date or value, an OUT that exists, or an OUT folder that does not.
 
     Then describe the series in the conflict's conflict.yml (origin, licence, sha256 printed
     here) and run `claims validate`.
     """
-    from analysis.importers import IMPORTERS, sha256_of, write_series
+    from analysis.importers import IMPORTERS, check_output, sha256_of, write_series
 
     try:
+        check_output(out, source)  # before reading a large source
         rows = IMPORTERS[importer](source)
         if not rows:
             raise ValueError(f"{source}: no records to import")
-        write_series(rows, out)
-    except (ValueError, FileExistsError) as exc:
+        write_series(rows, out, source)
+    except (ValueError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_DATA_ERROR)
     click.echo(f"wrote {out}: {len(rows):,} records, {rows[0]['date']} to {rows[-1]['date']}; "

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+MAX_SHOWN = 200  # problems listed in full; a broken 60 MB file must not print millions of lines
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,19 @@ class DataValidationError(ValueError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=sort_key)
-        lines = "\n".join(str(p) for p in self.problems)
+        lines = "\n".join(problem_lines(self.problems, presorted=True))
         super().__init__(f"{len(self.problems)} problem(s) in the data:\n{lines}")
+
+
+def problem_lines(problems: Iterable[Problem], limit: int = MAX_SHOWN, presorted: bool = False) -> list[str]:
+    """The first `limit` problems in fixing order, one line each, then (when there are more)
+    `… and N more problems (M in all)`."""
+    problems = list(problems)
+    shown = problems[:limit] if presorted else heapq.nsmallest(limit, problems, key=sort_key)
+    lines = [str(p) for p in shown]
+    if len(problems) > len(shown):
+        lines.append(f"… and {len(problems) - len(shown):,} more problems ({len(problems):,} in all)")
+    return lines
 
 
 def sort_key(problem: Problem) -> tuple:

@@ -8,8 +8,10 @@ changes by reviewed edits, never silently.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 
 SERIES_HEADER = ["date", "value", "qualifier"]
@@ -23,10 +25,16 @@ def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
 
     Only date, personnel and its qualifier are taken; POW comes from a non-official project.
     """
-    records = json.loads(Path(source).read_text(encoding="utf-8"))
+    try:
+        records = json.loads(Path(source).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{source}: must be UTF-8 encoded JSON ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{source}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if not isinstance(records, list):
         raise ValueError(f"{source}: expected a JSON list of daily records, got {type(records).__name__}")
     rows = []
+    first_seen: dict[str, int] = {}  # date -> record number
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             raise ValueError(f"{source}: record {index + 1} value {record!r}: must be an object "
@@ -35,6 +43,13 @@ def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
         for key in ("date", "personnel", "personnel*"):
             if key not in record:
                 raise ValueError(f"{where}: missing field {key!r}")
+        date = record["date"]
+        if not is_calendar_date(date):
+            raise ValueError(f"{where}: field 'date' value {date!r}: must be a calendar date written YYYY-MM-DD")
+        if date in first_seen:
+            raise ValueError(f"{where}: field 'date' value {date!r}: duplicate date: record "
+                             f"{first_seen[date]} has it (a series has one record a day)")
+        first_seen[date] = index + 1
         value = record["personnel"]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{where}: field 'personnel' value {value!r}: must be a non-negative integer")
@@ -42,16 +57,39 @@ def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
         if qualifier is None:
             raise ValueError(f"{where}: field 'personnel*' value {record['personnel*']!r}: "
                              f"must be one of {', '.join(IVANIUK_QUALIFIERS)}")
-        rows.append({"date": str(record["date"]), "value": str(value), "qualifier": qualifier})
+        rows.append({"date": date, "value": str(value), "qualifier": qualifier})
     return rows
 
 
-def write_series(rows: list[dict[str, str]], out: Path) -> None:
-    """Write a series CSV; refuse to overwrite, and write to a temporary file first."""
+def is_calendar_date(value) -> bool:
+    """True for text YYYY-MM-DD naming a real day (not 2022-02-30, not 2022-2-5, not a number)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def check_output(out: Path, source: Path | None = None) -> None:
+    """Refuse an output that exists or whose folder does not (a typo in the path would otherwise
+    create a stray folder). Messages name the source file when given."""
     out = Path(out)
+    prefix = f"{source}: " if source is not None else ""
     if out.exists():
-        raise FileExistsError(f"{out} exists: raw files are edited by hand, not overwritten by importers")
-    out.parent.mkdir(parents=True, exist_ok=True)
+        raise FileExistsError(f"{prefix}not imported: {out} exists: raw files are edited by hand, "
+                              f"not overwritten by importers")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"{prefix}not imported: the output folder {out.parent} does not exist "
+                                f"(create it first, or check the path)")
+
+
+def write_series(rows: list[dict[str, str]], out: Path, source: Path | None = None) -> None:
+    """Write a series CSV into an existing folder; refuse to overwrite, and write to a temporary
+    file first."""
+    out = Path(out)
+    check_output(out, source)
     tmp = out.with_suffix(out.suffix + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=SERIES_HEADER, lineterminator="\n")

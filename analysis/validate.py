@@ -30,7 +30,8 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 SERIES_QUALIFIERS = [q for q in vocab.QUALIFIER if q != "range"]
 
-Rule = tuple[pl.Expr, str]  # (true where the row is fine, the rule in words)
+Rule = tuple  # (true where the row is fine, the rule in words[, the row's {detail} for the words])
+DETAIL = "{detail}"  # in a rule's words: replaced by its detail expression's text at the failing row
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Column:
     name: str
     required: bool = False
     rules: list[Rule] = field(default_factory=list)
+    required_rule: str = "is required"
 
 
 def _date(name: str) -> pl.Expr:
@@ -106,12 +108,24 @@ def statement_columns(claimant_ids: list[str], start: dt.date | None) -> list[Co
         Column("claimant_id", True, [_one_of("claimant_id", claimant_ids, "claimants in conflict.yml")]),
         Column("speaker"),
         Column("statement_date", True, [_is_date("statement_date"), *_not_before("statement_date", start)]),
-        Column("url", True, [_pattern("url", URL_PATTERN, "must be an http:// or https:// URL without spaces")]),
+        Column("url", True, [_pattern("url", URL_PATTERN, "must be an http:// or https:// URL without spaces"),
+                             _one_row_per_document()]),
         Column("outlet", True),
         Column("title"),
         Column("language", False, [_pattern("language", LANGUAGE_PATTERN, "must be an ISO 639 language code such as en, uk, ru")]),
         Column("notes"),
     ]
+
+
+def _one_row_per_document() -> Rule:
+    """A second row for the same source document (same url, same statement_date) splits one
+    statement in two: its claims then look like two statements' worth of evidence."""
+    document = ["url", "statement_date"]
+    earlier = pl.concat_str([pl.col("statement_id").first().over(document).fill_null("(no id)"),
+                             pl.lit(" at line "), pl.col(LINE).first().over(document).cast(pl.String)])
+    return (pl.struct(document).is_first_distinct() | pl.col("url").is_null() | pl.col("statement_date").is_null(),
+            f"one row per source document: an earlier line has the same url and statement_date; "
+            f"merge into statement {DETAIL}", earlier)
 
 
 def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list[str] | pl.Series,
@@ -129,6 +143,10 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
             (pl.struct(duplicate_key).is_first_distinct(),
              "duplicate claim: an earlier line has the same claimant, subject, population, metric, "
              "period, as-of date and value"),
+            (pl.col("_series_record").is_null(),
+             f"repeats the series record {DETAIL} (same claimant, subject, population, metric, as-of date, "
+             "qualifier and value): a figure is counted once, so delete this row or the record",
+             pl.col("_series_record")),
         ]),
         Column("statement_id", True, [_one_of("statement_id", statement_ids, "statement_id values of statements.csv")]),
         Column("subject_side", True, [_one_of("subject_side", sides, "sides in conflict.yml")]),
@@ -163,7 +181,9 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
         Column("as_of_date", True, [
             _is_date("as_of_date"),
             (_date("as_of_date") <= pl.col("_statement_date"),
-             "must not be after the statement's statement_date (a claim cannot count beyond the day it was made)"),
+             f"must not be after the statement's statement_date {DETAIL} "
+             "(a claim cannot count beyond the day it was made)",
+             pl.col("_statement_date").dt.to_string("%Y-%m-%d")),
             *_not_before("as_of_date", start),
         ]),
         Column("method", True, [_one_of("method", list(vocab.METHOD), "methods")]),
@@ -175,10 +195,21 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
                                  or [pl.lit(False)]),
              "must be one of the claim ids of this conflict (claims.csv or a series)"),
             (pl.col("derived_from") != pl.col("claim_id"), "must not name the claim itself"),
+            ((pl.col("_derived_side") == pl.col("subject_side")) & (pl.col("_derived_population") == pl.col("population")),
+             f"must point to a claim about the same subject side and population ({DETAIL})",
+             pl.concat_str([pl.col("derived_from"), pl.lit(" is about "), pl.col("_derived_side").fill_null("?"),
+                            pl.lit(" "), pl.col("_derived_population").fill_null("?"), pl.lit(", this claim about "),
+                            pl.col("subject_side").fill_null("?"), pl.lit(" "), pl.col("population").fill_null("?")])),
         ]),
-        Column("quote"),
+        Column("quote", True, [
+            (pl.col("quote").str.contains(r"\S"), "must hold the source's own words, not only spaces"),
+        ], required_rule=QUOTE_RULE),
         Column("notes"),
     ]
+
+
+QUOTE_RULE = ("is required: copy the source's own words that give the number "
+              "(every number carries its quote)")
 
 
 def series_columns(start: dt.date | None) -> list[Column]:
@@ -228,9 +259,16 @@ def check_table(table: RawTable, columns: list[Column], helpers: pl.DataFrame | 
         failures = exc.failure_cases.join(
             frame.select(pl.int_range(pl.len(), dtype=pl.Int32).alias("index"), pl.col(LINE)),
             on="index", how="left")
+        details = {rule[1]: rule[2] for column in checked for rule in column.rules if len(rule) > 2}
+        detail_texts: dict[str, pl.Series] = {}
         for row in failures.iter_rows(named=True):
+            rule = row["check"]
+            if rule in details and row["index"] is not None:
+                if rule not in detail_texts:
+                    detail_texts[rule] = frame.select(details[rule].cast(pl.String)).to_series()
+                rule = rule.replace(DETAIL, detail_texts[rule][row["index"]] or "?")
             problems.append(Problem(table.rel, row[LINE], row["column"], row["failure_case"],
-                                    row["check"], position.get(row["column"])))
+                                    rule, position.get(row["column"])))
     return problems
 
 
@@ -242,7 +280,7 @@ def _all_rules_hold(frame: pl.DataFrame, columns: list[Column]) -> bool:
     for column in columns:
         if column.required:
             exprs.append(pl.col(column.name).is_not_null())
-        exprs += [expr for expr, _ in column.rules]
+        exprs += [rule[0] for rule in column.rules]
     if not exprs:
         return True
     verdicts = frame.select([e.fill_null(True).all().alias(f"rule_{i}") for i, e in enumerate(exprs)])
@@ -255,8 +293,8 @@ def _checks(column: Column) -> list:
     checks = []
     if column.required:
         checks.append(pa.Check(lambda data, n=column.name: data.lazyframe.select(pl.col(n).is_not_null()),
-                               name="is required"))
-    for expr, rule in column.rules:
+                               name=column.required_rule))
+    for expr, rule, *_ in column.rules:
         checks.append(pa.Check(lambda data, e=expr: data.lazyframe.select(e), name=rule))
     return checks
 
@@ -302,7 +340,7 @@ def validate_conflict(raw: RawConflict) -> tuple[ConflictSummary, list[Problem]]
     claims_frame = raw.claims.frame
     if claims_frame is not None:
         claim_count = claims_frame.height
-        helpers = _claim_helpers(claims_frame, statement_frame)
+        helpers = _claim_helpers(claims_frame, statement_frame, _series_records(raw, series_entries))
         known_ids = claims_frame.get_column("claim_id", default=pl.Series([], dtype=pl.String)).drop_nulls()
         problems += check_table(raw.claims, claim_columns(sides, start, pl.concat([known_ids, series_claim_ids]),
                                                           series_claim_ids, statement_ids, unreadable_series),
@@ -317,19 +355,88 @@ def series_claim_id(series_id: str, dates: pl.Series) -> pl.Series:
     return f"{series_id}." + dates
 
 
-def _claim_helpers(claims: pl.DataFrame, statements: pl.DataFrame | None) -> pl.DataFrame:
-    """Per-claim columns from the claim's statement, for rules that span the two files."""
-    if statements is None or "statement_id" not in claims.columns or "statement_id" not in statements.columns:
-        return pl.DataFrame({"_statement_date": [None] * claims.height, "_claimant_id": [None] * claims.height},
-                            schema={"_statement_date": pl.Date, "_claimant_id": pl.String})
+SERIES_RECORD_SCHEMA = {"_target_id": pl.String, "_claimant_id": pl.String, "subject_side": pl.String,
+                        "population": pl.String, "metric": pl.String, "as_of_date": pl.String,
+                        "qualifier": pl.String, "_value": pl.Int64, "_series_record": pl.String}
+
+
+def _series_records(raw: RawConflict, entries: dict[str, dict]) -> pl.DataFrame:
+    """Every readable series record as the claim it stands for, with where it is written."""
+    frames = [pl.DataFrame(schema=SERIES_RECORD_SCHEMA)]
+    for series_id, table in raw.series.items():
+        entry = entries.get(series_id)
+        if entry is None or table.frame is None or not {"date", "value", "qualifier"} <= set(table.frame.columns):
+            continue
+        target = pl.concat_str([pl.lit(f"{series_id}."), pl.col("date")])
+        frames.append(table.frame.select(
+            target.alias("_target_id"),
+            *[pl.lit(None if entry.get(key) is None else str(entry[key]), pl.String).alias(name)
+              for key, name in (("claimant_id", "_claimant_id"), ("subject_side", "subject_side"),
+                                ("population", "population"), ("metric", "metric"))],
+            pl.col("date").alias("as_of_date"), pl.col("qualifier"), _int("value").alias("_value"),
+            pl.concat_str([target, pl.lit(f" at {table.rel}:"), pl.col(LINE).cast(pl.String)]).alias("_series_record"),
+        ))
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def _claim_helpers(claims: pl.DataFrame, statements: pl.DataFrame | None,
+                   series_records: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per-claim columns from the claim's statement, the claim it is derived from and the series
+    record it repeats, for rules that span files.
+
+    Each lookup joins only the few columns it needs, and only the rows that can match (claims
+    with a derived_from; cumulative claims of a claimant that has a series): on a million claims
+    joining the wide frame on seven text keys cost more than every other rule together."""
+    if series_records is None:
+        series_records = pl.DataFrame(schema=SERIES_RECORD_SCHEMA)
+    claims = claims.select([pl.col(c) if c in claims.columns else pl.lit(None, pl.String).alias(c) for c in
+                            ("statement_id", "claim_id", "subject_side", "population", "metric", "qualifier",
+                             "value", "period_type", "as_of_date", "derived_from")])
+    if statements is None or "statement_id" not in statements.columns:
+        statements = pl.DataFrame(schema={"statement_id": pl.String})
     lookup = statements.select(
         pl.col("statement_id"),
         _date("statement_date").alias("_statement_date") if "statement_date" in statements.columns
         else pl.lit(None, pl.Date).alias("_statement_date"),
         (pl.col("claimant_id") if "claimant_id" in statements.columns else pl.lit(None, pl.String)).alias("_claimant_id"),
     ).unique("statement_id", keep="first")
-    return claims.select("statement_id").join(lookup, on="statement_id", how="left",
-                                              maintain_order="left").drop("statement_id")
+    with_statement = claims.select("statement_id").join(lookup, on="statement_id", how="left",
+                                                        maintain_order="left").drop("statement_id")
+
+    # the claim named in derived_from (a curated claim or a series record): only the rows naming one
+    naming = claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "derived_from").drop_nulls()
+    side = pl.Series("_derived_side", [None] * claims.height, dtype=pl.String)
+    population = pl.Series("_derived_population", [None] * claims.height, dtype=pl.String)
+    if naming.height:
+        named = naming["derived_from"].unique().implode()
+        targets = pl.concat([
+            claims.select(pl.col("claim_id").alias("_target_id"), "subject_side", "population"),
+            series_records.select("_target_id", "subject_side", "population"),
+        ]).filter(pl.col("_target_id").is_in(named)).unique("_target_id", keep="first")
+        found = naming.join(targets, left_on="derived_from", right_on="_target_id", how="inner")
+        side, population = side.scatter(found["_row"], found["subject_side"]), \
+            population.scatter(found["_row"], found["population"])
+
+    # the series record a cumulative claim repeats: only claims of a claimant that has a series,
+    # matched on date and value first (few records share both), then on the other keys
+    repeated = pl.Series("_series_record", [None] * claims.height, dtype=pl.String)
+    series_claimants = series_records["_claimant_id"].drop_nulls().unique()
+    if series_claimants.len():
+        key = ["_claimant_id", "subject_side", "population", "metric", "qualifier"]
+        candidates = (claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), *key[1:], "as_of_date",
+                                    _int("value").alias("_value"), "period_type")
+                      .hstack([with_statement["_claimant_id"]])
+                      .filter(pl.col("period_type") == "cumulative",
+                              pl.col("_claimant_id").is_in(series_claimants.implode())))
+        records = series_records.select(*key, "as_of_date", "_value", "_series_record")
+        found = (candidates.join(records, on=["as_of_date", "_value"], how="inner", suffix="_record")
+                 .filter(*(pl.col(k) == pl.col(f"{k}_record") for k in key))
+                 .unique("_row", keep="first"))
+        if found.height:
+            repeated = repeated.scatter(found["_row"], found["_series_record"])
+    derived = pl.DataFrame([side, population])
+    return (with_statement.hstack(derived.select("_derived_side", "_derived_population"))
+            .hstack([repeated]))
 
 
 def check_meta(raw: RawConflict) -> list[Problem]:
@@ -341,8 +448,12 @@ def check_meta(raw: RawConflict) -> list[Problem]:
     lines = raw.meta_lines
     problems: list[Problem] = []
 
+    text_lines: list[str] = []
+
     def problem(path: tuple, value, rule: str) -> None:
         line = lines.get(path) or lines.get(path[:-1]) or lines.get(path[:1])
+        if value is None and path in lines and rule == "is required":
+            rule += _comment_hint(path[-1], line, text_lines, raw.conflict_dir / CONFLICT_FILE)
         problems.append(Problem(rel, line, str(path[-1]) if path else None,
                                 None if value is None else str(value), rule))
 
@@ -397,6 +508,25 @@ def check_meta(raw: RawConflict) -> list[Problem]:
         if entry.get("period_type", "cumulative") != "cumulative":
             problem(("series", i, "period_type"), entry["period_type"], "a series must be cumulative")
     return problems
+
+
+def _comment_hint(key, line: int | None, text_lines: list[str], path: Path) -> str:
+    """`colour: #D55E00` reads as an empty colour: YAML takes ` #` as the start of a comment.
+    When the key's line has a comment where its value should be, say how to write it."""
+    if line is None:
+        return ""
+    if not text_lines:
+        try:
+            text_lines += path.read_text(encoding="utf-8").split("\n")
+        except (OSError, UnicodeDecodeError):
+            return ""
+    if line > len(text_lines):
+        return ""
+    match = re.match(rf"^\s*(?:-\s+)?{re.escape(str(key))}\s*:\s+(#.*?)\s*$", text_lines[line - 1])
+    if not match:
+        return ""
+    return f" (YAML reads a # after a space as the start of a comment, so the value is empty): " \
+           f"quote it: {key}: \"{match.group(1)}\""
 
 
 def _check_list(meta: dict, key: str, id_key: str, required: tuple[str, ...], problem) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -101,6 +102,33 @@ def test_validate_never_crashes_on_an_empty_colour(tmp_path):
     assert f"{CONFLICT_ID}/conflict.yml:12: column 'colour'" in result.stderr
 
 
+def test_validate_prints_at_most_200_problems_then_the_count(tmp_path):
+    """A broken bulk file must not print a line per record: the first 200, then how many more."""
+    data = copy_valid(tmp_path)
+    start = dt.date(2022, 2, 2)
+    rows = [f"{start + dt.timedelta(days=i)},x,about" for i in range(260)]  # 260 values that are no number
+    (data / CONFLICT_ID / "series" / "sy_general_staff_personnel.csv").write_text(
+        "date,value,qualifier\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = invoke("validate", data)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 200 + 2
+    assert lines[0].startswith(f"{CONFLICT_ID}/series/sy_general_staff_personnel.csv:2: column 2 'value': value 'x'")
+    assert lines[199].startswith(f"{CONFLICT_ID}/series/sy_general_staff_personnel.csv:201: ")
+    assert lines[200] == "… and 60 more problems (260 in all)"
+    assert lines[201] == f"invalid: 260 problem(s) in {data}"
+
+
+def test_validate_prints_200_problems_in_full_without_a_count(tmp_path):
+    data = copy_valid(tmp_path)
+    start = dt.date(2022, 2, 2)
+    rows = [f"{start + dt.timedelta(days=i)},x,about" for i in range(200)]
+    (data / CONFLICT_ID / "series" / "sy_general_staff_personnel.csv").write_text(
+        "date,value,qualifier\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    lines = invoke("validate", data).stderr.splitlines()
+    assert len(lines) == 201 and lines[-1] == f"invalid: 200 problem(s) in {data}"
+
+
 # --- import-series ---------------------------------------------------------------------------
 
 @pytest.fixture
@@ -111,6 +139,7 @@ def source(tmp_path) -> Path:
 
 
 def test_import_series_writes_the_csv_and_prints_the_source_checksum(tmp_path, source):
+    (tmp_path / "series").mkdir()
     out = tmp_path / "series" / "out.csv"
     result = invoke("import-series", "ivaniuk", source, out)
     assert result.exit_code == 0, result.stderr
@@ -147,3 +176,53 @@ def test_import_series_unknown_importer_is_a_usage_error(tmp_path, source):
     result = CliRunner().invoke(main, ["import-series", "nobody", str(source), str(tmp_path / "out.csv")])
     assert result.exit_code == 2
     assert "nobody" in result.stderr
+
+
+@pytest.mark.parametrize("records, shown", [
+    ([RECORDS[0], {**RECORDS[1], "date": "2022-02-30"}], "record 2 (date '2022-02-30'): field 'date' value '2022-02-30': must be a calendar date"),
+    ([RECORDS[0], {**RECORDS[1], "date": "12.03.2022"}], "record 2 (date '12.03.2022'): field 'date' value '12.03.2022': must be a calendar date"),
+    ([RECORDS[0], {**RECORDS[1], "date": 20220312}], "record 2 (date 20220312): field 'date' value 20220312: must be a calendar date"),
+    ([RECORDS[0], RECORDS[1], {**RECORDS[1], "personnel": 12100}],
+     "record 3 (date '2022-03-12'): field 'date' value '2022-03-12': duplicate date: record 2 has it"),
+], ids=["impossible", "wrong_format", "number", "duplicate"])
+def test_import_series_refuses_a_bad_date_naming_the_source_and_writes_nothing(tmp_path, source, records, shown):
+    source.write_text(json.dumps(records), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = invoke("import-series", "ivaniuk", source, out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {source}: ")
+    assert shown in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [source.name]
+
+
+def test_import_series_refuses_a_missing_output_folder_naming_the_source(tmp_path, source):
+    out = tmp_path / "seires" / "out.csv"  # a typo: no such folder
+    result = invoke("import-series", "ivaniuk", source, out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {source}: ")
+    assert f"the output folder {out.parent} does not exist" in result.stderr
+    assert not out.parent.exists()
+
+
+def test_import_series_names_the_source_when_the_output_exists(tmp_path, source):
+    out = tmp_path / "out.csv"
+    out.write_text("keep me\n", encoding="utf-8")
+    result = invoke("import-series", "ivaniuk", source, out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {source}: ") and f"{out} exists" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["[{\"date\": ", "\ufeff[]garbage"], ids=["truncated", "trailing"])
+def test_import_series_of_a_source_that_is_not_json_names_it(tmp_path, source, text):
+    source.write_text(text, encoding="utf-8")
+    result = invoke("import-series", "ivaniuk", source, tmp_path / "out.csv")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {source}: not valid JSON")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_import_series_of_an_empty_source_names_it(tmp_path, source):
+    source.write_text("[]", encoding="utf-8")
+    result = invoke("import-series", "ivaniuk", source, tmp_path / "out.csv")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {source}: no records to import\n"

@@ -84,6 +84,7 @@ def test_record_that_is_not_an_object_raises_value_error_naming_it(tmp_path, rec
 
 
 def test_write_series_writes_the_project_format(tmp_path):
+    (tmp_path / "series").mkdir()
     out = tmp_path / "series" / "new.csv"
     write_series(read_ivaniuk_personnel(source(tmp_path, RECORDS)), out)
     assert out.read_bytes() == (b"date,value,qualifier\n2022-02-25,2800,about\n"
@@ -97,6 +98,49 @@ def test_write_series_refuses_to_overwrite(tmp_path):
     with pytest.raises(FileExistsError, match="series.csv"):
         write_series([{"date": "2022-02-25", "value": "1", "qualifier": "about"}], out)
     assert out.read_text(encoding="utf-8") == "hand-edited\n"
+
+
+def test_write_series_refuses_a_missing_folder_and_creates_none(tmp_path):
+    out = tmp_path / "no_such_folder" / "new.csv"
+    with pytest.raises(FileNotFoundError, match="output folder .*no_such_folder does not exist"):
+        write_series([{"date": "2022-02-25", "value": "1", "qualifier": "about"}], out, tmp_path / "source.json")
+    assert not out.parent.exists()
+
+
+def test_write_series_errors_name_the_source(tmp_path):
+    out = tmp_path / "series.csv"
+    out.write_text("hand-edited\n", encoding="utf-8")
+    with pytest.raises(FileExistsError, match=re.escape(f"{tmp_path / 'source.json'}: not imported: {out} exists")):
+        write_series([{"date": "2022-02-25", "value": "1", "qualifier": "about"}], out, tmp_path / "source.json")
+
+
+@pytest.mark.parametrize("date", ["2022-02-30", "2022-2-26", "26.02.2022", "2022-02-26T00:00", "", None, 20220226],
+                         ids=["impossible", "unpadded", "dotted", "with_time", "empty", "null", "number"])
+def test_record_with_an_invalid_date_is_refused_naming_source_record_and_value(tmp_path, date):
+    records = [dict(r) for r in RECORDS]
+    records[1]["date"] = date
+    path = source(tmp_path, records)
+    with pytest.raises(ValueError) as caught:
+        read_ivaniuk_personnel(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: record 2 ")
+    assert f"field 'date' value {date!r}: must be a calendar date written YYYY-MM-DD" in message
+
+
+def test_record_with_a_duplicate_date_is_refused_naming_both_records(tmp_path):
+    records = [dict(r) for r in RECORDS] + [{**RECORDS[0], "personnel": 2900}]
+    path = source(tmp_path, records)
+    with pytest.raises(ValueError) as caught:
+        read_ivaniuk_personnel(path)
+    assert str(caught.value) == (f"{path}: record 4 (date '2022-02-25'): field 'date' value '2022-02-25': "
+                                 "duplicate date: record 1 has it (a series has one record a day)")
+
+
+def test_source_that_is_not_json_is_refused_naming_it(tmp_path):
+    path = tmp_path / "russia_losses_personnel.json"
+    path.write_text('[{"date": "2022-02-25",', encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: not valid JSON: line 1 column"):
+        read_ivaniuk_personnel(path)
 
 
 def test_imported_series_passes_validation(tmp_path):

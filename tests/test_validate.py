@@ -262,7 +262,8 @@ def test_value_with_non_ascii_digits_is_rejected(tmp_path):
 def test_header_naming_a_column_twice_is_a_problem(tmp_path):
     """With `notes` twice, the second column's contents are silently lost."""
     data = copy_valid(tmp_path)
-    edit_line(data / CLAIMS, 1, ",quote,notes", ",notes,notes")
+    edit_line(data / CLAIMS, 1, ",derived_from,quote,notes", ",notes,quote,notes")
+    edit_line(data / CLAIMS, 6, ",sy_general_staff_personnel.2022-03-01,", ",,")
     _, problems = validate_data_dir(data)
     assert [(p.file, p.line, p.column) for p in problems] == [(CLAIMS, 1, "notes")], problems
 
@@ -312,3 +313,107 @@ def test_valid_data_is_checked_without_importing_pandera():
             f"load_conflict('freedonia-sylvania', {str(VALID_DATA)!r})\nprint('pandera' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# --- rules learnt from the audit (issue "The record, complete and current", item 5) ----------
+
+def test_derived_from_a_series_record_about_another_population_is_a_problem(tmp_path):
+    """The series counts Freedonian military personnel; a civilian claim cannot derive from it."""
+    data = copy_valid(tmp_path)
+    edit_line(data / CLAIMS, 6, ",freedonia,military,killed,more_than,1000,", ",freedonia,civilian,killed,more_than,1000,")
+    _, [problem] = validate_data_dir(data)
+    assert (problem.file, problem.line, problem.column) == (CLAIMS, 6, "derived_from")
+    assert problem.rule == ("must point to a claim about the same subject side and population "
+                            "(sy_general_staff_personnel.2022-03-01 is about freedonia military, "
+                            "this claim about freedonia civilian)")
+
+
+def test_derived_from_an_unknown_claim_is_one_problem_not_two():
+    _, problems = validate_data_dir(BROKEN / "26_derived_from_unknown_claim")
+    assert [p.rule for p in problems] == ["must be one of the claim ids of this conflict (claims.csv or a series)"]
+
+
+def test_repeat_of_a_series_record_names_the_record_and_its_line():
+    _, [problem] = validate_data_dir(BROKEN / "61_claim_repeats_series_record")
+    assert str(problem) == (
+        f"{CLAIMS}:4: column 1 'claim_id': value 'sy_general_staff_2022-03-01.fr.military.personnel_losses': "
+        f"repeats the series record sy_general_staff_personnel.2022-03-01 at {SERIES}:8 (same claimant, "
+        "subject, population, metric, as-of date, qualifier and value): a figure is counted once, "
+        "so delete this row or the record")
+
+
+@pytest.mark.parametrize("old, new", [
+    (",about,5500,", ",more_than,5600,"),  # another qualifier
+    (",cumulative,,2022-03-01,", ",period,2022-02-20,2022-03-01,"),  # not a running total
+], ids=["qualifier", "period"])
+def test_a_claim_that_differs_from_the_series_record_is_no_repeat(tmp_path, old, new):
+    data = copy_valid(tmp_path)
+    edit_line(data / CLAIMS, 4, ",about,5500,", ",about,5600,")
+    edit_line(data / CLAIMS, 4, old.replace("5500", "5600"), new)
+    assert validate_data_dir(data)[1] == []
+
+
+def test_same_url_on_another_date_is_another_statement(tmp_path):
+    """A page updated in place (a live blog, a daily table) is one statement per date."""
+    data = copy_valid(tmp_path)
+    edit_line(data / STATEMENTS, 5, "https://example.org/sylvania/general-staff/2022-03-15",
+              "https://example.org/sylvania/general-staff/2022-03-01")
+    assert validate_data_dir(data)[1] == []
+
+
+def test_second_statement_of_one_document_names_the_first_and_its_line():
+    _, [problem] = validate_data_dir(BROKEN / "62_statement_same_document_twice")
+    assert (problem.line, problem.column, problem.value) == (
+        9, "url", "https://example.org/freedonia/war-office/2022-03-02")
+    assert problem.rule.endswith("merge into statement fr_war_office_2022-03-02 at line 2")
+
+
+def test_as_of_after_statement_date_shows_the_statement_date():
+    _, [problem] = validate_data_dir(BROKEN / "10_as_of_after_statement_date")
+    assert str(problem) == (f"{CLAIMS}:11: column 12 'as_of_date': value '2022-05-21': must not be after "
+                            "the statement's statement_date 2022-05-20 (a claim cannot count beyond the day it was made)")
+
+
+def test_unquoted_colour_gets_a_hint_to_quote_it():
+    _, [problem] = validate_data_dir(BROKEN / "63_unquoted_colour")
+    assert str(problem).endswith('quote it: colour: "#D55E00"')
+
+
+def test_a_colour_left_out_gets_no_quoting_hint(tmp_path):
+    data = copy_valid(tmp_path)
+    edit_line(data / CONFLICT_YML, 12, 'colour: "#D55E00"', "colour:")
+    _, [problem] = validate_data_dir(data)
+    assert (problem.line, problem.column, problem.rule) == (12, "colour", "is required")
+
+
+def test_quote_of_only_spaces_is_a_problem(tmp_path):
+    data = copy_valid(tmp_path)
+    edit_line(data / CLAIMS, 2, ",a total of 498 Freedonian soldiers have died,", ",   ,")
+    _, [problem] = validate_data_dir(data)
+    assert (problem.file, problem.line, problem.column, problem.value) == (CLAIMS, 2, "quote", "   ")
+
+
+def test_claims_without_a_quote_column_are_a_problem(tmp_path):
+    data = copy_valid(tmp_path)
+    text = (data / CLAIMS).read_text(encoding="utf-8").split("\n")
+    rows = list(csv.reader(text[:-1]))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([row[:15] + row[16:] for row in rows])
+    (data / CLAIMS).write_text(out.getvalue(), encoding="utf-8")
+    _, [problem] = validate_data_dir(data)
+    assert (problem.file, problem.line, problem.column, problem.rule) == (
+        CLAIMS, 1, "quote", "required column is missing from the header")
+
+
+def test_every_claim_of_the_valid_fixture_has_a_quote():
+    with (VALID_CONFLICT / "claims.csv").open(encoding="utf-8", newline="") as fh:
+        assert all(row["quote"].strip() for row in csv.DictReader(fh))
+
+
+def test_data_validation_error_message_is_capped_at_200_problems():
+    problems = [Problem(CLAIMS, line, "value", "x", "must be a non-negative whole number") for line in range(2, 1002)]
+    message = str(DataValidationError(problems)).splitlines()
+    assert message[0] == "1000 problem(s) in the data:"
+    assert len(message) == 1 + 200 + 1
+    assert message[1].startswith(f"{CLAIMS}:2: ") and message[200].startswith(f"{CLAIMS}:201: ")
+    assert message[-1] == "… and 800 more problems (1,000 in all)"
