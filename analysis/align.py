@@ -20,7 +20,7 @@ PAIR_FIELDS = [
     "claimant_id", "claimant_short_name", "role", "independence_group", "claim_id", "statement_id",
     "as_of_date", "statement_date", "metric", "original_metric", "qualifier", "value", "value_low",
     "value_high", "is_low_exclusive", "value_central", "assumption", "derived_from",
-    "derived_from_group", "method", "confidence", "speaker", "outlet", "url", "quote", "stated_low", "stated_high",
+    "derived_from_group", "method", "confidence", "speaker", "outlet", "url", "quote", "source_term", "stated_low", "stated_high",
     "unconverted_low", "unconverted_high",
 ]
 

@@ -10,6 +10,10 @@
 - more_than X  -> (X, open)   (is_low_exclusive)
 - up_to X      -> (open, X]
 - range X..Y   -> [X, Y], central value if the source gave one
+- at_least X..Y  -> [X, open)   a stated range with an open top ("at least 7,000-8,000"): the floor
+- more_than X..Y -> (X, open)   is the range's low end, the top stays open (the speaker's range
+- up_to X..Y     -> (open, Y]   is where their floor lies, not where the count ends); likewise a
+                                ceiling "up to 7,000-8,000" is its high end, the bottom open
 
 Why the cap, and why 10%: a speaker who says "about 10,000" is rounding, not saying "anywhere
 from 5,000 to 15,000"; half the last digit's unit is right for "about 16,100" and absurd for a
@@ -68,28 +72,34 @@ def apply_bounds(claims: pl.LazyFrame | pl.DataFrame, *,
     """Each claim's interval from its qualifier.
 
     Input: `qualifier`, `value` and, for ranges, `value_low`/`value_high` (integers).
-    Output: `stated_low`/`stated_high` (Int64: the range ends as stated, null otherwise), Float64
+    Output: `stated_low`/`stated_high` (Int64: the range ends as stated, open-ended ranges included;
+    null otherwise), Float64
     `value_low`, `value_high` (null = open), `is_low_exclusive`, and `value_central` (the stated
     value, or a range's midpoint) for plotting and sorting.
     """
     q = pl.col("qualifier")
     v = pl.col("value").cast(pl.Float64)
     h = pl.col(_HALF_WIDTH)  # computed once below, for both ends
-    low = (pl.when(q.is_in(["exact", "at_least", "more_than"])).then(v)
+    stated_low, stated_high = pl.col("value_low").cast(pl.Float64), pl.col("value_high").cast(pl.Float64)
+    low = (pl.when(q.is_in(["exact", "at_least", "more_than"])).then(pl.coalesce(stated_low, v))
            .when(q == "about").then(v - h)
-           .when(q == "range").then(pl.col("value_low").cast(pl.Float64))
+           .when(q == "range").then(stated_low)
            .otherwise(None))
     high = (pl.when(q == "exact").then(v)
             .when(q == "about").then(v + h)
-            .when(q == "up_to").then(v)
-            .when(q == "range").then(pl.col("value_high").cast(pl.Float64))
+            .when(q == "up_to").then(pl.coalesce(stated_high, v))
+            .when(q == "range").then(stated_high)
             .otherwise(None))
-    central = pl.coalesce(v, (pl.col("value_low") + pl.col("value_high")).cast(pl.Float64) / 2)
-    is_range = q == "range"
+    # An open-ended range is drawn and sorted at the end it states (its floor, or its ceiling), as
+    # every open-ended figure is; a closed range at its midpoint unless the source gave a value.
+    central = pl.coalesce(v, pl.when(q == "up_to").then(stated_high)
+                          .when(q.is_in(["at_least", "more_than"])).then(stated_low)
+                          .otherwise((stated_low + stated_high) / 2))
+    has_stated_ends = pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null()
     return claims.lazy().with_columns(
         about_half_width(pl.col("value"), about_max_share).alias(_HALF_WIDTH),
-        stated_low=pl.when(is_range).then(pl.col("value_low").cast(pl.Int64)),
-        stated_high=pl.when(is_range).then(pl.col("value_high").cast(pl.Int64)),
+        stated_low=pl.when(has_stated_ends).then(pl.col("value_low").cast(pl.Int64)),
+        stated_high=pl.when(has_stated_ends).then(pl.col("value_high").cast(pl.Int64)),
     ).with_columns(
         value=pl.col("value").cast(pl.Int64),
         value_low=low,

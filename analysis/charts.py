@@ -250,7 +250,7 @@ def figure_text(qualifier: str | None, value: float | None, low: float | None = 
                 *, metric: str | None = None, original_metric: str | None = None,
                 assumption: str | None = None, stated_low: float | None = None, stated_high: float | None = None,
                 unconverted_low: float | None = None, unconverted_high: float | None = None,
-                is_low_exclusive: bool = False) -> str:
+                is_low_exclusive: bool = False, source_term: str | None = None) -> str:
     """A claim's figure in words as the source hedged it, in the source's metric
     (analysis.formatting.stated_value: "about 16,100", "more than 14,000", "up to 120,000",
     "7,000–15,000", "47,000 (40,000–55,000)").
@@ -262,15 +262,18 @@ def figure_text(qualifier: str | None, value: float | None, low: float | None = 
     converted one to its interval before conversion (`unconverted_low/high`).
     A sum of differently hedged figures ("mixed") and a claimant's own killed + wounded summed
     show their interval. A converted claim (one with an assumption) quotes the source first, then
-    says what it was read as: "70,000–80,000 killed and wounded, read as killed: 5,000–22,857"."""
+    says what it was read as: "70,000–80,000 killed and wounded, read as killed: 5,000–22,857".
+    The source's own words for what it counts (`source_term`) follow the figure in quotation marks:
+    'about 16,100 “personnel”', 'about 16,100 “personnel”, read as killed: 1,238–4,600'."""
     converted = _is_converted(metric, original_metric, assumption)
+    term = f" {formatting.quoted_term(source_term)}" if source_term else ""
     if not converted:
         if qualifier == "mixed":
             return formatting.interval(low, high, digits=0)
         if original_metric == SUMMED:  # its stated ends, if any, are one summand's, not the sum's
             stated_low = stated_high = None
         ends = _stated_ends(stated_low, stated_high, low, high)
-        return formatting.stated_value(qualifier, value, *ends)
+        return formatting.stated_value(qualifier, value, *ends) + term
     before = _stated_ends(stated_low, stated_high, unconverted_low, unconverted_high)
     if qualifier == "mixed":
         stated = formatting.interval(*before, digits=0) if None not in before else formatting.number(value)
@@ -279,7 +282,8 @@ def figure_text(qualifier: str | None, value: float | None, low: float | None = 
     else:
         stated = formatting.stated_value(qualifier, value, *before)
     read_as = formatting.interval(low, high, is_low_exclusive=bool(is_low_exclusive), digits=0)
-    return f"{stated} {_metric_words(original_metric)}, read as {_metric_words(metric)}: {read_as}"
+    said = term.strip() or _metric_words(original_metric)
+    return f"{stated} {said}, read as {_metric_words(metric)}: {read_as}"
 
 
 def _is_converted(metric: str | None, original_metric: str | None, assumption: str | None) -> bool:
@@ -335,7 +339,7 @@ def _source_columns(frame: pl.DataFrame, prefix: str = "", out: str = "") -> pl.
     parts = (("qualifier", pl.String), ("value", pl.Float64), ("value_low", pl.Float64),
              ("value_high", pl.Float64), ("metric", pl.String), ("original_metric", pl.String),
              ("assumption", pl.String), ("stated_low", pl.Float64), ("stated_high", pl.Float64),
-             ("unconverted_low", pl.Float64), ("unconverted_high", pl.Float64))
+             ("unconverted_low", pl.Float64), ("unconverted_high", pl.Float64), ("source_term", pl.String))
     # ratio frames lack num_/den_is_low_exclusive (ratio_over_time's own num_/den_ intervals replace them)
     exclusive = (col("is_low_exclusive", pl.Boolean) if prefix + "is_low_exclusive" in frame.columns
                  else (pl.col(prefix + "qualifier") == "more_than").alias("is_low_exclusive"))
@@ -349,7 +353,8 @@ def _source_columns(frame: pl.DataFrame, prefix: str = "", out: str = "") -> pl.
                                                   stated_high=r["stated_high"],
                                                   unconverted_low=r["unconverted_low"],
                                                   unconverted_high=r["unconverted_high"],
-                                                  is_low_exclusive=bool(r["is_low_exclusive"])),
+                                                  is_low_exclusive=bool(r["is_low_exclusive"]),
+                                                  source_term=r["source_term"]),
                             return_dtype=pl.String)
         .alias(out + "figure"),
         pl.col(prefix + "quote").map_elements(_excerpt, return_dtype=pl.String, skip_nulls=False)

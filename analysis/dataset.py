@@ -93,7 +93,8 @@ def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> C
                   pl.col("short_name").alias("claimant_short_name"),
                   pl.col("side").alias("claimant_side"), "independence_group"),
                   on="claimant_id", how="left")
-              .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role())
+              .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role(),
+                            speaks_for_names=_speaks_for_names(claimants))
               .pipe(apply_bounds, about_max_share=about_max_share)
               .with_columns(is_dependent=pl.col("derived_from").is_not_null())
               .sort("as_of_date", "claimant_id", "claim_id")
@@ -119,8 +120,17 @@ CLAIM_COLUMNS = [
     "claimant_side", "independence_group", "role", "speaker", "subject_side", "population", "metric",
     "qualifier", "value", "stated_low", "stated_high", "value_low", "value_high", "is_low_exclusive",
     "value_central", "is_tightened", "period_type", "period_start_date", "as_of_date", "statement_date", "method", "confidence",
-    "derived_from", "derived_from_group", "is_dependent", "quote", "url", "outlet", "title", "notes", "source", "source_line",
+    "derived_from", "derived_from_group", "is_dependent", "source_term", "quote", "speaks_for", "speaks_for_names", "url", "outlet", "title",
+    "notes", "source", "source_line",
 ]
+
+
+def _speaks_for_names(claimants: pl.DataFrame) -> pl.Expr:
+    """A joint statement's other bodies by their short names ('Kyiv (President), Kyiv (C-in-C)')."""
+    names = dict(zip(claimants["claimant_id"], claimants["short_name"]))
+    return (pl.col("speaks_for").str.split(";")
+            .list.eval(pl.element().replace_strict(names, default=pl.element(), return_dtype=pl.String))
+            .list.join(", "))
 
 
 def _role() -> pl.Expr:
@@ -134,8 +144,14 @@ def _typed_statements(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         "statement_id", "claimant_id", "speaker",
         pl.col("statement_date").str.to_date("%Y-%m-%d"),
-        "url", "outlet", "title", "language", "notes",
+        "url", "outlet", "title", "language", _optional(frame, "speaks_for"), "notes",
     )
+
+
+def _optional(frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.Expr:
+    """An optional text column: the file's, or empty where the file has none."""
+    columns = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    return pl.col(name) if name in columns else pl.lit(None, pl.String).alias(name)
 
 
 def _typed_claims(frame: pl.LazyFrame, statements: pl.LazyFrame) -> pl.LazyFrame:
@@ -144,11 +160,11 @@ def _typed_claims(frame: pl.LazyFrame, statements: pl.LazyFrame) -> pl.LazyFrame
         pl.col("value", "value_low", "value_high").cast(pl.Int64),
         "period_type",
         pl.col("period_start_date", "as_of_date").str.to_date("%Y-%m-%d"),
-        "method", "confidence", "derived_from", "quote", "notes",
+        "method", "confidence", "derived_from", _optional(frame, "source_term"), "quote", "notes",
         pl.lit("claims.csv").alias("source"), pl.col(LINE).alias("source_line"),
     )
     return claims.join(statements.select("statement_id", "claimant_id", "speaker", "statement_date",
-                                         "url", "outlet", "title"),
+                                         "url", "outlet", "title", "speaks_for"),
                        on="statement_id", how="left")
 
 
@@ -164,7 +180,7 @@ def _series_tables(raw: RawConflict) -> tuple[pl.DataFrame, pl.DataFrame]:
         }).with_columns(claimant_id=pl.lit(entry["claimant_id"]), speaker=pl.lit(entry.get("speaker")),
                         url=pl.lit(entry["url"]), outlet=pl.lit(entry["outlet"]),
                         title=pl.lit(entry.get("title")), language=pl.lit(None, pl.String),
-                        notes=pl.lit(None, pl.String)))
+                        speaks_for=pl.lit(None, pl.String), notes=pl.lit(None, pl.String)))
         claims.append(pl.DataFrame({
             "claim_id": ids, "statement_id": ids, "as_of_date": date, "statement_date": date,
             "value": frame["value"].cast(pl.Int64), "qualifier": frame["qualifier"],
@@ -175,6 +191,7 @@ def _series_tables(raw: RawConflict) -> tuple[pl.DataFrame, pl.DataFrame]:
             period_type=pl.lit("cumulative"), period_start_date=pl.lit(None, pl.Date),
             method=pl.lit(entry["method"]), confidence=pl.lit(entry["confidence"]),
             derived_from=pl.lit(None, pl.String), quote=pl.lit(None, pl.String),
+            source_term=pl.lit(_text(entry.get("source_term")), pl.String), speaks_for=pl.lit(None, pl.String),
             notes=pl.lit(None, pl.String), source=pl.lit(SERIES_SOURCE_PREFIX + entry["series_id"]),
             claimant_id=pl.lit(entry["claimant_id"]), speaker=pl.lit(entry.get("speaker")),
             url=pl.lit(entry["url"]), outlet=pl.lit(entry["outlet"]), title=pl.lit(entry.get("title")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from analysis.vocabulary import METRIC_LABEL, QUALIFIER_WORDS
+from analysis.vocabulary import METRIC_LABEL, OPEN_RANGE_QUALIFIERS, QUALIFIER_WORDS
 
 
 def number(value: float | int | None) -> str:
@@ -27,17 +27,36 @@ def table_number(value: float | int) -> str:
 
 
 def stated_value(qualifier: str, value: float | None, low: float | None = None, high: float | None = None) -> str:
-    """A claim's figure as the source hedged it: 'about 16,100', 'more than 14,000', '7,000–15,000'."""
-    if qualifier == "range" or (value is None and low is not None and high is not None):
-        span = f"{number(low)}–{number(high)}"
-        return span if value is None else f"{number(value)} ({span})"
+    """A claim's figure as the source hedged it: 'about 16,100', 'more than 14,000', '7,000–15,000',
+    and a range with an open end as such: 'at least 7,000–8,000'."""
     words = QUALIFIER_WORDS.get(qualifier, "")
+    if qualifier == "range" or (low is not None and high is not None
+                                and (value is None or qualifier in OPEN_RANGE_QUALIFIERS)):
+        span = f"{number(low)}–{number(high)}"
+        figure = span if value is None else f"{number(value)} ({span})"
+        return f"{words} {figure}".strip()
     return f"{words} {number(value)}".strip()
 
 
-def claim_text(qualifier: str, value, low, high, metric: str) -> str:
-    """'about 16,100 'personnel losses'', '1,351 killed'."""
-    return f"{stated_value(qualifier, value, low, high)} {METRIC_LABEL.get(metric, metric)}"
+def quoted_term(source_term: str) -> str:
+    """The source's own words for what it counts, in quotation marks: '“personnel”'."""
+    return f"“{source_term}”"
+
+
+def metric_words(metric: str, source_term: str | None = None) -> str:
+    """What a stated figure counts: the source's own words in quotation marks, then our metric where
+    it reads differently ('“personnel” (personnel losses)', '“killed”'); our metric alone when the
+    source's words were not recorded ('killed')."""
+    label = METRIC_LABEL.get(metric, metric)
+    if not source_term:
+        return label
+    return quoted_term(source_term) if source_term.casefold() == label.casefold() else f"{quoted_term(source_term)} ({label})"
+
+
+def claim_text(qualifier: str, value, low, high, metric: str, source_term: str | None = None) -> str:
+    """'about 16,100 “personnel” (personnel losses)', '1,351 killed', 'at least 7,000–8,000 “manpower losses”
+    (personnel losses)'."""
+    return f"{stated_value(qualifier, value, low, high)} {metric_words(metric, source_term)}"
 
 
 def interval(low: float | None, high: float | None, *, is_low_exclusive: bool = False, digits: int = 1) -> str:

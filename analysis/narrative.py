@@ -60,14 +60,15 @@ def stated_parts(row: dict, prefix: str = "", claims: pl.DataFrame | None = None
     return [{"claim_id": claim_id, "text": stated_text({k: g(k) for k in STATED_FIELDS})}]
 
 
-STATED_FIELDS = ("qualifier", "value", "stated_low", "stated_high", "original_metric", "metric")
+STATED_FIELDS = ("qualifier", "value", "stated_low", "stated_high", "original_metric", "metric", "source_term")
 
 
 def stated_text(row: dict) -> str:
-    """'about 16,100 'personnel losses'', '70,000–80,000 killed and wounded': one claim as stated."""
+    """'about 16,100 “personnel” (personnel losses)', '70,000–80,000 killed and wounded': one claim as
+    stated, in the source's own words where they are recorded."""
     metric = row.get("original_metric") or row["metric"]
     return formatting.claim_text(row["qualifier"], row["value"], row.get("stated_low"), row.get("stated_high"),
-                                 metric)
+                                 metric, row.get("source_term"))
 
 
 def _claim(row: dict, prefix: str = "", claims: pl.DataFrame | None = None) -> dict:
@@ -75,8 +76,9 @@ def _claim(row: dict, prefix: str = "", claims: pl.DataFrame | None = None) -> d
     g = lambda k: row.get(prefix + k)  # noqa: E731
     original = g("original_metric") or g("metric")
     converted = original != g("metric") and original in METRIC_LABEL
+    joint = g("speaks_for_names")
     return {
-        "who": g("claimant_short_name") or g("claimant_id"),
+        "who": (g("claimant_short_name") or g("claimant_id")) + (f", speaking also for {joint}" if joint else ""),
         "parts": stated_parts(row, prefix, claims),
         "converted": converted,
         "as_metric": formatting.interval(g("value_low"), g("value_high"), is_low_exclusive=bool(g("is_low_exclusive")),
@@ -244,4 +246,8 @@ def overview_summary(view: OverviewView) -> str:
         groups.append({"side": view.params.conflict.side_label(side), "population": population,
                        "claims": [_claim(r, claims=view.params.conflict.claims) | {"role": r["role"]}
                                   for r in rows.iter_rows(named=True)]})
-    return render("overview.html.j2", groups=groups, end=view.end, name=view.params.conflict.name)
+    snapshots = [_claim(r, claims=view.params.conflict.claims) | {
+        "role": r["role"], "side": view.params.conflict.side_label(r["subject_side"]), "population": r["population"]}
+        for r in view.snapshots.iter_rows(named=True)]
+    return render("overview.html.j2", groups=groups, end=view.end, name=view.params.conflict.name,
+                  snapshots=snapshots)

@@ -177,6 +177,9 @@ class OverviewPage:
     def tables(self) -> None:
         publish("latest_claims", _claims_table(self.view.latest, self.view.params.conflict.claims),
                 title="Latest figure of each claimant")
+        if self.view.snapshots.height:
+            publish("snapshots", _claims_table(self.view.snapshots, self.view.params.conflict.claims),
+                    title="Counts at one moment (never summed, compared as totals or turned into rates)")
 
     def sources(self) -> Html:
         return Html(narrative.sources_table(self.view.params.conflict.claims))

@@ -113,18 +113,36 @@ def statement_columns(claimant_ids: list[str], start: dt.date | None) -> list[Co
         Column("outlet", True),
         Column("title"),
         Column("language", False, [_pattern("language", LANGUAGE_PATTERN, "must be an ISO 639 language code such as en, uk, ru")]),
+        Column("speaks_for", False, _speaks_for_rules(claimant_ids)),
         Column("notes"),
     ]
 
 
+def _speaks_for_rules(claimant_ids: list[str]) -> list[Rule]:
+    """A joint briefing names the other bodies it speaks for: claimant ids, separated by ';'."""
+    named = pl.col("speaks_for").str.split(";")
+    return [
+        _pattern("speaks_for", rf"{ID_PATTERN[:-1]}(;{ID_PATTERN[1:-1]})*$",
+                 "must be claimant ids separated by ';' (no spaces), e.g. ua_general_staff;ua_president"),
+        (named.list.eval(pl.element().is_in(claimant_ids)).list.all(),
+         f"must name claimants in conflict.yml: {', '.join(claimant_ids[:12])}{', ...' if len(claimant_ids) > 12 else ''}"),
+        (~named.list.contains(pl.col("claimant_id")),
+         "must not name the statement's own claimant_id (it already speaks for it)"),
+        (named.list.n_unique() == named.list.len(), "must not name a claimant twice"),
+    ]
+
+
 def _one_row_per_document() -> Rule:
-    """A second row for the same source document (same url, same statement_date) splits one
-    statement in two: its claims then look like two statements' worth of evidence."""
-    document = ["url", "statement_date"]
+    """A second row of one claimant for the same source document (same url, same statement_date)
+    splits one statement in two: its claims then look like two statements' worth of evidence.
+    A document that reports two claimants' figures (an article quoting an estimate and the named
+    count it cites) holds two statements, one per claimant."""
+    document = ["url", "statement_date", "claimant_id"]
     earlier = pl.concat_str([pl.col("statement_id").first().over(document).fill_null("(no id)"),
                              pl.lit(" at line "), pl.col(LINE).first().over(document).cast(pl.String)])
     return (pl.struct(document).is_first_distinct() | pl.col("url").is_null() | pl.col("statement_date").is_null(),
-            f"one row per source document: an earlier line has the same url and statement_date; "
+            f"one row per claimant and source document: an earlier line has the same url, statement_date "
+            f"and claimant_id; "
             f"merge into statement {DETAIL}", earlier)
 
 
@@ -132,6 +150,8 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
                   series_claim_ids: list[str] | pl.Series, statement_ids: list[str] | pl.Series,
                   unreadable_series: list[str] = ()) -> list[Column]:
     is_range = pl.col("qualifier") == "range"
+    may_span = pl.col("qualifier").is_in(["range", *vocab.OPEN_RANGE_QUALIFIERS])
+    has_span = pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null()
     dated = pl.col("period_type").is_in(["period", "incident"])
     duplicate_key = ["_claimant_id", "subject_side", "population", "metric", "period_type",
                      "period_start_date", "as_of_date", "qualifier", "value", "value_low", "value_high"]
@@ -155,19 +175,22 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
         Column("qualifier", True, [_one_of("qualifier", list(vocab.QUALIFIER), "qualifiers")]),
         Column("value", False, [
             _pattern("value", INT_PATTERN, "must be a non-negative whole number, digits only"),
-            (is_range | pl.col("value").is_not_null(), "is required unless the qualifier is range"),
+            (is_range | (may_span & has_span) | pl.col("value").is_not_null(),
+             "is required unless the qualifier is range or an open-ended range gives value_low and value_high"),
             ((_int("value_low") <= _int("value")) & (_int("value") <= _int("value_high")),
              "must lie between value_low and value_high"),
         ]),
         Column("value_low", False, [
             _pattern("value_low", INT_PATTERN, "must be a non-negative whole number, digits only"),
-            (pl.when(is_range).then(pl.col("value_low").is_not_null()).otherwise(pl.col("value_low").is_null()),
-             "is required for qualifier range and must be empty otherwise (bounds of other qualifiers are derived)"),
+            (pl.when(is_range).then(pl.col("value_low").is_not_null())
+             .when(may_span).then(pl.col("value_low").is_null() | pl.col("value_high").is_not_null())
+             .otherwise(pl.col("value_low").is_null()), SPAN_RULE),
         ]),
         Column("value_high", False, [
             _pattern("value_high", INT_PATTERN, "must be a non-negative whole number, digits only"),
-            (pl.when(is_range).then(pl.col("value_high").is_not_null()).otherwise(pl.col("value_high").is_null()),
-             "is required for qualifier range and must be empty otherwise (bounds of other qualifiers are derived)"),
+            (pl.when(is_range).then(pl.col("value_high").is_not_null())
+             .when(may_span).then(pl.col("value_high").is_null() | pl.col("value_low").is_not_null())
+             .otherwise(pl.col("value_high").is_null()), SPAN_RULE),
             (_int("value_low") <= _int("value_high"), "must not be below value_low"),
         ]),
         Column("period_type", True, [_one_of("period_type", list(vocab.PERIOD_TYPE), "period types")]),
@@ -175,7 +198,7 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
             _is_date("period_start_date"),
             (pl.when(dated).then(pl.col("period_start_date").is_not_null())
              .otherwise(pl.col("period_start_date").is_null()),
-             "is required for period and incident claims and must be empty for cumulative ones"),
+             "is required for period and incident claims and must be empty for cumulative and snapshot ones"),
             (_date("period_start_date") <= _date("as_of_date"), "must not be after as_of_date"),
         ]),
         Column("as_of_date", True, [
@@ -201,6 +224,10 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
                             pl.lit(" "), pl.col("_derived_population").fill_null("?"), pl.lit(", this claim about "),
                             pl.col("subject_side").fill_null("?"), pl.lit(" "), pl.col("population").fill_null("?")])),
         ]),
+        Column("source_term", False, [
+            (pl.col("quote").str.to_lowercase().str.contains(pl.col("source_term").str.to_lowercase(), literal=True),
+             "must be the source's own words, as they appear in the claim's quote (case aside)"),
+        ]),
         Column("quote", True, [
             (pl.col("quote").str.contains(r"\S"), "must hold the source's own words, not only spaces"),
         ], required_rule=QUOTE_RULE),
@@ -208,6 +235,9 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
     ]
 
 
+SPAN_RULE = ("is required for qualifier range; for at_least, more_than and up_to, value_low and value_high "
+             "come together (a stated range with an open end, 'at least 7,000-8,000') or not at all; empty for "
+             "other qualifiers (their bounds are derived)")
 QUOTE_RULE = ("is required: copy the source's own words that give the number "
               "(every number carries its quote)")
 
@@ -505,6 +535,10 @@ def check_meta(raw: RawConflict) -> list[Problem]:
                 problem(("series", i, key), entry[key], f"must be one of: {', '.join(map(str, allowed))}")
         if entry.get("url") is not None and not re.match(URL_PATTERN, str(entry["url"])):
             problem(("series", i, "url"), entry["url"], "must be an http:// or https:// URL without spaces")
+        if entry.get("source_term") is not None and (not isinstance(entry["source_term"], str)
+                                                     or not entry["source_term"].strip()):
+            problem(("series", i, "source_term"), entry["source_term"],
+                    "must be the series' own words for what it counts, as text (or left out)")
         if entry.get("period_type", "cumulative") != "cumulative":
             problem(("series", i, "period_type"), entry["period_type"], "a series must be cumulative")
     return problems

@@ -129,6 +129,7 @@ class OverviewView:
     statements: pl.DataFrame  # the sources: one row per statement (series summarised)
     end: dt.date
     freshest: pl.DataFrame  # each claimant's newest cumulative claim, whatever its side or metric
+    snapshots: pl.DataFrame  # counts at one moment (period_type snapshot), as stated: never summed nor differenced
 
 
 def overview_view(params: OverviewParameters, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> OverviewView:
@@ -138,7 +139,8 @@ def overview_view(params: OverviewParameters, *, stale_after_days: int = DEFAULT
     ladder = latest.sort("subject_side", "population", "metric", "value_central", descending=[False, False, False, True])
     freshest = (latest.sort("as_of_date", "claim_id").group_by("claimant_id", maintain_order=True).last()
                 .sort("role", "claimant_id") if latest.height else latest)
-    return OverviewView(params, latest, ladder, sources(claims), end, freshest)
+    snapshots = claims.filter(pl.col("period_type") == "snapshot").sort("subject_side", "as_of_date", "claim_id")
+    return OverviewView(params, latest, ladder, sources(claims), end, freshest, snapshots)
 
 
 def sources(claims: pl.DataFrame) -> pl.DataFrame:
@@ -146,7 +148,8 @@ def sources(claims: pl.DataFrame) -> pl.DataFrame:
     series = claims.filter(pl.col("source").str.starts_with(SERIES_SOURCE_PREFIX))
     curated = claims.filter(~pl.col("source").str.starts_with(SERIES_SOURCE_PREFIX))
     docs = curated.group_by("statement_id").agg(
-        pl.first("statement_date"), pl.first("claimant_short_name"), pl.first("speaker"), pl.first("outlet"),
+        pl.first("statement_date"), pl.first("claimant_short_name"), pl.first("speaks_for_names"),
+        pl.first("speaker"), pl.first("outlet"),
         pl.first("title"), pl.first("url"), pl.len().alias("claims"))
     spans = series.group_by("source").agg(
         pl.min("statement_date").alias("statement_date"), pl.max("statement_date").alias("last_date"),

@@ -11,13 +11,15 @@ import re
 POPULATION = {
     "military": "Armed forces personnel of the subject side, including formations fighting for it.",
     "civilian": "Non-combatants of the subject side's territory or nationality.",
+    "all": "Everyone of the subject side, combatants and civilians together: a count that does not separate "
+    "them (e.g. a health ministry's toll of all the dead, missing persons of both kinds).",
 }
 
 METRIC = {
     "killed": "Dead (killed in action, died of wounds).",
     "wounded": "Wounded or injured (for civilians: injured); Russian usage calls these 'sanitary' losses.",
     "killed_and_wounded": "Killed plus wounded, stated or clearly meant as such ('casualties').",
-    "missing": "Missing in action.",
+    "missing": "Missing: in action, for the military; missing persons, for civilians or everyone.",
     "captured": "Taken prisoner.",
     "irrecoverable": "Russian 'irrecoverable losses': killed + missing + captured + discharged "
     "(or, in UK usage, 'permanent casualties': killed + permanently wounded).",
@@ -28,9 +30,12 @@ METRIC = {
 QUALIFIER = {
     "exact": "Stated as an exact count.",
     "about": "'about', 'almost', 'nearly', 'approximately', 'some': a rounded figure.",
-    "at_least": "'at least', 'no fewer than', a named or verified count: a floor (inclusive).",
-    "more_than": "'more than', 'over', 'exceeded': a floor (exclusive).",
-    "up_to": "'up to', 'as many as': a ceiling.",
+    "at_least": "'at least', 'no fewer than', a named or verified count: a floor (inclusive). With "
+    "value_low and value_high, a range with an open top ('at least 7,000-8,000'): the floor is value_low.",
+    "more_than": "'more than', 'over', 'exceeded': a floor (exclusive). With value_low and value_high, "
+    "a range with an open top ('more than 7,000-8,000'): the floor is value_low.",
+    "up_to": "'up to', 'as many as': a ceiling. With value_low and value_high, a range with an open bottom "
+    "('up to 7,000-8,000'): the ceiling is value_high.",
     "range": "'X to Y': both ends stated (value_low, value_high), optionally with a central value.",
 }
 
@@ -38,6 +43,9 @@ PERIOD_TYPE = {
     "cumulative": "Total since the start of the conflict up to as_of_date.",
     "period": "Total over a stated period (period_start_date to as_of_date) only, e.g. one year.",
     "incident": "One incident (e.g. a single strike); period_start_date is the incident date.",
+    "snapshot": "A count at one moment, as_of_date (wounded currently in hospital, hostages held, people "
+    "currently missing): it can fall as people leave it, so it is never differenced into rates, never "
+    "tightened or summed as a cumulative count.",
 }
 
 METHOD = {
@@ -77,6 +85,9 @@ ROLE = {
     "independent": "Monitors, journalists, researchers.",
 }
 
+# Qualifiers that may carry a stated range with one open end ("at least 7,000-8,000").
+OPEN_RANGE_QUALIFIERS = ("at_least", "more_than", "up_to")
+
 # Metrics that sum to another: used by harmonisation and by the like-for-like guard.
 METRIC_PARTS = {"killed_and_wounded": ("killed", "wounded")}
 
@@ -98,7 +109,7 @@ METRIC_LABEL = {
     "missing": "missing",
     "captured": "captured",
     "irrecoverable": "irrecoverable losses",
-    "personnel_losses": "'personnel losses'",
+    "personnel_losses": "personnel losses",
 }
 
 # Words for qualifiers before a number ("about 16,100", "more than 14,000").

@@ -30,6 +30,10 @@ def bounds(qualifier: str, value: int | None, low: int | None = None, high: int 
     ("up_to", 155, NULL, NULL, (NULL, 155.0, False, 155.0)),
     ("range", NULL, 7000, 15000, (7000.0, 15000.0, False, 11000.0)),
     ("range", 10000, 8000, 12000, (8000.0, 12000.0, False, 10000.0)),
+    # a range with an open end ('at least 60,000-100,000'): the floor is its low end, the top stays open
+    ("at_least", NULL, 60000, 100000, (60000.0, NULL, False, 60000.0)),
+    ("more_than", NULL, 7000, 8000, (7000.0, NULL, True, 7000.0)),
+    ("up_to", NULL, 7000, 8000, (NULL, 8000.0, False, 8000.0)),
 ])
 def test_every_qualifier_becomes_low_high_exclusive_and_central(qualifier, value, low, high, expected):
     row = bounds(qualifier, value, low, high)
@@ -176,3 +180,32 @@ def test_the_stated_value_is_always_inside_its_interval(qualifier, value):
     assert row["is_low_exclusive"] == (qualifier == "more_than")
     assert (low is None) == (qualifier == "up_to")
     assert (high is None) == (qualifier in ("at_least", "more_than"))
+
+
+def test_an_open_ended_range_keeps_its_stated_ends_and_its_open_end():
+    row = bounds("at_least", NULL, 60000, 100000)
+    assert (row["stated_low"], row["stated_high"]) == (60000, 100000)
+    assert row["value_high"] is None  # no invented ceiling
+
+
+def test_an_open_ended_range_stays_open_when_its_series_is_tightened():
+    claims = apply_bounds(pl.DataFrame({
+        "claimant_id": ["a"] * 3, "subject_side": ["x"] * 3, "population": ["military"] * 3,
+        "metric": ["killed"] * 3, "method": ["reported"] * 3, "period_type": ["cumulative"] * 3,
+        "as_of_date": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+        "qualifier": ["exact", "at_least", "exact"], "value": [6500, None, 9000],
+        "value_low": [None, 7000, None], "value_high": [None, 8000, None]})).collect()
+    middle = tighten_by_series(claims).row(1, named=True)
+    assert (middle["value_low"], middle["value_high"]) == (7000.0, None)
+
+
+def test_a_snapshot_is_never_tightened_by_cumulative_neighbours():
+    claims = apply_bounds(pl.DataFrame({
+        "claimant_id": ["a"] * 3, "subject_side": ["x"] * 3, "population": ["military"] * 3,
+        "metric": ["wounded"] * 3, "method": ["reported"] * 3,
+        "period_type": ["cumulative", "snapshot", "cumulative"],
+        "as_of_date": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+        "qualifier": ["exact", "about", "exact"], "value": [5000, 1000, 6000],
+        "value_low": [None] * 3, "value_high": [None] * 3})).collect()
+    snapshot = tighten_by_series(claims).row(1, named=True)
+    assert (snapshot["value_low"], snapshot["value_high"], snapshot["is_tightened"]) == (900.0, 1100.0, False)

@@ -82,15 +82,15 @@ def raw_claims(data_dir: Path) -> dict[str, dict]:
                 for row in csv.DictReader(fh):
                     out[f"{series['series_id']}.{row['date']}"] = {
                         "qualifier": row["qualifier"], "value": row["value"], "value_low": "", "value_high": "",
-                        "metric": series["metric"]}
+                        "metric": series["metric"], "source_term": series.get("source_term") or ""}
     return out
 
 
 def as_stated(claim: dict) -> str:
-    """The figure in words from the raw file's own qualifier, numbers and metric."""
+    """The figure in words from the raw file's own qualifier, numbers, metric and words for it."""
     number = lambda key: int(claim[key]) if claim.get(key) else None  # noqa: E731
     return formatting.claim_text(claim["qualifier"], number("value"), number("value_low"), number("value_high"),
-                                 claim["metric"])
+                                 claim["metric"], claim.get("source_term") or None)
 
 
 def pages(built):
@@ -214,3 +214,33 @@ def test_every_page_says_how_current_its_data_are_and_a_figure_has_one_age(built
             for row in csv.DictReader(fh):
                 ages.setdefault(row["claim_id"], set()).add(row["age_days"])
     assert ages and all(len(found) == 1 for found in ages.values()), {k: v for k, v in ages.items() if len(v) > 1}
+
+
+def test_the_sparse_war_says_what_its_sources_said(builds):
+    """Open-ended ranges, the sources' own words, snapshots, everyone counts and a joint briefing,
+    through to the text a reader sees."""
+    _, out, _ = builds("sparse")
+    overview = visible_text((out / "ruritania-borduria-overview.html").read_text(encoding="utf-8"))
+    assert "at least 7,000–8,000 “manpower losses” (personnel losses)" in overview
+    assert "Counts at one moment" in overview
+    assert "1,140 “currently in hospital” (wounded) on 20 June 2024" in overview
+    assert "Ruritania — all" in overview and "at least 1,295 “named dead” (killed)" in overview
+    assert "Szohôd (MoD), speaking also for Szohôd (General Staff)" in overview
+    assert "Szohôd (MoD) (a joint statement, also for Szohôd (General Staff))" in overview
+    with open(out / "ruritania-borduria-overview" / "tables" / "latest_claims.csv", newline="", encoding="utf-8") as fh:
+        assert not [r for r in csv.DictReader(fh) if "in_hospital" in r["claim_id"]]  # never a latest total
+    ruritania = visible_text((out / "ruritania-losses.html").read_text(encoding="utf-8"))
+    assert "“fallen” (killed)" in ruritania and "1,140" not in ruritania
+
+
+def test_the_real_reports_carry_the_records_newest_estimates(builds):
+    _, out, _ = builds("real")
+    russia = visible_text((out / "russia-military-losses.html").read_text(encoding="utf-8"))
+    for claimant in ("CSIS", "The Economist", "GCHQ", "Mediazona/Meduza"):
+        assert claimant in russia, claimant
+    assert "2026" in russia
+    ukraine = visible_text((out / "ukraine-military-losses.html").read_text(encoding="utf-8"))
+    assert "at least 60,000–100,000 “have died” (killed)" in ukraine
+    assert "at least 60,435 “have been killed”" in ukraine
+    overview = visible_text((out / "conflict-overview.html").read_text(encoding="utf-8"))
+    assert "more than 70,000 “considered missing” (missing)" in overview

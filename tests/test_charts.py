@@ -204,7 +204,12 @@ def test_figure_text_adds_the_mixed_case_to_the_shared_formatter():
 def test_figure_text_of_a_converted_claim_says_what_it_was_read_as():
     text = charts.figure_text("about", 16100, 16050, 16150, metric="killed_and_wounded",
                               original_metric="personnel_losses", assumption="read as killed and wounded")
-    assert text == "about 16,100 'personnel losses', read as killed and wounded: 16,050–16,150"
+    assert text == "about 16,100 personnel losses, read as killed and wounded: 16,050–16,150"
+    text = charts.figure_text("about", 16100, 16050, 16150, metric="killed_and_wounded", source_term="personnel",
+                              original_metric="personnel_losses", assumption="read as killed and wounded")
+    assert text == "about 16,100 “personnel”, read as killed and wounded: 16,050–16,150"
+    assert charts.figure_text("at_least", None, 60000, None, metric="killed", stated_low=60000,
+                              stated_high=100000, source_term="have died") == "at least 60,000–100,000 “have died”"
 
 
 def test_every_qualifier_reaches_the_tooltips_in_words(tiny):

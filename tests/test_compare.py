@@ -210,3 +210,12 @@ def test_no_rate_of_the_real_data_has_a_negative_lower_end(ru_ua):
                 kept = rates.filter(~pl.col("is_revision_down"))
                 assert (kept["rate_low"].drop_nulls() >= 0).all(), (side, population, metric)
                 assert rates.filter(pl.col("is_revision_down"))["rate_central"].is_null().all()
+
+
+def test_a_snapshot_never_becomes_a_rate_nor_a_latest_cumulative_figure(sparse):
+    claims = sparse.claims
+    assert claims.filter(pl.col("period_type") == "snapshot").height == 1
+    rates = implied_daily_rates(claims)
+    assert not rates["claim_id"].str.contains("in_hospital").any()
+    latest = latest_claims(claims, sparse.data_as_of)
+    assert set(latest["period_type"]) == {"cumulative"}

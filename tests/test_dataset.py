@@ -225,3 +225,17 @@ def test_frames_are_independent_between_loads(conflict):
     again = load_conflict(CONFLICT_ID, VALID_DATA)
     assert again.claims.equals(conflict.claims)
     assert again.statements.equals(conflict.statements)
+
+
+def test_a_joint_statement_names_the_bodies_it_speaks_for(sparse):
+    rows = sparse.claims.filter(pl.col("statement_id") == "bor_mod_2024-06-20")
+    assert rows.height == 2 and set(rows["claimant_id"]) == {"bor_mod"}  # recorded once, under its claimant
+    assert set(rows["speaks_for"]) == {"bor_general_staff"}
+    assert set(rows["speaks_for_names"]) == {"Szohôd (General Staff)"}
+
+
+def test_snapshots_and_everyone_counts_load_with_their_own_words(sparse):
+    snapshot = sparse.claims.filter(pl.col("period_type") == "snapshot").row(0, named=True)
+    assert (snapshot["metric"], snapshot["value"], snapshot["source_term"]) == ("wounded", 1140, "currently in hospital")
+    everyone = sparse.claims.filter(pl.col("population") == "all").row(0, named=True)
+    assert (everyone["qualifier"], everyone["value"]) == ("at_least", 1295)

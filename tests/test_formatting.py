@@ -19,7 +19,19 @@ def test_stated_value_says_what_the_source_said(qualifier, value, low, high, exp
 
 
 def test_claim_text_names_the_metric_in_words():
-    assert formatting.claim_text("about", 16100, None, None, "personnel_losses") == "about 16,100 'personnel losses'"
+    assert formatting.claim_text("about", 16100, None, None, "personnel_losses") == "about 16,100 personnel losses"
+    assert formatting.claim_text("about", 16100, None, None, "personnel_losses", "personnel") == \
+        "about 16,100 “personnel” (personnel losses)"
+    assert formatting.claim_text("exact", 1351, None, None, "killed", "Killed") == "1,351 “Killed”"
+
+
+def test_a_range_with_an_open_end_keeps_its_hedge():
+    assert formatting.stated_value("at_least", None, 7000, 8000) == "at least 7,000–8,000"
+    assert formatting.stated_value("more_than", None, 7000, 8000) == "more than 7,000–8,000"
+    assert formatting.stated_value("up_to", None, 7000, 8000) == "up to 7,000–8,000"
+    assert formatting.stated_value("range", None, 7000, 8000) == "7,000–8,000"
+    # an 'about' figure with its analysis interval is still quoted as the source said it
+    assert formatting.stated_value("about", 16100, 16050, 16150) == "about 16,100"
     assert formatting.claim_text("exact", 1351, None, None, "killed") == "1,351 killed"
 
 

@@ -17,8 +17,8 @@ def test_key_numbers_state_the_seed_article_figures_with_their_qualifiers():
     view = compare_view(check_compare_parameters(**RUSSIA, metric="killed_and_wounded", start="2022-03-01",
                                                  end="2022-03-31"))
     out = text(narrative.key_numbers(view))
-    assert ("As of 25 March 2022, Moscow (MoD) acknowledged 1,351 killed and 3,825 wounded;\n"
-            "Kyiv (General Staff) claimed about 16,100 'personnel losses'") in out
+    assert ("As of 25 March 2022, Moscow (MoD) acknowledged 1,351 “have died” (killed) and 3,825 “wounded”;\n"
+            "Kyiv (General Staff) claimed about 16,100 “personnel” (personnel losses)") in out
     assert "a ratio of about 3.1 (3.10–3.12)" in out
     assert "imply 2.83 wounded per killed" in out
 
@@ -37,7 +37,7 @@ def test_assumptions_and_caveats_name_conversions_staleness_and_dependence():
 def test_sources_link_only_http_urls_with_noopener(ru_ua):
     out = narrative.sources_table(ru_ua.claims)
     assert out.count('rel="noopener noreferrer"') == out.count("<a ")
-    assert out.count("<tr>") == 1 + 88  # 87 source documents + the series (2026-12-01)
+    assert out.count("<tr>") == 1 + 91  # 90 statements + the series (2026-12-06)
 
 
 def test_text_from_the_data_is_escaped_and_unsafe_urls_are_not_links():

@@ -116,4 +116,4 @@ def test_default_notebook_runs_top_to_bottom_as_run_all_would(tmp_path):
                             capture_output=True, text=True, timeout=300, cwd=REPO / "notebooks")
     assert result.returncode == 0, result.stderr[-3000:]
     text, _ = outputs(out)
-    assert "Moscow (MoD)" in text and "1,351 killed and 3,825 wounded" in text
+    assert "Moscow (MoD)" in text and "1,351 “have died” (killed) and 3,825 “wounded”" in text

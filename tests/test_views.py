@@ -61,4 +61,10 @@ def test_overview_lists_every_claimants_latest_and_the_sources(ru_ua):
     cumulative = ru_ua.claims.filter(pl.col("period_type") == "cumulative")
     assert set(view.latest["claimant_id"]) == set(cumulative["claimant_id"])
     assert view.statements.filter(pl.col("statement_id").str.starts_with("series:")).height == 1
-    assert view.statements.height == 87 + 1  # 87 source documents (2026-12-01) + the series
+    assert view.statements.height == 90 + 1  # 90 statements (2026-12-06) + the series
+
+
+def test_the_overview_shows_snapshots_apart_from_the_latest_totals(sparse):
+    view = overview_view(check_overview_parameters(conflict="ruritania-borduria", data_dir=sparse.data_dir))
+    assert view.snapshots["claim_id"].to_list() == ["bor_mod_2024-06-20.bor.military.wounded.in_hospital"]
+    assert "snapshot" not in set(view.latest["period_type"])
