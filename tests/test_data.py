@@ -43,23 +43,24 @@ def test_at_least_100_statements_counting_the_daily_reports(ru_ua):
     assert ru_ua.statements.height >= 100
 
 
-def test_87_source_document_statements():
+def test_90_statements():
     # 82 imported, minus 4 rows merged into the row for the same URL and date, minus the 20 daily
     # General Staff reports whose only claim repeated the series, plus 4 new source documents
     # (RT Russian, Ukrainska Pravda, MENAFN/Ukrinform, Novinite), plus the 25 statements of
-    # 2022-2026 added from ../shared/data/claims_ru_ua_additions.csv, 2026-12-01.
-    assert len(read_rows(CONFLICT / "statements.csv")) == 87
+    # 2022-2026 added from ../shared/data/claims_ru_ua_additions.csv, 2026-12-01, plus 3 more of
+    # them (UALosses Nov 2024, UK DI Dec 2025, the missing-persons commissioner), 2026-12-06.
+    assert len(read_rows(CONFLICT / "statements.csv")) == 90
 
 
-def test_claims_csv_has_124_claims():
+def test_claims_csv_has_128_claims():
     # 102 imported, minus 20 General Staff claims repeating the series, plus 5 corrections and
-    # disagreements, plus 37 claims of 2022-2026 from the additions (2026-12-01).
-    assert len(read_rows(CONFLICT / "claims.csv")) == 124
+    # disagreements, plus 37 claims of 2022-2026 from the additions (2026-12-01), plus 4 (2026-12-06).
+    assert len(read_rows(CONFLICT / "claims.csv")) == 128
 
 
-def test_one_statement_row_per_source_document():
+def test_one_statement_row_per_claimant_and_source_document():
     rows = read_rows(CONFLICT / "statements.csv")
-    documents = [(r["url"], r["statement_date"]) for r in rows]
+    documents = [(r["url"], r["statement_date"], r["claimant_id"]) for r in rows]
     assert len(documents) == len(set(documents))
 
 
@@ -237,3 +238,36 @@ def test_ohchr_february_2024_counts_run_to_mid_february(ru_ua):
 def test_eu_commission_more_than_is_recorded_as_a_disagreement(ru_ua):
     rows = ru_ua.claims.filter(pl.col("claimant_id") == "eu_commission").sort("claim_id")
     assert list(zip(rows["qualifier"], rows["value"])) == [("exact", 100000), ("more_than", 100000)]
+
+
+def test_the_economists_open_ended_range_is_carried_as_stated(ru_ua):
+    row = curated(ru_ua.claims, "economist", "2024-11-26", "ukraine", "killed")
+    assert (row["qualifier"], row["stated_low"], row["stated_high"]) == ("at_least", 60000, 100000)
+    assert (row["value_low"], row["value_high"]) == (60000.0, None)  # the top stays open
+    assert row["source_term"] == "have died"
+
+
+def test_every_source_term_is_the_quotes_own_words(ru_ua):
+    terms = ru_ua.claims.filter(pl.col("source") == "claims.csv", pl.col("source_term").is_not_null())
+    assert terms.height >= 120
+    for row in terms.iter_rows(named=True):
+        assert row["source_term"].casefold() in row["quote"].casefold(), row["claim_id"]
+
+
+def test_the_general_staff_series_says_personnel(ru_ua):
+    series = ru_ua.claims.filter(pl.col("source") == f"series:{SERIES_ID}")
+    assert series["source_term"].unique().to_list() == ["personnel"]
+
+
+def test_the_missing_persons_register_is_a_snapshot_of_everyone(ru_ua):
+    rows = ru_ua.claims.filter(pl.col("claimant_id") == "ua_missing_persons_commissioner")
+    assert rows.select("population", "metric", "period_type", "qualifier", "value").rows() == \
+        [("all", "missing", "snapshot", "more_than", 70000)]
+
+
+def test_uk_defence_intelligence_2025_and_2024_are_period_claims(ru_ua):
+    rows = ru_ua.claims.filter(pl.col("statement_id") == "uk_defence_intelligence_2025-12-23").sort("as_of_date")
+    assert rows.select("period_start_date", "as_of_date", "qualifier", "value").rows() == [
+        (dt.date(2024, 1, 1), dt.date(2024, 12, 31), "more_than", 400000),
+        (dt.date(2025, 1, 1), dt.date(2025, 12, 23), "more_than", 400000)]
+    assert set(rows["period_type"]) == {"period"}
