@@ -75,6 +75,7 @@ def _unique(name: str) -> Rule:
     return pl.col(name).is_first_distinct() | pl.col(name).is_null(), "must be unique (an earlier line has it)"
 
 
+
 def _not_before(name: str, start: dt.date | None) -> list[Rule]:
     if start is None:
         return []
@@ -251,8 +252,10 @@ def series_columns(start: dt.date | None) -> list[Column]:
     ]
 
 
-def check_table(table: RawTable, columns: list[Column], helpers: pl.DataFrame | None = None) -> list[Problem]:
-    """Run one table's rules; return a Problem for every failing cell."""
+def check_table(table: RawTable, columns: list[Column], helpers: pl.LazyFrame | None = None) -> list[Problem]:
+    """Run one table's rules; return a Problem for every failing cell. `helpers`: columns from
+    other files, one row per row of the table in its order, as a query not yet run (the query
+    that decides whether every rule holds computes them too)."""
     if table.frame is None:
         return []
     problems: list[Problem] = []
@@ -273,11 +276,11 @@ def check_table(table: RawTable, columns: list[Column], helpers: pl.DataFrame | 
             problems.append(Problem(table.rel, 1, column.name, None, "required column is missing from the header"))
     frame = table.frame.with_columns(
         [pl.lit(None, pl.String).alias(c.name) for c in columns if c.name not in table.frame.columns])
-    if helpers is not None:
-        frame = frame.hstack(helpers)
+    query = frame.lazy() if helpers is None else pl.concat([frame.lazy(), helpers], how="horizontal_extend")
     checked = [column for column in columns if column.name in position]
-    if _all_rules_hold(frame, checked):
+    if _all_rules_hold(query, checked):
         return problems  # the usual case, decided in one vectorised pass
+    frame = query.collect()
     import pandera.polars as pa  # here: ~0.07 s of import that valid data (every kernel) never needs
 
     schema = pa.DataFrameSchema({
@@ -302,10 +305,13 @@ def check_table(table: RawTable, columns: list[Column], helpers: pl.DataFrame | 
     return problems
 
 
-def _all_rules_hold(frame: pl.DataFrame, columns: list[Column]) -> bool:
+def _all_rules_hold(frame: pl.LazyFrame, columns: list[Column]) -> bool:
     """Every rule of every column in one polars query. pandera runs each check as its own query
     (about 2 ms each, 60 per conflict), which is what it takes to list failing cells, so it only
-    runs when this says something fails. A null result passes, as in pandera."""
+    runs when this says something fails. A null result passes, as in pandera.
+
+    Lazy, so that the text several rules parse (a date in four rules, a whole number in three) is
+    parsed once, and the helper columns are computed in the same query."""
     exprs = []
     for column in columns:
         if column.required:
@@ -314,7 +320,13 @@ def _all_rules_hold(frame: pl.DataFrame, columns: list[Column]) -> bool:
     if not exprs:
         return True
     verdicts = frame.select([e.fill_null(True).all().alias(f"rule_{i}") for i, e in enumerate(exprs)])
-    return all(verdicts.row(0))
+    return all(verdicts.collect(optimizations=_RULE_QUERY_OPTIMISATIONS).row(0))
+
+
+# Only common-subexpression elimination: the other passes (and polars' defaults as a whole) cost
+# more to plan, on rules that is_in long id lists, than they save on 15,000 rows (measured).
+_RULE_QUERY_OPTIMISATIONS = pl.QueryOptFlags.none()
+_RULE_QUERY_OPTIMISATIONS.comm_subexpr_elim = True
 
 
 def _checks(column: Column) -> list:
@@ -385,88 +397,114 @@ def series_claim_id(series_id: str, dates: pl.Series) -> pl.Series:
     return f"{series_id}." + dates
 
 
-SERIES_RECORD_SCHEMA = {"_target_id": pl.String, "_claimant_id": pl.String, "subject_side": pl.String,
-                        "population": pl.String, "metric": pl.String, "as_of_date": pl.String,
-                        "qualifier": pl.String, "_value": pl.Int64, "_series_record": pl.String}
+HELPER_COLUMNS = {"_statement_date": pl.Date, "_claimant_id": pl.String, "_derived_side": pl.String,
+                  "_derived_population": pl.String, "_series_record": pl.String}
 
 
-def _series_records(raw: RawConflict, entries: dict[str, dict]) -> pl.DataFrame:
-    """Every readable series record as the claim it stands for, with where it is written."""
-    frames = [pl.DataFrame(schema=SERIES_RECORD_SCHEMA)]
-    for series_id, table in raw.series.items():
-        entry = entries.get(series_id)
-        if entry is None or table.frame is None or not {"date", "value", "qualifier"} <= set(table.frame.columns):
-            continue
-        target = pl.concat_str([pl.lit(f"{series_id}."), pl.col("date")])
-        frames.append(table.frame.select(
-            target.alias("_target_id"),
-            *[pl.lit(None if entry.get(key) is None else str(entry[key]), pl.String).alias(name)
-              for key, name in (("claimant_id", "_claimant_id"), ("subject_side", "subject_side"),
-                                ("population", "population"), ("metric", "metric"))],
-            pl.col("date").alias("as_of_date"), pl.col("qualifier"), _int("value").alias("_value"),
-            pl.concat_str([target, pl.lit(f" at {table.rel}:"), pl.col(LINE).cast(pl.String)]).alias("_series_record"),
-        ))
-    return pl.concat(frames, how="vertical_relaxed")
+@dataclass
+class SeriesRecords:
+    """The readable series of a conflict, for rules about the claims that name or repeat their
+    records. Each record stands for the claim `<series_id>.<date>` of the entry's claimant,
+    subject_side, population and metric, as of its date, with its qualifier and value."""
+    tables: list[tuple[str, dict, RawTable]] = field(default_factory=list)  # (series_id, entry, table)
+
+    def claimants(self) -> list[str]:
+        return list(dict.fromkeys(str(e["claimant_id"]) for _, e, _ in self.tables if e.get("claimant_id") is not None))
+
+    def targets(self) -> list[pl.LazyFrame]:
+        """(_target_id, subject_side, population) of every record."""
+        return [table.frame.lazy().select(pl.concat_str([pl.lit(f"{series_id}."), pl.col("date")]).alias("_target_id"),
+                                          *[pl.lit(_text(entry.get(key)), pl.String).alias(key)
+                                            for key in ("subject_side", "population")])
+                for series_id, entry, table in self.tables]
+
+    def repeated(self, candidates: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+        """(_row, _series_record) of the candidate claims (_row, *key, as_of_date, _value) equal to
+        a record, the first record when several are; the record named with where it is written."""
+        frames = [pl.LazyFrame(schema={"_row": pl.UInt32, "_series_record": pl.String})]
+        for series_id, entry, table in self.tables:
+            constants = {"_claimant_id": entry.get("claimant_id"), "subject_side": entry.get("subject_side"),
+                         "population": entry.get("population"), "metric": entry.get("metric")}
+            records = table.frame.lazy().select(pl.col("date").alias("as_of_date"), _int("value").alias("_value"),
+                                                pl.col("qualifier").alias("_qualifier"), LINE)
+            frames.append(candidates.filter(*(pl.col(k) == _text(v) for k, v in constants.items()))
+                          .join(records, on=["as_of_date", "_value"], how="inner", maintain_order="left_right")
+                          .filter(pl.col("qualifier") == pl.col("_qualifier"))
+                          .select("_row", pl.concat_str([pl.lit(f"{series_id}."), pl.col("as_of_date"),
+                                                         pl.lit(f" at {table.rel}:"), pl.col(LINE).cast(pl.String)])
+                                  .alias("_series_record")))
+        return pl.concat(frames).unique("_row", keep="first", maintain_order=True)
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _series_records(raw: RawConflict, entries: dict[str, dict]) -> SeriesRecords:
+    """Every readable series (in conflict.yml, with date, value and qualifier columns)."""
+    return SeriesRecords([(series_id, entries[series_id], table) for series_id, table in raw.series.items()
+                          if series_id in entries and table.frame is not None
+                          and {"date", "value", "qualifier"} <= set(table.frame.columns)])
 
 
 def _claim_helpers(claims: pl.DataFrame, statements: pl.DataFrame | None,
-                   series_records: pl.DataFrame | None = None) -> pl.DataFrame:
+                   series: SeriesRecords | None = None) -> pl.LazyFrame:
     """Per-claim columns from the claim's statement, the claim it is derived from and the series
-    record it repeats, for rules that span files.
+    record it repeats, for rules that span files: HELPER_COLUMNS, one row per claim in its order,
+    as a query not yet run (check_table runs it in the one query of every rule).
 
-    Each lookup joins only the few columns it needs, and only the rows that can match (claims
-    with a derived_from; cumulative claims of a claimant that has a series): on a million claims
+    Each lookup takes only the few columns it needs, and only the rows that can match (claims
+    with a derived_from and the claims or records they name; cumulative claims of a series'
+    claimant, matched on date and value first, few records share both), then joins back on the
+    row number; a lookup that cannot match is not made (its column is empty). On a million claims
     joining the wide frame on seven text keys cost more than every other rule together."""
-    if series_records is None:
-        series_records = pl.DataFrame(schema=SERIES_RECORD_SCHEMA)
-    claims = claims.select([pl.col(c) if c in claims.columns else pl.lit(None, pl.String).alias(c) for c in
-                            ("statement_id", "claim_id", "subject_side", "population", "metric", "qualifier",
-                             "value", "period_type", "as_of_date", "derived_from")])
+    series = series or SeriesRecords()
+
+    def column(name: str) -> pl.Expr:
+        return pl.col(name) if name in claims.columns else pl.lit(None, pl.String).alias(name)
+
+    rows = claims.lazy().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), column("statement_id"))
     if statements is None or "statement_id" not in statements.columns:
         statements = pl.DataFrame(schema={"statement_id": pl.String})
-    lookup = statements.select(
+    lookup = statements.lazy().select(
         pl.col("statement_id"),
         _date("statement_date").alias("_statement_date") if "statement_date" in statements.columns
         else pl.lit(None, pl.Date).alias("_statement_date"),
         (pl.col("claimant_id") if "claimant_id" in statements.columns else pl.lit(None, pl.String)).alias("_claimant_id"),
     ).unique("statement_id", keep="first")
-    with_statement = claims.select("statement_id").join(lookup, on="statement_id", how="left",
-                                                        maintain_order="left").drop("statement_id")
+    helpers = rows.join(lookup, on="statement_id", how="left", maintain_order="left")
 
     # the claim named in derived_from (a curated claim or a series record): only the rows naming one
-    naming = claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "derived_from").drop_nulls()
-    side = pl.Series("_derived_side", [None] * claims.height, dtype=pl.String)
-    population = pl.Series("_derived_population", [None] * claims.height, dtype=pl.String)
-    if naming.height:
-        named = naming["derived_from"].unique().implode()
-        targets = pl.concat([
-            claims.select(pl.col("claim_id").alias("_target_id"), "subject_side", "population"),
-            series_records.select("_target_id", "subject_side", "population"),
-        ]).filter(pl.col("_target_id").is_in(named)).unique("_target_id", keep="first")
+    if "derived_from" in claims.columns and claims["derived_from"].null_count() < claims.height:
+        naming = (claims.lazy().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "derived_from")
+                  .filter(pl.col("derived_from").is_not_null()))
+        targets = (pl.concat([claims.lazy().select(column("claim_id").alias("_target_id"), column("subject_side"),
+                                                   column("population")), *series.targets()])
+                   .join(naming, left_on="_target_id", right_on="derived_from", how="semi", maintain_order="left")
+                   .unique("_target_id", keep="first"))
         found = naming.join(targets, left_on="derived_from", right_on="_target_id", how="inner")
-        side, population = side.scatter(found["_row"], found["subject_side"]), \
-            population.scatter(found["_row"], found["population"])
+        helpers = helpers.join(found.select("_row", pl.col("subject_side").alias("_derived_side"),
+                                            pl.col("population").alias("_derived_population")),
+                               on="_row", how="left", maintain_order="left")
+    else:
+        helpers = helpers.with_columns(pl.lit(None, pl.String).alias("_derived_side"),
+                                       pl.lit(None, pl.String).alias("_derived_population"))
 
-    # the series record a cumulative claim repeats: only claims of a claimant that has a series,
-    # matched on date and value first (few records share both), then on the other keys
-    repeated = pl.Series("_series_record", [None] * claims.height, dtype=pl.String)
-    series_claimants = series_records["_claimant_id"].drop_nulls().unique()
-    if series_claimants.len():
+    # the series record a cumulative claim repeats: only claims of a claimant that has a series
+    series_claimants = series.claimants()
+    if series_claimants:
         key = ["_claimant_id", "subject_side", "population", "metric", "qualifier"]
-        candidates = (claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), *key[1:], "as_of_date",
-                                    _int("value").alias("_value"), "period_type")
-                      .hstack([with_statement["_claimant_id"]])
-                      .filter(pl.col("period_type") == "cumulative",
-                              pl.col("_claimant_id").is_in(series_claimants.implode())))
-        records = series_records.select(*key, "as_of_date", "_value", "_series_record")
-        found = (candidates.join(records, on=["as_of_date", "_value"], how="inner", suffix="_record")
-                 .filter(*(pl.col(k) == pl.col(f"{k}_record") for k in key))
-                 .unique("_row", keep="first"))
-        if found.height:
-            repeated = repeated.scatter(found["_row"], found["_series_record"])
-    derived = pl.DataFrame([side, population])
-    return (with_statement.hstack(derived.select("_derived_side", "_derived_population"))
-            .hstack([repeated]))
+        candidates = (claims.lazy().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), column("statement_id"),
+                                           *map(column, key[1:]), column("as_of_date"),
+                                           _int("value").alias("_value") if "value" in claims.columns
+                                           else pl.lit(None, pl.Int64).alias("_value"), column("period_type"))
+                      .filter(pl.col("period_type") == "cumulative")
+                      .join(lookup.filter(pl.col("_claimant_id").is_in(series_claimants)), on="statement_id",
+                            how="inner"))
+        helpers = helpers.join(series.repeated(candidates, key), on="_row", how="left", maintain_order="left")
+    else:
+        helpers = helpers.with_columns(pl.lit(None, pl.String).alias("_series_record"))
+    return helpers.select(list(HELPER_COLUMNS))
 
 
 def check_meta(raw: RawConflict) -> list[Problem]:

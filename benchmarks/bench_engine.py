@@ -186,7 +186,9 @@ def generate_conflict(folder: Path, k: int) -> tuple[int, int, int]:
                 f'"As of today, {n:,} {what}," the spokesman said, "and the figure is verified."',
                 f"{n:,} {what}, according to the briefing, including those, sadly, confirmed overnight",
                 f'He repeated: "{n:,}" — adding, "not one more, not one less."',
-                "",
+                # every claim carries a quote (validation requires one); four choices, as when this
+                # one was empty, keep the random stream and so every other generated value unchanged
+                f"{n:,} {what}.",
             ])
 
         if cid == "north_mod":
