@@ -42,8 +42,11 @@ from analysis.harmonise import LikeForLikeError
 from analysis.vocabulary import METRIC_LABEL, NON_BELLIGERENT_SIDES, ROLE
 
 THEME_NAME = "casualty_claims"
-WIDTH = 640
+WIDTH = 640  # the width of exported SVG/PNG; on a page a chart follows its container ("container" width)
 HEIGHT = 340
+SUBTITLE_CHARS = 52  # a subtitle line fits a phone's width (390 px) at its font size; the title never wraps itself
+TITLE_CHARS = 40  # a title line fits a phone's width at the phone's title size
+PHONE_WIDTH = 560  # below this container width, axis labels and legends take less room
 LADDER_ROW_STEP = 46  # room for the figure in words above each mark
 ROW_STEP = 30  # px per claimant in ladder and staleness charts
 FONT = "'Helvetica Neue', Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
@@ -112,14 +115,18 @@ def theme_config() -> dict:
             "background": "white",
             "padding": 8,
             "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
-            "title": {"fontSize": 18, "fontWeight": 600, "color": TEXT_COLOUR, "anchor": "start",
-                      "subtitleFontSize": 13, "subtitleColor": "#444444", "subtitlePadding": 6,
+            "title": {"fontSize": {"expr": f"isFinite(containerSize()[0]) && containerSize()[0] < {PHONE_WIDTH} ? 15 : 18"}, "fontWeight": 600, "color": TEXT_COLOUR, "anchor": "start",
+                      "subtitleFontSize": 12, "subtitleColor": "#444444", "subtitlePadding": 6,
                       "offset": 14},
             "axis": {"labelFontSize": 12, "titleFontSize": 13, "titleFontWeight": "normal",
                      "labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR, "gridColor": "#e8e8e8",
-                     "domainColor": "#888888", "tickColor": "#888888", "labelLimit": 300,
-                     "labelOverlap": True, "titlePadding": 10},
-            "legend": {"orient": "bottom", "direction": "horizontal", "columns": 3, "labelFontSize": 12,
+                     "domainColor": "#888888", "tickColor": "#888888",
+                     "labelOverlap": True, "titlePadding": 10,
+                     # long claimant names give way on a phone (cut with an ellipsis; the tooltip has them)
+                     "labelLimit": {"expr": f"isFinite(containerSize()[0]) && containerSize()[0] < {PHONE_WIDTH} ? 120 : 300"}},
+            # one column on a phone, three from 560 px (the chart follows its container's width)
+            "legend": {"orient": "bottom", "direction": "horizontal", "columns": {"expr": f"width < {PHONE_WIDTH} ? 1 : 3"},
+                       "labelFontSize": 12,
                        "titleFontSize": 12, "titleFontWeight": 600, "labelLimit": 260, "symbolSize": 100,
                        "symbolStrokeWidth": 0, "symbolOpacity": 1, "columnPadding": 18, "rowPadding": 6,
                        "titleOrient": "top", "offset": 14},
@@ -428,20 +435,25 @@ def _title(title: str, subtitle: str | Sequence[str], assumptions: Sequence[str]
     lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
     if not isinstance(title, str) or not title.strip() or not any(line.strip() for line in lines):
         raise ValueError("every chart needs a title and a subtitle that names the metric")
-    wrapped = [w for line in lines for w in (textwrap.wrap(line, 100) or [""])]
+    wrapped = [w for line in lines for w in (textwrap.wrap(line, SUBTITLE_CHARS) or [""])]
     given = " ".join(lines)
     for text in assumptions:
         if text not in given:
-            wrapped += textwrap.wrap(f"Assumption: {text}", 100)
+            wrapped += textwrap.wrap(f"Assumption: {text}", SUBTITLE_CHARS)
     line = ""
-    for item in key:  # the key: items joined with a middle dot, never split inside an item
-        if line and len(line) + 5 + len(item) > 115:
+    for item in key:  # the key: items joined with a middle dot, split inside an item only if it is too long
+        if line and len(line) + 5 + len(item) > SUBTITLE_CHARS:
             wrapped.append(line)
             line = ""
+        if len(item) > SUBTITLE_CHARS:
+            *whole, item = textwrap.wrap(item, SUBTITLE_CHARS)
+            wrapped += whole
         line = f"{line}  ·  {item}" if line else item
     if line:
         wrapped.append(line)
-    return alt.TitleParams(text=title, subtitle=wrapped)
+    lines = textwrap.wrap(title, TITLE_CHARS)
+    # one line as a string: VegaFusion reads a one-element list as an expression
+    return alt.TitleParams(text=lines[0] if len(lines) == 1 else lines, subtitle=wrapped)
 
 
 def _description(description: str, assumptions: Sequence[str], notes: Sequence[str] = ()) -> str:
@@ -732,7 +744,7 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
              .sort("claimant", "_original").iter_rows()]
     assumptions = _assumptions(claims)
     return _compose(layers, title=_title(title, subtitle, assumptions, key),
-                    description=_description(description, assumptions, notes), width=WIDTH, height=HEIGHT)
+                    description=_description(description, assumptions, notes), width="container", height=HEIGHT)
 
 
 def ratio_chart(ratios: pl.DataFrame, conflict: Conflict, *, title: str, subtitle: str | Sequence[str],
@@ -799,7 +811,7 @@ def ratio_chart(ratios: pl.DataFrame, conflict: Conflict, *, title: str, subtitl
         alt.Chart(reference).mark_rule(color=MUTED, strokeDash=[4, 3], strokeWidth=1.2)
         .encode(y=ref_y, tooltip=_tooltip([("note", "Reference")])),
         alt.Chart(reference).mark_text(align="right", baseline="bottom", dy=-3, color=MUTED, fontSize=11)
-        .encode(y=ref_y, x=alt.value(WIDTH), text="note:N", tooltip=_tooltip([("note", "Reference")])),
+        .encode(y=ref_y, x=alt.value("width"), text="note:N", tooltip=_tooltip([("note", "Reference")])),
     ]
     key = [f"faint: a stale pair, its as-of dates more than {formatting.days(stale_after_days)} apart"
            ] if frame["is_stale"].any() else []
@@ -830,18 +842,18 @@ def ratio_chart(ratios: pl.DataFrame, conflict: Conflict, *, title: str, subtitl
         layers += open_layers
     assumptions = _assumptions(ratios)
     return _compose(layers, title=_title(title, subtitle, assumptions, key),
-                    description=_description(description, assumptions), width=WIDTH, height=HEIGHT)
+                    description=_description(description, assumptions), width="container", height=HEIGHT)
 
 
 def _ratio_text(r: dict) -> str:
     """'1.64 (1.02–2.10)'; an open-ended ratio only as its stated end ('more than 1.02'): a
     central value of an interval with no ceiling (or no floor) is nothing a reader can check."""
     span = formatting.interval(r["ratio_low"], r["ratio_high"], is_low_exclusive=bool(r["ratio_is_low_exclusive"]),
-                               digits=2)
+                               significant_digits=2)
     central, low, high = r["ratio_central"], r["ratio_low"], r["ratio_high"]
-    if central is None or low is None or high is None or f"{low:.2f}" == f"{high:.2f}":
+    if central is None or low is None or high is None or formatting.significant(low) == formatting.significant(high):
         return span
-    return f"{central:,.2f} ({span})"
+    return f"{formatting.significant(central)} ({span})"
 
 
 def _stated_end(name: str) -> pl.Expr:
@@ -932,7 +944,7 @@ def rates_chart(rates: pl.DataFrame, conflict: Conflict, *, title: str, subtitle
              for cid, n, shown in merged.iter_rows()]
     assumptions = _assumptions(rates)
     return _compose(layers, title=_title(title, subtitle, assumptions, key),
-                    description=_description(description, assumptions, notes), width=WIDTH, height=HEIGHT)
+                    description=_description(description, assumptions, notes), width="container", height=HEIGHT)
 
 
 def _with_rows(latest: pl.DataFrame, styles: pl.DataFrame, *, with_metric: bool) -> pl.DataFrame:
@@ -1004,21 +1016,21 @@ def ladder_chart(latest: pl.DataFrame, conflict: Conflict, *, title: str, subtit
                               color=colour, tooltip=tooltip, href=alt.Href("url:N")))
     layers += _marker_layers(frame, columns, size=110, key=key, y=y, x=x, color=colour,
                              shape=shape, opacity=STALE_OPACITY, tooltip=tooltip)
-    # the figure in words just above each mark, from its low end, so it never runs into the
-    # claimant names on the left however long it is
-    labels = frame.with_columns(label=pl.col("figure") + " · as of " + pl.col("as_of"),
-                                _left=pl.coalesce("value_low", "x"))
-    layers.append(alt.Chart(labels.select(_columns("row", "row_order", "_left", "label", [f for f, _ in fields])))
-                  .mark_text(align="left", baseline="bottom", dy=-8, fontSize=11, color="#333333")
-                  .encode(y=y, x=alt.X("_left:Q", title=x_title, scale=scale), text="label:N",
-                          tooltip=tooltip))
+    # the figure in words just above each row, from the plot's left edge and cut at its right one:
+    # it never runs into the claimant names on the left, nor past the chart on a narrow screen
+    # (a label that followed its mark would push the plot narrower until nothing fit)
+    labels = frame.with_columns(label=pl.col("figure") + " · as of " + pl.col("as_of"))
+    layers.append(alt.Chart(labels.select(_columns("row", "row_order", "label", [f for f, _ in fields])))
+                  .mark_text(align="left", baseline="bottom", dy=-8, fontSize=11, color="#333333",
+                             limit=alt.ExprRef("width"))
+                  .encode(y=y, x=alt.value(0), text="label:N", tooltip=tooltip))
     open_layers = _open_end_layers(frame, columns, x, y, colour, tooltip, horizontal=True)
     if open_layers:
         key.append(KEY_OPEN_HORIZONTAL)
         layers += open_layers
     assumptions = _assumptions(latest)
     return _compose(layers, title=_title(title, subtitle, assumptions, key),
-                    description=_description(description, assumptions), width=WIDTH,
+                    description=_description(description, assumptions), width="container",
                     height=alt.Step(LADDER_ROW_STEP))
 
 
@@ -1062,4 +1074,4 @@ def staleness_chart(latest: pl.DataFrame, conflict: Conflict, *, title: str, sub
     ]
     assumptions = _assumptions(latest)
     return _compose(layers, title=_title(title, subtitle, assumptions, []),
-                    description=_description(description, assumptions), width=WIDTH, height=alt.Step(ROW_STEP))
+                    description=_description(description, assumptions), width="container", height=alt.Step(ROW_STEP))

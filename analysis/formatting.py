@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 
 from analysis.vocabulary import METRIC_LABEL, OPEN_RANGE_QUALIFIERS, QUALIFIER_WORDS
@@ -59,10 +60,34 @@ def claim_text(qualifier: str, value, low, high, metric: str, source_term: str |
     return f"{stated_value(qualifier, value, low, high)} {metric_words(metric, source_term)}"
 
 
-def interval(low: float | None, high: float | None, *, is_low_exclusive: bool = False, digits: int = 1) -> str:
-    """'5.2–11.1', 'more than 33.7', 'at most 0.24', 'unbounded'; one value when both round alike."""
+def reading_number(value: float | int, column: str = "") -> str:
+    """A number in a table for reading (the CSV keeps every digit): a ratio ('ratio' in the column
+    name) to two significant digits; anything else counts people or days, so a whole number, an
+    interval's low end rounded down and its high end up (never narrower than computed)."""
+    if "ratio" in column:
+        return significant(value, 2)
+    end = column.rsplit("_", 1)[-1]
+    if end == "low":
+        return f"{math.floor(value):,}"
+    if end == "high":
+        return f"{math.ceil(value):,}"
+    return f"{round(value):,}"
+
+
+def significant(value: float, digits: int = 2) -> str:
+    """A ratio for reading, to `digits` significant digits: 12.57 -> '13', 0.7 -> '0.70', 3.1049 -> '3.1'."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{round(value, decimals):,.{decimals}f}"
+
+
+def interval(low: float | None, high: float | None, *, is_low_exclusive: bool = False, digits: int = 1,
+             significant_digits: int | None = None) -> str:
+    """'5.2–11.1', 'more than 33.7', 'at most 0.24', 'unbounded'; one value when both round alike.
+    `significant_digits` (ratios): '13–51' rather than '12.57–50.77'."""
     def fmt(x: float) -> str:
-        return f"{x:,.{digits}f}"
+        return significant(x, significant_digits) if significant_digits else f"{x:,.{digits}f}"
     if low is not None and high is not None:
         return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)}–{fmt(high)}"
     if low is not None:

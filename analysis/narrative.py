@@ -36,10 +36,93 @@ def safe_url(url) -> str | None:
     return url if isinstance(url, str) and SAFE_URL.match(url) else None
 
 
-def header(title: str, conflict, params: dict) -> str:
-    """Title, conflict, 'Data as of … · built …' and the report's parameters."""
-    return render("header.html.j2", title=title, conflict=conflict.name, params=params,
+def header(title: str, conflict, params: dict, lead: str | None = None) -> str:
+    """Title, the headline sentence, conflict, 'Data as of … · built …' and the report's parameters."""
+    return render("header.html.j2", title=title, conflict=conflict.name, params=params, lead=lead,
                   data_as_of=conflict.data_as_of, built=formatting.build_date())
+
+
+def headline(view: CompareView) -> str:
+    """One sentence that answers the report's question, in plain text: what the side admits, what
+    its adversary claims, the newest independent figure (each as stated, with its date) and the
+    latest ratio that can honestly be made (figures paired in time), with its interval."""
+    p = view.params
+    everything = p.conflict.claims
+    side = p.conflict.side_label(p.subject_side)
+
+    def newest(roles: tuple[str, ...]) -> dict | None:
+        rows = view.latest.filter(pl.col("role").is_in(list(roles))) if view.latest.height else view.latest
+        if rows.is_empty():
+            return None
+        return _claim(rows.sort("as_of_date", "claim_id").tail(1).row(0, named=True), claims=everything)
+
+    def said(c: dict) -> str:
+        text = " and ".join(part["text"] for part in c["parts"])
+        read = f", read as {c['as_metric']}" if c["converted"] else ""
+        return f"{text}{read} as of {formatting.date(c['as_of'])}"
+
+    clauses = []
+    official, opposing = newest(("official",)), newest(("opposing",))
+    independent = newest(("independent", "third_party"))
+    if official:
+        clauses.append(f"{official['who']} last gave {said(official)}")
+    if opposing:
+        clauses.append(f"{opposing['who']} claims {said(opposing)}")
+    if independent:
+        clauses.append(f"the newest independent or third-party figure, {independent['who']}'s, is {said(independent)}")
+    if not clauses:
+        return f"No figures on {side}'s {p.population} losses in this window."
+    sentence = f"{side}'s {p.population} losses, {METRIC_LABEL[p.metric]}: " + "; ".join(clauses)
+    latest_ratio = view.ratio_key.filter(pl.col("which") == "latest") if view.ratio_key.height else view.ratio_key
+    if latest_ratio.height:
+        r = latest_ratio.row(0, named=True)
+        sentence += (f". The latest honest comparison, figures at most {formatting.days(view.tolerance_days)} apart: "
+                     f"{r['num_claimant_short_name']}'s claim is {_ratio(r)} times {r['den_claimant_short_name']}'s "
+                     f"figure as of {formatting.date(r['den_as_of_date'])}")
+    elif p.official and p.opposing:
+        sentence += (f". No opposing and official figures fall within {formatting.days(view.tolerance_days)} of "
+                     f"each other, so no ratio is given")
+    return sentence + "."
+
+
+def overview_headline(view: OverviewView) -> str:
+    """The overview's first sentence: for each side's military dead, what the side itself last
+    admitted, what its adversary claims and the newest independent or third-party figure."""
+    conflict = view.params.conflict
+    parts = []
+    killed = view.latest.filter(pl.col("population") == "military", pl.col("metric") == "killed") \
+        if view.latest.height else view.latest
+    for side in conflict.sides["side_id"].to_list():
+        rows = killed.filter(pl.col("subject_side") == side) if killed.height else killed
+        said = []
+        for roles, verb in ((("official",), "admits"), (("opposing",), "claims"),
+                            (("independent", "third_party"), "newest independent or third-party figure")):
+            found = rows.filter(pl.col("role").is_in(list(roles))) if rows.height else rows
+            if found.is_empty():
+                continue
+            c = _claim(found.sort("as_of_date", "claim_id").tail(1).row(0, named=True), claims=conflict.claims)
+            text = " and ".join(part["text"] for part in c["parts"])
+            said.append(f"{c['who']} {verb} {text} as of {formatting.date(c['as_of'])}" if len(roles) == 1
+                        else f"the {verb}: {c['who']}, {text} as of {formatting.date(c['as_of'])}")
+        if said:
+            parts.append(f"{conflict.side_label(side)}'s military dead: " + "; ".join(said))
+    if not parts:
+        return f"No figures on military dead in {conflict.name} yet."
+    return ". ".join(parts) + "."
+
+
+def report_intro(population: str) -> str:
+    """What the report compares, in words that fit its population."""
+    if population == "civilian":
+        return ("What each source counts of civilians killed and injured: monitoring missions' verified counts "
+                "(floors by construction, which their authors say fall short of the real toll), estimates, and "
+                "governments' statements. Every figure keeps who said it, when, as of when, its source and its "
+                "hedging; figures in other metrics are converted only under an assumption stated wherever the "
+                "result appears.")
+    return ("What a side says about its own losses (official), what its adversary claims about the same losses "
+            "(opposing), and what third parties and independent counters find. Every figure keeps who said it, "
+            "when, as of when, its source and the source's own hedging; figures in other metrics are converted "
+            "only under an assumption stated wherever the result appears.")
 
 
 def render(template: str, **context) -> str:
@@ -99,7 +182,7 @@ def direction(later_by_days: int | None) -> str:
 
 
 def _ratio(r: dict) -> str:
-    return formatting.interval(r["ratio_low"], r["ratio_high"], digits=2,
+    return formatting.interval(r["ratio_low"], r["ratio_high"], significant_digits=2,
                                is_low_exclusive=bool(r.get("ratio_is_low_exclusive")))
 
 
@@ -113,7 +196,7 @@ def key_numbers(view: CompareView) -> str:
         row = view.like_for_like.sort("official_as_of_date").tail(1).row(0, named=True)
         like = {"official": _claim(row, "official_", everything), "opposing": _claim(row, "opposing_", everything),
                 "direction": direction(row["later_by_days"]), "is_final_tolls": row["is_final_tolls"],
-                "ratio": _ratio(row), "ratio_central": f"{row['ratio_central']:.1f}"}
+                "ratio": _ratio(row), "ratio_central": formatting.significant(row["ratio_central"], 2)}
     latest = [_claim(r, claims=everything) | {"role": r["role"]} for r in view.latest.iter_rows(named=True)]
     ratio_rows: list[dict] = []
     for r in view.ratio_key.iter_rows(named=True):
@@ -137,7 +220,8 @@ def key_numbers(view: CompareView) -> str:
                                               r["wounded_value_low"], r["wounded_value_high"]),
            "killed": formatting.stated_value(r["killed_qualifier"], r["killed_value"],
                                              r["killed_value_low"], r["killed_value_high"]),
-           "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], digits=2), "references": r["references"]}
+           "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], significant_digits=2),
+           "references": r["references"]}
           for r in view.wounded_killed.filter(pl.col("subject_side") == p.subject_side).iter_rows(named=True)]
     return render("key_numbers.html.j2", side=p.conflict.side_label(p.subject_side), population=p.population,
                   metric=metric, end=view.end, like=like, latest=latest, ratios=ratio_rows,
@@ -196,17 +280,28 @@ def caveats(view: CompareView) -> str:
         counts = view.not_comparable.group_by("metric").len().sort("metric")
         listed = ", ".join(f"{n} {METRIC_LABEL[m]}" for m, n in counts.iter_rows())
         items.append(f"Left out as not comparable with {METRIC_LABEL[view.params.metric]}: {listed} claim(s).")
+    shown = set(view.claims["claimant_id"].to_list()) if view.claims.height else set()
+    for r in view.params.conflict.claimants.filter(pl.col("claimant_id").is_in(sorted(shown)),
+                                                   pl.col("notes").is_not_null()).iter_rows(named=True):
+        items.append(f"About {r['short_name']}: {r['notes']}")
     return render("list.html.j2", heading="Caveats", items=items)
 
 
-def table_html(frame: pl.DataFrame, max_rows: int, *, name: str, title: str | None = None) -> str:
-    """A published table as readers see it: text without quotes, numbers with separators and
-    rounded for reading (the CSV keeps every digit), '—' for no value, links to http(s) sources by
-    host name; the first `max_rows` rows. Alignment and widths are set per column (a <style> for
-    the element id `cc-table-<name>`), not per cell, to keep long tables small."""
+def table_html(frame: pl.DataFrame, max_rows: int, *, name: str, title: str | None = None,
+               collapsed: bool = False) -> str:
+    """A published table as readers see it: text without quotes, people as whole numbers and
+    ratios to two significant digits (the CSV keeps every digit), '—' for no value, links to http(s)
+    sources by host name; the first `max_rows` rows. A long text that is the same on every row (an
+    assumption) is said once above the table, not repeated per row. Alignment and widths are set
+    per column (a <style> for the element id `cc-table-<name>`), not per cell, to keep long tables
+    small. `collapsed`: inside a closed <details> whose summary is the title."""
     if not ARTIFACT_NAME.match(name):
         raise ValueError(f"table_html: name {name!r} must be 1-64 of a-z, 0-9, '-', '_'")
-    rows = [[_cell(v) for v in row] for row in frame.head(max_rows).iter_rows()]
+    constant = [c for c, dtype in frame.schema.items() if dtype == pl.String and frame.height > 1
+                and frame[c].n_unique() == 1 and frame[c][0] is not None and len(frame[c][0]) > 40]
+    stated_once = [{"label": c.replace("_", " "), "text": frame[c][0]} for c in constant]
+    frame = frame.drop(constant)
+    rows = [[_cell(v, column) for v, column in zip(row, frame.columns)] for row in frame.head(max_rows).iter_rows()]
     columns = []
     for i, label in enumerate(frame.columns):
         cells = [r[i] for r in rows if r[i]["kind"] != "null"]
@@ -214,18 +309,19 @@ def table_html(frame: pl.DataFrame, max_rows: int, *, name: str, title: str | No
                         "wide": any(c["kind"] == "text" and len(c["text"]) > 40 for c in cells)})
     rounded = any(c["rounded"] for r in rows for c in r)
     return render("table.html.j2", name=name, columns=columns, rows=rows, shown=min(frame.height, max_rows),
-                  total=frame.height, title=title, rounded=rounded)
+                  total=frame.height, title=title, rounded=rounded, collapsed=collapsed, stated_once=stated_once)
 
 
-def _cell(value) -> dict:
-    """{kind, text, href, rounded} of one table cell."""
+def _cell(value, column: str = "") -> dict:
+    """{kind, text, href, rounded} of one table cell; numbers for reading by what the column holds
+    (formatting.reading_number)."""
     kind, text, href, rounded = "text", str(value), None, False
     if value is None:
         kind, text = "null", "—"
     elif isinstance(value, bool):
         kind, text = "bool", "yes" if value else "no"
     elif isinstance(value, (int, float)):
-        kind, text = "num", formatting.table_number(value)
+        kind, text = "num", formatting.reading_number(value, column)
         rounded = float(text.replace(",", "")) != value
     elif isinstance(value, (dt.date, dt.datetime)):
         kind, text = "date", value.isoformat()
@@ -243,7 +339,7 @@ def sources_table(claims: pl.DataFrame) -> str:
 def overview_summary(view: OverviewView) -> str:
     groups = []
     for (side, population), rows in view.ladder.group_by("subject_side", "population", maintain_order=True):
-        groups.append({"side": view.params.conflict.side_label(side), "population": population,
+        groups.append({"side": view.params.conflict.side_label(side), "population": population, "count": rows.height,
                        "claims": [_claim(r, claims=view.params.conflict.claims) | {"role": r["role"]}
                                   for r in rows.iter_rows(named=True)]})
     snapshots = [_claim(r, claims=view.params.conflict.claims) | {

@@ -34,6 +34,12 @@ class Html:
         return "<html fragment>"
 
 
+def source_line(conflict) -> str:
+    """The line every chart carries, so an exported PNG or SVG lifted into an article is attributed."""
+    return (f"Source: casualty-claims, {conflict.name}; data as of {formatting.date(conflict.data_as_of)}, "
+            f"built {formatting.date(formatting.build_date())}")
+
+
 def _setup() -> None:
     charts.enable_theme()
     charts.enable_vegafusion()
@@ -52,26 +58,39 @@ class ComparePage:
         p = self.view.params
         window = (f"{formatting.date(p.start) if p.start else 'start'} to "
                   f"{formatting.date(p.end) if p.end else formatting.date(self.view.end)}")
-        lines = [f"Metric: {METRIC_LABEL[p.metric]} · {window}" + (f" · {extra}" if extra else "")]
+        lines = [f"Metric: {METRIC_LABEL[p.metric]} · {window}" + (f" · {extra}" if extra else ""),
+                 source_line(p.conflict)]
         return lines
 
     def header(self) -> Html:
+        """The first screen's text: title, the headline sentence, the data date and build date."""
         p = self.view.params
-        return Html(narrative.header(p.title, p.conflict, p.as_dict()))
+        return Html(narrative.header(p.title, p.conflict, p.as_dict(), lead=narrative.headline(self.view)))
+
+    def latest(self) -> None:
+        """A compact table of each claimant's latest figure, right under the ladder."""
+        if self.view.latest.is_empty():
+            return
+        publish("latest", _latest_table(self.view.latest, self.view.params.conflict.claims),
+                title="Each claimant's latest figure")
 
     def key_numbers(self) -> Html:
-        return Html(narrative.key_numbers(self.view))
+        p = self.view.params
+        return Html(_section("Key numbers", narrative.report_intro(p.population)) + narrative.key_numbers(self.view))
 
     def assumptions(self) -> Html:
-        return Html(narrative.assumptions(self.view))
+        return Html(_section("Assumptions and caveats") + narrative.assumptions(self.view))
 
     def caveats(self) -> Html:
         return Html(narrative.caveats(self.view))
 
     def sources(self) -> Html:
-        return Html(narrative.sources_table(self.view.claims))
+        return Html(_section("Sources") + narrative.sources_table(self.view.claims))
 
     def cumulative(self) -> None:
+        _show(_section("Claims over time", "Each claimant's cumulative figures by the date they count up to (the "
+                       "as-of date). Bands show the interval a qualifier implies; triangles mark open-ended figures. "
+                       "A figure that stops being updated is not carried forward."))
         if self.view.claims.is_empty():
             return self._nothing("No figures in this window.")
         chart = charts.cumulative_chart(
@@ -82,11 +101,13 @@ class ComparePage:
         publish("cumulative", chart)
 
     def ratio(self) -> None:
+        """Opposing over official: only in a report that has both (a side nobody opposes has no such section)."""
         p = self.view.params
         if not (p.official and p.opposing):
-            return self._nothing("No official and opposing claimants are compared in this report: "
-                                 f"{'no official' if not p.official else 'no opposing'} claimant made a claim "
-                                 f"about these losses.")
+            return
+        _show(_section("Opposing over official", "The adversary's claims divided by the side's own figures. Each "
+                       "claim is paired with the other side's figure nearest in as-of date; figures further apart "
+                       "are not compared."))
         if self.view.ratios.is_empty():
             return self._nothing(f"No opposing and official figures fall within "
                                  f"{formatting.days(self.view.tolerance_days)} of each other, so none is compared.")
@@ -100,7 +121,9 @@ class ComparePage:
 
     def rates(self) -> None:
         if self.view.rates_drawn.is_empty():
-            return self._nothing("No claimant gave two cumulative figures in this window.")
+            return
+        _show(_section("Implied daily rates", "The average daily increase between consecutive figures of one "
+                       "claimant — never computed across claimants or metrics."))
         chart = charts.rates_chart(
             self.view.rates_drawn, self.view.params.conflict, title="Implied average daily rates",
             subtitle=self._subtitle("between consecutive figures of one claimant"),
@@ -109,6 +132,7 @@ class ComparePage:
         publish("rates", chart)
 
     def ladder(self) -> None:
+        """The chart that answers the headline: every claimant's latest figure on one axis."""
         if self.view.latest.is_empty():
             return self._nothing("No figures in this window.")
         chart = charts.ladder_chart(
@@ -119,7 +143,8 @@ class ComparePage:
 
     def staleness(self) -> None:
         if self.view.latest.is_empty():
-            return self._nothing("No figures in this window.")
+            return
+        _show(_section("How old is each figure?", "A figure that has not been updated is stale, not current."))
         chart = charts.staleness_chart(
             self.view.latest, self.view.params.conflict, title="How old is each latest figure?",
             subtitle=self._subtitle(f"age on {formatting.date(self.view.end)}"),
@@ -129,12 +154,16 @@ class ComparePage:
         publish("staleness", chart)
 
     def tables(self) -> None:
-        """The figures behind the charts, as tables (exported as CSV)."""
+        """The figures behind the charts, collapsed (every row and digit in each table's CSV)."""
+        _show(_section("The figures", "The tables behind the charts; each opens on a click and downloads "
+                       "as CSV with every row and digit."))
         everything = self.view.params.conflict.claims
-        publish("latest_claims", _claims_table(self.view.latest, everything), title="Latest figure of each claimant")
+        publish("latest_claims", _claims_table(self.view.latest, everything), title="Latest figure of each claimant",
+                collapsed=True)
         if self.view.ratios.height:
-            publish("ratios", _ratio_table(self.view.ratios, everything), title="Opposing over official, paired by date")
-        publish("claims", _claims_table(self.view.claims, everything), title="Every figure compared")
+            publish("ratios", _ratio_table(self.view.ratios, everything), title="Opposing over official, paired by date",
+                    collapsed=True)
+        publish("claims", _claims_table(self.view.claims, everything), title="Every figure compared", collapsed=True)
 
     @staticmethod
     def _nothing(message: str) -> None:
@@ -148,7 +177,8 @@ class OverviewPage:
 
     def header(self) -> Html:
         p = self.view.params
-        return Html(narrative.header(p.title, p.conflict, {"conflict": p.conflict.conflict_id}))
+        return Html(narrative.header(p.title, p.conflict, {"conflict": p.conflict.conflict_id},
+                                     lead=narrative.overview_headline(self.view)))
 
     def summary(self) -> Html:
         return Html(narrative.overview_summary(self.view))
@@ -161,7 +191,8 @@ class OverviewPage:
                 continue
             label = f"{conflict.side_label(side)}'s {population} losses, {METRIC_LABEL[metric]}"
             chart = charts.ladder_chart(latest, conflict, title=f"Latest figures: {label}",
-                                        subtitle=[f"As stated, no conversion · as of {formatting.date(self.view.end)}"],
+                                        subtitle=[f"As stated, no conversion · as of {formatting.date(self.view.end)}",
+                                                  source_line(conflict)],
                                         description=f"Each claimant's latest figure for {label}, largest first.")
             publish(f"ladder-{side}-{population}-{metric}".replace("_", "-"), chart)
 
@@ -170,7 +201,7 @@ class OverviewPage:
             return ComparePage._nothing("No figures in this conflict yet.")
         chart = charts.staleness_chart(
             self.view.freshest, self.view.params.conflict, title="How old is each claimant's latest figure?",
-            subtitle=[f"Age on {formatting.date(self.view.end)}"],
+            subtitle=[f"Age on {formatting.date(self.view.end)}", source_line(self.view.params.conflict)],
             description="Days between each claimant's latest figure and the newest figure in the data.")
         publish("staleness", chart)
 
@@ -196,6 +227,25 @@ def overview_page(**parameters) -> OverviewPage:
     params = check_overview_parameters(**parameters)
     _setup()
     return OverviewPage(overview_view(params))
+
+
+def _section(heading: str, intro: str | None = None) -> str:
+    return narrative.render("section.html.j2", heading=heading, intro=intro)
+
+
+def _show(html: str) -> None:
+    from IPython.display import display
+    display(Html(html))
+
+
+def _latest_table(latest: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFrame:
+    """Claimant, role, the figure as stated, as of, age, source: what a reader needs at a glance."""
+    return pl.DataFrame([{
+        "claimant": r["claimant_short_name"], "role": r["role"].replace("_", " "),
+        "figure_as_stated": " and ".join(part["text"] for part in narrative.stated_parts(r, claims=everything)),
+        "as_of": r["as_of_date"], "age_days": r.get("age_days"), "source": r["url"],
+    } for r in latest.sort("value_central", descending=True, nulls_last=True).iter_rows(named=True)],
+        infer_schema_length=None)
 
 
 def _claims_table(claims: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFrame:

@@ -12,7 +12,7 @@ import altair as alt
 import polars as pl
 import pytest
 
-from analysis import charts
+from analysis import charts, formatting
 from analysis.bounds import apply_bounds
 from analysis.compare import implied_daily_rates, latest_claims, merge_consecutive_rates, ratio_over_time
 from analysis.dataset import Conflict
@@ -443,9 +443,9 @@ def test_an_open_ended_ratio_is_drawn_at_its_stated_end_without_a_central_value(
     assert len(markers) == 1 and len(triangles) == 1
     for row in markers + triangles:
         assert row["y"] == pytest.approx(ratio["ratio_low"])
-        assert row["ratio_text"] == f"more than {ratio['ratio_low']:.2f}"
+        assert row["ratio_text"] == f"more than {formatting.significant(ratio['ratio_low'], 2)}"
     assert charts._ratio_text({"ratio_low": 1.02, "ratio_high": None, "ratio_is_low_exclusive": True,
-                               "ratio_central": 1.64}) == "more than 1.02"
+                               "ratio_central": 1.64}) == "more than 1.0"  # two significant digits
     assert charts._ratio_text({"ratio_low": None, "ratio_high": 0.8, "ratio_is_low_exclusive": False,
                                "ratio_central": 0.5}) == "at most 0.80"
 

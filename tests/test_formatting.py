@@ -54,3 +54,15 @@ def test_dates_and_day_counts():
 ])
 def test_table_numbers_are_rounded_for_reading_only(value, expected):
     assert formatting.table_number(value) == expected
+
+
+def test_ratios_read_to_two_significant_digits():
+    assert [formatting.significant(x) for x in (12.57, 50.77, 0.7, 3.1049, 2.83)] == ["13", "51", "0.70", "3.1", "2.8"]
+    assert formatting.interval(12.57, 50.77, significant_digits=2) == "13–51"
+
+
+def test_people_read_as_whole_numbers_rounded_outward():
+    assert formatting.reading_number(74642.9, "value") == "74,643"
+    assert formatting.reading_number(5000.7, "compared_low") == "5,000"
+    assert formatting.reading_number(22857.1, "compared_high") == "22,858"
+    assert formatting.reading_number(12.5712, "ratio_low") == "13"

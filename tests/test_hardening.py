@@ -83,7 +83,7 @@ def hostile_pages(monkeypatch_module):
     import analysis.pages as pages
 
     bundles: list[dict] = []
-    monkeypatch_module.setattr(pages, "publish", lambda name, obj, title=None: bundles.append(
+    monkeypatch_module.setattr(pages, "publish", lambda name, obj, title=None, collapsed=False: bundles.append(
         artifact_bundle(name, obj, title=title)))
     fragments: list[str] = []
     compare = pages.compare_page(conflict=HOSTILE_ID, subject_side="north", population="military", metric="killed",
@@ -265,7 +265,7 @@ def run_pages(data_dir: Path, conflict: str, subject_side: str) -> list[str]:
     import analysis.pages as pages
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pages, "publish", lambda name, obj, title=None: artifact_bundle(name, obj, title=title))
+        patch.setattr(pages, "publish", lambda name, obj, title=None, collapsed=False: artifact_bundle(name, obj, title=title, collapsed=collapsed))
         html = []
         patch.setattr(pages.ComparePage, "_nothing", staticmethod(lambda message: html.append(message)))
         compare = pages.compare_page(conflict=conflict, subject_side=subject_side, population="military",
@@ -286,7 +286,7 @@ def run_overview(data_dir: Path, conflict: str) -> list[str]:
     import analysis.pages as pages
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pages, "publish", lambda name, obj, title=None: artifact_bundle(name, obj, title=title))
+        patch.setattr(pages, "publish", lambda name, obj, title=None, collapsed=False: artifact_bundle(name, obj, title=title, collapsed=collapsed))
         html = []
         patch.setattr(pages.ComparePage, "_nothing", staticmethod(lambda message: html.append(message)))
         overview = pages.overview_page(conflict=conflict, data_dir=data_dir)

@@ -19,8 +19,8 @@ def test_key_numbers_state_the_seed_article_figures_with_their_qualifiers():
     out = text(narrative.key_numbers(view))
     assert ("As of 25 March 2022, Moscow (MoD) acknowledged 1,351 “have died” (killed) and 3,825 “wounded”;\n"
             "Kyiv (General Staff) claimed about 16,100 “personnel” (personnel losses)") in out
-    assert "a ratio of about 3.1 (3.10–3.12)" in out
-    assert "imply 2.83 wounded per killed" in out
+    assert "a ratio of about 3.1." in out  # 3.10–3.12 to two significant digits is 3.1
+    assert "imply 2.8 wounded per killed" in out  # 3,825 / 1,351 = 2.83, to two significant digits
 
 
 def test_assumptions_and_caveats_name_conversions_staleness_and_dependence():
@@ -68,7 +68,8 @@ def test_table_html_reads_like_a_table_not_a_repr():
     assert "<th>claimant</th>" in out and "<th>as of date</th>" in out
     assert "<td>Kyiv (General Staff)</td>" in out and '"Kyiv' not in out  # no repr quotes
     assert "&lt;b&gt;Moscow&lt;/b&gt; &amp; co" in out and "<b>" not in out
-    assert "<td>1,167.9</td>" in out and "<td>1,351</td>" in out
+    # people are whole numbers for reading, a low end rounded down (the CSV keeps every digit)
+    assert "<td>1,167</td>" in out and "<td>1,351</td>" in out
     assert "Numbers are rounded for reading; the CSV has every digit." in out
     assert '<td class="cc-null" title="no value">—</td>' in out
     assert "<td>2022-03-31</td>" in out and "<td>no</td>" in out and "<td>yes</td>" in out
@@ -90,3 +91,23 @@ def test_table_html_says_when_it_shows_only_the_first_rows_and_refuses_unsafe_na
     assert "The first 100 of 250 rows." in out and "rounded" not in out
     with pytest.raises(ValueError, match="must be 1-64 of a-z"):
         narrative.table_html(pl.DataFrame({"n": [1]}), max_rows=1, name="x{}</style>")
+
+
+def test_a_collapsed_table_states_a_repeated_assumption_once():
+    import polars as pl
+
+    assumption = "killed = killed and wounded ÷ (1 + wounded:killed) with a wounded:killed ratio between 2.5 and 13"
+    frame = pl.DataFrame({"claimant": ["a", "b", "c"], "ratio_low": [12.5712, 1.0, 0.5],
+                          "assumption": [assumption] * 3})
+    out = narrative.table_html(frame, max_rows=2, name="ratios", title="Ratios", collapsed=True)
+    assert out.startswith('<details class="cc-table-details"><summary>Ratios (3 rows)</summary>')
+    assert out.count(assumption) == 1 and "For every row, assumption:" in out
+    assert "<td>13</td>" in out and "The first 2 of 3 rows." in out
+
+
+def test_the_headline_answers_the_reports_question_with_dates_and_the_paired_ratio():
+    view = compare_view(check_compare_parameters(**RUSSIA, metric="killed", start="2022-03-01", end="2022-03-31"))
+    line = narrative.headline(view)
+    assert line.startswith("Russia's military losses, killed: Moscow (MoD) last gave 1,351 “have died” (killed) "
+                           "as of 25 March 2022")
+    assert "The latest honest comparison, figures at most 7 days apart:" in line and " times Moscow (MoD)'s" in line

@@ -48,28 +48,31 @@ from analysis.vocabulary import ARTIFACT_NAME
 
 ARTIFACT_MIME = "application/vnd.casualty-claims.artifact+json"
 TABLE_HTML_ROWS = 100  # rows shown in the HTML report; the CSV always has every row
+COLLAPSED_TABLE_ROWS = 25  # rows of a collapsed table (the full tables after the charts): a sample; the CSV has all
 BUILD_ENV = "CLAIMS_BUILD"  # "1" in the build's kernels: render charts here, skip the schema check
 PNG_SCALE = 2
+OFFLINE_ACTIONS = {"export": True, "source": False, "compiled": False, "editor": False}
 
 
-def publish(name: str, obj: Any, *, title: str | None = None) -> None:
+def publish(name: str, obj: Any, *, title: str | None = None, collapsed: bool = False) -> None:
     """Display an altair chart or a polars DataFrame and mark it for export under `name`.
 
     `name` becomes a file name (charts/<name>.svg, tables/<name>.csv): lower-case letters,
-    digits, '-' and '_'; unique within a notebook (the build refuses duplicates).
+    digits, '-' and '_'; unique within a notebook (the build refuses duplicates). A table
+    `collapsed` is shown closed (its title to click on), so the page stays short.
     """
     from IPython.display import display
 
-    display(artifact_bundle(name, obj, title=title), raw=True)
+    display(artifact_bundle(name, obj, title=title, collapsed=collapsed), raw=True)
 
 
-def artifact_bundle(name: str, obj: Any, *, title: str | None = None) -> dict[str, Any]:
+def artifact_bundle(name: str, obj: Any, *, title: str | None = None, collapsed: bool = False) -> dict[str, Any]:
     """The MIME bundle `publish` displays: a visible representation plus `ARTIFACT_MIME`."""
     if not isinstance(name, str) or not ARTIFACT_NAME.match(name):
         raise ValueError(f"publish: invalid name {name!r}: use 1-64 of a-z, 0-9, '-', '_' "
                          "(starting with a letter or digit)")
     if _is_polars_frame(obj):
-        return _table_bundle(name, obj, title)
+        return _table_bundle(name, obj, title, collapsed)
     if _is_altair_chart(obj):
         return _chart_bundle(name, obj, title)
     raise TypeError(f"publish({name!r}, ...): expected an altair chart or a polars DataFrame, "
@@ -111,6 +114,9 @@ def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
     building = os.environ.get(BUILD_ENV) == "1"
     spec = chart.to_dict(format="vega", validate=not building)  # VegaFusion pre-transforms the data
     embed_options = dict(alt.renderers.options.get("embed_options") or {})
+    # Only what works offline: save as PNG or SVG (vega-embed's own export); never "Open in Vega
+    # Editor" or the source views, which need the network or show code to readers.
+    embed_options.setdefault("actions", OFFLINE_ACTIONS)
     html = spec_to_html(spec, mode="vega", vega_version=VEGA_VERSION,
                         vegaembed_version=VEGAEMBED_VERSION, vegalite_version=VEGALITE_VERSION,
                         output_div=f"altair-viz-{name}", embed_options=embed_options,
@@ -142,12 +148,13 @@ def _chart_title(spec: dict) -> str | None:
     return title if isinstance(title, str) else None
 
 
-def _table_bundle(name: str, frame: Any, title: str | None) -> dict[str, Any]:
+def _table_bundle(name: str, frame: Any, title: str | None, collapsed: bool = False) -> dict[str, Any]:
     import polars as pl
 
     from analysis.narrative import table_html
 
-    html = table_html(frame, TABLE_HTML_ROWS, name=name, title=title)
+    html = table_html(frame, COLLAPSED_TABLE_ROWS if collapsed else TABLE_HTML_ROWS, name=name, title=title,
+                      collapsed=collapsed)
     with pl.Config(tbl_rows=TABLE_HTML_ROWS, tbl_cols=-1, fmt_str_lengths=200,
                    tbl_hide_dataframe_shape=False):
         text = repr(frame)
