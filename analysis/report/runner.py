@@ -84,6 +84,7 @@ class Outcome:
     error: dict | None = None
     outputs: dict[str, dict] = field(default_factory=dict)
     kernel: str = ""
+    headline: dict | None = None  # the notebook's headline artifact (collect.publish_headline)
 
 
 def default_jobs() -> int:
@@ -546,7 +547,11 @@ class Build:
             return facts[conflict]
 
         problems, parameters = check_entries(catalog, conflicts, facts_for)
-        self.conflict_facts = facts  # the index shows each conflict's data date
+        for entry in catalog.entries:  # the index names each report's conflict and its data date
+            conflict = self._conflict_of(entry)
+            if conflict in conflicts:
+                facts_for(conflict)
+        self.conflict_facts = facts
         return data_problems + problems, parameters
 
     def _facts(self, catalog: Catalog, conflict: str, state: dict, problems: list[str]) -> ConflictFacts:
@@ -771,7 +776,8 @@ class Build:
         data_label, data_fingerprint = self._data_label(catalog, entry)
         context = export.ReportContext(entry.slug, entry.title, entry.notebook_rel, parameters,
                                        data_label, data_fingerprint, __version__)
-        files, _ = export.export_report(nb, context, bundle)
+        files, artifacts = export.export_report(nb, context, bundle)
+        outcome.headline = export.headline_of(artifacts)
         html_rel = f"{entry.slug}.html"
         html = files.pop(html_rel)
         if self.cancel.is_set():
@@ -791,13 +797,14 @@ class Build:
             if outcome.status == "built":
                 record = {"key": outcome.key, "status": "ok", "outputs": outcome.outputs,
                           "has_html": True, "seconds": outcome.seconds.get("execute", 0.0),
-                          "parts": self.key_parts.get(entry.slug, {})}
+                          "parts": self.key_parts.get(entry.slug, {}), "headline": outcome.headline}
             else:
+                has_html = bool(previous.get("has_html")) and (self.out / f"{entry.slug}.html").is_file()
                 record = {"key": outcome.key, "status": "failed", "outputs": previous.get("outputs") or {},
-                          "has_html": bool(previous.get("has_html"))
-                          and (self.out / f"{entry.slug}.html").is_file(),
-                          "seconds": outcome.seconds.get("execute", 0.0),
-                          "parts": self.key_parts.get(entry.slug, {})}
+                          "has_html": has_html, "seconds": outcome.seconds.get("execute", 0.0),
+                          "parts": self.key_parts.get(entry.slug, {}),
+                          # the index describes the last good HTML, which stays
+                          "headline": previous.get("headline") if has_html else None}
             state["reports"][entry.slug] = record
             save_state(self.state_path, state)
 
