@@ -16,7 +16,7 @@ import polars as pl
 
 from analysis import charts, formatting, narrative
 from analysis.params import check_compare_parameters, check_overview_parameters
-from analysis.report.collect import publish
+from analysis.report.collect import publish, publish_headline
 from analysis.views import CompareView, OverviewView, compare_view, overview_view
 from analysis.vocabulary import METRIC_LABEL
 
@@ -65,7 +65,10 @@ class ComparePage:
     def header(self) -> Html:
         """The first screen's text: title, the headline sentence, the data date and build date."""
         p = self.view.params
-        return Html(narrative.header(p.title, p.conflict, p.as_dict(), lead=narrative.headline(self.view)))
+        lead = narrative.headline(self.view)
+        publish_headline(lead, conflict_id=p.conflict.conflict_id, conflict_name=p.conflict.name,
+                         data_as_of=p.conflict.data_as_of, is_overview=False)
+        return Html(narrative.header(p.title, p.conflict, p.as_dict(), lead=lead))
 
     def latest(self) -> None:
         """A compact table of each claimant's latest figure, right under the ladder."""
@@ -177,8 +180,10 @@ class OverviewPage:
 
     def header(self) -> Html:
         p = self.view.params
-        return Html(narrative.header(p.title, p.conflict, {"conflict": p.conflict.conflict_id},
-                                     lead=narrative.overview_headline(self.view)))
+        lead = narrative.overview_headline(self.view)
+        publish_headline(lead, conflict_id=p.conflict.conflict_id, conflict_name=p.conflict.name,
+                         data_as_of=p.conflict.data_as_of, is_overview=True)
+        return Html(narrative.header(p.title, p.conflict, {"conflict": p.conflict.conflict_id}, lead=lead))
 
     def summary(self) -> Html:
         return Html(narrative.overview_summary(self.view))

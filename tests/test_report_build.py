@@ -87,8 +87,9 @@ def test_index_lists_every_report(built):
     index = (built / "index.html").read_text()
     fingerprint = data_fingerprint(VALID_DATA / CONFLICT_ID)[:12]
     for slug in SLUGS:
-        row = index[index.index(f'id="report-{slug}"'):].split("</tr>")[0]
-        assert f'href="{slug}.html"' in row and fingerprint in row and "status-ok" in row
+        item = index[index.index(f'id="report-{slug}"'):].split("</li>\n")[0]
+        assert f'href="{slug}.html"' in item and "status-ok" in item
+        assert fingerprint in item[item.index("<details>"):]  # build details, folded away
     assert "<code>metric</code> = <code>killed</code>" in index
     assert "Fixture: the Freedonia-Sylvania war at a glance" in index
 

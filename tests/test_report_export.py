@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import html
 import json
+import re
 import os
 import subprocess
 import sys
@@ -16,9 +19,10 @@ import polars as pl
 import pytest
 
 from analysis.report import fingerprint as fp
-from analysis.report.collect import ARTIFACT_MIME, BUILD_ENV, artifact_bundle, render_chart
-from analysis.report.export import (ArtifactError, VegaAssets, artifact_files, collect_artifacts, html_notebook,
-                                    installed_assets_path, lab_css, normalise_notebook, notebook_bytes, _exporter)
+from analysis.report.collect import ARTIFACT_MIME, BUILD_ENV, artifact_bundle, headline_bundle, render_chart
+from analysis.report.export import (ArtifactError, VegaAssets, artifact_files, collect_artifacts, headline_of,
+                                    html_notebook, installed_assets_path, lab_css, normalise_notebook,
+                                    notebook_bytes, _exporter)
 from analysis.report.files import BuildLock, BuildLocked, atomic_write, write_if_changed
 from tests.fixture_data import REPO, VALID_CONFLICT
 
@@ -171,6 +175,90 @@ def test_html_shows_no_parameters_cells_and_no_stderr(chart):
     shown = html_notebook(executed_notebook(chart))
     assert [c.id for c in shown.cells] == ["plain"]
     assert all(o.get("name") != "stderr" for o in shown.cells[0].outputs)
+
+
+HEADLINE = dict(conflict_id="freedonia-sylvania", conflict_name="The Freedonia–Sylvania war",
+                data_as_of=dt.date(2022, 12, 30), is_overview=False)
+
+
+def headline_notebook(chart, *bundles) -> nbformat.NotebookNode:
+    """executed_notebook plus a cell that published these headline bundles (and nothing else)."""
+    nb = executed_notebook(chart)
+    cell = nbformat.v4.new_code_cell("publish_headline(...)")
+    cell.id = "headline"
+    cell.outputs = [nbformat.v4.new_output("display_data", data=bundle) for bundle in bundles]
+    nb.cells.append(cell)
+    return nb
+
+
+def test_headline_bundle_is_the_artifact_and_an_empty_text():
+    bundle = headline_bundle("  Moscow admits 1,351;\n Kyiv claims 16,100. ", **HEADLINE)
+    assert set(bundle) == {"text/plain", ARTIFACT_MIME} and bundle["text/plain"] == ""
+    assert bundle[ARTIFACT_MIME] == {"name": "headline", "kind": "headline",
+                                     "text": "Moscow admits 1,351; Kyiv claims 16,100.",
+                                     "conflict_id": "freedonia-sylvania",
+                                     "conflict_name": "The Freedonia–Sylvania war",
+                                     "data_as_of": "2022-12-30", "is_overview": False}
+    assert json.loads(json.dumps(bundle)) == bundle
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"text": " "}, "text must be a non-empty string"),
+    ({"conflict_id": "Not An Id"}, "is not a conflict id"),
+    ({"conflict_name": None}, "conflict_name must be a non-empty string"),
+    ({"is_overview": "yes"}, "is_overview must be true or false"),
+])
+def test_publish_headline_refuses_bad_values(change, message):
+    with pytest.raises(ValueError, match=message):
+        headline_bundle(**{"text": "A sentence.", **HEADLINE, **change})
+
+
+def test_publish_headline_wants_a_date_not_a_string_or_a_datetime():
+    for value in ("2022-12-30", dt.datetime(2022, 12, 30)):
+        with pytest.raises(TypeError, match="data_as_of must be a datetime.date"):
+            headline_bundle("A sentence.", **{**HEADLINE, "data_as_of": value})
+
+
+def test_the_build_reads_the_headline_back_and_writes_no_file_for_it(chart):
+    nb = headline_notebook(chart, headline_bundle("A sentence.", **HEADLINE))
+    artifacts = collect_artifacts(nb)
+    assert [(a.name, a.kind) for a in artifacts] == [("trend", "chart"), ("headline", "headline")]
+    assert headline_of(artifacts) == headline_bundle("A sentence.", **HEADLINE)[ARTIFACT_MIME]
+    assert set(artifact_files("r", artifacts)) == {"r/charts/trend.svg", "r/charts/trend.png"}
+    assert headline_of(collect_artifacts(executed_notebook(chart))) is None
+
+
+def test_a_second_or_malformed_headline_fails_the_report(chart):
+    bundle = headline_bundle("A sentence.", **HEADLINE)
+    with pytest.raises(ArtifactError, match="'headline' is used twice"):
+        collect_artifacts(headline_notebook(chart, bundle, bundle))
+    broken = {**bundle, ARTIFACT_MIME: {**bundle[ARTIFACT_MIME], "data_as_of": "30 December 2022"}}
+    with pytest.raises(ArtifactError, match="data_as_of must be a date"):
+        collect_artifacts(headline_notebook(chart, broken))
+
+
+def visible_body(page: str) -> str:
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", page[page.index("<body"):], flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", body)).strip()
+
+
+def test_the_headline_shows_nothing_in_nbconvert_html_and_no_output_in_the_report(chart):
+    """Plain nbconvert (what a reader of the .ipynb gets) renders the empty text/plain: no text;
+    the report drops the output altogether, so no empty output area either."""
+    from nbconvert import HTMLExporter
+
+    bundle = headline_bundle("A sentence for the index only.", **HEADLINE)
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("publish_headline(...)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data=bundle)]
+    nb.cells = [cell]
+    page, _ = HTMLExporter(template_name="lab", exclude_input=True).from_notebook_node(nb)
+    assert visible_body(page) == ""
+    assert "A sentence for the index only" not in page
+    shown = html_notebook(headline_notebook(chart, bundle))
+    assert [o for c in shown.cells for o in c.get("outputs", []) if ARTIFACT_MIME in (o.get("data") or {})
+            and o["data"][ARTIFACT_MIME]["kind"] == "headline"] == []
+    assert shown.cells[-1].outputs == []
 
 
 def test_lab_css_is_pruned_of_jupyterlab_ui_and_icons():

@@ -5,12 +5,14 @@ never at `import analysis.report`):
 
 - fingerprint.py  content hashes: data folders, analysis code, the lock, notebooks, cache keys
 - collect.py      `publish(name, chart_or_frame)`: what a notebook calls to hand a chart or a
-                  table to the build (display + a custom MIME bundle the runner reads back)
+                  table to the build (display + a custom MIME bundle the runner reads back);
+                  `publish_headline(...)`: its one-sentence headline, for the index
 - catalog.py      reports.yml: structure, parameter types and vocabularies, checked before any run
 - kernel.py       the kernel launcher the runner uses (ipykernel without the jsonschema IRI tax)
 - export.py       executed notebook -> normalised .ipynb, self-contained offline HTML, PNG/SVG/CSV
+- index.py        the site index for readers: reports by conflict, headlines, data dates, filter
 - runner.py       the build: lock, incremental cache, parallel papermill runs, atomic writes,
-                  progress, the index page and the run manifest
+                  progress, the index page (via index.py) and the run manifest
 
 See README.md ("Reports") for the contract between notebooks and the build.
 """

@@ -62,17 +62,19 @@ class ConflictFacts:
     # analysis.params.comparable: "subject_side/population" -> metrics a compare report can show
     comparable: dict[str, list[str]] = field(default_factory=dict)
     data_as_of: str = ""  # the latest as-of date of its data (ISO), shown on the index
+    name: str = ""  # the conflict's name for readers (conflict.yml), the index's group heading
 
     def to_json(self) -> dict:
         return {"conflict_id": self.conflict_id, "sides": list(self.sides),
                 "claimant_sides": self.claimant_sides, "role_claimants": self.role_claimants,
-                "comparable": self.comparable, "data_as_of": self.data_as_of}
+                "comparable": self.comparable, "data_as_of": self.data_as_of, "name": self.name}
 
     @classmethod
     def from_json(cls, data: dict) -> ConflictFacts:
         return cls(data["conflict_id"], tuple(data["sides"]), dict(data["claimant_sides"]),
                    {k: list(v) for k, v in (data.get("role_claimants") or {}).items()},
-                   {k: list(v) for k, v in (data.get("comparable") or {}).items()}, data.get("data_as_of", ""))
+                   {k: list(v) for k, v in (data.get("comparable") or {}).items()}, data.get("data_as_of", ""),
+                   data.get("name", ""))
 
     @classmethod
     def from_conflict(cls, conflict: Any) -> ConflictFacts:
@@ -81,7 +83,8 @@ class ConflictFacts:
 
         return cls(conflict.conflict_id, tuple(conflict.sides["side_id"].to_list()),
                    dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list())),
-                   role_claimants(conflict), comparable(conflict), conflict.data_as_of.isoformat())
+                   role_claimants(conflict), comparable(conflict), conflict.data_as_of.isoformat(),
+                   conflict.name)
 
 
 @dataclass(frozen=True)

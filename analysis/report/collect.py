@@ -27,6 +27,16 @@ Under `claims build` (environment variable `BUILD_ENV` = "1"), two things differ
   inlines the data after the check), and tests/test_charts.py checks every builder's output.
 In JupyterLab, charts are checked and nothing is rendered.
 
+A notebook also hands the build its headline, for the site index (reports/index.html), with
+`publish_headline(text, conflict_id=..., conflict_name=..., data_as_of=..., is_overview=...)`:
+an output that carries only
+
+    {"name": "headline", "kind": "headline", "text": "<one sentence>", "conflict_id": ...,
+     "conflict_name": ..., "data_as_of": "YYYY-MM-DD", "is_overview": false}
+
+and an empty text/plain, so nothing shows in JupyterLab or in the report; the build keeps it in
+its state and writes no file for it.
+
 Output is deterministic: the chart's Vega spec is serialised compactly with sorted keys
 (VegaFusion's key order varies between runs), and its <div> id is `altair-viz-<name>` instead of
 a random uuid.
@@ -39,6 +49,7 @@ Nothing heavy is imported here at module level: altair and polars are imported o
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import re
@@ -64,6 +75,65 @@ def publish(name: str, obj: Any, *, title: str | None = None, collapsed: bool = 
     from IPython.display import display
 
     display(artifact_bundle(name, obj, title=title, collapsed=collapsed), raw=True)
+
+
+HEADLINE_NAME = "headline"  # the artifact's name: one headline per notebook (names are unique)
+HEADLINE_KEYS = ("name", "kind", "text", "conflict_id", "conflict_name", "data_as_of", "is_overview")
+
+
+def publish_headline(text: str, *, conflict_id: str, conflict_name: str, data_as_of: dt.date,
+                     is_overview: bool) -> None:
+    """Hand the report's one-sentence headline to the build, for the site index.
+
+    Displays an output with only the headline artifact and an empty text/plain: nothing is shown
+    in JupyterLab or in the report. Call it once per notebook (a second call fails the report).
+    """
+    from IPython.display import display
+
+    display(headline_bundle(text, conflict_id=conflict_id, conflict_name=conflict_name,
+                            data_as_of=data_as_of, is_overview=is_overview), raw=True)
+
+
+def headline_bundle(text: str, *, conflict_id: str, conflict_name: str, data_as_of: dt.date,
+                    is_overview: bool) -> dict[str, Any]:
+    """The MIME bundle `publish_headline` displays (whitespace in the texts collapsed)."""
+    if not isinstance(data_as_of, dt.date) or isinstance(data_as_of, dt.datetime):
+        raise TypeError(f"publish_headline: data_as_of must be a datetime.date, got {data_as_of!r}")
+    doc = {"name": HEADLINE_NAME, "kind": "headline", "text": text, "conflict_id": conflict_id,
+           "conflict_name": conflict_name, "data_as_of": data_as_of.isoformat(), "is_overview": is_overview}
+    return {"text/plain": "", ARTIFACT_MIME: check_headline(doc)}
+
+
+def check_headline(doc: Any) -> dict[str, Any]:
+    """A valid headline document (texts with collapsed whitespace), or ValueError saying what is wrong.
+
+    Used when publishing (in the kernel) and when the build reads the executed notebook back."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"headline: expected a JSON object, got {type(doc).__name__}")
+    unknown = sorted(set(doc) - set(HEADLINE_KEYS))
+    if unknown:
+        raise ValueError(f"headline: unknown key(s) {', '.join(map(repr, unknown))}")
+    checked: dict[str, Any] = {"name": HEADLINE_NAME, "kind": "headline"}
+    if doc.get("name") != HEADLINE_NAME or doc.get("kind") != "headline":
+        raise ValueError(f"headline: name and kind must be {HEADLINE_NAME!r} and 'headline'")
+    for key in ("text", "conflict_id", "conflict_name"):
+        value = doc.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"headline: {key} must be a non-empty string, got {value!r}")
+        checked[key] = " ".join(value.split())
+    if not ARTIFACT_NAME.match(checked["conflict_id"]):
+        raise ValueError(f"headline: conflict_id {checked['conflict_id']!r} is not a conflict id")
+    as_of = doc.get("data_as_of")
+    try:
+        if not (isinstance(as_of, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of)):
+            raise ValueError("not YYYY-MM-DD")
+        checked["data_as_of"] = dt.date.fromisoformat(as_of).isoformat()
+    except ValueError as exc:
+        raise ValueError(f"headline: data_as_of must be a date (YYYY-MM-DD), got {as_of!r}: {exc}") from None
+    if not isinstance(doc.get("is_overview"), bool):
+        raise ValueError(f"headline: is_overview must be true or false, got {doc.get('is_overview')!r}")
+    checked["is_overview"] = doc["is_overview"]
+    return checked
 
 
 def artifact_bundle(name: str, obj: Any, *, title: str | None = None, collapsed: bool = False) -> dict[str, Any]:

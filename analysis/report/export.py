@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import formatting
-from analysis.report.collect import ARTIFACT_MIME, render_chart
+from analysis.report.collect import ARTIFACT_MIME, check_headline, render_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATE = "claims_report"
@@ -45,7 +45,7 @@ class ArtifactError(ValueError):
 @dataclass(frozen=True)
 class Artifact:
     name: str
-    kind: str  # "chart" or "table"
+    kind: str  # "chart", "table" or "headline" (for the index; no file)
     title: str
     cell_index: int
     payload: dict  # the ARTIFACT_MIME document
@@ -132,8 +132,13 @@ def collect_artifacts(nb: Any) -> list[Artifact]:
             name, kind = doc.get("name"), doc.get("kind")
             if name in seen:
                 raise ArtifactError(f"publish name {name!r} is used twice (cells {seen[name]} and {index})")
-            if kind not in ("chart", "table"):
+            if kind not in ("chart", "table", "headline"):
                 raise ArtifactError(f"publish {name!r}: unknown kind {kind!r}")
+            if kind == "headline":
+                try:
+                    doc = check_headline(doc)
+                except ValueError as exc:
+                    raise ArtifactError(f"cell {index}: {exc}") from None
             seen[name] = index
             artifacts.append(Artifact(name, kind, str(doc.get("title") or name), index, doc))
     return artifacts
@@ -151,9 +156,14 @@ def artifact_files(slug: str, artifacts: list[Artifact]) -> dict[str, bytes]:
                 svg, png = render_chart(artifact.payload["spec"])
             files[f"{slug}/charts/{artifact.name}.svg"] = svg
             files[f"{slug}/charts/{artifact.name}.png"] = png
-        else:
+        elif artifact.kind == "table":
             files[f"{slug}/tables/{artifact.name}.csv"] = artifact.payload["csv"].encode("utf-8")
     return files
+
+
+def headline_of(artifacts: list[Artifact]) -> dict | None:
+    """The notebook's headline document (collect.publish_headline), checked; None without one."""
+    return next((a.payload for a in artifacts if a.kind == "headline"), None)
 
 
 # --------------------------------------------------------------------------------- HTML
@@ -301,7 +311,8 @@ ANALYST_ONLY_TAG = "analyst-notes"  # cells for people running the notebook, not
 
 
 def html_notebook(nb: Any) -> Any:
-    """What the HTML shows: no parameters cells, no stderr (warnings carry host paths), no CDN."""
+    """What the HTML shows: no parameters cells, no stderr (warnings carry host paths), no headline
+    output (it is for the index), no CDN."""
     nb = copy.deepcopy(nb)
     cells = []
     for cell in nb.cells:
@@ -310,7 +321,8 @@ def html_notebook(nb: Any) -> Any:
             continue
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                            and not _is_headline(o)]
             for output in cell.outputs:
                 html = (output.get("data") or {}).get("text/html")
                 if isinstance(html, str) and CDN_BASE in html:
@@ -328,6 +340,12 @@ def embedded_csv(csv: str) -> str:
     beside it: gzip (mtime 0, deterministic) then base64; the page's script unpacks it with the
     browser's DecompressionStream. A 850 KB CSV of repetitive rows becomes ~60 KB."""
     return base64.b64encode(gzip.compress(csv.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
+
+
+def _is_headline(output: Any) -> bool:
+    """The headline's output: for the index, nothing to show (not even an empty output area)."""
+    doc = (output.get("data") or {}).get(ARTIFACT_MIME)
+    return isinstance(doc, dict) and doc.get("kind") == "headline"
 
 
 def render_html(nb: Any, context: ReportContext, assets: VegaAssets) -> bytes:

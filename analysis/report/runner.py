@@ -84,6 +84,7 @@ class Outcome:
     error: dict | None = None
     outputs: dict[str, dict] = field(default_factory=dict)
     kernel: str = ""
+    headline: dict | None = None  # the notebook's headline artifact (collect.publish_headline)
 
 
 def default_jobs() -> int:
@@ -546,7 +547,11 @@ class Build:
             return facts[conflict]
 
         problems, parameters = check_entries(catalog, conflicts, facts_for)
-        self.conflict_facts = facts  # the index shows each conflict's data date
+        for entry in catalog.entries:  # the index names each report's conflict and its data date
+            conflict = self._conflict_of(entry)
+            if conflict in conflicts:
+                facts_for(conflict)
+        self.conflict_facts = facts
         return data_problems + problems, parameters
 
     def _facts(self, catalog: Catalog, conflict: str, state: dict, problems: list[str]) -> ConflictFacts:
@@ -771,7 +776,8 @@ class Build:
         data_label, data_fingerprint = self._data_label(catalog, entry)
         context = export.ReportContext(entry.slug, entry.title, entry.notebook_rel, parameters,
                                        data_label, data_fingerprint, __version__)
-        files, _ = export.export_report(nb, context, bundle)
+        files, artifacts = export.export_report(nb, context, bundle)
+        outcome.headline = export.headline_of(artifacts)
         html_rel = f"{entry.slug}.html"
         html = files.pop(html_rel)
         if self.cancel.is_set():
@@ -791,47 +797,52 @@ class Build:
             if outcome.status == "built":
                 record = {"key": outcome.key, "status": "ok", "outputs": outcome.outputs,
                           "has_html": True, "seconds": outcome.seconds.get("execute", 0.0),
-                          "parts": self.key_parts.get(entry.slug, {})}
+                          "parts": self.key_parts.get(entry.slug, {}), "headline": outcome.headline}
             else:
+                has_html = bool(previous.get("has_html")) and (self.out / f"{entry.slug}.html").is_file()
                 record = {"key": outcome.key, "status": "failed", "outputs": previous.get("outputs") or {},
-                          "has_html": bool(previous.get("has_html"))
-                          and (self.out / f"{entry.slug}.html").is_file(),
-                          "seconds": outcome.seconds.get("execute", 0.0),
-                          "parts": self.key_parts.get(entry.slug, {})}
+                          "has_html": has_html, "seconds": outcome.seconds.get("execute", 0.0),
+                          "parts": self.key_parts.get(entry.slug, {}),
+                          # the index describes the last good HTML, which stays
+                          "headline": previous.get("headline") if has_html else None}
             state["reports"][entry.slug] = record
             save_state(self.state_path, state)
 
     # -- index, manifest, summary
     def _write_index(self, catalog: Catalog, keys: dict, state: dict, parameters: dict) -> None:
-        import jinja2
+        """index.html for readers (analysis/report/index.py): from the state, so a report not
+        rebuilt in this run keeps its headline."""
+        from analysis.report import index
 
-        from analysis.report.export import TEMPLATES
-
-        rows = []
+        reports = []
         for entry in catalog.entries:
             record = state["reports"].get(entry.slug) or {}
             has_html = bool(record.get("has_html")) and (self.out / f"{entry.slug}.html").is_file()
             if record.get("status") == "ok" and record.get("key") == keys[entry.slug] and has_html:
-                status, css = "ok", "ok"
+                state_name, status = "ok", "ok"
             elif record.get("status") == "failed":
+                state_name = "failed"
                 status = "failed (showing the last good build)" if has_html else "failed (no report yet)"
-                css = "failed"
             elif has_html:
-                status, css = "out of date (not rebuilt in this run)", "missing"
+                state_name, status = "out-of-date", "out of date (not rebuilt in this run)"
             else:
-                status, css = "not built", "missing"
+                state_name, status = "not-built", "not built"
+            headline = record.get("headline") if has_html else None
             shown = parameters.get(entry.slug, entry.parameters)
-            facts = self.conflict_facts.get(str(shown.get("conflict")))
-            data_as_of = formatting.date(dt.date.fromisoformat(facts.data_as_of)) if facts and facts.data_as_of else ""
-            rows.append({"slug": entry.slug, "title": entry.title, "has_html": has_html, "data_as_of": data_as_of,
-                         "parameters": [(k, _show(v)) for k, v in shown.items()],
-                         "data_fingerprint": self._data_label(catalog, entry)[1],
-                         "status": status, "status_class": css})
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
-                                 keep_trailing_newline=True)
-        html = env.get_template("index.html.j2").render(
-            title="casualty-claims reports", reports=rows, catalog=catalog.path.name,
-            package_version=__version__, built=formatting.date(formatting.build_date()))
+            conflict = self._conflict_of(entry) or (headline or {}).get("conflict_id")
+            facts = self.conflict_facts.get(str(conflict))
+            as_of = ((headline or {}).get("data_as_of") or (facts.data_as_of if facts else "")) if has_html else ""
+            data_label, data_fingerprint = self._data_label(catalog, entry)
+            reports.append(index.IndexReport(
+                slug=entry.slug, title=entry.title, has_html=has_html, state=state_name, status=status,
+                conflict_id=conflict,
+                conflict_name=(facts.name if facts else "") or (headline or {}).get("conflict_name") or conflict or "",
+                is_overview=index.is_overview(headline, entry.notebook_rel),
+                headline=(headline or {}).get("text"), data_as_of=dt.date.fromisoformat(as_of) if as_of else None,
+                notebook=entry.notebook_rel, parameters=tuple((k, _show(v)) for k, v in shown.items()),
+                data_label=data_label, data_fingerprint=data_fingerprint))
+        html = index.render_index(reports, title="Casualty claims: reports", catalog_name=catalog.path.name,
+                                  package_version=__version__, built=formatting.build_date())
         write_if_changed(self.out / "index.html", html.encode("utf-8"))
 
     def _exit_code(self, outcomes: dict[str, Outcome], interrupted: bool) -> int:

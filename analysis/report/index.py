@@ -1,0 +1,113 @@
+"""The site index, reports/index.html: the reports for readers, grouped by conflict.
+
+Each conflict (its name from conflict.yml) lists its overview first, then its other reports in
+catalog order; each report shows its title (linked), its headline (collect.publish_headline) and
+the date of its data. What only a maintainer needs (parameters, notebook, data fingerprint, build
+status) is in a closed "Build details" <details> per report; a report whose last build failed says
+so where a reader sees it.
+
+A filter box (templates/index_filter.js, inline, no network) hides the reports whose title and
+headline lack a typed word; without JavaScript the box stays hidden and the list is complete.
+The page allows only that script (Content-Security-Policy with its sha256) and inline styles.
+
+Deterministic: the same state gives the same bytes; the only date besides the data dates is
+"Index built <date>" (formatting.build_date, which follows SOURCE_DATE_EPOCH).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis import formatting
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+OVERVIEW_NOTEBOOK = "conflict_overview.ipynb"  # an overview, for reports without a headline
+OTHER_REPORTS = "Other reports"  # the group of reports that name no conflict
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    slug: str
+    title: str
+    has_html: bool
+    state: str  # ok | failed | out-of-date | not-built
+    status: str  # the build status in words (Build details)
+    conflict_id: str | None
+    conflict_name: str
+    is_overview: bool
+    headline: str | None = None
+    data_as_of: dt.date | None = None
+    notebook: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    data_label: str = ""
+    data_fingerprint: str = ""
+
+    @property
+    def notice(self) -> str | None:
+        """What a reader must know about the report's availability, or None."""
+        if self.state == "failed":
+            return ("The last build of this report failed; this is the previous version." if self.has_html
+                    else "Not available: the last build failed.")
+        if self.state == "not-built":
+            return "Not available: not built yet."
+        if self.state == "out-of-date":
+            return "May be out of date: not rebuilt in the last build."
+        return None
+
+
+@dataclass(frozen=True)
+class ConflictGroup:
+    conflict_id: str | None
+    name: str
+    reports: tuple[IndexReport, ...]
+
+    @property
+    def anchor(self) -> str:
+        return f"conflict-{self.conflict_id}" if self.conflict_id else "conflict-other"
+
+
+def is_overview(headline: dict | None, notebook: str) -> bool:
+    """The headline says so; without one, the conflict overview notebook is an overview."""
+    if headline is not None:
+        return bool(headline["is_overview"])
+    return Path(notebook).name == OVERVIEW_NOTEBOOK
+
+
+def group_reports(reports: list[IndexReport]) -> list[ConflictGroup]:
+    """Conflicts in the order the catalog first names them; in each, overviews first, then the
+    others, each in catalog order (sorting is stable). Reports without a conflict come last."""
+    groups: dict[str | None, list[IndexReport]] = {}
+    for report in reports:
+        groups.setdefault(report.conflict_id, []).append(report)
+    ordered = sorted(groups.items(), key=lambda item: item[0] is None)
+    return [ConflictGroup(conflict_id, members[0].conflict_name if conflict_id else OTHER_REPORTS,
+                          tuple(sorted(members, key=lambda r: not r.is_overview)))
+            for conflict_id, members in ordered]
+
+
+def filter_script() -> str:
+    return (TEMPLATES / "index_filter.js").read_text(encoding="utf-8")
+
+
+def script_hash(script: str) -> str:
+    """The CSP source for an inline script: 'sha256-<base64 of the digest of its exact text>'."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def render_index(reports: list[IndexReport], *, title: str, catalog_name: str, package_version: str,
+                 built: dt.date) -> str:
+    import jinja2
+    from markupsafe import Markup  # jinja2's own dependency
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters["date"] = formatting.date
+    script = filter_script()
+    return env.get_template("index.html.j2").render(
+        title=title, groups=group_reports(reports), count=len(reports), catalog=catalog_name,
+        package_version=package_version, built=built, filter_js=Markup(script), script_hash=script_hash(script))
