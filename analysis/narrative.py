@@ -50,8 +50,13 @@ def headline(view: CompareView) -> str:
     everything = p.conflict.claims
     side = p.conflict.side_label(p.subject_side)
 
-    def newest(roles: tuple[str, ...]) -> dict | None:
-        rows = view.latest.filter(pl.col("role").is_in(list(roles))) if view.latest.height else view.latest
+    def newest(roles: tuple[str, ...], prefer_stated: bool = False) -> dict | None:
+        """The role's latest figure; `prefer_stated`: the latest stated in the report's own metric, if
+        any, before a converted one (an independent count of deaths says more than a converted total)."""
+        rows = view.claims.filter(pl.col("role").is_in(list(roles))) if view.claims.height else view.claims
+        if prefer_stated and "original_metric" in rows.columns:
+            stated = rows.filter(pl.col("original_metric").fill_null(pl.col("metric")) == pl.col("metric"))
+            rows = stated if stated.height else rows
         if rows.is_empty():
             return None
         return _claim(rows.sort("as_of_date", "claim_id").tail(1).row(0, named=True), claims=everything)
@@ -63,13 +68,14 @@ def headline(view: CompareView) -> str:
 
     clauses = []
     official, opposing = newest(("official",)), newest(("opposing",))
-    independent = newest(("independent", "third_party"))
+    independent = newest(("independent", "third_party"), prefer_stated=True)
     if official:
         clauses.append(f"{official['who']} last gave {said(official)}")
     if opposing:
         clauses.append(f"{opposing['who']} claims {said(opposing)}")
     if independent:
-        clauses.append(f"the newest independent or third-party figure, {independent['who']}'s, is {said(independent)}")
+        clauses.append(f"the latest independent or third-party figure{'' if independent['converted'] else ' in ' + METRIC_LABEL[p.metric]}, "
+                       f"{independent['who']}'s, is {said(independent)}")
     if not clauses:
         return f"No figures on {side}'s {p.population} losses in this window."
     sentence = f"{side}'s {p.population} losses, {METRIC_LABEL[p.metric]}: " + "; ".join(clauses)
