@@ -83,8 +83,9 @@ def headline(view: CompareView) -> str:
     if latest_ratio.height:
         r = latest_ratio.row(0, named=True)
         sentence += (f". The latest honest comparison, figures at most {formatting.days(view.tolerance_days)} apart: "
-                     f"{r['num_claimant_short_name']}'s claim is {_ratio(r)} times {r['den_claimant_short_name']}'s "
-                     f"figure as of {formatting.date(r['den_as_of_date'])}")
+                     f"{r['num_claimant_short_name']}'s claim as of {formatting.date(r['num_as_of_date'])} is "
+                     f"{_ratio(r)} times {r['den_claimant_short_name']}'s figure as of "
+                     f"{formatting.date(r['den_as_of_date'])}, {direction(r['later_by_days'])}")
     elif p.official and p.opposing:
         sentence += (f". No opposing and official figures fall within {formatting.days(view.tolerance_days)} of "
                      f"each other, so no ratio is given")

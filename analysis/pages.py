@@ -141,7 +141,11 @@ class ComparePage:
         chart = charts.ladder_chart(
             self.view.latest, self.view.params.conflict, title=f"The claims ladder: latest figures",
             subtitle=self._subtitle(f"as of {formatting.date(self.view.end)}"),
-            description=f"Each claimant's latest figure for {self._quantity}, largest first.")
+            description=f"Each claimant's latest figure for {self._quantity}, largest first (the table below "
+                        f"lists them): " + "; ".join(
+                            f"{r['claimant']}, {r['figure_as_stated']} as of {formatting.date(r['as_of'])}"
+                            for r in _latest_table(self.view.latest, self.view.params.conflict.claims)
+                            .iter_rows(named=True)) + ".")
         publish("ladder", chart)
 
     def staleness(self) -> None:

@@ -17,7 +17,7 @@ from analysis.report.collect import artifact_bundle
 from tests.fixture_data import REAL_DATA, REPO, SPARSE_DATA, VALID_DATA
 
 DATA_DIRS = {"real": REAL_DATA, "valid": VALID_DATA, "sparse": SPARSE_DATA}
-SECTIONS = ("header", "key_numbers", "cumulative", "ratio", "rates", "ladder", "staleness", "assumptions",
+SECTIONS = ("header", "latest", "key_numbers", "cumulative", "ratio", "rates", "ladder", "staleness", "assumptions",
             "caveats", "tables", "sources")
 
 
@@ -38,7 +38,7 @@ def run_compare(data_dir: Path, **parameters) -> int:
 
     made = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pages, "publish", lambda name, obj, title=None: made.append(artifact_bundle(name, obj,
+        patch.setattr(pages, "publish", lambda name, obj, title=None, collapsed=False: made.append(artifact_bundle(name, obj,
                                                                                                   title=title)))
         patch.setattr(pages.ComparePage, "_nothing", staticmethod(lambda message: None))
         page = pages.compare_page(data_dir=data_dir, **parameters)
