@@ -149,5 +149,44 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
+
+# ------------------------------------------------------------------------------------ print
+
+PRINT_CONTENTS = """JSON.stringify({
+  tables: Array.from(document.querySelectorAll('div.cc-table table')).map(t => {
+    const th = t.querySelectorAll('thead th');
+    return th.length ? th[th.length - 1].textContent.trim() : '';
+  }),
+  charts: Array.from(document.querySelectorAll('div[id^="altair-viz-"]')).map(d =>
+    Array.from(d.querySelectorAll('.role-title-text text')).map(t => t.textContent.trim()).join(' '))
+})"""
+
+
+@dataclass
+class PrintResult:
+    path: Path
+    pdf: bytes
+    table_last_headers: list[str]  # the last column header of every published table on the page
+    chart_titles: list[str]  # the title drawn in every chart
+
+
+def print_to_pdf(path: Path, browser: Browser) -> PrintResult:
+    """The page as Chromium prints it (print stylesheet, CSS page sizes), with what must be in it."""
+    import base64
+
+    found: dict = {}
+
+    def inspect(session: str) -> None:
+        found.update(json.loads(browser.send("Runtime.evaluate", {"expression": PRINT_CONTENTS,
+                                                                  "returnByValue": True}, session)["result"]["value"]))
+        found["pdf"] = base64.b64decode(browser.send("Page.printToPDF", {"printBackground": True,
+                                                                         "preferCSSPageSize": True}, session)["data"])
+
+    page = browser.check(Path(path), inspect=inspect)
+    if not page.ok:
+        raise RuntimeError(page.line())
+    return PrintResult(Path(path), found["pdf"], found["tables"], found["charts"])
+
+
 if __name__ == "__main__":
     sys.exit(main())

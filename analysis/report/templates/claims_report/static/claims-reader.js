@@ -6,5 +6,13 @@
   const label = () => document.querySelectorAll(".vega-embed > details > summary:not([aria-label])")
     .forEach(summary => summary.setAttribute("aria-label", MENU_LABEL));
   new MutationObserver(label).observe(document.documentElement, {childList: true, subtree: true});
-  document.addEventListener("DOMContentLoaded", label);
+  document.addEventListener("DOMContentLoaded", () => {
+    label();
+    // Printed external links show their host (claims-reader.css) where their text does not.
+    document.querySelectorAll('a[href^="http://"], a[href^="https://"]').forEach(link => {
+      if (!URL.canParse(link.href)) return;
+      const host = new URL(link.href).host;
+      if (!link.textContent.includes(host)) link.setAttribute("data-print-host", host);
+    });
+  });
 })();
