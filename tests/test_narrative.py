@@ -63,7 +63,8 @@ def test_table_html_reads_like_a_table_not_a_repr():
         "high": [None, 1351.0], "as_of_date": [dt.date(2022, 3, 31), dt.date(2022, 3, 25)],
         "is_stale": [False, True], "url": ["https://example.org/a?b=1", "javascript:alert(1)"]})
     out = narrative.table_html(frame, max_rows=10, name="latest", title="Latest <figures>")
-    assert '<div class="cc-table" id="cc-table-latest">' in out
+    # a scrolling region the keyboard reaches (axe scrollable-region-focusable), named by its title
+    assert '<div class="cc-table" id="cc-table-latest" tabindex="0" role="region" aria-label="Latest &lt;figures&gt;">' in out
     assert "<caption>Latest &lt;figures&gt;</caption>" in out
     assert "<th>claimant</th>" in out and "<th>as of date</th>" in out
     assert "<td>Kyiv (General Staff)</td>" in out and '"Kyiv' not in out  # no repr quotes
@@ -78,7 +79,7 @@ def test_table_html_reads_like_a_table_not_a_repr():
     # alignment per column: text and links left, numbers, dates and links on one line
     assert "#cc-table-latest td:nth-child(1), #cc-table-latest th:nth-child(1) { text-align: left; }" in out
     assert "#cc-table-latest td:nth-child(2), #cc-table-latest th:nth-child(2) { white-space: nowrap;" in out
-    assert "&gt;" not in out.split("</style>")[0]  # nothing escaped inside the CSS
+    assert "&gt;" not in out.split("<style>")[1].split("</style>")[0]  # nothing escaped inside the CSS
     assert "The first" not in out
 
 

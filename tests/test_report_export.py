@@ -341,3 +341,31 @@ def test_build_lock_is_freed_when_the_holder_dies(tmp_path):
     lock = BuildLock(tmp_path / ".build.lock")
     lock.acquire(wait=False)
     lock.release()
+
+
+def test_every_published_chart_has_a_text_alternative_and_no_unnamed_mark():
+    """Vega names the chart's container by its description (the title when none was set) and each
+    data mark without a description of its own is hidden from screen readers (axe svg-img-alt)."""
+    import altair as alt
+    import polars as pl
+
+    from analysis.report.collect import ARTIFACT_MIME, accessible_spec, artifact_bundle
+
+    chart = alt.Chart(pl.DataFrame({"a": [1, 2], "b": [3, 4]})).mark_point().encode(x="a", y="b")
+    assert artifact_bundle("p", chart.properties(title="Two points"))[ARTIFACT_MIME]["spec"]["description"] \
+        == "Two points"
+    assert artifact_bundle("p", chart)[ARTIFACT_MIME]["spec"]["description"] == "p"
+    described = artifact_bundle("p", chart.properties(title="T", description="What it shows."))[ARTIFACT_MIME]
+    assert described["spec"]["description"] == "What it shows."
+    marks = [{"type": "symbol", "encode": {"update": {"tooltip": {"signal": "datum"}}}},
+             {"type": "rule", "encode": {"update": {"description": {"value": None}}}},
+             {"type": "symbol", "encode": {"update": {"description": {"signal": "datum.a"}}}},
+             {"type": "line", "description": "the trend"},
+             {"type": "rect", "aria": True},
+             {"type": "text"},
+             {"type": "group", "marks": [{"type": "area"}]}]
+    spec = accessible_spec({"description": " ", "marks": marks}, "fallback")
+    assert spec["description"] == "fallback"
+    assert [m.get("aria") for m in spec["marks"]] == [False, False, None, None, True, None, None]
+    assert spec["marks"][-1]["marks"] == [{"type": "area", "aria": False}]
+    assert marks[0] == {"type": "symbol", "encode": {"update": {"tooltip": {"signal": "datum"}}}}  # not mutated

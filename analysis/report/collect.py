@@ -183,6 +183,7 @@ def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
 
     building = os.environ.get(BUILD_ENV) == "1"
     spec = chart.to_dict(format="vega", validate=not building)  # VegaFusion pre-transforms the data
+    spec = accessible_spec(spec, title or _chart_title(spec) or name)
     embed_options = dict(alt.renderers.options.get("embed_options") or {})
     # Only what works offline: save as PNG or SVG (vega-embed's own export); never "Open in Vega
     # Editor" or the source views, which need the network or show code to readers.
@@ -198,6 +199,35 @@ def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
         svg, png = render_chart(spec)
         doc["rendered"] = {"svg": svg.decode("utf-8"), "png_base64": base64.b64encode(png).decode("ascii")}
     return {"text/html": html, "text/plain": f"<chart {name}>", ARTIFACT_MIME: doc}
+
+
+def accessible_spec(spec: dict, fallback_description: str) -> dict:
+    """The Vega spec with a text alternative for screen readers (axe svg-img-alt).
+
+    Vega gives the chart's container role `graphics-document` and its `description` as aria-label:
+    every chart gets one (its title when the builder set none). Axes, legends and titles label
+    themselves. A data mark with no description of its own would be an unnamed `graphics-symbol`:
+    it gets `aria: false` (hidden from the accessibility tree), leaving the chart's description,
+    axes and legend to stand for it; its data are in the report's tables and CSVs. Group and
+    text marks are left as they are (a group's children are handled the same way).
+    """
+    spec = dict(spec)
+    if not (isinstance(spec.get("description"), str) and spec["description"].strip()):
+        spec["description"] = fallback_description
+    if "marks" in spec:
+        spec["marks"] = [_accessible_mark(mark) for mark in spec["marks"]]
+    return spec
+
+
+def _accessible_mark(mark: dict) -> dict:
+    if mark.get("type") == "group":
+        return {**mark, "marks": [_accessible_mark(m) for m in mark["marks"]]} if "marks" in mark else mark
+    if mark.get("type") == "text" or "aria" in mark or mark.get("description"):
+        return mark
+    if any(isinstance(channels, dict) and channels.get("description") not in (None, {"value": None})
+           for channels in (mark.get("encode") or {}).values()):
+        return mark  # its items describe themselves
+    return {**mark, "aria": False}
 
 
 def render_chart(spec: dict) -> tuple[bytes, bytes]:

@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -129,7 +130,10 @@ class Browser:
         finally:
             self.ws.settimeout(self.timeout)
 
-    def check(self, path: Path, screenshot: Path | None = None, width: int = 1200) -> PageResult:
+    def check(self, path: Path, screenshot: Path | None = None, width: int = 1200,
+              inspect: Callable[[str], object] | None = None) -> PageResult:
+        """Open a page, wait for its charts, collect problems; `inspect(session)` then runs on the
+        loaded page (e.g. analysis.report.audit's axe run, a print to PDF) before the screenshot."""
         url = Path(path).resolve().as_uri()
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -157,6 +161,8 @@ class Browser:
                     self.pump(0.5)  # late console messages
                     break
             self._collect(result, session)
+            if inspect is not None:
+                inspect(session)
             if screenshot is not None:
                 self.send("Emulation.setDeviceMetricsOverride",
                           {"width": width, "height": min(state["height"], 16000), "deviceScaleFactor": 1,
