@@ -82,10 +82,13 @@ def headline(view: CompareView) -> str:
     latest_ratio = view.ratio_key.filter(pl.col("which") == "latest") if view.ratio_key.height else view.ratio_key
     if latest_ratio.height:
         r = latest_ratio.row(0, named=True)
-        sentence += (f". The latest honest comparison, figures at most {formatting.days(view.tolerance_days)} apart: "
+        sentence += (f". The latest honest comparison, figures at most {formatting.days(view.tolerance_days)} apart"
+                     f"{' or both final tolls' if view.end_date else ''}: "
                      f"{r['num_claimant_short_name']}'s claim as of {formatting.date(r['num_as_of_date'])} is "
                      f"{_ratio(r)} times {r['den_claimant_short_name']}'s figure as of "
-                     f"{formatting.date(r['den_as_of_date'])}, {direction(r['later_by_days'])}")
+                     f"{formatting.date(r['den_as_of_date'])}, {direction(r['later_by_days'])}"
+                     + (f"; both are final tolls, given after the fighting ended on {formatting.date(view.end_date)}"
+                        if r["is_final_tolls"] else ""))
     elif p.official and p.opposing:
         sentence += (f". No opposing and official figures fall within {formatting.days(view.tolerance_days)} of "
                      f"each other, so no ratio is given")

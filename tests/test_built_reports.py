@@ -244,3 +244,44 @@ def test_the_real_reports_carry_the_records_newest_estimates(builds):
     assert "at least 60,435 “have been killed”" in ukraine
     overview = visible_text((out / "conflict-overview.html").read_text(encoding="utf-8"))
     assert "more than 70,000 “considered missing” (missing)" in overview
+
+
+MEASURE = """JSON.stringify({
+  scroll_width: document.documentElement.scrollWidth,
+  height: document.documentElement.scrollHeight,
+  charts: document.querySelectorAll('.vega-embed svg, .vega-embed canvas').length,
+  smallest_chart_text: Math.min(999, ...Array.from(document.querySelectorAll('.vega-embed svg text'))
+                                  .map(t => parseFloat(getComputedStyle(t).fontSize)).filter(x => x > 0))})"""
+
+
+def test_every_real_page_fits_a_phone_and_a_desk(builds):
+    """At 390 px no page scrolls sideways and chart text stays at least 10 CSS px; at 1280 px no
+    report is taller than 9,000 px with its collapsed sections closed; every file is under 1.5 MB."""
+    import json
+
+    from analysis.report.offline import Browser, find_chromium
+
+    if find_chromium() is None:
+        pytest.fail("Chromium is needed for this test (CI installs Debian's chromium)")
+    entries, out, _ = builds("real")
+    pages = [out / "index.html", *(out / f"{e['slug']}.html" for e in entries)]
+    with Browser() as browser:
+        for page in pages:
+            assert page.stat().st_size < 1_500_000, page.name
+            for width in (1280, 390):
+                target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+                session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+                browser.send("Page.enable", session=session)
+                browser.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900,
+                                                                   "deviceScaleFactor": 1, "mobile": width < 600},
+                             session)
+                browser.send("Page.navigate", {"url": page.as_uri()}, session)
+                browser.pump(4)
+                found = json.loads(browser.send("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True},
+                                                session)["result"]["value"])
+                browser.send("Target.closeTarget", {"targetId": target})
+                assert found["scroll_width"] <= width, (page.name, width, found)
+                if found["charts"]:
+                    assert found["smallest_chart_text"] >= 10, (page.name, width, found)
+                if width == 1280:
+                    assert found["height"] <= 9000, (page.name, found)

@@ -158,7 +158,10 @@ PRINT_CONTENTS = """JSON.stringify({
     return th.length ? th[th.length - 1].textContent.trim() : '';
   }),
   charts: Array.from(document.querySelectorAll('div[id^="altair-viz-"]')).map(d =>
-    Array.from(d.querySelectorAll('.role-title-text text')).map(t => t.textContent.trim()).join(' '))
+    Array.from(d.querySelectorAll('.role-title-text text')).map(t => {
+      const lines = t.querySelectorAll('tspan');  // a title of several lines: one tspan each
+      return lines.length ? Array.from(lines).map(s => s.textContent.trim()).join(' ') : t.textContent.trim();
+    }).join(' '))
 })"""
 
 
