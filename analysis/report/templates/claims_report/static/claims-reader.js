@@ -6,7 +6,8 @@
   const label = () => document.querySelectorAll(".vega-embed > details > summary:not([aria-label])")
     .forEach(summary => summary.setAttribute("aria-label", MENU_LABEL));
   new MutationObserver(label).observe(document.documentElement, {childList: true, subtree: true});
-  // Collapsed sections (tables, sources) print open, and close again after printing.
+  // Collapsed sections (tables, sources) print open, and close again after printing: a closed
+  // <details> prints empty, and CSS cannot open it in Chromium's print.
   let opened = [];
   window.addEventListener("beforeprint", () => {
     opened = Array.from(document.querySelectorAll("details:not([open])")).filter(d => !d.closest(".vega-embed"));
