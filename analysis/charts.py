@@ -1022,7 +1022,7 @@ def ladder_chart(latest: pl.DataFrame, conflict: Conflict, *, title: str, subtit
     labels = frame.with_columns(label=pl.col("figure") + " · as of " + pl.col("as_of"))
     layers.append(alt.Chart(labels.select(_columns("row", "row_order", "label", [f for f, _ in fields])))
                   .mark_text(align="left", baseline="bottom", dy=-8, fontSize=11, color="#333333",
-                             limit=alt.ExprRef("width"))
+                             limit=alt.ExprRef(f"width < {PHONE_WIDTH} ? width : 0"))  # 0: no limit (measuring text costs)
                   .encode(y=y, x=alt.value(0), text="label:N", tooltip=tooltip))
     open_layers = _open_end_layers(frame, columns, x, y, colour, tooltip, horizontal=True)
     if open_layers:

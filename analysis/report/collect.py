@@ -231,10 +231,10 @@ def _accessible_mark(mark: dict) -> dict:
 
 
 def render_chart(spec: dict) -> tuple[bytes, bytes]:
-    """(SVG, PNG) of a Vega spec, rendered offline by vl-convert."""
+    """(SVG, PNG) of a Vega spec, rendered offline by vl-convert, at the charts' fixed export width."""
     import vl_convert as vlc
 
-    svg = vlc.vega_to_svg(spec)
+    svg = vlc.vega_to_svg(_without_phone_limits(spec))
     png = vlc.svg_to_png(svg, scale=PNG_SCALE)  # rasterise the same SVG (cheaper than vega_to_png)
     return svg.encode("utf-8"), png
 
@@ -285,3 +285,15 @@ def csv_text(frame: Any) -> str:
             .otherwise(pl.col(name).cast(pl.String)).alias(name)
             for name in text_columns)
     return frame.write_csv()
+
+
+def _without_phone_limits(spec: Any) -> Any:
+    """The spec without the text marks' `limit`s that depend on the width (labels cut to a phone's
+    width): an export is drawn at the fixed width where they never apply, and vl-convert measures
+    every label against a signal limit (measured: the ladder's SVG 0.68 s with them, 0.32 s without)."""
+    if isinstance(spec, dict):
+        return {k: _without_phone_limits(v) for k, v in spec.items()
+                if not (k == "limit" and isinstance(v, dict) and "width" in str(v.get("signal", "")))}
+    if isinstance(spec, list):
+        return [_without_phone_limits(v) for v in spec]
+    return spec
