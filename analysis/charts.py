@@ -125,6 +125,8 @@ def theme_config() -> dict:
                      # long claimant names give way on a phone (cut with an ellipsis; the tooltip has them)
                      "labelLimit": {"expr": f"isFinite(containerSize()[0]) && containerSize()[0] < {PHONE_WIDTH} ? 120 : 300"}},
             # one column on a phone, three from 560 px (the chart follows its container's width)
+            # ticks follow the chart's width (a wide page would otherwise crowd its labels together)
+            "axisX": {"tickCount": {"expr": "ceil(width / 110)"}},
             "legend": {"orient": "bottom", "direction": "horizontal", "columns": {"expr": f"width < {PHONE_WIDTH} ? 1 : 3"},
                        "labelFontSize": 12,
                        "titleFontSize": 12, "titleFontWeight": 600, "labelLimit": 260, "symbolSize": 100,
