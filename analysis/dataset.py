@@ -94,7 +94,9 @@ def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> C
                   pl.col("side").alias("claimant_side"), "independence_group"),
                   on="claimant_id", how="left")
               .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role(),
-                            speaks_for_names=_speaks_for_names(claimants))
+                            speaks_for_names=_speaks_for_names(claimants)
+                            if statements["speaks_for"].null_count() < statements.height
+                            else pl.lit(None, pl.String))  # joint statements are rare: most data has none
               .pipe(apply_bounds, about_max_share=about_max_share)
               .with_columns(is_dependent=pl.col("derived_from").is_not_null())
               .sort("as_of_date", "claimant_id", "claim_id")
@@ -120,7 +122,7 @@ CLAIM_COLUMNS = [
     "claimant_side", "independence_group", "role", "speaker", "subject_side", "population", "metric",
     "qualifier", "value", "stated_low", "stated_high", "value_low", "value_high", "is_low_exclusive",
     "value_central", "is_tightened", "period_type", "period_start_date", "as_of_date", "statement_date", "method", "confidence",
-    "derived_from", "derived_from_group", "is_dependent", "source_term", "quote", "speaks_for", "speaks_for_names", "url", "outlet", "title",
+    "derived_from", "derived_from_group", "is_dependent", "source_term", "quote", "speaks_for_names", "url", "outlet", "title",
     "notes", "source", "source_line",
 ]
 
