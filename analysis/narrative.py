@@ -50,32 +50,16 @@ def headline(view: CompareView) -> str:
     everything = p.conflict.claims
     side = p.conflict.side_label(p.subject_side)
 
-    def newest(roles: tuple[str, ...], prefer_stated: bool = False) -> dict | None:
-        """The role's latest figure; `prefer_stated`: the latest stated in the report's own metric, if
-        any, before a converted one (an independent count of deaths says more than a converted total)."""
-        rows = view.claims.filter(pl.col("role").is_in(list(roles))) if view.claims.height else view.claims
-        if prefer_stated and "original_metric" in rows.columns:
-            stated = rows.filter(pl.col("original_metric").fill_null(pl.col("metric")) == pl.col("metric"))
-            rows = stated if stated.height else rows
-        if rows.is_empty():
-            return None
-        return _claim(rows.sort("as_of_date", "claim_id").tail(1).row(0, named=True), claims=everything)
-
-    def said(c: dict) -> str:
-        text = " and ".join(part["text"] for part in c["parts"])
-        read = f", read as {c['as_metric']}" if c["converted"] else ""
-        return f"{text}{read} as of {formatting.date(c['as_of'])}"
-
     clauses = []
-    official, opposing = newest(("official",)), newest(("opposing",))
-    independent = newest(("independent", "third_party"), prefer_stated=True)
+    official, opposing = (_latest_of(view.claims, (role,), everything) for role in ("official", "opposing"))
+    independent = _latest_of(view.claims, ("independent", "third_party"), everything, prefer_stated=True)
     if official:
-        clauses.append(f"{official['who']} last gave {said(official)}")
+        clauses.append(f"{official['who']} last gave {_said(official)}")
     if opposing:
-        clauses.append(f"{opposing['who']} claims {said(opposing)}")
+        clauses.append(f"{opposing['who']} claims {_said(opposing)}")
     if independent:
         clauses.append(f"the latest independent or third-party figure{'' if independent['converted'] else ' in ' + METRIC_LABEL[p.metric]}, "
-                       f"{independent['who']}'s, is {said(independent)}")
+                       f"{independent['who']}'s, is {_said(independent)}")
     if not clauses:
         return f"No figures on {side}'s {p.population} losses in this window."
     sentence = f"{side}'s {p.population} losses, {METRIC_LABEL[p.metric]}: " + "; ".join(clauses)
@@ -95,6 +79,26 @@ def headline(view: CompareView) -> str:
     return sentence + "."
 
 
+def _latest_of(claims: pl.DataFrame, roles: tuple[str, ...], everything: pl.DataFrame,
+               prefer_stated: bool = False) -> dict | None:
+    """The words of the latest of these roles' claims; `prefer_stated`: the latest stated in its own
+    metric, if any, before a converted one (a count of deaths says more than a converted total)."""
+    rows = claims.filter(pl.col("role").is_in(list(roles))) if claims.height else claims
+    if prefer_stated and "original_metric" in rows.columns:
+        stated = rows.filter(pl.col("original_metric").fill_null(pl.col("metric")) == pl.col("metric"))
+        rows = stated if stated.height else rows
+    if rows.is_empty():
+        return None
+    return _claim(rows.sort("as_of_date", "claim_id").tail(1).row(0, named=True), claims=everything)
+
+
+def _said(c: dict) -> str:
+    """'about 16,100 “personnel”, read as … as of 25 March 2022': a claim as stated, then as read."""
+    text = " and ".join(part["text"] for part in c["parts"])
+    read = f", read as {c['as_metric']}" if c["converted"] else ""
+    return f"{text}{read} as of {formatting.date(c['as_of'])}"
+
+
 def overview_headline(view: OverviewView) -> str:
     """The overview's first sentence: for each side's military dead, what the side itself last
     admitted, what its adversary claims and the newest independent or third-party figure."""
@@ -107,13 +111,10 @@ def overview_headline(view: OverviewView) -> str:
         said = []
         for roles, verb in ((("official",), "admits"), (("opposing",), "claims"),
                             (("independent", "third_party"), "newest independent or third-party figure")):
-            found = rows.filter(pl.col("role").is_in(list(roles))) if rows.height else rows
-            if found.is_empty():
+            c = _latest_of(rows, roles, conflict.claims)
+            if c is None:
                 continue
-            c = _claim(found.sort("as_of_date", "claim_id").tail(1).row(0, named=True), claims=conflict.claims)
-            text = " and ".join(part["text"] for part in c["parts"])
-            said.append(f"{c['who']} {verb} {text} as of {formatting.date(c['as_of'])}" if len(roles) == 1
-                        else f"the {verb}: {c['who']}, {text} as of {formatting.date(c['as_of'])}")
+            said.append(f"{c['who']} {verb} {_said(c)}" if len(roles) == 1 else f"the {verb}: {c['who']}, {_said(c)}")
         if said:
             parts.append(f"{conflict.side_label(side)}'s military dead: " + "; ".join(said))
     if not parts:

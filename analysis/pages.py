@@ -174,8 +174,7 @@ class ComparePage:
 
     @staticmethod
     def _nothing(message: str) -> None:
-        from IPython.display import display
-        display(Html(narrative.render("text.html.j2", text=message)))
+        _show(narrative.render("text.html.j2", text=message))
 
 
 @dataclass

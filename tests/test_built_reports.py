@@ -269,17 +269,13 @@ def test_every_real_page_fits_a_phone_and_a_desk(builds):
         for page in pages:
             assert page.stat().st_size < 1_500_000, page.name
             for width in (1280, 390):
-                target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-                session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-                browser.send("Page.enable", session=session)
-                browser.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900,
-                                                                   "deviceScaleFactor": 1, "mobile": width < 600},
-                             session)
-                browser.send("Page.navigate", {"url": page.as_uri()}, session)
-                browser.pump(4)
-                found = json.loads(browser.send("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True},
-                                                session)["result"]["value"])
-                browser.send("Target.closeTarget", {"targetId": target})
+                found = {}
+
+                def measure(session, found=found):
+                    found.update(json.loads(browser.send("Runtime.evaluate", {
+                        "expression": MEASURE, "returnByValue": True}, session)["result"]["value"]))
+
+                browser.check(page, width=width, inspect=measure)
                 assert found["scroll_width"] <= width, (page.name, width, found)
                 if found["charts"]:
                     assert found["smallest_chart_text"] >= 10, (page.name, width, found)
