@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +33,7 @@ class Conflict:
     pair_within_days: int = DEFAULT_PAIR_WITHIN_DAYS  # two claimants' figures further apart are not compared
     about_max_share: float = DEFAULT_ABOUT_MAX_SHARE  # the cap of the 'about' rule (analysis.bounds)
     data_dir: Path | None = None  # the data dir it was loaded from (its reference tables live there too)
+    truces: pl.DataFrame = field(default_factory=lambda: _truce_frame([]))  # pauses in the fighting (conflict.yml)
 
     @property
     def data_as_of(self) -> dt.date:
@@ -114,7 +115,20 @@ def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> C
                     statements, claims, meta,
                     end_date=dt.date.fromisoformat(str(end_date)) if end_date is not None else None,
                     pair_within_days=int(meta.get("pair_within_days", DEFAULT_PAIR_WITHIN_DAYS)),
-                    about_max_share=about_max_share)
+                    about_max_share=about_max_share, truces=_truce_frame(meta.get("truces") or []))
+
+
+TRUCE_SCHEMA = {"truce_id": pl.String, "name": pl.String, "start_date": pl.Date, "end_date": pl.Date,
+                "url": pl.String, "quote": pl.String}
+
+
+def _truce_frame(entries: list[dict]) -> pl.DataFrame:
+    """Truces in date order; `end_date` null while one holds."""
+    def date(value):
+        return None if value is None else dt.date.fromisoformat(str(value))
+    rows = [{"truce_id": t["truce_id"], "name": t["name"], "start_date": date(t["start_date"]),
+             "end_date": date(t.get("end_date")), "url": t["url"], "quote": t["quote"]} for t in entries]
+    return pl.DataFrame(rows, schema=TRUCE_SCHEMA).sort("start_date")
 
 
 CLAIM_COLUMNS = [

@@ -180,6 +180,7 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
              "is required unless the qualifier is range or an open-ended range gives value_low and value_high"),
             ((_int("value_low") <= _int("value")) & (_int("value") <= _int("value_high")),
              "must lie between value_low and value_high"),
+            ((pl.col("metric") != "civilian_share_pct") | (_int("value") <= 100), PERCENT_RULE),
         ]),
         Column("value_low", False, [
             _pattern("value_low", INT_PATTERN, "must be a non-negative whole number, digits only"),
@@ -193,6 +194,7 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
              .when(may_span).then(pl.col("value_high").is_null() | pl.col("value_low").is_not_null())
              .otherwise(pl.col("value_high").is_null()), SPAN_RULE),
             (_int("value_low") <= _int("value_high"), "must not be below value_low"),
+            ((pl.col("metric") != "civilian_share_pct") | (_int("value_high") <= 100), PERCENT_RULE),
         ]),
         Column("period_type", True, [_one_of("period_type", list(vocab.PERIOD_TYPE), "period types")]),
         Column("period_start_date", False, [
@@ -219,8 +221,10 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
                                  or [pl.lit(False)]),
              "must be one of the claim ids of this conflict (claims.csv or a series)"),
             (pl.col("derived_from") != pl.col("claim_id"), "must not name the claim itself"),
-            ((pl.col("_derived_side") == pl.col("subject_side")) & (pl.col("_derived_population") == pl.col("population")),
-             f"must point to a claim about the same subject side and population ({DETAIL})",
+            ((pl.col("_derived_side") == pl.col("subject_side"))
+             & ((pl.col("_derived_population") == pl.col("population")) | (pl.col("_derived_population") == "all")),
+             f"must point to a claim about the same subject side and the same population or everyone "
+             f"(population all: a part read from a total) ({DETAIL})",
              pl.concat_str([pl.col("derived_from"), pl.lit(" is about "), pl.col("_derived_side").fill_null("?"),
                             pl.lit(" "), pl.col("_derived_population").fill_null("?"), pl.lit(", this claim about "),
                             pl.col("subject_side").fill_null("?"), pl.lit(" "), pl.col("population").fill_null("?")])),
@@ -239,6 +243,7 @@ def claim_columns(sides: list[str], start: dt.date | None, known_claim_ids: list
 SPAN_RULE = ("is required for qualifier range; for at_least, more_than and up_to, value_low and value_high "
              "come together (a stated range with an open end, 'at least 7,000-8,000') or not at all; empty for "
              "other qualifiers (their bounds are derived)")
+PERCENT_RULE = "a civilian_share_pct is a percentage: at most 100"
 QUOTE_RULE = ("is required: copy the source's own words that give the number "
               "(every number carries its quote)")
 
@@ -579,7 +584,35 @@ def check_meta(raw: RawConflict) -> list[Problem]:
                     "must be the series' own words for what it counts, as text (or left out)")
         if entry.get("period_type", "cumulative") != "cumulative":
             problem(("series", i, "period_type"), entry["period_type"], "a series must be cumulative")
+    _check_truces(meta, problem)
     return problems
+
+
+def _check_truces(meta: dict, problem) -> None:
+    """A truce: sourced dates inside the conflict, end not before start, none overlapping another."""
+    _check_list(meta, "truces", "truce_id", ("name", "start_date", "url", "quote"), problem)
+    start = _parse_date(meta.get("start_date"))
+    spans: list[tuple[dt.date, dt.date | None, int]] = []
+    for i, truce in enumerate(_dicts(meta.get("truces"))):
+        begin = truce.get("start_date")
+        if begin is not None and _parse_date(begin) is None:
+            problem(("truces", i, "start_date"), begin, "must be a calendar date written YYYY-MM-DD")
+        elif begin is not None and start and _parse_date(begin) < start:
+            problem(("truces", i, "start_date"), begin, "must not be before the conflict's start_date")
+        end = truce.get("end_date")
+        if end is not None and _parse_date(end) is None:
+            problem(("truces", i, "end_date"), end, "must be a calendar date written YYYY-MM-DD (or left out while it holds)")
+        elif end is not None and _parse_date(begin) and _parse_date(end) < _parse_date(begin):
+            problem(("truces", i, "end_date"), end, "must not be before the truce's start_date")
+        if truce.get("url") is not None and not re.match(URL_PATTERN, str(truce["url"])):
+            problem(("truces", i, "url"), truce["url"], "must be an http:// or https:// URL without spaces")
+        if _parse_date(begin) and (end is None or _parse_date(end)):
+            spans.append((_parse_date(begin), _parse_date(end) if end is not None else None, i))
+    spans.sort(key=lambda span: span[0])
+    for (_, earlier_end, _), (later_start, _, later) in zip(spans, spans[1:]):
+        if earlier_end is None or later_start <= earlier_end:
+            problem(("truces", later, "start_date"), later_start.isoformat(),
+                    "truces must not overlap: an earlier truce has not ended by this date")
 
 
 def _comment_hint(key, line: int | None, text_lines: list[str], path: Path) -> str:

@@ -16,7 +16,7 @@ POPULATION = {
 }
 
 METRIC = {
-    "killed": "Dead (killed in action, died of wounds).",
+    "killed": "Dead: killed in action or in attacks, or died of wounds.",
     "wounded": "Wounded or injured (for civilians: injured); Russian usage calls these 'sanitary' losses.",
     "killed_and_wounded": "Killed plus wounded, stated or clearly meant as such ('casualties').",
     "missing": "Missing: in action, for the military; missing persons, for civilians or everyone.",
@@ -25,6 +25,16 @@ METRIC = {
     "(or, in UK usage, 'permanent casualties': killed + permanently wounded).",
     "personnel_losses": "A source's own undefined total ('personnel', 'losses'): at least killed and "
     "wounded, possibly captured and missing. Ambiguous by design; never a death toll.",
+    "killed_or_missing": "Dead and missing counted together, as the source counts them: at least the "
+    "killed, never read as a death toll.",
+    "killed_or_captured": "Killed and taken prisoner counted together, as the source counts them: at least "
+    "the killed, never read as a death toll.",
+    "released": "Captives (hostages, prisoners) released, in one exchange (period_type incident) or to date.",
+    "remains_held": "Bodies of dead captives held by the other side at one moment (period_type snapshot).",
+    "civilians_per_combatant": "A claimed ratio among the dead: civilians killed per combatant killed "
+    "(2 = two civilians for every combatant). A ratio, not a count: compared with the ratio the counts imply.",
+    "civilian_share_pct": "A claimed share of the dead who were civilians, in percent (0-100). A share, not "
+    "a count: compared with the share the counts imply.",
 }
 
 QUALIFIER = {
@@ -69,6 +79,10 @@ CLAIMANT_KIND = {
     "international_organisation": "An alliance or international body (NATO, EU).",
     "monitoring_mission": "An impartial monitoring mission (e.g. UN OHCHR HRMMU).",
     "media_investigation": "Journalists or researchers counting from open sources.",
+    "academic": "Researchers publishing a study with its method (a peer-reviewed paper, a survey).",
+    "health_authority": "A ministry of health or health service counting the dead and injured it registers.",
+    "armed_group": "A non-state armed group or its armed wing.",
+    "political_organisation": "A political movement speaking for itself, outside any government office.",
 }
 
 # Claimant sides that are not a belligerent of the conflict.
@@ -87,6 +101,13 @@ ROLE = {
 
 # Qualifiers that may carry a stated range with one open end ("at least 7,000-8,000").
 OPEN_RANGE_QUALIFIERS = ("at_least", "more_than", "up_to")
+
+# Claims that are ratios or shares among the dead, not counts: never summed, differenced, tightened
+# or drawn on a count axis; compared with the value that counts of the same dates imply.
+RATIO_METRICS = {
+    "civilians_per_combatant": "civilians per combatant",
+    "civilian_share_pct": "% civilians",
+}
 
 # Metrics that sum to another: used by harmonisation and by the like-for-like guard.
 METRIC_PARTS = {"killed_and_wounded": ("killed", "wounded")}
@@ -110,6 +131,12 @@ METRIC_LABEL = {
     "captured": "captured",
     "irrecoverable": "irrecoverable losses",
     "personnel_losses": "personnel losses",
+    "killed_or_missing": "killed or missing",
+    "killed_or_captured": "killed or captured",
+    "released": "released",
+    "remains_held": "bodies held",
+    "civilians_per_combatant": "civilians per combatant",
+    "civilian_share_pct": "% civilians",
 }
 
 # Words for qualifiers before a number ("about 16,100", "more than 14,000").

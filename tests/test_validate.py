@@ -323,8 +323,8 @@ def test_derived_from_a_series_record_about_another_population_is_a_problem(tmp_
     edit_line(data / CLAIMS, 6, ",freedonia,military,killed,more_than,1000,", ",freedonia,civilian,killed,more_than,1000,")
     _, [problem] = validate_data_dir(data)
     assert (problem.file, problem.line, problem.column) == (CLAIMS, 6, "derived_from")
-    assert problem.rule == ("must point to a claim about the same subject side and population "
-                            "(sy_general_staff_personnel.2022-03-01 is about freedonia military, "
+    assert problem.rule == ("must point to a claim about the same subject side and the same population or "
+                            "everyone (population all: a part read from a total) (sy_general_staff_personnel.2022-03-01 is about freedonia military, "
                             "this claim about freedonia civilian)")
 
 
