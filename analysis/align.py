@@ -34,9 +34,28 @@ def _fields(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
     return pl.DataFrame([*present, *missing])
 
 
+def phase(date: pl.Expr, truces: pl.DataFrame | None) -> pl.Expr:
+    """Which stretch of fighting or truce a date falls in: 0 before the first truce, 1 inside it,
+    2 after it, and so on (truces are sorted and never overlap, conflict.yml). A count's pace
+    changes at each boundary, so two figures in different phases are not 'close in time'."""
+    if truces is None or truces.is_empty():
+        return pl.lit(0, pl.Int32)
+    boundaries = [*truces["start_date"].to_list(),
+                  *(end + dt.timedelta(days=1) for end in truces["end_date"].to_list() if end is not None)]
+    return pl.sum_horizontal(*((date >= pl.lit(b)).cast(pl.Int32) for b in sorted(boundaries))).cast(pl.Int32)
+
+
+def truce_name(phase_expr: pl.Expr, truces: pl.DataFrame | None) -> pl.Expr:
+    """The truce a phase number stands for (odd phases are truces), null for fighting."""
+    if truces is None or truces.is_empty():
+        return pl.lit(None, pl.String)
+    names = {2 * i + 1: name for i, name in enumerate(truces["name"].to_list())}
+    return phase_expr.replace_strict(names, default=None, return_dtype=pl.String)
+
+
 def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None = DEFAULT_TOLERANCE_DAYS,
           stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, prefixes: tuple[str, str] = ("num_", "den_"),
-          end_date: dt.date | None = None) -> pl.DataFrame:
+          end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """Pair every left claim with the right claim of each right claimant nearest in as_of_date.
 
     The one pairing rule of every comparison (DESIGN.md §7): nearest in time, and only within
@@ -49,6 +68,9 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
     value `staleness_days`, `is_stale` (staleness above `stale_after_days`), `is_final_tolls`
     (both figures dated after the end of the fighting) and `is_dependent` (shared independence
     group, or one side derived from the other's group): such a pair is no independent corroboration.
+    With `truces` (Conflict.truces) and a tolerance, two figures pair only within one phase (phase):
+    never one from before a truce's start or end with one from after it. `is_across_truce` says
+    whether a pair (possible only without a tolerance, to name the nearest figure) crosses one.
     """
     if (tolerance_days is not None and tolerance_days < 0) or stale_after_days < 0:
         raise ValueError("tolerance_days and stale_after_days must be >= 0")
@@ -58,8 +80,9 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
     # Pair on narrow frames (row number, claimant, date, id) and gather the wide text fields
     # (quotes, URLs, speakers) once at the end: sorting and joining them at every step cost more
     # than the pairing itself. Same sorts on the same keys, so the same pairs in the same order.
-    l_keys = _keys(l_all, lp, "_left_row")
-    r_keys = _keys(r_all, rp, "_right_row")
+    by_phase = tolerance_days is not None and truces is not None and not truces.is_empty()
+    l_keys = _keys(l_all, lp, "_left_row", truces if by_phase else None)
+    r_keys = _keys(r_all, rp, "_right_row", truces if by_phase else None)
     tolerance = None if tolerance_days is None else dt.timedelta(days=tolerance_days)
     after_end = (pl.col(f"{lp}as_of_date") >= end_date) if end_date else None
     # One lazy query for all claimant pairs (a few rows each): one collect, not five per pair.
@@ -71,11 +94,11 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
         l_sorted = l_frame.lazy().sort(f"{lp}as_of_date", f"{lp}claim_id")
         for r_frame in r_frames:
             if end_date is None:
-                pieces.append(_nearest(l_sorted, r_frame, lp, rp, tolerance))
+                pieces.append(_nearest(l_sorted, r_frame, lp, rp, tolerance, by_phase))
                 continue
             late_right = r_frame.filter(pl.col(f"{rp}as_of_date") >= end_date)
-            finals = _nearest(l_sorted.filter(after_end), late_right, lp, rp, None)
-            others = _nearest(l_sorted, r_frame, lp, rp, tolerance).join(
+            finals = _nearest(l_sorted.filter(after_end), late_right, lp, rp, None, by_phase)
+            others = _nearest(l_sorted, r_frame, lp, rp, tolerance, by_phase).join(
                 finals.select("_left_row"), on="_left_row", how="anti")
             pieces += [finals, others]
     if not pieces:
@@ -96,24 +119,31 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
         is_stale=gap.abs() > stale_after_days,
         is_final_tolls=final,
         is_dependent=same_group.fill_null(False) | derived,
+        is_across_truce=phase(pl.col(f"{lp}as_of_date"), truces) != phase(pl.col(f"{rp}as_of_date"), truces),
     )
 
 
 def _nearest(l_sorted: pl.LazyFrame, r_sorted: pl.LazyFrame, lp: str, rp: str,
-             tolerance: dt.timedelta | None) -> pl.LazyFrame:
-    """Each left row with the nearest right row in as-of date (within `tolerance`, if given);
-    both frames sorted by date and claim id, the right one with its date as `_right_date`."""
+             tolerance: dt.timedelta | None, by_phase: bool = False) -> pl.LazyFrame:
+    """Each left row with the nearest right row in as-of date (within `tolerance`, if given, and
+    in the same phase when `by_phase`); both frames sorted by date and claim id, the right one
+    with its date as `_right_date`."""
     return (l_sorted
             .join_asof(r_sorted, left_on=f"{lp}as_of_date", right_on="_right_date", strategy="nearest",
-                       tolerance=tolerance)
+                       tolerance=tolerance, by="_phase" if by_phase else None,
+                       check_sortedness=not by_phase)  # sorted by date overall, so within each phase too
             .filter(pl.col(f"{rp}claim_id").is_not_null())
-            .drop("_right_date"))
+            .drop("_right_date", *(["_phase_right"] if by_phase else []), strict=False))
 
 
-def _keys(fields: pl.DataFrame, prefix: str, row: str) -> pl.DataFrame:
-    """What pairing needs of one side: row number, claimant, as-of date and claim id."""
-    return pl.DataFrame([pl.int_range(fields.height, dtype=pl.UInt32, eager=True).alias(row),
+def _keys(fields: pl.DataFrame, prefix: str, row: str, truces: pl.DataFrame | None = None) -> pl.DataFrame:
+    """What pairing needs of one side: row number, claimant, as-of date and claim id (and the
+    date's phase, when pairing respects truces)."""
+    keys = pl.DataFrame([pl.int_range(fields.height, dtype=pl.UInt32, eager=True).alias(row),
                          *(fields.get_column(f"{prefix}{c}") for c in ("claimant_id", "as_of_date", "claim_id"))])
+    if truces is None:
+        return keys
+    return keys.with_columns(phase(pl.col(f"{prefix}as_of_date"), truces).alias("_phase"))
 
 
 def _by_claimant(keys: pl.DataFrame, column: str) -> list[pl.DataFrame]:
@@ -124,7 +154,8 @@ def _by_claimant(keys: pl.DataFrame, column: str) -> list[pl.DataFrame]:
 def _empty_pairs(l_all: pl.DataFrame, r_all: pl.DataFrame) -> pl.DataFrame:
     return l_all.clear().hstack(r_all.clear().get_columns()).with_columns(
         later_by_days=pl.lit(None, pl.Int64), staleness_days=pl.lit(None, pl.Int64), is_stale=pl.lit(None, pl.Boolean),
-        is_final_tolls=pl.lit(None, pl.Boolean), is_dependent=pl.lit(None, pl.Boolean))
+        is_final_tolls=pl.lit(None, pl.Boolean), is_dependent=pl.lit(None, pl.Boolean),
+        is_across_truce=pl.lit(None, pl.Boolean))
 
 
 def flag_stale(claims: pl.DataFrame, reference_date: dt.date, *,

@@ -12,7 +12,8 @@ import datetime as dt
 import polars as pl
 
 from analysis import intervals
-from analysis.align import DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, PAIR_FIELDS, align, flag_stale
+from analysis.align import (DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, PAIR_FIELDS, align, flag_stale, phase,
+                            truce_name)
 from analysis.harmonise import (FACTOR_CENTRAL, FACTOR_HIGH, FACTOR_LOW, UNCONVERTED,
                                cumulative)
 
@@ -25,7 +26,7 @@ _SERIES = "_series"  # a number for each series of claims (implied_daily_rates)
 def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
                     tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
                     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
-                    end_date: dt.date | None = None) -> pl.DataFrame:
+                    end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """Numerator / denominator and numerator - denominator for every aligned pair of claims
     (align: nearest in as-of date within `tolerance_days`, or both final tolls after `end_date`).
 
@@ -33,7 +34,7 @@ def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
     Adds `ratio_*` and `gap_*` intervals and `assumption` (both sides' assumptions, if any).
     """
     pairs = align(numerator, denominator, tolerance_days=tolerance_days, stale_after_days=stale_after_days,
-                  end_date=end_date)
+                  end_date=end_date, truces=truces)
     # The working intervals are named apart from the pair's own columns: intervals.cols("num")
     # would be num_low, ..., num_is_low_exclusive, and drop the numerator's own flag with them.
     pairs = pairs.lazy().with_columns(*intervals.from_claim("num_", "_num"), *intervals.from_claim("den_", "_den"))
@@ -47,20 +48,31 @@ def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
 
 def nearest_comparison(numerator: pl.DataFrame, denominator: pl.DataFrame, *, tolerance_days: int,
                        stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
-                       end_date: dt.date | None = None) -> pl.DataFrame:
+                       end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """Each numerator claim against each denominator claimant's figure nearest in as-of date,
-    however far apart, with `is_comparable`: within `tolerance_days`, or both final tolls after
-    `end_date`. Beyond that the pair only names the nearest figure and its gap: its `ratio_*`
-    and `gap_*` are null, so no ratio is ever printed or drawn between figures years apart."""
-    pairs = ratio_over_time(numerator, denominator, tolerance_days=None, stale_after_days=stale_after_days,
-                            end_date=end_date)
-    comparable = pl.col("is_final_tolls") | (pl.col("staleness_days") <= tolerance_days)
+    however far apart, with `is_comparable`: within `tolerance_days` and the same phase of
+    fighting or truce (align), or both final tolls after `end_date`. Beyond that the pair only
+    names the nearest figure and its gap: its `ratio_*` and `gap_*` are null, so no ratio is ever
+    printed or drawn between figures years apart or on two sides of a truce's start or end."""
+    nearest = ratio_over_time(numerator, denominator, tolerance_days=None, stale_after_days=stale_after_days,
+                              end_date=end_date, truces=truces)
+    if truces is not None and not truces.is_empty():
+        # The nearest figure of the same phase within the tolerance where there is one; otherwise
+        # the nearest however far, named but not compared.
+        paired = ratio_over_time(numerator, denominator, tolerance_days=tolerance_days,
+                                 stale_after_days=stale_after_days, end_date=end_date, truces=truces)
+        nearest = pl.concat([paired, nearest.join(paired.select("num_claim_id", "den_claimant_id"),
+                                                  on=["num_claim_id", "den_claimant_id"], how="anti")],
+                            how="vertical_relaxed").sort("num_as_of_date", "num_claimant_id", "den_claimant_id",
+                                                         maintain_order=True)
+    comparable = pl.col("is_final_tolls") | ((pl.col("staleness_days") <= tolerance_days) & ~pl.col("is_across_truce"))
     measured = intervals.cols("ratio") + intervals.cols("gap")
-    return pairs.with_columns(is_comparable=comparable).with_columns(
+    return nearest.with_columns(is_comparable=comparable).with_columns(
         pl.when(pl.col("is_comparable")).then(pl.col(c)).otherwise(None).alias(c) for c in measured)
 
 
-def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None) -> pl.DataFrame:
+def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None,
+                        truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """Average daily increase between consecutive cumulative claims of one claimant and metric.
 
     Never differences across claimants, metrics or methods (a named count and a statistical
@@ -71,7 +83,10 @@ def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None
     later figure is certainly below its earlier one (the whole increase interval below zero), the
     source revised its count downwards: `is_revision_down`, with the (negative) `increase_*` kept
     for the text and no rate. Rates stop at the conflict's `end_date`: a segment that ends after
-    it (a final toll given later) is no rate of fighting and is left out.
+    it (a final toll given later) is no rate of fighting and is left out. With `truces`, a segment
+    never averages across a truce's start or end: one that crosses a boundary keeps its increase,
+    is flagged `is_across_truce` and has no rate; `phase` numbers the stretches (align.phase) and
+    `truce` names the truce a segment lies in.
     """
     key = ["claimant_id", "subject_side", "population", "metric", "method"]
     if "original_metric" in claims.columns:  # a converted figure is a different series from a stated one
@@ -112,6 +127,11 @@ def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None
              .collect())
     if end_date is not None:
         added = added.filter(pl.col("as_of_date") <= end_date)
+    here, before = phase(pl.col("as_of_date"), truces), phase(pl.col("previous_as_of_date"), truces)
+    added = added.with_columns(phase=here, is_across_truce=here != before).with_columns(
+        truce=pl.when(~pl.col("is_across_truce")).then(truce_name(pl.col("phase"), truces)),
+        **{c: pl.when(pl.col("is_across_truce")).then(None).otherwise(pl.col(c)) for c in
+           ("rate_low", "rate_high", "rate_central")})
     new_columns = [c for c in added.columns if c not in narrow.columns and c != _SERIES]
     return (claims[added[_ROW]]
             .with_columns(added.select(new_columns).get_columns()))
@@ -175,7 +195,10 @@ def merge_consecutive_rates(rates: pl.DataFrame, max_segments: int) -> pl.DataFr
     if max_segments < 2:
         raise ValueError(f"max_segments must be at least 2, got {max_segments}")
     ordered = rates.sort("claimant_id", "as_of_date").with_columns(merged_segments=pl.lit(1, pl.UInt32))
-    dense = (pl.len().over("claimant_id") > max_segments) & ~pl.col("is_revision_down")
+    if "phase" not in ordered.columns:  # rates from before truces were known: one phase
+        ordered = ordered.with_columns(phase=pl.lit(0, pl.Int32), is_across_truce=pl.lit(False))
+    dense = ((pl.len().over("claimant_id") > max_segments) & ~pl.col("is_revision_down")
+             & ~pl.col("is_across_truce"))
     keep, heavy = ordered.filter(~dense), ordered.filter(dense)
     if heavy.is_empty():
         return ordered
@@ -183,13 +206,14 @@ def merge_consecutive_rates(rates: pl.DataFrame, max_segments: int) -> pl.DataFr
     first = pl.col("previous_as_of_date").min().over("claimant_id")
     span = (pl.col("as_of_date").max().over("claimant_id") - first).dt.total_days() + 1
     heavy = heavy.with_columns(_bucket=((pl.col("as_of_date") - first).dt.total_days() * max_segments) // span)
+    group = ["claimant_id", "phase", "_bucket"]  # a merged segment never spans a truce's start or end
     start_columns = [c for c in heavy.columns if c.startswith(("previous_", "prev_"))]
-    starts = heavy.group_by("claimant_id", "_bucket").agg(pl.col(start_columns).sort_by("as_of_date").first(),
-                                                          pl.col("days").sum(),
-                                                          pl.len().cast(pl.UInt32).alias("merged_segments"))
-    ends = (heavy.sort("as_of_date").group_by("claimant_id", "_bucket").last()
+    starts = heavy.group_by(group).agg(pl.col(start_columns).sort_by("as_of_date").first(),
+                                       pl.col("days").sum(),
+                                       pl.len().cast(pl.UInt32).alias("merged_segments"))
+    ends = (heavy.sort("as_of_date").group_by(group).last()
             .drop(start_columns, "days", "merged_segments"))
-    merged = _rates_from_ends(ends.join(starts, on=["claimant_id", "_bucket"]).lazy(), converted).collect()
+    merged = _rates_from_ends(ends.join(starts, on=group).lazy(), converted).collect()
     return pl.concat([keep, merged.select(keep.columns)], how="vertical_relaxed").sort("claimant_id", "as_of_date")
 
 
@@ -237,7 +261,7 @@ def wounded_to_killed(claims: pl.DataFrame, references: pl.DataFrame | None = No
 
 
 def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
-                   end_date: dt.date | None = None) -> pl.DataFrame:
+                   end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """Named or verified count ÷ statistical estimate of the same quantity, as of the same date.
 
     The count is taken as the exact number of names on the list (that is what it counts), so
@@ -261,7 +285,8 @@ def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERA
             value_low=pl.col("value").cast(pl.Float64), value_high=pl.col("value").cast(pl.Float64),
             is_low_exclusive=pl.lit(False), value_central=pl.col("value").cast(pl.Float64))
         estimates = fields[matching[_ROW]]
-        pieces.append(ratio_over_time(floors, estimates, tolerance_days=tolerance_days, end_date=end_date)
+        pieces.append(ratio_over_time(floors, estimates, tolerance_days=tolerance_days, end_date=end_date,
+                                      truces=truces)
                       .rename(lambda c: c.replace("ratio_", "coverage_")))
     if not pieces:
         return pl.DataFrame()

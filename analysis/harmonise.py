@@ -81,7 +81,15 @@ def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, m
 
 
 def require_like_for_like(left: pl.DataFrame, right: pl.DataFrame) -> str:
-    """The one metric both frames share; LikeForLikeError naming both metrics otherwise."""
+    """The one metric both frames share; LikeForLikeError naming both metrics otherwise, and
+    naming both populations where they differ (fighters against everyone is a share, not a ratio)."""
+    if "population" in left.columns and "population" in right.columns:
+        populations = sorted({*left["population"].unique().to_list(), *right["population"].unique().to_list()})
+        if len(populations) > 1:
+            raise LikeForLikeError(
+                f"Not like for like: cannot divide claims about different populations {populations}. A count "
+                f"of some of the dead (e.g. military) against a count of all of them is a share of the total: "
+                f"use compare.share_of_total(part, total, ...), which pairs them by the same time rule.")
     left_metrics = sorted(set(left["metric"].unique().to_list()))
     right_metrics = sorted(set(right["metric"].unique().to_list()))
     if len(left_metrics) > 1 or len(right_metrics) > 1:

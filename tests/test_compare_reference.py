@@ -93,10 +93,24 @@ def reference_align(left, right, *, tolerance_days=7, stale_after_days=30, prefi
     return pl.concat(pieces, how="vertical_relaxed").with_columns(
         later_by_days=gap, staleness_days=staleness, is_stale=staleness > stale_after_days,
         is_final_tolls=pl.lit(False), is_dependent=same_group.fill_null(False) | derived,
+        is_across_truce=pl.lit(False),
     ).sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id", maintain_order=True)
 
 
-def reference_rates(claims):
+def reference_phase(date, truces):
+    """Which stretch a date lies in, counted the plain way: boundaries passed (truce starts, and
+    the days after truce ends)."""
+    if date is None or truces is None:
+        return 0
+    passed = 0
+    for start, end in truces:
+        passed += date >= start
+        passed += end is not None and date > end
+    return passed
+
+
+def reference_rates(claims, truces=None):
+    """truces: [(start, end or None, name)], sorted, not overlapping."""
     key = ["claimant_id", "subject_side", "population", "metric", "method"]
     if "original_metric" in claims.columns:
         key.append("original_metric")
@@ -123,7 +137,22 @@ def reference_rates(claims):
             .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
             .with_columns(pl.when(revised).then(None).otherwise(pl.col(c)).alias(c)
                           for c in ("rate_low", "rate_high", "rate_central"))
-            .drop(intervals.cols("cur")))
+            .drop(intervals.cols("cur"))
+            .with_columns(_phase_columns(truces))
+            .with_columns(pl.when(pl.col("is_across_truce")).then(None).otherwise(pl.col(c)).alias(c)
+                          for c in ("rate_low", "rate_high", "rate_central")))
+
+
+def _phase_columns(truces) -> list[pl.Expr]:
+    spans = [(start, end) for start, end, _ in truces or []]
+    names = {2 * i + 1: name for i, (_, _, name) in enumerate(truces or [])}
+    here = pl.col("as_of_date").map_elements(lambda d: reference_phase(d, spans), return_dtype=pl.Int32,
+                                          skip_nulls=False)
+    before = pl.col("previous_as_of_date").map_elements(lambda d: reference_phase(d, spans), return_dtype=pl.Int32,
+                                          skip_nulls=False)
+    return [here.alias("phase"), (here != before).alias("is_across_truce"),
+            pl.when(here == before).then(here.map_elements(lambda p: names.get(p), return_dtype=pl.String))
+            .alias("truce")]
 
 
 def reference_latest(claims, end):
@@ -202,7 +231,7 @@ def test_rates_latest_coverage_and_wounded_to_killed_match_the_plain_formulation
 @pytest.mark.parametrize("seed", SEEDS)
 def test_align_and_ratio_summary_match_the_plain_formulation(seed):
     claims = random_claims(seed)
-    killed = claims.filter(pl.col("metric") == "killed")
+    killed = claims.filter(pl.col("metric") == "killed", pl.col("population") == "military")  # like for like
     left, right = killed.filter(pl.col("role") == "official"), killed.filter(pl.col("role") != "official")
     tolerance = seed % 10
     assert_frame_equal(align(left, right, tolerance_days=tolerance),
@@ -216,3 +245,20 @@ def test_combine_killed_and_wounded_is_ordered_as_before():
         claims = random_claims(seed)
         combined = combine_killed_and_wounded(claims)
         assert combined.equals(combined.sort("as_of_date", "claimant_id", "claim_id"))
+
+
+TRUCES = [(dt.date(2022, 1, 6), dt.date(2022, 1, 9), "Truce A"), (dt.date(2022, 1, 18), None, "Truce B")]
+
+
+def _truce_frame(truces):
+    from analysis.dataset import TRUCE_SCHEMA
+    return pl.DataFrame([{"truce_id": f"t{i}", "name": name, "start_date": start, "end_date": end, "url": "https://x.test",
+                          "quote": "q"} for i, (start, end, name) in enumerate(truces)], schema=TRUCE_SCHEMA)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_rates_with_truces_match_the_plain_formulation(seed):
+    """No rate across a truce's start or end; the phase and truce named the plain way."""
+    claims = random_claims(seed)
+    truces = _truce_frame(TRUCES)
+    assert_frame_equal(implied_daily_rates(claims, truces=truces), reference_rates(claims, TRUCES), check_exact=True)
