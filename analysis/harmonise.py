@@ -60,10 +60,14 @@ def cumulative(claims: pl.DataFrame) -> pl.DataFrame:
 
 def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, metric: str | None = None,
                   claimants: list[str] | None = None, roles: list[str] | None = None,
-                  start=None, end=None) -> pl.DataFrame:
-    """Cumulative claims about one side's losses, optionally by metric, claimant, role, window."""
-    conditions = [pl.col("period_type") == "cumulative", pl.col("subject_side") == subject_side,
+                  start=None, end=None, period_type: str = "cumulative", incident_date=None) -> pl.DataFrame:
+    """Claims about one side's losses, optionally by metric, claimant, role, window: cumulative
+    ones, or counts at one moment (period_type snapshot), or the tallies of the incident of
+    `incident_date` (period_type incident)."""
+    conditions = [pl.col("period_type") == period_type, pl.col("subject_side") == subject_side,
                   pl.col("population") == population]
+    if period_type == "incident":
+        conditions.append(pl.col("period_start_date") == pl.lit(incident_date).cast(pl.Date))
     if metric is not None:
         conditions.append(pl.col("metric") == metric)
     if claimants is not None:

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from analysis import vocabulary as vocab
 from analysis.bounds import check_about_max_share
 from analysis.dataset import Conflict, list_conflicts, load_conflict
@@ -39,6 +41,8 @@ class CompareParameters:
     title: str
     pair_within_days: int  # two claimants' figures further apart in as-of date are not compared
     about_max_share: float  # the cap of the 'about' rule the claims were bounded with
+    period_type: str = "cumulative"  # what is compared (vocabulary.COMPARED_COUNTS)
+    incident_date: dt.date | None = None  # the incident whose tallies are compared (period_type incident)
 
     def as_dict(self) -> dict:
         return {"conflict": self.conflict.conflict_id, "subject_side": self.subject_side,
@@ -46,7 +50,13 @@ class CompareParameters:
                 "opposing": list(self.opposing), "independent": list(self.independent),
                 "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
                 "wounded_to_killed": list(self.wounded_to_killed), "title": self.title,
-                "pair_within_days": self.pair_within_days, "about_max_share": self.about_max_share}
+                "pair_within_days": self.pair_within_days, "about_max_share": self.about_max_share,
+                "period_type": self.period_type,
+                "incident_date": self.incident_date and self.incident_date.isoformat()}
+
+    @property
+    def count_key(self) -> str:
+        return vocab.count_key(self.period_type, self.incident_date and self.incident_date.isoformat())
 
 
 @dataclass(frozen=True)
@@ -69,19 +79,27 @@ def check_conflict(conflict, data_dir: Path | None = None, about_max_share=None)
 
 def check_compare_parameters(*, conflict, subject_side, population, metric, official=None, opposing=None,
                              independent=None, start=None, end=None, wounded_to_killed=None, title=None,
-                             pair_within_days=None, about_max_share=None,
-                             data_dir: Path | None = None) -> CompareParameters:
-    """Validate the compare_claims notebook's parameters; claimant lists default from the data."""
+                             pair_within_days=None, about_max_share=None, period_type="cumulative",
+                             incident_date=None, data_dir: Path | None = None) -> CompareParameters:
+    """Validate the compare_claims notebook's parameters; claimant lists default from the data:
+    subject_side None is the conflict's first side."""
     loaded = check_conflict(conflict, data_dir, about_max_share)
     sides = loaded.sides["side_id"].to_list()
+    subject_side = sides[0] if subject_side is None else subject_side
     _one_of("subject_side", subject_side, sides)
     _one_of("population", population, list(vocab.POPULATION))
     _one_of("metric", metric, list(vocab.METRIC))
+    _one_of("period_type", period_type, list(vocab.COMPARED_COUNTS))
+    incident = _date("incident_date", incident_date)
+    if (period_type == "incident") != (incident is not None):
+        raise ParameterError(f"incident_date {incident_date!r}: required with period_type 'incident' (the date "
+                             f"of the incident whose tallies are compared) and None otherwise")
+    key = vocab.count_key(period_type, incident and incident.isoformat())
     held = comparable(loaded)
-    where = f"{subject_side}/{population}"
+    where = f"{key}{subject_side}/{population}"
     if where not in held:
-        raise ParameterError(f"no cumulative claims about {subject_side}'s {population} losses; the data hold: "
-                             f"{', '.join(sorted(held)) or '(none)'}")
+        raise ParameterError(f"no {COUNT_WORDS[period_type]} about {subject_side}'s {population} losses; the data "
+                             f"hold: {', '.join(sorted(held)) or '(none)'}")
     if metric not in held[where]:
         raise ParameterError(f"metric {metric!r}: no claim about {subject_side}'s {population} losses is stated in it "
                              f"or convertible to it; valid: {', '.join(held[where])}")
@@ -92,7 +110,7 @@ def check_compare_parameters(*, conflict, subject_side, population, metric, offi
     ratio = _ratio_range(wounded_to_killed)
 
     valid_by_role = role_claimants(loaded)
-    roles = {role: _claimants(role, value, valid_by_role.get(f"{subject_side}/{population}/{role}", []), loaded)
+    roles = {role: _claimants(role, value, valid_by_role.get(f"{where}/{role}", []), loaded, period_type)
              for role, value in (("official", official), ("opposing", opposing), ("independent", independent))}
     label = loaded.side_label(subject_side)
     default_title = f"{label}: {population} losses — {vocab.METRIC_LABEL[metric]}"
@@ -100,30 +118,45 @@ def check_compare_parameters(*, conflict, subject_side, population, metric, offi
         raise ParameterError(f"title must be text or None, got {type(title).__name__}")
     return CompareParameters(loaded, subject_side, population, metric, roles["official"], roles["opposing"],
                              roles["independent"], start_date, end_date, ratio, title or default_title,
-                             within, loaded.about_max_share)
+                             within, loaded.about_max_share, period_type, incident)
+
+
+COUNT_WORDS = {"cumulative": "cumulative claims", "snapshot": "counts at one moment",
+               "incident": "tallies of that incident"}
+
+
+def _counted(conflict: Conflict) -> pl.DataFrame:
+    """The claims a compare report can show, each with its count key (vocabulary.count_key):
+    totals, counts at one moment and incident tallies; never period totals, ratios or shares."""
+    claims = conflict.claims.filter(pl.col("period_type").is_in(list(vocab.COMPARED_COUNTS)),
+                                    ~pl.col("metric").is_in(list(vocab.RATIO_METRICS)))
+    key = (pl.when(pl.col("period_type") == "incident")
+           .then(pl.concat_str(pl.lit("incident "), pl.col("period_start_date").dt.to_string("%Y-%m-%d"), pl.lit(":")))
+           .when(pl.col("period_type") == "snapshot").then(pl.lit("snapshot:"))
+           .otherwise(pl.lit("")))
+    return claims.with_columns(_key=key)
 
 
 def role_claimants(conflict: Conflict) -> dict[str, list[str]]:
-    """Who a compare report may name in each role: {"subject_side/population/role": claimant ids
-    with a cumulative claim in that role}, role = official, opposing or independent (third
-    parties and independents). The report build caches this (report.catalog.ConflictFacts) to
-    check a catalog without loading data; both use this one function, so they cannot disagree."""
-    cumulative = conflict.claims.filter(period_type="cumulative")
+    """Who a compare report may name in each role: {"[count key]subject_side/population/role":
+    claimant ids with a claim of that kind in that role}, role = official, opposing or independent
+    (third parties and independents). The report build caches this (report.catalog.ConflictFacts)
+    to check a catalog without loading data; both use this one function, so they cannot disagree."""
     found: dict[str, set[str]] = {}
-    for side, population, role, claimant in cumulative.select(
-            "subject_side", "population", "role", "claimant_id").unique().iter_rows():
+    for prefix, side, population, role, claimant in _counted(conflict).select(
+            "_key", "subject_side", "population", "role", "claimant_id").unique().iter_rows():
         kind = "independent" if role in ("third_party", "independent") else role
-        found.setdefault(f"{side}/{population}/{kind}", set()).add(claimant)
+        found.setdefault(f"{prefix}{side}/{population}/{kind}", set()).add(claimant)
     return {key: sorted(ids) for key, ids in sorted(found.items())}
 
 
 def comparable(conflict: Conflict) -> dict[str, list[str]]:
-    """{"subject_side/population": metrics compare_claims can show} from the cumulative claims
+    """{"[count key]subject_side/population": metrics compare_claims can show}
     (harmonise.comparable_metrics); the report build caches it to check a catalog the same way."""
-    cumulative = conflict.claims.filter(period_type="cumulative")
     stated: dict[str, set[str]] = {}
-    for side, population, metric in cumulative.select("subject_side", "population", "metric").unique().iter_rows():
-        stated.setdefault(f"{side}/{population}", set()).add(metric)
+    for prefix, side, population, metric in _counted(conflict).select(
+            "_key", "subject_side", "population", "metric").unique().iter_rows():
+        stated.setdefault(f"{prefix}{side}/{population}", set()).add(metric)
     return {key: comparable_metrics(metrics) for key, metrics in sorted(stated.items())}
 
 
@@ -171,7 +204,8 @@ def _ratio_range(value) -> tuple[float, float]:
     raise ParameterError(f"wounded_to_killed {value!r} must be two numbers [low, high] with 0 < low <= high")
 
 
-def _claimants(role: str, value, valid: list[str], conflict: Conflict) -> tuple[str, ...]:
+def _claimants(role: str, value, valid: list[str], conflict: Conflict,
+               period_type: str = "cumulative") -> tuple[str, ...]:
     if value is None:
         return tuple(valid)
     if isinstance(value, str):
@@ -182,6 +216,6 @@ def _claimants(role: str, value, valid: list[str], conflict: Conflict) -> tuple[
     for claimant in value:
         if claimant not in valid:
             why = "is not a claimant of this conflict" if claimant not in known else \
-                f"has no cumulative claims in the {role} role for this side and population"
+                f"has no {COUNT_WORDS[period_type]} in the {role} role for this side and population"
             raise ParameterError(f"{role} claimant {claimant!r} {why}; valid: {', '.join(valid) or '(none)'}")
     return tuple(value)

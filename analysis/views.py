@@ -13,12 +13,14 @@ import polars as pl
 
 from analysis import intervals
 from analysis.align import DEFAULT_STALE_AFTER_DAYS, align
-from analysis.compare import (floor_coverage, implied_daily_rates, latest_claims, merge_consecutive_rates,
-                              nearest_comparison, ratio_over_time, ratio_summary, wounded_to_killed)
+from analysis.compare import (claimed_against_implied, figures_at, floor_coverage, implied_daily_rates, latest_claims,
+                              merge_consecutive_rates, nearest_comparison, ratio_over_time, ratio_summary,
+                              share_of_total, wounded_to_killed)
 from analysis.harmonise import Conversion, combine_killed_and_wounded, convert_metric, harmonise_to, select_claims
 from analysis.dataset import SERIES_SOURCE_PREFIX
 from analysis.params import CompareParameters, OverviewParameters
 from analysis.references import wounded_to_killed_references
+from analysis.vocabulary import RATIO_METRICS
 
 ROLE_ORDER = ["official", "opposing", "third_party", "independent"]
 RATE_SEGMENTS = 48  # a daily series' rates are shown as about this many longer averages
@@ -39,6 +41,9 @@ class CompareView:
     coverage: pl.DataFrame  # named/verified counts over estimates
     latest: pl.DataFrame  # each claimant's latest claim up to `end`, with its age on `data_as_of`
     like_for_like: pl.DataFrame  # opposing 'personnel losses' read as killed and wounded over official killed + wounded
+    shares: pl.DataFrame  # population all: counts of some of the dead (fighters, civilians) as shares of the official total
+    claimed_ratios: pl.DataFrame  # claimed ratios and shares among the dead beside what the counts imply
+    at_truces: pl.DataFrame  # each claimant's figure when each truce began
     end: dt.date  # the window's end (the data's date when the window is open)
     data_as_of: dt.date  # the latest as-of date of the conflict's data: ages are measured from it
     tolerance_days: int
@@ -48,6 +53,14 @@ class CompareView:
     def end_date(self) -> dt.date | None:
         """When the fighting ended (conflict.yml), if it has."""
         return self.params.conflict.end_date
+
+    @property
+    def truces(self) -> pl.DataFrame:
+        """The conflict's truces that overlap the window."""
+        truces = self.params.conflict.truces
+        start = self.params.start or self.params.conflict.start_date
+        return truces.filter(pl.col("start_date") <= self.end,
+                             pl.col("end_date").is_null() | (pl.col("end_date") >= start))
 
     @property
     def assumptions(self) -> list[str]:
@@ -60,9 +73,14 @@ def compare_view(params: CompareParameters, *, stale_after_days: int = DEFAULT_S
     chosen = {"official": params.official, "opposing": params.opposing, "independent": params.independent}
     everyone = [c for group in chosen.values() for c in group]
     conflict = params.conflict
-    within, end_date = params.pair_within_days, conflict.end_date
+    within, end_date, truces = params.pair_within_days, conflict.end_date, conflict.truces
     base = select_claims(conflict.claims, subject_side=params.subject_side, population=params.population,
-                         claimants=everyone, start=params.start, end=params.end)
+                         claimants=everyone, start=params.start, end=params.end, period_type=params.period_type,
+                         incident_date=params.incident_date)
+    if params.period_type != "cumulative":
+        # Counts at one moment, or one incident's tallies, are compared by the rules of totals
+        # (nearest in date, within the tolerance) but never differenced into rates (below).
+        base = base.with_columns(period_type=pl.lit("cumulative"))
     claims = harmonise_to(base, params.metric, params.wounded_to_killed)
     shown = set(claims["claim_id"].str.split("+").explode(empty_as_null=True).to_list())
     not_comparable = base.filter(~pl.col("claim_id").is_in(list(shown)))
@@ -74,32 +92,89 @@ def compare_view(params: CompareParameters, *, stale_after_days: int = DEFAULT_S
 
     official, opposing, independent = role("official"), role("opposing"), role("independent")
     ratios = ratio_over_time(opposing, official, tolerance_days=within, stale_after_days=stale_after_days,
-                             end_date=end_date) if official.height and opposing.height else pl.DataFrame()
+                             end_date=end_date, truces=truces) if official.height and opposing.height else pl.DataFrame()
     latest = latest_claims(claims, end, stale_after_days=stale_after_days, reference_date=data_as_of) \
         if claims.height else claims
     latest_independent = latest.filter(pl.col("claimant_id").is_in(list(chosen["independent"])))
     independent_vs_official = pl.DataFrame()
     if official.height and latest_independent.height:
         independent_vs_official = nearest_comparison(latest_independent, official, tolerance_days=within,
-                                                     stale_after_days=stale_after_days, end_date=end_date)
+                                                     stale_after_days=stale_after_days, end_date=end_date,
+                                                     truces=truces)
     own = base.filter(pl.col("claimant_id").is_in(list(chosen["official"])))
     single = claims.filter(~pl.col("claim_id").str.contains(r"\+"))  # a sum of two claims is no series point
-    rates = implied_daily_rates(single, end_date=end_date) if single.height else single
+    rates = implied_daily_rates(single, end_date=end_date, truces=truces) if single.height else single
+    if params.period_type == "snapshot":
+        rates = rates.clear()  # a count at one moment falls as people leave it: no rate, no revision
     falls = rates.filter(pl.col("is_revision_down")) if rates.height else rates
+    if params.period_type == "incident":
+        rates = rates.clear()  # one incident's toll rises as the dead are identified: no rate of fighting
     drawn = merge_consecutive_rates(rates.filter(~pl.col("is_revision_down")), RATE_SEGMENTS) \
         if rates.height else rates
+    shares = _shares(params, official, within, end_date, truces)
     return CompareView(
         params=params, claims=claims, not_comparable=not_comparable, ratios=ratios,
         ratio_key=ratio_summary(ratios) if ratios.height else ratios,
         independent_vs_official=independent_vs_official, rates=rates, rates_drawn=drawn, revisions=falls,
         wounded_killed=wounded_to_killed(own, wounded_to_killed_references(conflict.data_dir)) if own.height else own,
-        coverage=floor_coverage(base, tolerance_days=within, end_date=end_date) if base.height else pl.DataFrame(),
-        latest=latest, like_for_like=like_for_like(base, chosen, within, end_date),
+        coverage=floor_coverage(base, tolerance_days=within, end_date=end_date, truces=truces)
+        if base.height else pl.DataFrame(),
+        latest=latest, like_for_like=like_for_like(base, chosen, within, end_date, truces),
+        shares=shares, claimed_ratios=_claimed_ratios(params, shares, within, truces),
+        at_truces=_at_truces(claims, truces, end) if params.period_type == "cumulative" else pl.DataFrame(),
         end=end, data_as_of=data_as_of, tolerance_days=within, stale_after_days=stale_after_days)
 
 
+def _shares(params: CompareParameters, official: pl.DataFrame, within: int, end_date: dt.date | None,
+            truces: pl.DataFrame) -> pl.DataFrame:
+    """With population all: every claimant's count of the side's fighters, and of its civilians,
+    as a share of the official total (all claimants: an adversary's count of fighters is the
+    point of the comparison, whoever the report names)."""
+    if params.population != "all" or params.period_type != "cumulative" or official.is_empty():
+        return pl.DataFrame()
+    totals = official.filter(~pl.col("claim_id").str.contains(r"\+"))
+    pieces = []
+    for part in ("military", "civilian"):
+        parts = select_claims(params.conflict.claims, subject_side=params.subject_side, population=part,
+                              metric=params.metric, start=params.start, end=params.end)
+        shares = share_of_total(parts, totals, tolerance_days=within, end_date=end_date, truces=truces)
+        if shares.height:
+            pieces.append(shares)
+    return pl.concat(pieces, how="diagonal_relaxed") if pieces else pl.DataFrame()
+
+
+def _claimed_ratios(params: CompareParameters, shares: pl.DataFrame, within: int,
+                    truces: pl.DataFrame) -> pl.DataFrame:
+    """Claimed ratios and shares among the side's dead, beside the counts' own."""
+    if params.population != "all" or params.period_type != "cumulative":
+        return pl.DataFrame()
+    claims = params.conflict.claims
+    claimed = claims.filter(pl.col("subject_side") == params.subject_side,
+                            pl.col("metric").is_in(list(RATIO_METRICS)))
+    if params.start:
+        claimed = claimed.filter(pl.col("as_of_date") >= params.start)
+    if params.end:
+        claimed = claimed.filter(pl.col("as_of_date") <= params.end)
+    if claimed.is_empty():
+        return pl.DataFrame()
+    compared = claimed_against_implied(claimed, shares, tolerance_days=within, truces=truces) \
+        if shares.height else pl.DataFrame()
+    # every claim is listed, with or without counts of its dates to set beside it
+    unmatched = claimed.join(compared.select("claim_id"), on="claim_id", how="anti") if compared.height else claimed
+    return pl.concat([compared, unmatched], how="diagonal_relaxed").sort("as_of_date", "claim_id")
+
+
+def _at_truces(claims: pl.DataFrame, truces: pl.DataFrame, end: dt.date) -> pl.DataFrame:
+    """Each claimant's figure when each truce of the window began."""
+    starting = truces.filter(pl.col("start_date") <= end)
+    if starting.is_empty() or claims.is_empty():
+        return pl.DataFrame()
+    return figures_at(claims.filter(~pl.col("claim_id").str.contains(r"\+")),
+                      starting.select(pl.col("start_date").alias("date"), pl.col("name").alias("label")))
+
+
 def like_for_like(base: pl.DataFrame, chosen: dict, tolerance_days: int, end_date: dt.date | None = None,
-                  ) -> pl.DataFrame:
+                  truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """The closest like-for-like reading of an undefined opposing total: it against the
     official side's own killed + wounded of the same dates (the seed article's 3.1).
 
@@ -112,7 +187,7 @@ def like_for_like(base: pl.DataFrame, chosen: dict, tolerance_days: int, end_dat
         return pl.DataFrame()
     read_as = convert_metric(opposing, Conversion("killed_and_wounded"))
     pairs = align(official, read_as, tolerance_days=tolerance_days, end_date=end_date,
-                  prefixes=("official_", "opposing_"))
+                  prefixes=("official_", "opposing_"), truces=truces)
     if pairs.is_empty():
         return pl.DataFrame()
     return (pairs.with_columns(*intervals.from_claim("opposing_", "_opposing"),
@@ -130,17 +205,21 @@ class OverviewView:
     end: dt.date
     freshest: pl.DataFrame  # each claimant's newest cumulative claim, whatever its side or metric
     snapshots: pl.DataFrame  # counts at one moment (period_type snapshot), as stated: never summed nor differenced
+    ratios: pl.DataFrame  # claimed ratios and shares among the dead, as stated: never on a count axis
 
 
 def overview_view(params: OverviewParameters, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> OverviewView:
-    claims = params.conflict.claims
+    everything = params.conflict.claims
+    is_ratio = pl.col("metric").is_in(list(RATIO_METRICS))
+    claims = everything.filter(~is_ratio)
     end = params.conflict.data_as_of
     latest = latest_claims(claims, end, stale_after_days=stale_after_days) if claims.height else claims
     ladder = latest.sort("subject_side", "population", "metric", "value_central", descending=[False, False, False, True])
     freshest = (latest.sort("as_of_date", "claim_id").group_by("claimant_id", maintain_order=True).last()
                 .sort("role", "claimant_id") if latest.height else latest)
     snapshots = claims.filter(pl.col("period_type") == "snapshot").sort("subject_side", "as_of_date", "claim_id")
-    return OverviewView(params, latest, ladder, sources(claims), end, freshest, snapshots)
+    ratios = everything.filter(is_ratio).sort("subject_side", "as_of_date", "claim_id")
+    return OverviewView(params, latest, ladder, sources(everything), end, freshest, snapshots, ratios)
 
 
 def sources(claims: pl.DataFrame) -> pl.DataFrame:

@@ -99,6 +99,25 @@ ROLE = {
     "independent": "Monitors, journalists, researchers.",
 }
 
+# What a compare report compares: totals since the start, counts at one moment, or the tallies of
+# one incident's dead as they were known on each date (a report parameter, `period_type`).
+COMPARED_COUNTS = {
+    "cumulative": "Totals since the start of the conflict (the default).",
+    "snapshot": "Counts at one moment (hostages held): never differenced into rates.",
+    "incident": "One incident's toll as tallied on each date (needs incident_date): never a rate.",
+}
+
+
+def count_key(period_type: str | None, incident_date: str | None = None) -> str:
+    """The prefix of a 'side/population[/role]' key for one kind of count: '' for totals,
+    'snapshot:' for counts at one moment, 'incident 2023-10-07:' for one incident's tallies."""
+    if period_type in (None, "cumulative"):
+        return ""
+    if period_type == "incident":
+        return f"incident {incident_date}:"
+    return f"{period_type}:"
+
+
 # Qualifiers that may carry a stated range with one open end ("at least 7,000-8,000").
 OPEN_RANGE_QUALIFIERS = ("at_least", "more_than", "up_to")
 

@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import yaml
 
-from analysis.vocabulary import METRIC, NON_BELLIGERENT_SIDES, POPULATION
+from analysis.vocabulary import COMPARED_COUNTS, METRIC, NON_BELLIGERENT_SIDES, POPULATION, count_key
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 RESERVED_SLUGS = {"index", "manifest"}
@@ -400,10 +400,10 @@ def _claimants(role: str):
                     "opposing = its adversary's, independent = third parties and independents")
             population = parameters.get("population")
             if isinstance(population, str) and facts.role_claimants:
-                valid = facts.role_claimants.get(f"{subject}/{population}/{role}", [])
+                valid = facts.role_claimants.get(f"{_count_key(parameters)}{subject}/{population}/{role}", [])
                 silent = [v for v in value if v not in valid]
                 if silent:
-                    raise ValueError(f"{', '.join(map(repr, silent))} made no cumulative claim about "
+                    raise ValueError(f"{', '.join(map(repr, silent))} made no {_count_words(parameters)} about "
                                      f"{subject} {population} losses in the {role} role; valid: "
                                      f"{', '.join(valid) or '(none)'}")
         return list(value)
@@ -454,13 +454,35 @@ def _metric(value, parameters, conflicts, facts_for) -> str:
     subject, population = parameters.get("subject_side"), parameters.get("population")
     if facts is None or not facts.comparable or not isinstance(subject, str) or not isinstance(population, str):
         return value
-    where = f"{subject}/{population}"
+    where = f"{_count_key(parameters)}{subject}/{population}"
     if where not in facts.comparable:
-        raise ValueError(f"no cumulative claims about {subject}'s {population} losses in {facts.conflict_id}; "
+        raise ValueError(f"no {_count_words(parameters)} about {subject}'s {population} losses in {facts.conflict_id}; "
                          f"the data hold: {', '.join(sorted(facts.comparable)) or '(none)'}")
     if value not in facts.comparable[where]:
         raise ValueError(f"no claim about {subject}'s {population} losses is stated in {value!r} or convertible "
                          f"to it; valid: {', '.join(facts.comparable[where])}")
+    return value
+
+
+def _count_key(parameters: dict) -> str:
+    """The key prefix of the kind of count an entry compares (vocabulary.count_key)."""
+    period_type, incident = parameters.get("period_type"), parameters.get("incident_date")
+    if isinstance(incident, dt.date):
+        incident = incident.isoformat()
+    return count_key(period_type if period_type in COMPARED_COUNTS else None, incident)
+
+
+def _count_words(parameters: dict) -> str:
+    return {"snapshot": "count at one moment", "incident": "tally of that incident"}.get(
+        parameters.get("period_type"), "cumulative claim")
+
+
+def _incident_date(value, parameters, conflicts, facts_for) -> str | None:
+    """The incident's date: required with period_type incident, null otherwise."""
+    value = _date(value, parameters, conflicts, facts_for)
+    if (parameters.get("period_type") == "incident") != (value is not None):
+        raise ValueError("is required with period_type incident (the date of the incident whose tallies are "
+                         f"compared) and must be null otherwise, got {value!r}")
     return value
 
 
@@ -495,6 +517,8 @@ RULES: dict[str, Callable[..., Any]] = {
     "title": _title,
     "pair_within_days": _days_or_null,
     "about_max_share": _share_or_null,
+    "period_type": _vocabulary(COMPARED_COUNTS, "period_type"),
+    "incident_date": _incident_date,
 }
 
 
