@@ -44,6 +44,18 @@ class Conflict:
     def side_label(self, side_id: str) -> str:
         return self.sides.filter(pl.col("side_id") == side_id)["label"].item()
 
+    def subject_phrase(self, side_id: str, population: str) -> str:
+        """Whose losses, in words: the side's own phrase from conflict.yml (sides[].population_labels)
+        or "Russia's military losses", "Israel's civilian losses", "Gaza's losses, combatants and
+        civilians together"."""
+        for side in self.meta.get("sides") or []:
+            if side.get("side_id") == side_id and population in (side.get("population_labels") or {}):
+                return str(side["population_labels"][population])
+        label = self.side_label(side_id)
+        if population == "all":
+            return f"{label}'s losses, combatants and civilians together"
+        return f"{label}'s {population} losses"
+
 
 def list_conflicts(data_dir: Path | None = None) -> list[str]:
     return [d.name for d in conflict_dirs(Path(data_dir or default_data_dir()))]

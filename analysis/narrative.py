@@ -48,7 +48,7 @@ def headline(view: CompareView) -> str:
     latest ratio that can honestly be made (figures paired in time), with its interval."""
     p = view.params
     everything = p.conflict.claims
-    side = p.conflict.side_label(p.subject_side)
+    subject = _subject(p)
 
     clauses = []
     official, opposing = (_latest_of(view.claims, (role,), everything) for role in ("official", "opposing"))
@@ -61,8 +61,8 @@ def headline(view: CompareView) -> str:
         clauses.append(f"the latest independent or third-party figure{'' if independent['converted'] else ' in ' + METRIC_LABEL[p.metric]}, "
                        f"{independent['who']}'s, is {_said(independent)}")
     if not clauses:
-        return f"No figures on {side}'s {p.population} losses in this window."
-    sentence = f"{side}'s {p.population} losses, {METRIC_LABEL[p.metric]}: " + "; ".join(clauses)
+        return f"No figures on {subject} in this window."
+    sentence = f"{subject[:1].upper()}{subject[1:]}, {METRIC_LABEL[p.metric]}: " + "; ".join(clauses)
     latest_ratio = view.ratio_key.filter(pl.col("which") == "latest") if view.ratio_key.height else view.ratio_key
     if latest_ratio.height:
         r = latest_ratio.row(0, named=True)
@@ -77,6 +77,17 @@ def headline(view: CompareView) -> str:
         sentence += (f". No opposing and official figures fall within {formatting.days(view.tolerance_days)} of "
                      f"each other, so no ratio is given")
     return sentence + "."
+
+
+def _subject(p) -> str:
+    """Whose losses a compare report is about, in words, with the kind of count when it is not
+    a total: "Israel's losses, combatants and civilians together, in the incident of 7 October 2023"."""
+    phrase = p.conflict.subject_phrase(p.subject_side, p.population)
+    if p.period_type == "incident":
+        return f"{phrase}, in the incident of {formatting.date(p.incident_date)}"
+    if p.period_type == "snapshot":
+        return f"{phrase}, counted at one moment"
+    return phrase
 
 
 def _latest_of(claims: pl.DataFrame, roles: tuple[str, ...], everything: pl.DataFrame,
@@ -100,26 +111,37 @@ def _said(c: dict) -> str:
 
 
 def overview_headline(view: OverviewView) -> str:
-    """The overview's first sentence: for each side's military dead, what the side itself last
-    admitted, what its adversary claims and the newest independent or third-party figure."""
+    """The overview's first sentence: for each of the conflict's leading questions (conflict.yml
+    `overview_leads`; by default each side's military dead), what the side itself last reported,
+    what its adversary claims and the newest independent or third-party figure."""
     conflict = view.params.conflict
     parts = []
-    killed = view.latest.filter(pl.col("population") == "military", pl.col("metric") == "killed") \
-        if view.latest.height else view.latest
-    for side in conflict.sides["side_id"].to_list():
-        rows = killed.filter(pl.col("subject_side") == side) if killed.height else killed
+    killed = view.latest.filter(pl.col("metric") == "killed") if view.latest.height else view.latest
+    for side, population in overview_leads(conflict):
+        rows = killed.filter(pl.col("subject_side") == side, pl.col("population") == population) \
+            if killed.height else killed
         said = []
-        for roles, verb in ((("official",), "admits"), (("opposing",), "claims"),
+        for roles, verb in ((("official",), "reports"), (("opposing",), "claims"),
                             (("independent", "third_party"), "newest independent or third-party figure")):
             c = _latest_of(rows, roles, conflict.claims)
             if c is None:
                 continue
             said.append(f"{c['who']} {verb} {_said(c)}" if len(roles) == 1 else f"the {verb}: {c['who']}, {_said(c)}")
         if said:
-            parts.append(f"{conflict.side_label(side)}'s military dead: " + "; ".join(said))
+            phrase = conflict.subject_phrase(side, population)
+            parts.append(f"{phrase[:1].upper()}{phrase[1:]}, killed: " + "; ".join(said))
     if not parts:
-        return f"No figures on military dead in {conflict.name} yet."
+        return f"No figures on the dead in {conflict.name} yet."
     return ". ".join(parts) + "."
+
+
+def overview_leads(conflict) -> list[tuple[str, str]]:
+    """(side, population) pairs the overview leads with: conflict.yml `overview_leads`, or each
+    side's military."""
+    leads = conflict.meta.get("overview_leads")
+    if leads:
+        return [(str(lead["side"]), str(lead["population"])) for lead in leads]
+    return [(side, "military") for side in conflict.sides["side_id"].to_list()]
 
 
 def report_intro(population: str) -> str:
@@ -234,7 +256,7 @@ def key_numbers(view: CompareView) -> str:
            "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], significant_digits=2),
            "references": r["references"]}
           for r in view.wounded_killed.filter(pl.col("subject_side") == p.subject_side).iter_rows(named=True)]
-    return render("key_numbers.html.j2", side=p.conflict.side_label(p.subject_side), population=p.population,
+    return render("key_numbers.html.j2", subject=_subject(p), population=p.population,
                   metric=metric, end=view.end, like=like, latest=latest, ratios=ratio_rows,
                   independents=independents, wounded_killed=wk, stale_after=view.stale_after_days,
                   within=view.tolerance_days, end_date=view.end_date, data_as_of=view.data_as_of,
@@ -350,7 +372,8 @@ def sources_table(claims: pl.DataFrame) -> str:
 def overview_summary(view: OverviewView) -> str:
     groups = []
     for (side, population), rows in view.ladder.group_by("subject_side", "population", maintain_order=True):
-        groups.append({"side": view.params.conflict.side_label(side), "population": population, "count": rows.height,
+        phrase = view.params.conflict.subject_phrase(side, population)
+        groups.append({"subject": phrase[:1].upper() + phrase[1:], "count": rows.height,
                        "claims": [_claim(r, claims=view.params.conflict.claims) | {"role": r["role"]}
                                   for r in rows.iter_rows(named=True)]})
     snapshots = [_claim(r, claims=view.params.conflict.claims) | {

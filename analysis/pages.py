@@ -52,7 +52,7 @@ class ComparePage:
     @property
     def _quantity(self) -> str:
         p = self.view.params
-        return f"{p.conflict.side_label(p.subject_side)}'s {p.population} losses, {METRIC_LABEL[p.metric]}"
+        return f"{p.conflict.subject_phrase(p.subject_side, p.population)}, {METRIC_LABEL[p.metric]}"
 
     def _subtitle(self, extra: str = "") -> list[str]:
         p = self.view.params
@@ -197,7 +197,7 @@ class OverviewPage:
                 "subject_side", "population", "metric", maintain_order=True):
             if latest.height < 2:
                 continue
-            label = f"{conflict.side_label(side)}'s {population} losses, {METRIC_LABEL[metric]}"
+            label = f"{conflict.subject_phrase(side, population)}, {METRIC_LABEL[metric]}"
             chart = charts.ladder_chart(latest, conflict, title=f"Latest figures: {label}",
                                         subtitle=[f"As stated, no conversion · as of {formatting.date(self.view.end)}",
                                                   source_line(conflict)],

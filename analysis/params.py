@@ -112,8 +112,10 @@ def check_compare_parameters(*, conflict, subject_side, population, metric, offi
     valid_by_role = role_claimants(loaded)
     roles = {role: _claimants(role, value, valid_by_role.get(f"{where}/{role}", []), loaded, period_type)
              for role, value in (("official", official), ("opposing", opposing), ("independent", independent))}
-    label = loaded.side_label(subject_side)
-    default_title = f"{label}: {population} losses — {vocab.METRIC_LABEL[metric]}"
+    phrase = loaded.subject_phrase(subject_side, population)
+    default_title = f"{phrase[:1].upper()}{phrase[1:]} — {vocab.METRIC_LABEL[metric]}" + (
+        f", the incident of {incident.isoformat()}" if incident else ", counts at one moment"
+        if period_type == "snapshot" else "")
     if title is not None and not isinstance(title, str):
         raise ParameterError(f"title must be text or None, got {type(title).__name__}")
     return CompareParameters(loaded, subject_side, population, metric, roles["official"], roles["opposing"],

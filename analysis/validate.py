@@ -557,9 +557,20 @@ def check_meta(raw: RawConflict) -> list[Problem]:
             problem(("sides", i, "colour"), side["colour"], "must be a hex colour like '#0072B2'")
         if side.get("side_id") in vocab.NON_BELLIGERENT_SIDES:
             problem(("sides", i, "side_id"), side["side_id"], "is reserved for claimants that are not a side")
+        labels = side.get("population_labels")
+        if labels is not None and (not isinstance(labels, dict) or any(
+                k not in vocab.POPULATION or not isinstance(v, str) or not v.strip() for k, v in labels.items())):
+            problem(("sides", i, "population_labels"), labels,
+                    f"must map populations ({', '.join(vocab.POPULATION)}) to words for whose losses, as text")
     if len(side_ids) < 2 and meta.get("sides"):
         problem(("sides",), None, "a conflict needs at least two sides")
 
+    leads = meta.get("overview_leads")
+    if leads is not None and (not isinstance(leads, list) or not all(
+            isinstance(lead, dict) and lead.get("side") in side_ids and lead.get("population") in vocab.POPULATION
+            for lead in leads)):
+        problem(("overview_leads",), leads, f"must be a list of {{side, population}}: sides {', '.join(side_ids)}; "
+                                            f"populations {', '.join(vocab.POPULATION)}")
     allowed_sides = side_ids + list(vocab.NON_BELLIGERENT_SIDES)
     claimant_ids = _check_list(meta, "claimants", "claimant_id", ("name", "side", "kind", "independence_group"), problem)
     for i, claimant in enumerate(_dicts(meta.get("claimants"))):

@@ -50,7 +50,7 @@ def test_text_from_the_data_is_escaped_and_unsafe_urls_are_not_links():
 def test_overview_summary_groups_by_side_and_population():
     view = overview_view(check_overview_parameters(conflict="russia-ukraine"))
     out = text(narrative.overview_summary(view))
-    assert "Russia — military" in out and "Ukraine — civilian" in out
+    assert "Russia's military losses" in out and "Ukraine's civilian losses" in out
 
 
 def test_table_html_reads_like_a_table_not_a_repr():
