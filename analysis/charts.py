@@ -601,6 +601,30 @@ def _date_x(field: str, *dates: pl.Series) -> alt.X:
                  scale=alt.Scale(padding=14))
 
 
+def _truce_layers(conflict: Conflict, x_field: str, *dates: pl.Series) -> tuple[list, list[str]]:
+    """A light band over each truce the drawn dates reach (clipped to them, so a truce never
+    stretches the axis), under everything else; and the key line that names them."""
+    values = pl.concat([d.cast(pl.Date).drop_nulls() for d in dates])
+    if conflict.truces.is_empty() or not values.len():
+        return [], []
+    first, last = values.min(), values.max()
+    bands = (conflict.truces
+             .with_columns(pl.col("end_date").fill_null(pl.lit(last)))
+             .filter(pl.col("start_date") <= last, pl.col("end_date") >= first)
+             .select(pl.max_horizontal("start_date", pl.lit(first)).alias(x_field),
+                     pl.min_horizontal("end_date", pl.lit(last)).alias("truce_end"),
+                     pl.col("name").alias("truce"),
+                     pl.concat_str(_date_text("start_date"), pl.lit(" to "),
+                                   pl.when(pl.col("end_date") >= last).then(pl.lit("the latest data"))
+                                   .otherwise(_date_text("end_date"))).alias("truce_dates")))
+    if bands.is_empty():
+        return [], []
+    layer = (alt.Chart(bands).mark_rect(color=MUTED, opacity=0.14)
+             .encode(x=f"{x_field}:T", x2="truce_end:T",
+                     tooltip=_tooltip([("truce", "Truce"), ("truce_dates", "Dates")])))
+    return [layer], ["grey band: a truce (" + "; ".join(bands["truce"].to_list()) + ")"]
+
+
 def _compose(layers: list, *, title: alt.TitleParams, description: str, **properties) -> alt.LayerChart:
     enable_theme()
     return alt.layer(*layers).properties(title=title, description=description, **properties)
@@ -672,7 +696,7 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
     source = [f for f, _ in SOURCE_FIELDS]
     tooltip = _tooltip(SOURCE_FIELDS)
     held_tooltip = _tooltip(_fields(SOURCE_FIELDS, [("held", "Figure stood for")]))
-    layers, key = [], []
+    layers, key = _truce_layers(conflict, "as_of_date", frame["as_of_date"])
 
     # a converted daily series: the band its conversion allows, under its line (whole people, outwards)
     band = (line.filter(pl.col("is_converted") & pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null())
@@ -913,7 +937,7 @@ def rates_chart(rates: pl.DataFrame, conflict: Conflict, *, title: str, subtitle
     x_end = _date_x("as_of_date", frame["previous_as_of_date"], frame["as_of_date"])
     y_scale = alt.Scale(zero=True)
     y = alt.Y("y:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=NUMBER_FORMAT))
-    layers, key = [], []
+    layers, key = _truce_layers(conflict, "previous_as_of_date", frame["previous_as_of_date"], frame["as_of_date"])
     if frame["y"].min() < 0:
         zero = pl.DataFrame({"y": [0.0], "note": ["0 = no increase"]})
         layers.append(alt.Chart(zero).mark_rule(color=MUTED, strokeWidth=1)

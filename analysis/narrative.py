@@ -247,7 +247,22 @@ def key_numbers(view: CompareView) -> str:
         independents.append({"num": _claim(r, "num_", everything), "den": _claim(r, "den_", everything),
                              "direction": direction(r["later_by_days"]), "is_comparable": r["is_comparable"],
                              "is_final_tolls": r["is_final_tolls"], "ratio": _ratio(r) if r["is_comparable"] else None,
-                             "is_dependent": r["is_dependent"]})
+                             "is_dependent": r["is_dependent"], "is_across_truce": r.get("is_across_truce")})
+    shares = [{"part": _claim(r, "part_", everything), "total": _claim(r, "total_", everything),
+               "population": r["part_population"], "direction": direction(r["later_by_days"]),
+               "share": percent_interval(r["share_low"], r["share_high"], r.get("share_is_low_exclusive")),
+               "implied": formatting.interval(r["implied_ratio_low"], r["implied_ratio_high"], significant_digits=2)
+               if r["implied_ratio_central"] is not None else None}
+              for r in _latest_per(view.shares, ["part_claimant_id", "part_population"], "part_as_of_date")]
+    claimed = [{"claim": _claim(r, claims=everything), "metric": r["metric"],
+                "part": _claim(r, "part_", everything) if r.get("part_claim_id") else None,
+                "total": _claim(r, "total_", everything) if r.get("part_claim_id") else None,
+                "implied": _implied_text(r) if r.get("part_claim_id") else None}
+               for r in view.claimed_ratios.iter_rows(named=True)]
+    at_truces = [{"label": r["at_label"], "date": r["at_date"], "claim": _claim(r, claims=everything),
+                  "days_before": r["days_before"]}
+                 for r in view.at_truces.filter(pl.col("role") == "official").iter_rows(named=True)] \
+        if view.at_truces.height else []
     wk = [{"who": r["claimant_short_name"], "as_of": r["as_of_date"],
            "wounded": formatting.stated_value(r["wounded_qualifier"], r["wounded_value"],
                                               r["wounded_value_low"], r["wounded_value_high"]),
@@ -260,7 +275,30 @@ def key_numbers(view: CompareView) -> str:
                   metric=metric, end=view.end, like=like, latest=latest, ratios=ratio_rows,
                   independents=independents, wounded_killed=wk, stale_after=view.stale_after_days,
                   within=view.tolerance_days, end_date=view.end_date, data_as_of=view.data_as_of,
-                  has_both_roles=bool(p.official and p.opposing))
+                  has_both_roles=bool(p.official and p.opposing), shares=shares, claimed=claimed,
+                  at_truces=at_truces, has_truces=bool(view.truces.height))
+
+
+def percent_interval(low, high, is_low_exclusive=False) -> str:
+    """A share as percentages: '38–47%', 'at least 12%'."""
+    scale = (lambda v: None if v is None else 100 * v)  # noqa: E731
+    return formatting.interval(scale(low), scale(high), significant_digits=2,
+                               is_low_exclusive=bool(is_low_exclusive)) + "%"
+
+
+def _implied_text(r: dict) -> str:
+    """What the counts beside a claimed ratio or share imply, in the claim's own unit."""
+    if r["metric"] == "civilians_per_combatant":
+        return formatting.interval(r["implied_low"], r["implied_high"], significant_digits=2) + \
+            " non-combatants per combatant"
+    return formatting.interval(r["implied_low"], r["implied_high"], significant_digits=2) + "% non-combatants"
+
+
+def _latest_per(frame: pl.DataFrame, key: list[str], date: str) -> list[dict]:
+    """The latest row of each group, in date order."""
+    if frame.is_empty():
+        return []
+    return frame.sort(date).group_by(key, maintain_order=True).last().sort(date).to_dicts()
 
 
 def assumptions(view: CompareView) -> str:

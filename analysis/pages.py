@@ -122,6 +122,23 @@ class ComparePage:
                         f"with its interval, over time.")
         publish("ratio", chart)
 
+    def shares(self) -> None:
+        """With population all: counts of some of the dead (fighters, civilians) against the official
+        total of the same dates, and claimed ratios among the dead beside what the counts imply."""
+        if self.view.shares.is_empty() and self.view.claimed_ratios.is_empty():
+            return
+        _show(_section("Part of the dead against the total",
+                       "A count of fighters or of civilians is a part of all the dead, not the same quantity: it "
+                       "is read as a share of the official total of the same dates (paired as every comparison "
+                       "here is), never divided as a ratio of two tolls."))
+        everything = self.view.params.conflict.claims
+        if self.view.shares.height:
+            publish("shares", _shares_table(self.view.shares, everything),
+                    title="Counts of part of the dead as a share of the total, paired by date", collapsed=True)
+        if self.view.claimed_ratios.height:
+            publish("claimed_ratios", _claimed_table(self.view.claimed_ratios, everything),
+                    title="Claimed ratios and shares among the dead, beside what counts imply", collapsed=True)
+
     def rates(self) -> None:
         if self.view.rates_drawn.is_empty():
             return
@@ -287,6 +304,40 @@ def _ratio_table(ratios: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFrame
         pl.col("later_by_days").alias("official_later_by_days"), "is_final_tolls",
         "ratio_low", "ratio_central", "ratio_high", "staleness_days", "is_stale", "is_dependent", "assumption",
         pl.col("num_claim_id").alias("opposing_claim_id"), pl.col("den_claim_id").alias("official_claim_id"))
+
+
+def _stated(frame: pl.DataFrame, prefix: str, everything: pl.DataFrame) -> pl.Series:
+    return pl.Series(f"{prefix}figure", [" and ".join(part["text"] for part in narrative.stated_parts(r, prefix, everything))
+                                         if r.get(f"{prefix}claim_id") else None for r in frame.iter_rows(named=True)],
+                     dtype=pl.String)
+
+
+def _shares_table(shares: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFrame:
+    """One row per pair: the part and the total as stated, their dates, the share (and the
+    non-combatants per combatant a count of fighters implies)."""
+    percent = [pl.col(f"share_{end}") * 100 for end in ("low", "central", "high")]
+    return shares.select(
+        pl.col("part_claimant_short_name").alias("counted_by"), pl.col("part_population").alias("part"),
+        _stated(shares, "part_", everything).alias("part_figure"), pl.col("part_as_of_date").alias("part_as_of"),
+        pl.col("total_claimant_short_name").alias("total_by"), _stated(shares, "total_", everything).alias("total_figure"),
+        pl.col("total_as_of_date").alias("total_as_of"), pl.col("later_by_days").alias("total_later_by_days"),
+        percent[0].alias("share_pct_low"), percent[1].alias("share_pct_central"), percent[2].alias("share_pct_high"),
+        "implied_ratio_low", "implied_ratio_central", "implied_ratio_high",
+        pl.col("part_claim_id"), pl.col("total_claim_id"))
+
+
+def _claimed_table(claimed: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFrame:
+    """Each claimed ratio or share as stated, and the counts of its dates beside it."""
+    has_pair = "part_claim_id" in claimed.columns
+    columns = [pl.col("claimant_short_name").alias("claimant"), _stated(claimed, "", everything).alias("claim"),
+               pl.col("as_of_date"), pl.col("metric")]
+    if has_pair:
+        columns += [pl.col("part_claimant_short_name").alias("counted_by"),
+                    _stated(claimed, "part_", everything).alias("count_of_fighters"),
+                    pl.col("part_as_of_date").alias("count_as_of"),
+                    _stated(claimed, "total_", everything).alias("total"), pl.col("total_as_of_date").alias("total_as_of"),
+                    "implied_low", "implied_central", "implied_high"]
+    return claimed.select(*columns, "url", "claim_id")
 
 
 __all__ = ["compare_page", "overview_page", "ComparePage", "OverviewPage", "Html"]

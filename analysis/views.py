@@ -109,8 +109,8 @@ def compare_view(params: CompareParameters, *, stale_after_days: int = DEFAULT_S
     falls = rates.filter(pl.col("is_revision_down")) if rates.height else rates
     if params.period_type == "incident":
         rates = rates.clear()  # one incident's toll rises as the dead are identified: no rate of fighting
-    drawn = merge_consecutive_rates(rates.filter(~pl.col("is_revision_down")), RATE_SEGMENTS) \
-        if rates.height else rates
+    drawn = merge_consecutive_rates(rates.filter(~pl.col("is_revision_down"), ~pl.col("is_across_truce")),
+                                    RATE_SEGMENTS) if rates.height else rates
     shares = _shares(params, official, within, end_date, truces)
     return CompareView(
         params=params, claims=claims, not_comparable=not_comparable, ratios=ratios,
