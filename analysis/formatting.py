@@ -6,7 +6,7 @@ import datetime as dt
 import math
 import os
 
-from analysis.vocabulary import METRIC_LABEL, OPEN_RANGE_QUALIFIERS, QUALIFIER_WORDS
+from analysis.vocabulary import METRIC_LABEL, OPEN_RANGE_QUALIFIERS, PERCENT_METRICS, QUALIFIER_WORDS
 
 
 def number(value: float | int | None) -> str:
@@ -57,6 +57,8 @@ def metric_words(metric: str, source_term: str | None = None) -> str:
 def claim_text(qualifier: str, value, low, high, metric: str, source_term: str | None = None) -> str:
     """'about 16,100 “personnel” (personnel losses)', '1,351 killed', 'at least 7,000–8,000 “manpower losses”
     (personnel losses)'."""
+    if metric in PERCENT_METRICS:  # '83%', not '83 ... (% civilians)'
+        return f"{stated_value(qualifier, value, low, high)}% {metric_words(metric, source_term)}"
     return f"{stated_value(qualifier, value, low, high)} {metric_words(metric, source_term)}"
 
 

@@ -417,5 +417,12 @@ def overview_summary(view: OverviewView) -> str:
     snapshots = [_claim(r, claims=view.params.conflict.claims) | {
         "role": r["role"], "side": view.params.conflict.side_label(r["subject_side"]), "population": r["population"]}
         for r in view.snapshots.iter_rows(named=True)]
-    return render("overview.html.j2", groups=groups, end=view.end, name=view.params.conflict.name,
-                  snapshots=snapshots)
+    conflict = view.params.conflict
+
+    def placed(r: dict) -> dict:
+        return _claim(r, claims=conflict.claims) | {"role": r["role"],
+                                                    "subject": conflict.subject_phrase(r["subject_side"], r["population"])}
+    incidents = [placed(r) | {"incident": r["period_start_date"]} for r in view.incidents.iter_rows(named=True)]
+    ratios = [placed(r) for r in view.ratios.iter_rows(named=True)]
+    return render("overview.html.j2", groups=groups, end=view.end, name=conflict.name,
+                  snapshots=snapshots, incidents=incidents, ratios=ratios)

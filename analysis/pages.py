@@ -336,7 +336,8 @@ def _claimed_table(claimed: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFr
                     _stated(claimed, "part_", everything).alias("count_of_fighters"),
                     pl.col("part_as_of_date").alias("count_as_of"),
                     _stated(claimed, "total_", everything).alias("total"), pl.col("total_as_of_date").alias("total_as_of"),
-                    "implied_low", "implied_central", "implied_high"]
+                    *(pl.col(f"implied_{end}").alias(f"implied_ratio_or_share_{end}")
+                      for end in ("low", "central", "high"))]
     return claimed.select(*columns, "url", "claim_id")
 
 

@@ -206,6 +206,7 @@ class OverviewView:
     freshest: pl.DataFrame  # each claimant's newest cumulative claim, whatever its side or metric
     snapshots: pl.DataFrame  # counts at one moment (period_type snapshot), as stated: never summed nor differenced
     ratios: pl.DataFrame  # claimed ratios and shares among the dead, as stated: never on a count axis
+    incidents: pl.DataFrame  # each claimant's latest tally of each incident (period_type incident)
 
 
 def overview_view(params: OverviewParameters, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> OverviewView:
@@ -219,7 +220,12 @@ def overview_view(params: OverviewParameters, *, stale_after_days: int = DEFAULT
                 .sort("role", "claimant_id") if latest.height else latest)
     snapshots = claims.filter(pl.col("period_type") == "snapshot").sort("subject_side", "as_of_date", "claim_id")
     ratios = everything.filter(is_ratio).sort("subject_side", "as_of_date", "claim_id")
-    return OverviewView(params, latest, ladder, sources(everything), end, freshest, snapshots, ratios)
+    incidents = (claims.filter(pl.col("period_type") == "incident").sort("as_of_date", "claim_id")
+                 .group_by("claimant_id", "subject_side", "population", "metric", "period_start_date",
+                           maintain_order=True).last()
+                 .sort("period_start_date", "subject_side", "population", "metric", "value_central",
+                       descending=[False, False, False, False, True]))
+    return OverviewView(params, latest, ladder, sources(everything), end, freshest, snapshots, ratios, incidents)
 
 
 def sources(claims: pl.DataFrame) -> pl.DataFrame:

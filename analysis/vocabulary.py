@@ -125,8 +125,9 @@ OPEN_RANGE_QUALIFIERS = ("at_least", "more_than", "up_to")
 # or drawn on a count axis; compared with the value that counts of the same dates imply.
 RATIO_METRICS = {
     "civilians_per_combatant": "civilians per combatant",
-    "civilian_share_pct": "% civilians",
+    "civilian_share_pct": "civilian share of the dead",
 }
+PERCENT_METRICS = ("civilian_share_pct",)  # stated in percent: '83%'
 
 # Metrics that sum to another: used by harmonisation and by the like-for-like guard.
 METRIC_PARTS = {"killed_and_wounded": ("killed", "wounded")}
@@ -155,7 +156,7 @@ METRIC_LABEL = {
     "released": "released",
     "remains_held": "bodies held",
     "civilians_per_combatant": "civilians per combatant",
-    "civilian_share_pct": "% civilians",
+    "civilian_share_pct": "civilian share of the dead",
 }
 
 # Words for qualifiers before a number ("about 16,100", "more than 14,000").
