@@ -20,11 +20,8 @@ SERIES_HEADER = ["date", "value", "qualifier"]
 IVANIUK_QUALIFIERS = {"about": "about", "more": "more_than"}
 
 
-def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
-    """Records of `russia_losses_personnel.json`: {date, day, personnel, personnel*, POW?}.
-
-    Only date, personnel and its qualifier are taken; POW comes from a non-official project.
-    """
+def read_json_records(source: Path) -> list:
+    """The JSON list of daily records in source; a ValueError naming source when it is not one."""
     try:
         records = json.loads(Path(source).read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
@@ -33,6 +30,15 @@ def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
         raise ValueError(f"{source}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if not isinstance(records, list):
         raise ValueError(f"{source}: expected a JSON list of daily records, got {type(records).__name__}")
+    return records
+
+
+def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
+    """Records of `russia_losses_personnel.json`: {date, day, personnel, personnel*, POW?}.
+
+    Only date, personnel and its qualifier are taken; POW comes from a non-official project.
+    """
+    records = read_json_records(source)
     rows = []
     first_seen: dict[str, int] = {}  # date -> record number
     for index, record in enumerate(records):
