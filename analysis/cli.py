@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from analysis.errors import problem_lines
+from analysis.importers import IMPORTER_OPTIONS, IMPORTERS
 from analysis.load import default_data_dir
 
 EXIT_DATA_ERROR = 2
@@ -39,24 +40,58 @@ def validate(data_dir: Path | None) -> None:
     click.echo(summary.line())
 
 
+def _option_help(name: str) -> str:
+    owners = [importer for importer, options in IMPORTER_OPTIONS.items() if name in options]
+    values = dict.fromkeys(value for importer in owners for value in IMPORTER_OPTIONS[importer][name])
+    return f"Required by {', '.join(owners)} (and refused by the others): one of {', '.join(values)}."
+
+
+def importer_options_problem(importer: str, given: dict[str, str]) -> str | None:
+    """Why the options given do not fit the importer (one line), or None when they do."""
+    accepted = IMPORTER_OPTIONS.get(importer, {})
+    extra = [name for name in given if name not in accepted]
+    if extra:
+        owners = [other for other, options in IMPORTER_OPTIONS.items() if set(extra) & set(options)]
+        return (f"importer {importer} takes no {' or '.join(f'--{name}' for name in extra)} "
+                f"(option{'s' if len(extra) > 1 else ''} of {', '.join(owners)} only)")
+    missing = [name for name in accepted if name not in given]
+    if missing:
+        return (f"importer {importer} needs " + " and ".join(
+            f"--{name} (one of {', '.join(accepted[name])})" for name in missing))
+    return None
+
+
 @main.command("import-series")
-@click.argument("importer", type=click.Choice(["ivaniuk"]))
+@click.argument("importer", type=click.Choice(list(IMPORTERS)))
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-def import_series(importer: str, source: Path, out: Path) -> None:
+@click.option("--channel", default=None, metavar="NAME", help="Who reported the figure. " + _option_help("channel"))
+@click.option("--figure", default=None, metavar="FIELD", help="The source's field to import. " + _option_help("figure"))
+def import_series(importer: str, source: Path, out: Path, channel: str | None, figure: str | None) -> None:
     """Convert a bulk SOURCE file into a series CSV at OUT (never overwrites; OUT's folder must exist).
 
+    Importers: ivaniuk (Petro Ivaniuk's russia_losses_personnel.json); techforpalestine (Tech For
+    Palestine's casualties_daily.json: one --channel's reported --figure, e.g. `--channel mohtel
+    --figure killed_cum`; days of other channels, days without a report and the dataset's
+    computed ext_* fields are never imported).
+
     Refuses (exit 2, nothing written, the error naming SOURCE) a record with a bad or duplicate
-    date or value, an OUT that exists, or an OUT folder that does not.
+    date or value, an OUT that exists, or an OUT folder that does not; and (exit 2) an option the
+    importer does not take or a missing one it needs.
 
     Then describe the series in the conflict's conflict.yml (origin, licence, sha256 printed
     here) and run `claims validate`.
     """
-    from analysis.importers import IMPORTERS, check_output, sha256_of, write_series
+    from analysis.importers import check_output, sha256_of, write_series
 
+    options = {name: value for name, value in (("channel", channel), ("figure", figure)) if value is not None}
+    problem = importer_options_problem(importer, options)
+    if problem is not None:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_DATA_ERROR)
     try:
         check_output(out, source)  # before reading a large source
-        rows = IMPORTERS[importer](source)
+        rows = IMPORTERS[importer](source, **options)
         if not rows:
             raise ValueError(f"{source}: no records to import")
         write_series(rows, out, source)

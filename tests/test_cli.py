@@ -226,3 +226,127 @@ def test_import_series_of_an_empty_source_names_it(tmp_path, source):
     result = invoke("import-series", "ivaniuk", source, tmp_path / "out.csv")
     assert result.exit_code == 2
     assert result.stderr == f"error: {source}: no records to import\n"
+
+
+# --- import-series techforpalestine: --channel and --figure ----------------------------------
+
+TFP_RECORDS = [
+    {"report_date": "2023-10-07", "report_source": "mohtel", "killed_cum": 232, "ext_killed_cum": 232,
+     "injured_cum": 1610, "ext_injured_cum": 1610},
+    {"report_date": "2023-10-08", "report_source": "missing", "ext_killed_cum": 300, "ext_injured_cum": 1700},
+    {"report_date": "2023-10-09", "report_source": "gmotel", "killed_cum": 560, "ext_killed_cum": 560,
+     "injured_cum": 2271, "ext_injured_cum": 2271},
+    {"report_date": "2023-10-10", "report_source": "mohtel", "killed_cum": 900, "ext_killed_cum": 947,
+     "ext_injured_cum": 2500},
+]
+
+
+@pytest.fixture
+def tfp_source(tmp_path) -> Path:
+    path = tmp_path / "casualties_daily.json"
+    path.write_text(json.dumps(TFP_RECORDS), encoding="utf-8")
+    return path
+
+
+def test_import_series_lists_every_importer(tmp_path):
+    from analysis.importers import IMPORTERS
+
+    result = invoke("import-series", "--help")
+    assert result.exit_code == 0
+    assert "{" + "|".join(IMPORTERS) + "}" in result.stdout
+    assert list(IMPORTERS) == ["ivaniuk", "techforpalestine"]
+    assert "mohtel, gmotel" in result.stdout and "killed_cum, injured_cum" in result.stdout
+
+
+@pytest.mark.parametrize("channel, figure, expected, summary", [
+    ("mohtel", "killed_cum", "2023-10-07,232,exact\n2023-10-10,900,exact\n", "2 records, 2023-10-07 to 2023-10-10"),
+    ("mohtel", "injured_cum", "2023-10-07,1610,exact\n", "1 records, 2023-10-07 to 2023-10-07"),
+    ("gmotel", "killed_cum", "2023-10-09,560,exact\n", "1 records, 2023-10-09 to 2023-10-09"),
+])
+def test_import_series_techforpalestine_writes_one_channels_figure(tmp_path, tfp_source, channel, figure,
+                                                                   expected, summary):
+    (tmp_path / "series").mkdir()
+    out = tmp_path / "series" / "out.csv"
+    result = invoke("import-series", "techforpalestine", tfp_source, out, "--channel", channel, "--figure", figure)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text(encoding="utf-8") == "date,value,qualifier\n" + expected
+    assert result.stdout == (f"wrote {out}: {summary}; "
+                             f"source sha256 {hashlib.sha256(tfp_source.read_bytes()).hexdigest()}\n")
+
+
+@pytest.mark.parametrize("options, shown", [
+    (["--channel", "mohtel"], "error: importer ivaniuk takes no --channel (option of techforpalestine only)\n"),
+    (["--figure", "killed_cum"], "error: importer ivaniuk takes no --figure (option of techforpalestine only)\n"),
+    (["--channel", "mohtel", "--figure", "killed_cum"],
+     "error: importer ivaniuk takes no --channel or --figure (options of techforpalestine only)\n"),
+    (["--channel", ""], "error: importer ivaniuk takes no --channel (option of techforpalestine only)\n"),
+], ids=["channel", "figure", "both", "empty"])
+def test_import_series_ivaniuk_refuses_the_techforpalestine_options(tmp_path, source, options, shown):
+    out = tmp_path / "out.csv"
+    result = invoke("import-series", "ivaniuk", source, out, *options)
+    assert result.exit_code == 2
+    assert result.stderr == shown
+    assert result.stdout == ""
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("options, shown", [
+    ([], "error: importer techforpalestine needs --channel (one of mohtel, gmotel) "
+         "and --figure (one of killed_cum, injured_cum)\n"),
+    (["--figure", "killed_cum"], "error: importer techforpalestine needs --channel (one of mohtel, gmotel)\n"),
+    (["--channel", "gmotel"], "error: importer techforpalestine needs --figure (one of killed_cum, injured_cum)\n"),
+], ids=["none", "no_channel", "no_figure"])
+def test_import_series_techforpalestine_requires_its_options(tmp_path, tfp_source, options, shown):
+    out = tmp_path / "out.csv"
+    result = invoke("import-series", "techforpalestine", tfp_source, out, *options)
+    assert result.exit_code == 2
+    assert result.stderr == shown
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("options, shown", [
+    (["--channel", "missing", "--figure", "killed_cum"], "channel 'missing': must be one of mohtel, gmotel"),
+    (["--channel", "mohtel", "--figure", "ext_killed_cum"],
+     "figure 'ext_killed_cum': must be one of killed_cum, injured_cum"),
+], ids=["channel", "figure"])
+def test_import_series_techforpalestine_unknown_value_lists_the_valid_ones(tmp_path, tfp_source, options, shown):
+    out = tmp_path / "out.csv"
+    result = invoke("import-series", "techforpalestine", tfp_source, out, *options)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {tfp_source}: {shown}\n"
+    assert not out.exists()
+
+
+def test_import_series_techforpalestine_refuses_to_overwrite(tmp_path, tfp_source):
+    out = tmp_path / "out.csv"
+    out.write_text("keep me\n", encoding="utf-8")
+    result = invoke("import-series", "techforpalestine", tfp_source, out, "--channel", "mohtel",
+                    "--figure", "killed_cum")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tfp_source}: not imported: {out} exists")
+    assert out.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_import_series_techforpalestine_bad_record_exits_2_naming_it(tmp_path, tfp_source):
+    tfp_source.write_text(json.dumps(TFP_RECORDS + [{"report_date": "2023-10-11", "report_source": "mohtel",
+                                                      "killed_cum": "1,000"}]), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = invoke("import-series", "techforpalestine", tfp_source, out, "--channel", "mohtel",
+                    "--figure", "killed_cum")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tfp_source}: record 5 (date '2023-10-11'): field 'killed_cum' value "
+                             "'1,000': must be a non-negative integer\n")
+    assert not out.exists()
+
+
+def test_import_series_techforpalestine_channel_without_the_figure_imports_nothing(tmp_path, tfp_source):
+    out = tmp_path / "out.csv"
+    result = invoke("import-series", "techforpalestine", tfp_source, out, "--channel", "gmotel",
+                    "--figure", "injured_cum")
+    assert result.exit_code == 0  # gmotel has injured_cum on 2023-10-09
+    tfp_source.write_text(json.dumps(TFP_RECORDS[:2]), encoding="utf-8")
+    result = invoke("import-series", "techforpalestine", tfp_source, tmp_path / "none.csv", "--channel", "gmotel",
+                    "--figure", "killed_cum")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {tfp_source}: no records to import\n"
+    assert not (tmp_path / "none.csv").exists()

@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from analysis.importers import read_ivaniuk_personnel
+from analysis.importers import read_ivaniuk_personnel, read_techforpalestine_daily, sha256_of
 from analysis.validate import validate_data_dir
 from tests.fixture_data import REAL_DATA, SHARED_DATA
 
@@ -179,6 +179,34 @@ def test_series_equals_the_source_json():
         pytest.skip(f"source JSON not available: {source.resolve()} (../shared is absent in this "
                     "checkout); the series cannot be compared with its origin")
     assert read_rows(SERIES_CSV) == read_ivaniuk_personnel(source)
+
+
+GAZA_SERIES = REAL_DATA / "gaza-war" / "series"
+GAZA_SOURCE = SHARED_DATA / "gaza_casualties_daily.json"
+
+
+@pytest.mark.parametrize("name, channel, figure, count", [
+    ("gaza_moh_killed", "mohtel", "killed_cum", 999),
+    ("gaza_moh_injured", "mohtel", "injured_cum", 999),
+    ("gaza_gmo_killed", "gmotel", "killed_cum", 22),
+    ("gaza_gmo_injured", "gmotel", "injured_cum", 21),
+])
+def test_gaza_series_equal_the_source_json(name, channel, figure, count):
+    rows = read_rows(GAZA_SERIES / f"{name}.csv")
+    assert len(rows) == count
+    assert {row["qualifier"] for row in rows} == {"exact"}
+    if not GAZA_SOURCE.exists():
+        pytest.skip(f"source JSON not available: {GAZA_SOURCE.resolve()} (../shared is absent in this checkout)")
+    assert sha256_of(GAZA_SOURCE) == "d17cab2c0f0b7e08c7cd77c8035847050a52ed2442e80f311530281d988b3759"
+    assert rows == read_techforpalestine_daily(GAZA_SOURCE, channel=channel, figure=figure)
+
+
+def test_gaza_series_carry_the_public_domain_dedication():
+    notice = (GAZA_SERIES / "techforpalestine.LICENSE").read_bytes()
+    assert notice.startswith(b"This is free and unencumbered software & data released into the public domain.")
+    source = SHARED_DATA / "gaza_casualties_daily.LICENSE"
+    if source.exists():
+        assert notice == source.read_bytes()
 
 
 # --- the corrections of 2026-12-01 (ru_ua_audit_2026-12.md) ----------------------------------
