@@ -34,7 +34,7 @@ def curated(claims: pl.DataFrame, claimant: str, as_of: str, subject: str, metri
 def test_real_data_validates():
     summary, problems = validate_data_dir(REAL_DATA)
     assert problems == [], "\n".join(map(str, problems))
-    assert [c.conflict_id for c in summary.conflicts] == ["russia-ukraine"]
+    assert [c.conflict_id for c in summary.conflicts] == ["gaza-war", "russia-ukraine"]
 
 
 # --- sizes -----------------------------------------------------------------------------------
