@@ -158,7 +158,8 @@ def test_every_figure_quoted_as_stated_is_the_claims_own(built):
             with open(table, newline="", encoding="utf-8") as fh:
                 for row in csv.DictReader(fh):
                     for figure, ids in (("figure", "claim_id"), ("opposing_figure", "opposing_claim_id"),
-                                        ("official_figure", "official_claim_id")):
+                                        ("official_figure", "official_claim_id"), ("claim", "claim_id"),
+                                        ("part_figure", "part_claim_id"), ("total_figure", "total_claim_id")):
                         if figure in row:
                             expected = " and ".join(as_stated(claims[i]) for i in sorted(
                                 row[ids].split("+"), key=lambda i: claims[i]["metric"]))
@@ -281,3 +282,33 @@ def test_every_real_page_fits_a_phone_and_a_desk(builds):
                     assert found["smallest_chart_text"] >= 10, (page.name, width, found)
                 if width == 1280:
                     assert found["height"] <= 9000, (page.name, found)
+
+
+# A party's own words for the dead or for its adversary: a report may show them only as that
+# party's words (a quoted source term, a quote, a source's title), never in its own sentences.
+PARTY_TERMS = re.compile(
+    r"\b(terrorists?|terror|martyrs?|martyred|martyrdom|eliminated|eliminat\w+|liquidat\w+|neutrali[sz]ed|"
+    r"massacres?|genocid\w*|zionists?|occupation forces|resistance fighters|the resistance|enemy|enemies|"
+    r"invaders|aggressors?|heroes|heroic|nazis?|special military operation|savages?|barbaric|"
+    r"freedom fighters)\b", re.IGNORECASE)
+QUOTED = re.compile(r"“[^”]*”|‘[^’]*’|\"[^\"]*\"")
+
+
+def own_words(page: str) -> str:
+    """A page's visible text less everything that carries a source's words: quoted figures
+    (cc-stated spans), tables (their cells are the data as stated: quotes, titles, figures),
+    scripts and styles (chart data), the parameters list, and text in quotation marks."""
+    page = re.sub(r"<(script|style|table)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r'<span class="cc-stated"[^>]*>.*?</span>', " ", page, flags=re.S)
+    return QUOTED.sub(" ", visible_text(page))
+
+
+def test_reports_speak_in_neutral_terms_and_quote_a_partys_terms_as_its_words(built):
+    """Issue #14, item 5. The check is sharp: the same scan over the raw quotes finds the terms."""
+    entries, out, data_dir = built
+    for entry, page in pages(built):
+        found = sorted({m.group(0).lower() for m in PARTY_TERMS.finditer(own_words(page))})
+        assert not found, (entry["slug"], found)
+    quotes = " ".join(claim.get("quote") or "" for claim in raw_claims(data_dir).values())
+    if (data_dir / "gaza-war").exists():
+        assert {"terrorists", "martyrs"} <= {m.group(0).lower() for m in PARTY_TERMS.finditer(quotes)}

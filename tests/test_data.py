@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
 
+from analysis.dataset import load_conflict
 from analysis.importers import read_ivaniuk_personnel, read_techforpalestine_daily, sha256_of
 from analysis.validate import validate_data_dir
 from tests.fixture_data import REAL_DATA, SHARED_DATA
@@ -34,7 +36,7 @@ def curated(claims: pl.DataFrame, claimant: str, as_of: str, subject: str, metri
 def test_real_data_validates():
     summary, problems = validate_data_dir(REAL_DATA)
     assert problems == [], "\n".join(map(str, problems))
-    assert [c.conflict_id for c in summary.conflicts] == ["russia-ukraine"]
+    assert [c.conflict_id for c in summary.conflicts] == ["gaza-war", "russia-ukraine"]
 
 
 # --- sizes -----------------------------------------------------------------------------------
@@ -299,3 +301,65 @@ def test_uk_defence_intelligence_2025_and_2024_are_period_claims(ru_ua):
         (dt.date(2024, 1, 1), dt.date(2024, 12, 31), "more_than", 400000),
         (dt.date(2025, 1, 1), dt.date(2025, 12, 23), "more_than", 400000)]
     assert set(rows["period_type"]) == {"period"}
+
+
+# --- the Gaza war (data/raw/gaza-war, from ../shared/data/claims_il_gaza.csv, 2026-12-06) --------
+
+GAZA = REAL_DATA / "gaza-war"
+
+
+@pytest.fixture(scope="module")
+def gaza():
+    return load_conflict("gaza-war")
+
+
+def test_gaza_sizes():
+    # 90 source rows: 21 repeat the ministry's daily series (the README lists them), 3 are left out
+    # (a projection, an equipment count, a soldier toll of unstated scope); 66 claims in 60 documents.
+    assert len(read_rows(GAZA / "statements.csv")) == 60
+    assert len(read_rows(GAZA / "claims.csv")) == 66
+
+
+def test_gaza_statements_record_their_language():
+    assert all(r["language"] for r in read_rows(GAZA / "statements.csv"))
+
+
+def test_gaza_curated_ministry_claims_never_repeat_its_daily_series():
+    source = SHARED_DATA / "gaza_casualties_daily.json"
+    if not source.exists():
+        pytest.skip(f"source JSON not available: {source.resolve()}")
+    daily = {d["report_date"]: d for d in json.loads(source.read_text(encoding="utf-8"))
+             if d["report_source"] == "mohtel"}
+    statements = {r["statement_id"]: r for r in read_rows(GAZA / "statements.csv")}
+    field = {"killed": "killed_cum", "wounded": "injured_cum"}
+    checked = 0
+    for claim in read_rows(GAZA / "claims.csv"):
+        if statements[claim["statement_id"]]["claimant_id"] != "gaza_moh":
+            continue
+        day = dt.date.fromisoformat(claim["as_of_date"])
+        for d in (day, day - dt.timedelta(days=1)):
+            assert daily.get(d.isoformat(), {}).get(field[claim["metric"]]) != int(claim["value"]), claim["claim_id"]
+        checked += 1
+    assert checked == 4
+
+
+def test_gaza_7_october_tallies_are_incident_claims(gaza):
+    oct7 = gaza.claims.filter(pl.col("subject_side") == "israel", pl.col("metric") == "killed",
+                              pl.col("population") == "all")
+    assert sorted(oct7["value"].to_list()) == [1139, 1140, 1189, 1200, 1205, 1221, 1400]
+    assert set(oct7["period_type"]) == {"incident"}
+    assert set(oct7["period_start_date"]) == {dt.date(2023, 10, 7)}
+
+
+def test_gaza_left_out_rows_are_not_claims(gaza):
+    values = set(gaza.claims["value"].drop_nulls().to_list())
+    assert 186000 not in values  # the Lancet letter's projection of future indirect deaths
+    assert 180 not in values  # the Qassam Brigades' count of military vehicles
+    assert 195 not in values  # an IDF soldier toll whose page does not give its scope
+
+
+def test_gaza_truces(gaza):
+    assert gaza.truces.select("start_date", "end_date").rows() == [
+        (dt.date(2023, 11, 24), dt.date(2023, 11, 30)),
+        (dt.date(2025, 1, 19), dt.date(2025, 3, 17)),
+        (dt.date(2025, 10, 10), None)]

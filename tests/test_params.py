@@ -18,7 +18,7 @@ def test_defaults_derive_claimants_by_role_from_the_data():
 
 
 @pytest.mark.parametrize("override, fragment", [
-    ({"conflict": "narnia"}, "conflict 'narnia' is unknown; valid: russia-ukraine"),
+    ({"conflict": "narnia"}, "conflict 'narnia' is unknown; valid: gaza-war, russia-ukraine"),
     ({"subject_side": "atlantis"}, "subject_side 'atlantis' is unknown; valid: russia, ukraine"),
     ({"metric": "deaths"}, "metric 'deaths' is unknown; valid: killed, wounded"),
     ({"population": 3}, "population 3 is unknown"),

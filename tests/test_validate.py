@@ -151,7 +151,7 @@ def test_cli_reports_three_faults_in_three_files_at_once():
 def test_cli_validates_the_projects_own_data():
     result = run_cli("validate")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("valid: 1 conflict(s)")
+    assert result.stdout.startswith("valid: 2 conflict(s)")
     assert len(result.stdout.splitlines()) == 1
 
 
