@@ -243,7 +243,11 @@ def key_numbers(view: CompareView) -> str:
                            "den": _claim(r, "den_", everything), "direction": direction(r["later_by_days"]),
                            "is_final_tolls": r["is_final_tolls"]})
     independents = []
+    compared = set(view.independent_vs_official.filter(pl.col("is_comparable"))["num_claim_id"].to_list()) \
+        if view.independent_vs_official.height else set()
     for r in view.independent_vs_official.iter_rows(named=True):
+        if not r["is_comparable"] and r["num_claim_id"] in compared:
+            continue  # compared with another official figure: the nearest of this one need not be named
         independents.append({"num": _claim(r, "num_", everything), "den": _claim(r, "den_", everything),
                              "direction": direction(r["later_by_days"]), "is_comparable": r["is_comparable"],
                              "is_final_tolls": r["is_final_tolls"], "ratio": _ratio(r) if r["is_comparable"] else None,
@@ -259,6 +263,9 @@ def key_numbers(view: CompareView) -> str:
                 "total": _claim(r, "total_", everything) if r.get("part_claim_id") else None,
                 "implied": _implied_text(r) if r.get("part_claim_id") else None}
                for r in view.claimed_ratios.iter_rows(named=True)]
+    other_counts = [_claim(r, claims=everything) | {"role": r["role"], "period_type": r["period_type"],
+                                                     "start": r["period_start_date"]}
+                    for r in view.other_counts.iter_rows(named=True)] if view.other_counts.height else []
     at_truces = [{"label": r["at_label"], "date": r["at_date"], "claim": _claim(r, claims=everything),
                   "days_before": r["days_before"]}
                  for r in view.at_truces.filter(pl.col("role") == "official").iter_rows(named=True)] \
@@ -276,7 +283,7 @@ def key_numbers(view: CompareView) -> str:
                   independents=independents, wounded_killed=wk, stale_after=view.stale_after_days,
                   within=view.tolerance_days, end_date=view.end_date, data_as_of=view.data_as_of,
                   has_both_roles=bool(p.official and p.opposing), shares=shares, claimed=claimed,
-                  at_truces=at_truces, has_truces=bool(view.truces.height))
+                  at_truces=at_truces, has_truces=bool(view.truces.height), other_counts=other_counts)
 
 
 def percent_interval(low, high, is_low_exclusive=False) -> str:

@@ -44,6 +44,7 @@ class CompareView:
     shares: pl.DataFrame  # population all: counts of some of the dead (fighters, civilians) as shares of the official total
     claimed_ratios: pl.DataFrame  # claimed ratios and shares among the dead beside what the counts imply
     at_truces: pl.DataFrame  # each claimant's figure when each truce began
+    other_counts: pl.DataFrame  # the same losses counted over one incident or period: not totals, never compared
     end: dt.date  # the window's end (the data's date when the window is open)
     data_as_of: dt.date  # the latest as-of date of the conflict's data: ages are measured from it
     tolerance_days: int
@@ -121,26 +122,43 @@ def compare_view(params: CompareParameters, *, stale_after_days: int = DEFAULT_S
         if base.height else pl.DataFrame(),
         latest=latest, like_for_like=like_for_like(base, chosen, within, end_date, truces),
         shares=shares, claimed_ratios=_claimed_ratios(params, shares, within, truces),
-        at_truces=_at_truces(claims, truces, end) if params.period_type == "cumulative" else pl.DataFrame(),
-        end=end, data_as_of=data_as_of, tolerance_days=within, stale_after_days=stale_after_days)
+        at_truces=_at_truces(claims, truces, end, within) if params.period_type == "cumulative" else pl.DataFrame(),
+        other_counts=_other_counts(params), end=end, data_as_of=data_as_of, tolerance_days=within,
+        stale_after_days=stale_after_days)
+
+
+def _other_counts(params: CompareParameters) -> pl.DataFrame:
+    """Claims about the same side, population and metric that count one incident or one period
+    (a battle, a few days): listed beside a report of totals, never compared with them."""
+    if params.period_type != "cumulative":
+        return pl.DataFrame()
+    claims = params.conflict.claims
+    return claims.filter(pl.col("subject_side") == params.subject_side, pl.col("population") == params.population,
+                         pl.col("metric") == params.metric, pl.col("period_type").is_in(["incident", "period"]),
+                         *([pl.col("as_of_date") >= params.start] if params.start else []),
+                         *([pl.col("as_of_date") <= params.end] if params.end else [])).sort("as_of_date", "claim_id")
 
 
 def _shares(params: CompareParameters, official: pl.DataFrame, within: int, end_date: dt.date | None,
             truces: pl.DataFrame) -> pl.DataFrame:
-    """With population all: every claimant's count of the side's fighters, and of its civilians,
-    as a share of the official total (all claimants: an adversary's count of fighters is the
-    point of the comparison, whoever the report names)."""
+    """With population all: every claimant's count of the side's combatants as a share of the
+    official total (all claimants: an adversary's count of fighters is the point of the
+    comparison, whoever the report names), each paired with the nearest official total (the
+    report's first official claimant on a tie). Counts of civilians are not read as shares: the
+    ones sources give are categories (women and children; one kind of weapon; a wider area) that
+    are not 'the civilians among the dead'."""
     if params.population != "all" or params.period_type != "cumulative" or official.is_empty():
         return pl.DataFrame()
     totals = official.filter(~pl.col("claim_id").str.contains(r"\+"))
-    pieces = []
-    for part in ("military", "civilian"):
-        parts = select_claims(params.conflict.claims, subject_side=params.subject_side, population=part,
-                              metric=params.metric, start=params.start, end=params.end)
-        shares = share_of_total(parts, totals, tolerance_days=within, end_date=end_date, truces=truces)
-        if shares.height:
-            pieces.append(shares)
-    return pl.concat(pieces, how="diagonal_relaxed") if pieces else pl.DataFrame()
+    parts = select_claims(params.conflict.claims, subject_side=params.subject_side, population="military",
+                          metric=params.metric, start=params.start, end=params.end)
+    shares = share_of_total(parts, totals, tolerance_days=within, end_date=end_date, truces=truces)
+    if shares.is_empty():
+        return shares
+    order = {claimant: i for i, claimant in enumerate(params.official)}
+    return (shares.with_columns(_order=pl.col("total_claimant_id").replace_strict(order, default=len(order)))
+            .sort("staleness_days", "_order").group_by("part_claim_id", maintain_order=True).first()
+            .drop("_order").sort("part_as_of_date", "part_claimant_id"))
 
 
 def _claimed_ratios(params: CompareParameters, shares: pl.DataFrame, within: int,
@@ -164,13 +182,16 @@ def _claimed_ratios(params: CompareParameters, shares: pl.DataFrame, within: int
     return pl.concat([compared, unmatched], how="diagonal_relaxed").sort("as_of_date", "claim_id")
 
 
-def _at_truces(claims: pl.DataFrame, truces: pl.DataFrame, end: dt.date) -> pl.DataFrame:
-    """Each claimant's figure when each truce of the window began."""
+def _at_truces(claims: pl.DataFrame, truces: pl.DataFrame, end: dt.date, within: int) -> pl.DataFrame:
+    """Each claimant's figure when each truce of the window began (as of that day or at most
+    `within` days before)."""
     starting = truces.filter(pl.col("start_date") <= end)
     if starting.is_empty() or claims.is_empty():
         return pl.DataFrame()
-    return figures_at(claims.filter(~pl.col("claim_id").str.contains(r"\+")),
-                      starting.select(pl.col("start_date").alias("date"), pl.col("name").alias("label")))
+    at = figures_at(claims.filter(~pl.col("claim_id").str.contains(r"\+")),
+                    starting.select(pl.col("start_date").alias("date"), pl.col("name").alias("label")))
+    # a figure from long before a truce is not the count 'when it began'
+    return at.filter(pl.col("days_before") <= within) if at.height else at
 
 
 def like_for_like(base: pl.DataFrame, chosen: dict, tolerance_days: int, end_date: dt.date | None = None,
