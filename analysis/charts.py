@@ -632,9 +632,13 @@ def _compose(layers: list, *, title: alt.TitleParams, description: str, **proper
 
 # --- builders --------------------------------------------------------------------------------------------
 
+COUNT_SUFFIX = {"cumulative": ", cumulative", "snapshot": ", at one moment", "incident": ", tally of one incident"}
+
+
 def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, subtitle: str | Sequence[str],
                      description: str, y_scale: str = "linear",
-                     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> alt.LayerChart:
+                     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, count: str = "cumulative",
+                     truces: bool = True) -> alt.LayerChart:
     """Each claimant's cumulative figure over as-of dates (select_claims output, optionally
     converted: one subject side, population and metric).
 
@@ -648,6 +652,9 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
     triangle beside open-ended figures. Dense series (a daily report): a line through up to
     LINE_POINTS claims, HOVER_POINTS of which answer hover and click; a converted one also gets
     a band between the low and high ends of its conversion. `y_scale`: "linear" or "log".
+    `count` "snapshot" (counts at one moment, e.g. hostages held): markers only, no steps, since
+    such a count does not stand until the next one; "incident": one incident's tallies. `truces`:
+    shade the conflict's truces.
     """
     what = "cumulative_chart"
     _require(claims, CLAIM_COLUMNS_NEEDED, what)
@@ -677,6 +684,8 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
     sparse = (frame.filter(~pl.col("is_dense")).sort("_series", "as_of_date").with_columns(_kind=kind)
               .with_columns(next_date=pl.col("as_of_date").shift(-1).over("_series", "_kind"),
                             next_y=pl.col("y").shift(-1).over("_series", "_kind")))
+    if count == "snapshot":  # a count at one moment does not stand until the next: no steps
+        sparse = sparse.with_columns(next_date=pl.lit(None, pl.Date), next_y=pl.lit(None, pl.Float64))
     sparse = _source_columns(sparse).pipe(_with_open_end, "value_low", "value_high").with_columns(
         held_days=(pl.col("next_date") - pl.col("as_of_date")).dt.total_days())
     sparse = sparse.with_columns(
@@ -690,13 +699,13 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
 
     all_y = pl.concat([frame["value_low"], frame["value_high"], frame["y"]])
     scale = _scale(y_scale, [all_y], what)
-    y_title = _quantity_label(quantity, conflict, suffix=", cumulative")
+    y_title = _quantity_label(quantity, conflict, suffix=COUNT_SUFFIX[count])
     x = _date_x("as_of_date", frame["as_of_date"])
     y = alt.Y("y:Q", title=y_title, scale=scale, axis=_value_axis(y_scale, all_y))
     source = [f for f, _ in SOURCE_FIELDS]
     tooltip = _tooltip(SOURCE_FIELDS)
     held_tooltip = _tooltip(_fields(SOURCE_FIELDS, [("held", "Figure stood for")]))
-    layers, key = _truce_layers(conflict, "as_of_date", frame["as_of_date"])
+    layers, key = _truce_layers(conflict, "as_of_date", frame["as_of_date"]) if truces else ([], [])
 
     # a converted daily series: the band its conversion allows, under its line (whole people, outwards)
     band = (line.filter(pl.col("is_converted") & pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null())

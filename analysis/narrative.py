@@ -57,6 +57,12 @@ def headline(view: CompareView) -> str:
         clauses.append(f"{official['who']} last gave {_said(official)}")
     if opposing:
         clauses.append(f"{opposing['who']} claims {_said(opposing)}")
+    if not opposing and view.other_counts.height:
+        theirs = view.other_counts.filter(pl.col("role") == "opposing")
+        if theirs.height:
+            who = ", ".join(theirs["claimant_short_name"].unique(maintain_order=True).to_list())
+            clauses.append(f"{who} claimed only counts of single incidents or stretches of days "
+                           f"({theirs.height}, listed below), not totals to compare")
     if independent:
         clauses.append(f"the latest independent or third-party figure{'' if independent['converted'] else ' in ' + METRIC_LABEL[p.metric]}, "
                        f"{independent['who']}'s, is {_said(independent)}")
@@ -84,7 +90,7 @@ def _subject(p) -> str:
     a total: "Israel's losses, combatants and civilians together, in the incident of 7 October 2023"."""
     phrase = p.conflict.subject_phrase(p.subject_side, p.population)
     if p.period_type == "incident":
-        return f"{phrase}, in the incident of {formatting.date(p.incident_date)}"
+        return f"{phrase}, the toll of {formatting.date(p.incident_date)}"
     if p.period_type == "snapshot":
         return f"{phrase}, counted at one moment"
     return phrase
@@ -276,14 +282,27 @@ def key_numbers(view: CompareView) -> str:
            "killed": formatting.stated_value(r["killed_qualifier"], r["killed_value"],
                                              r["killed_value_low"], r["killed_value_high"]),
            "ratio": formatting.interval(r["ratio_low"], r["ratio_high"], significant_digits=2),
-           "references": r["references"]}
-          for r in view.wounded_killed.filter(pl.col("subject_side") == p.subject_side).iter_rows(named=True)]
+           "references": r["references"], "dates": r["dates"],
+           "lowest": formatting.significant(r["lowest"], 2) if r["lowest"] is not None else "?",
+           "highest": formatting.significant(r["highest"], 2) if r["highest"] is not None else "?"}
+          for r in _latest_ratio_per_claimant(view.wounded_killed.filter(pl.col("subject_side") == p.subject_side))]
     return render("key_numbers.html.j2", subject=_subject(p), population=p.population,
                   metric=metric, end=view.end, like=like, latest=latest, ratios=ratio_rows,
                   independents=independents, wounded_killed=wk, stale_after=view.stale_after_days,
                   within=view.tolerance_days, end_date=view.end_date, data_as_of=view.data_as_of,
                   has_both_roles=bool(p.official and p.opposing), shares=shares, claimed=claimed,
                   at_truces=at_truces, has_truces=bool(view.truces.height), other_counts=other_counts)
+
+
+def _latest_ratio_per_claimant(ratios: pl.DataFrame) -> list[dict]:
+    """Each claimant's latest wounded:killed, with how many dates it has and their range: a daily
+    series gives one every day, and a paragraph per day would bury the page."""
+    if ratios.is_empty():
+        return []
+    return (ratios.sort("as_of_date").group_by("claimant_id", maintain_order=True)
+            .agg(pl.all().last(), pl.len().alias("dates"), pl.col("ratio_central").min().alias("lowest"),
+                 pl.col("ratio_central").max().alias("highest"))
+            .sort("as_of_date", "claimant_id").to_dicts())
 
 
 def percent_interval(low, high, is_low_exclusive=False) -> str:
@@ -316,6 +335,13 @@ def assumptions(view: CompareView) -> str:
                  f"{formatting.days(view.tolerance_days)} apart (this report's pair_within_days), each figure with "
                  f"the other's nearest; further apart, the text names the nearest figure and the gap instead of a "
                  f"ratio. Nothing is carried forward: a figure that stops being updated is shown with its age.")
+    if view.truces.height:
+        spans = "; ".join(f"{t['name']}, {formatting.date(t['start_date'])} to "
+                          f"{formatting.date(t['end_date']) if t['end_date'] else 'the latest data (still holding)'}"
+                          for t in view.truces.iter_rows(named=True))
+        items.append(f"Truces in this window: {spans} (each with its source in the data). Two figures are compared "
+                     f"only within one stretch of fighting or of truce, never across a truce's start or end, where "
+                     f"a count's pace changes; implied daily rates never average across one either.")
     if view.end_date:
         items.append(f"The fighting ended on {formatting.date(view.end_date)}: implied daily rates stop there, and "
                      f"two figures both dated after it are compared as final tolls whatever the days between them.")

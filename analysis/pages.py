@@ -91,15 +91,19 @@ class ComparePage:
         return Html(_section("Sources") + narrative.sources_table(self.view.claims))
 
     def cumulative(self) -> None:
-        _show(_section("Claims over time", "Each claimant's cumulative figures by the date they count up to (the "
-                       "as-of date). Bands show the interval a qualifier implies; triangles mark open-ended figures. "
-                       "A figure that stops being updated is not carried forward."))
+        p = self.view.params
+        what = {"cumulative": "cumulative figures", "snapshot": "counts at one moment",
+                "incident": f"tallies of the incident of {formatting.date(p.incident_date)}"}[p.period_type]
+        _show(_section("Claims over time", f"Each claimant's {what} by the date they count up to (the as-of date). "
+                       "Bands show the interval a qualifier implies; triangles mark open-ended figures. A figure "
+                       "that stops being updated is not carried forward."))
         if self.view.claims.is_empty():
             return self._nothing("No figures in this window.")
         chart = charts.cumulative_chart(
-            self.view.claims, self.view.params.conflict, title=f"Claims over time: {self._quantity}",
-            subtitle=self._subtitle(), stale_after_days=self.view.stale_after_days,
-            description=(f"Cumulative figures each claimant gave for {self._quantity}, by as-of date, with the "
+            self.view.claims, p.conflict, title=f"Claims over time: {self._quantity}",
+            subtitle=self._subtitle(), stale_after_days=self.view.stale_after_days, count=p.period_type,
+            truces=p.period_type != "incident",
+            description=(f"The {what} each claimant gave for {self._quantity}, by as-of date, with the "
                          f"interval each figure's qualifier implies."))
         publish("cumulative", chart)
 

@@ -57,8 +57,10 @@ class CompareView:
 
     @property
     def truces(self) -> pl.DataFrame:
-        """The conflict's truces that overlap the window."""
+        """The conflict's truces that overlap the window (none for one incident's tallies)."""
         truces = self.params.conflict.truces
+        if self.params.period_type == "incident":
+            return truces.clear()
         start = self.params.start or self.params.conflict.start_date
         return truces.filter(pl.col("start_date") <= self.end,
                              pl.col("end_date").is_null() | (pl.col("end_date") >= start))
@@ -75,6 +77,8 @@ def compare_view(params: CompareParameters, *, stale_after_days: int = DEFAULT_S
     everyone = [c for group in chosen.values() for c in group]
     conflict = params.conflict
     within, end_date, truces = params.pair_within_days, conflict.end_date, conflict.truces
+    if params.period_type == "incident":
+        truces = truces.clear()  # one past incident's tallies do not change pace with the fighting
     base = select_claims(conflict.claims, subject_side=params.subject_side, population=params.population,
                          claimants=everyone, start=params.start, end=params.end, period_type=params.period_type,
                          incident_date=params.incident_date)
@@ -84,7 +88,8 @@ def compare_view(params: CompareParameters, *, stale_after_days: int = DEFAULT_S
         base = base.with_columns(period_type=pl.lit("cumulative"))
     claims = harmonise_to(base, params.metric, params.wounded_to_killed)
     shown = set(claims["claim_id"].str.split("+").explode(empty_as_null=True).to_list())
-    not_comparable = base.filter(~pl.col("claim_id").is_in(list(shown)))
+    # claimed ratios and shares have their own section (shares); they are not left out
+    not_comparable = base.filter(~pl.col("claim_id").is_in(list(shown)), ~pl.col("metric").is_in(list(RATIO_METRICS)))
     data_as_of = conflict.data_as_of
     end = min(params.end, data_as_of) if params.end else data_as_of
 
