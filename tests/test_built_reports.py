@@ -225,7 +225,7 @@ def test_the_sparse_war_says_what_its_sources_said(builds):
     assert "at least 7,000–8,000 “manpower losses” (personnel losses)" in overview
     assert "Counts at one moment" in overview
     assert "1,140 “currently in hospital” (wounded) on 20 June 2024" in overview
-    assert "Ruritania — all" in overview and "at least 1,295 “named dead” (killed)" in overview
+    assert "Ruritania's losses, combatants and civilians together" in overview and "at least 1,295 “named dead” (killed)" in overview
     assert "Szohôd (MoD), speaking also for Szohôd (General Staff)" in overview
     assert "Szohôd (MoD) (a joint statement, also for Szohôd (General Staff))" in overview
     with open(out / "ruritania-borduria-overview" / "tables" / "latest_claims.csv", newline="", encoding="utf-8") as fh:
@@ -311,4 +311,11 @@ def test_reports_speak_in_neutral_terms_and_quote_a_partys_terms_as_its_words(bu
         assert not found, (entry["slug"], found)
     quotes = " ".join(claim.get("quote") or "" for claim in raw_claims(data_dir).values())
     if (data_dir / "gaza-war").exists():
-        assert {"terrorists", "martyrs"} <= {m.group(0).lower() for m in PARTY_TERMS.finditer(quotes)}
+        assert {"terrorists", "eliminated", "massacre"} <= {m.group(0).lower() for m in PARTY_TERMS.finditer(quotes)}
+
+
+def test_the_neutral_voice_scan_finds_a_term_in_our_words_and_passes_it_in_a_source_s():
+    page = ('<p>The army said 5 terrorists died; the ministry counted “martyrs”.</p>'
+            '<p><span class="cc-stated" data-claim="x">17,000 “terrorists eliminated” (killed)</span></p>'
+            '<table><tr><td>massacre</td></tr></table>')
+    assert [m.group(0) for m in PARTY_TERMS.finditer(own_words(page))] == ["terrorists"]
