@@ -1,8 +1,12 @@
 """Paths and helpers for the fixture data in tests/fixtures/ (imported by the test modules).
 
-- valid/freedonia-sylvania/   a tiny, valid, FICTIONAL conflict (the data dir is tests/fixtures/valid)
-- broken/<NN_name>/           copies of it with exactly one fault each; broken/EXPECTED.csv says
-                              where each fault is reported and which rule it breaks
+- valid/                      the data dir of three valid, FICTIONAL conflicts:
+  freedonia-sylvania/         the tiny two-sided war most tests use (CONFLICT_ID)
+  elbonia-krakozhia/          a health authority counting everyone, hostages, truces (HEALTH_AUTHORITY_ID)
+  pottsylvania-fenwick-zubrowka/  three belligerents, an end date (THREE_SIDES_ID)
+- broken/<NN_name>/           copies with exactly one fault each (of freedonia-sylvania alone, or
+                              of all of valid/); broken/EXPECTED.csv says where each fault is
+                              reported and which rule it breaks
 - multiple_faults/            a copy with three faults in three different files
 
 The fixtures are static files so that editors can open them; no test writes to them.
@@ -20,8 +24,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
-VALID_DATA = FIXTURES / "valid"  # a data dir: holds one conflict folder
-CONFLICT_ID = "freedonia-sylvania"
+VALID_DATA = FIXTURES / "valid"  # a data dir: holds three conflict folders
+CONFLICT_ID = "freedonia-sylvania"  # the one most tests name
+HEALTH_AUTHORITY_ID = "elbonia-krakozhia"  # shaped like a second real war: counts of everyone, truces
+THREE_SIDES_ID = "pottsylvania-fenwick-zubrowka"  # three belligerents
+VALID_CONFLICT_IDS = sorted([CONFLICT_ID, HEALTH_AUTHORITY_ID, THREE_SIDES_ID])
 VALID_CONFLICT = VALID_DATA / CONFLICT_ID
 BROKEN = FIXTURES / "broken"
 EXPECTED_CSV = BROKEN / "EXPECTED.csv"

@@ -67,7 +67,7 @@ def test_validate_valid_data_exits_0_with_one_summary_line():
     result = invoke("validate", VALID_DATA)
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        "valid: 1 conflict(s), 5 claimants, 7 statements, 13 claims + 8 series claims"]
+        "valid: 3 conflict(s), 19 claimants, 31 statements, 46 claims + 16 series claims"]
     assert result.stderr == ""
 
 

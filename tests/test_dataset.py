@@ -9,7 +9,7 @@ import pytest
 
 from analysis.dataset import list_conflicts, load_claims, load_conflict
 from analysis.errors import DataValidationError
-from tests.fixture_data import (BROKEN, CONFLICT_ID, MULTIPLE_FAULTS, VALID_CONFLICT, VALID_DATA,
+from tests.fixture_data import (BROKEN, CONFLICT_ID, MULTIPLE_FAULTS, VALID_CONFLICT, VALID_CONFLICT_IDS, VALID_DATA,
                                 digest_tree)
 
 SERIES_ID = "sy_general_staff_personnel"
@@ -49,7 +49,8 @@ def test_claimant_short_name_falls_back_to_name(conflict):
 
 
 def test_list_conflicts():
-    assert list_conflicts(VALID_DATA) == [CONFLICT_ID]
+    assert list_conflicts(VALID_DATA) == VALID_CONFLICT_IDS  # sorted by folder name
+    assert CONFLICT_ID in VALID_CONFLICT_IDS
 
 
 # --- types -----------------------------------------------------------------------------------

@@ -153,7 +153,8 @@ def test_imported_series_passes_validation(tmp_path):
     write_series(read_ivaniuk_personnel(source(tmp_path, records)), series)
     summary, problems = validate_data_dir(data)
     assert problems == []
-    assert summary.conflicts[0].series_claims == 27
+    by_id = {c.conflict_id: c for c in summary.conflicts}
+    assert by_id[CONFLICT_ID].series_claims == 27
 
 
 def test_sha256_of(tmp_path):

@@ -93,7 +93,7 @@ def test_fixture_catalog_passes():
     ({"wounded_to_killed": "3:1"}, "parameter 'wounded_to_killed': must be two numbers [low, high]"),
     ({"wounded_to_killed": [True, 3]}, "must be two numbers"),
     ({"colour": "red"}, "parameter 'colour': unknown; the notebook"),
-    ({"conflict": "atlantis-war"}, "parameter 'conflict': unknown conflict 'atlantis-war'; valid: freedonia-sylvania"),
+    ({"conflict": "atlantis-war"}, "parameter 'conflict': unknown conflict 'atlantis-war'; valid: elbonia-krakozhia, freedonia-sylvania, pottsylvania-fenwick-zubrowka"),
 ])
 def test_a_bad_parameter_is_named_with_its_report_and_line(tmp_path, params, fragment):
     path = write_catalog(tmp_path, entry(**params))

@@ -27,7 +27,7 @@ from analysis.cli import main
 from analysis.errors import DataValidationError, Problem
 from analysis.validate import validate_data_dir
 from tests.fixture_data import (BROKEN, CONFLICT_ID, MULTIPLE_FAULTS, VALID_CONFLICT,
-                                VALID_DATA, Expected, copy_valid, digest_tree, edit_line,
+                                VALID_CONFLICT_IDS, VALID_DATA, Expected, copy_valid, digest_tree, edit_line,
                                 read_expected, run_cli)
 
 EXPECTED = read_expected()
@@ -55,9 +55,20 @@ def test_expected_table_lists_every_broken_fixture_exactly_once():
     assert all(re.fullmatch(r"\d\d_[a-z0-9_]+", name) for name in folders)
 
 
+def conflict_folders(data_dir: Path) -> set[str]:
+    return {d.name for d in data_dir.iterdir() if d.is_dir()}
+
+
 @pytest.mark.parametrize("broken", EXPECTED, ids=lambda e: e.fixture)
 def test_each_broken_fixture_changes_only_the_file_named_in_expected(broken):
-    valid, changed = digest_tree(VALID_DATA), digest_tree(broken.data_dir)
+    """A broken fixture holds whole conflict folders of valid/: freedonia-sylvania alone (the
+    fixtures made while valid/ held one conflict) or every one of them; compared with those same
+    folders of valid/, exactly the file named in EXPECTED.csv differs."""
+    held = conflict_folders(broken.data_dir)
+    assert held in ({CONFLICT_ID}, conflict_folders(VALID_DATA)), held
+    assert broken.file.split("/")[0] in held
+    valid = {path: digest for path, digest in digest_tree(VALID_DATA).items() if path.split("/")[0] in held}
+    changed = digest_tree(broken.data_dir)
     differing = {path for path in valid.keys() | changed.keys() if valid.get(path) != changed.get(path)}
     assert differing == {broken.file}
 
@@ -79,6 +90,7 @@ SUBPROCESS_SAMPLE = {
     "43_multiline_field_before_fault",  # line numbers after a multi-line record
     "44_missing_claims_file",  # a problem without a line
     "54_conflict_start_date_impossible",  # an impossible date in conflict.yml
+    "70_truces_overlap",  # a fault in one conflict of three
 }
 SUBPROCESS_CASES = (EXPECTED if os.environ.get("CLAIMS_TEST_SUBPROCESS_ALL") == "1"
                     else [e for e in EXPECTED if e.fixture in SUBPROCESS_SAMPLE])
@@ -132,7 +144,7 @@ def test_cli_on_the_valid_fixture_prints_a_one_line_summary_and_exits_0():
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
-        "valid: 1 conflict(s), 5 claimants, 7 statements, 13 claims + 8 series claims"]
+        "valid: 3 conflict(s), 19 claimants, 31 statements, 46 claims + 16 series claims"]
 
 
 def test_cli_reports_three_faults_in_three_files_at_once():
@@ -169,7 +181,8 @@ def test_validate_data_dir_returns_one_problem_at_the_expected_place(broken):
 def test_validate_data_dir_accepts_the_valid_fixture():
     summary, problems = validate_data_dir(VALID_DATA)
     assert problems == []
-    [conflict] = summary.conflicts
+    assert [c.conflict_id for c in summary.conflicts] == VALID_CONFLICT_IDS
+    [conflict] = [c for c in summary.conflicts if c.conflict_id == CONFLICT_ID]
     assert (conflict.conflict_id, conflict.claimants, conflict.statements, conflict.claims,
             conflict.series_claims) == (CONFLICT_ID, 5, 7, 13, 8)
     assert summary.line().startswith("valid: ")
