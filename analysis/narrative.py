@@ -329,7 +329,17 @@ def _latest_per(frame: pl.DataFrame, key: list[str], date: str) -> list[dict]:
 
 def assumptions(view: CompareView) -> str:
     p = view.params
-    items = [about_rule(p.about_max_share) + ".", TIGHTENING_RULE + "."]
+    items = [about_rule(p.about_max_share) + "."]
+    if p.period_type == "cumulative":
+        items.append(TIGHTENING_RULE + ".")
+    elif p.period_type == "snapshot":
+        items.append("Counts at one moment rise and fall as people enter and leave the state counted (taken, "
+                     "released, dead): each figure is shown as stated, never narrowed by another, differenced into "
+                     "a rate or read as a revision when it falls.")
+    else:
+        items.append(f"One incident's tallies rise as its dead are identified and fall when a count is corrected: "
+                     f"each is shown as stated, never narrowed by another or differenced into a rate; a lower later "
+                     f"tally is named as a revision.")
     items += [f"Conversion: {text}." for text in view.assumptions]
     items.append(f"Two claimants' figures are compared only when their as-of dates are at most "
                  f"{formatting.days(view.tolerance_days)} apart (this report's pair_within_days), each figure with "
@@ -378,8 +388,9 @@ def caveats(view: CompareView) -> str:
                      f"{formatting.stated_value(r['previous_qualifier'], r['previous_value'])} as of "
                      f"{formatting.date(r['previous_as_of_date'])} to "
                      f"{formatting.stated_value(r['qualifier'], r['value'], r.get('stated_low'), r.get('stated_high'))} "
-                     f"as of {formatting.date(r['as_of_date'])}: a revision downwards (a cumulative count cannot "
-                     f"fall), not drawn as a negative rate.")
+                     f"as of {formatting.date(r['as_of_date'])}: a revision downwards ("
+                     + ("a tally of one past incident falls only when corrected" if view.params.period_type == "incident"
+                        else "a cumulative count cannot fall, so it is not drawn as a negative rate") + ").")
     if view.not_comparable.height:
         counts = view.not_comparable.group_by("metric").len().sort("metric")
         listed = ", ".join(f"{n} {METRIC_LABEL[m]}" for m, n in counts.iter_rows())

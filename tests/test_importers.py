@@ -399,7 +399,7 @@ def test_techforpalestine_import_passes_validation(tmp_path):
     write_series(tfp(tfp_source(tmp_path, records)), series)
     summary, problems = validate_data_dir(data)
     assert problems == []
-    assert summary.conflicts[0].series_claims == 26
+    assert next(c for c in summary.conflicts if c.conflict_id == CONFLICT_ID).series_claims == 26
 
 
 # --- the real file (../shared/data, when present) ----------------------------------------------

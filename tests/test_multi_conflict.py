@@ -155,9 +155,9 @@ def test_the_overview_headline_reaches_the_third_side(three_sides):
     (Grand Fenwick has none: nobody states its military killed on their own)."""
     view = overview_view(check_overview_parameters(conflict=THREE_SIDES_ID, data_dir=VALID_DATA))
     headline = narrative.overview_headline(view)
-    assert "Pottsylvania's military dead: Pottsylvania (High Command) admits 1,710" in headline
-    assert "Zubrowka's military dead: Grand Fenwick (Duchess) claims more than 700 killed" in headline
-    assert "Grand Fenwick's military dead" not in headline
+    assert "Pottsylvania's military losses, killed: Pottsylvania (High Command) reports 1,710" in headline
+    assert "Zubrowka's military losses, killed: Grand Fenwick (Duchess) claims more than 700 killed" in headline
+    assert "Grand Fenwick's military losses" not in headline
 
 
 def test_an_open_ended_range_keeps_its_stated_ends_and_its_open_top(three_sides):
