@@ -74,3 +74,50 @@ def test_no_rate_across_a_truce_start_or_end_and_merges_stay_inside_one_phase():
         if across:
             continue
         assert pl.select(phase(pl.lit(start), TRUCE)).item() == stretch == pl.select(phase(pl.lit(end), TRUCE)).item()
+
+
+# --- parts of the dead against the total (compare.share_of_total, claimed_against_implied, figures_at) ---
+
+from analysis.compare import claimed_against_implied, figures_at, share_of_total  # noqa: E402
+
+
+def _part(claimant, points, qualifier="about"):
+    frame = claims(claimant, points, population="military")
+    if qualifier == "about":  # about 20,000 read as 18,000-22,000
+        frame = frame.with_columns(qualifier=pl.lit("about"), value_low=pl.col("value_low") * 0.9,
+                                   value_high=pl.col("value_high") * 1.1)
+    return frame
+
+
+def test_a_share_of_the_total_pairs_by_the_time_rule_and_keeps_its_interval():
+    part = _part("army", [(D(2025, 1, 21), 20000)])
+    total = claims("ministry", [(D(2025, 1, 18), 46899), (D(2025, 1, 21), 47107)])
+    shares = share_of_total(part, total, tolerance_days=7, truces=TRUCE)
+    row = shares.row(0, named=True)
+    assert row["total_as_of_date"] == D(2025, 1, 21) and row["part_population"] == "military"
+    assert (row["share_low"], row["share_central"], row["share_high"]) == (18000 / 47107, 20000 / 47107, 22000 / 47107)
+    assert row["implied_ratio_low"] == 47107 / 22000 - 1 and row["implied_ratio_high"] == 47107 / 18000 - 1
+
+
+def test_a_share_needs_a_part_and_a_total_of_everyone():
+    import pytest
+    part = claims("army", [(D(2025, 1, 21), 20000)], population="military")
+    with pytest.raises(ValueError, match="one part population"):
+        share_of_total(part, part, tolerance_days=7)
+
+
+def test_a_claimed_share_is_read_in_its_own_unit_and_unmatched_beyond_the_tolerance():
+    part = claims("db", [(D(2025, 5, 31), 8900)], population="military")
+    total = claims("ministry", [(D(2025, 5, 31), 54381)])
+    shares = share_of_total(part, total, tolerance_days=7)
+    claimed = claims("paper", [(D(2025, 5, 31), 83), (D(2025, 8, 1), 80)]).with_columns(
+        metric=pl.lit("civilian_share_pct"))
+    out = claimed_against_implied(claimed, shares, tolerance_days=7)
+    assert out["as_of_date"].to_list() == [D(2025, 5, 31)]  # the August claim has no count within a week
+    assert out["implied_central"].item() == 100 * (1 - 8900 / 54381)
+
+
+def test_the_count_when_a_truce_began_is_the_latest_on_or_before_its_first_day():
+    series = claims("ministry", [(D(2025, 10, 9), 67194), (D(2025, 10, 10), 67211), (D(2025, 10, 11), 67682)])
+    at = figures_at(series, pl.DataFrame({"date": [D(2025, 10, 10)], "label": ["Ceasefire"]}))
+    assert at.select("value", "days_before", "at_label").row(0) == (67211, 0, "Ceasefire")
