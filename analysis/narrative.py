@@ -62,7 +62,7 @@ def headline(view: CompareView) -> str:
         if theirs.height:
             who = ", ".join(theirs["claimant_short_name"].unique(maintain_order=True).to_list())
             clauses.append(f"{who} claimed only counts of single incidents or stretches of days "
-                           f"({theirs.height}, listed below), not totals to compare")
+                           f"({theirs.height} such claims), not totals to compare")
     if independent:
         clauses.append(f"the latest independent or third-party figure{'' if independent['converted'] else ' in ' + METRIC_LABEL[p.metric]}, "
                        f"{independent['who']}'s, is {_said(independent)}")
