@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analysis import formatting
@@ -64,6 +64,7 @@ class ConflictGroup:
     conflict_id: str | None
     name: str
     reports: tuple[IndexReport, ...]
+    package: str | None = None  # the conflict's data package (datapackage.json), relative to the index
 
     @property
     def anchor(self) -> str:
@@ -99,7 +100,8 @@ def script_hash(script: str) -> str:
 
 
 def render_index(reports: list[IndexReport], *, title: str, catalog_name: str, package_version: str,
-                 built: dt.date) -> str:
+                 built: dt.date, packages: dict[str, str] | None = None) -> str:
+    """The page; `packages`: {conflict id: its data package's descriptor, relative to the index}."""
     import jinja2
     from markupsafe import Markup  # jinja2's own dependency
 
@@ -108,6 +110,7 @@ def render_index(reports: list[IndexReport], *, title: str, catalog_name: str, p
                              keep_trailing_newline=True)
     env.filters["date"] = formatting.date
     script = filter_script()
+    groups = [replace(group, package=(packages or {}).get(group.conflict_id or "")) for group in group_reports(reports)]
     return env.get_template("index.html.j2").render(
-        title=title, groups=group_reports(reports), count=len(reports), catalog=catalog_name,
+        title=title, groups=groups, count=len(reports), catalog=catalog_name,
         package_version=package_version, built=built, filter_js=Markup(script), script_hash=script_hash(script))

@@ -452,6 +452,7 @@ class Build:
         interrupted = False
         if stale:
             interrupted = self._run_reports(catalog, stale, parameters, keys, state, outcomes)
+        self._write_packages(catalog, state)
         self._write_index(catalog, keys, state, parameters)
         code = self._exit_code(outcomes, interrupted)
         self._write_manifest(catalog, keys, outcomes, code)
@@ -808,6 +809,25 @@ class Build:
             state["reports"][entry.slug] = record
             save_state(self.state_path, state)
 
+    # -- open data packages (datapackage.py)
+    package_links: dict[str, str] = {}
+    package_problems: list[str] = []
+
+    def _write_packages(self, catalog: Catalog, state: dict) -> None:
+        """<out>/data/<conflict-id>/ for each conflict with a report, rewritten only when its data or
+        the code changed (or a file of it did); the index links each one."""
+        from analysis.report import datapackage
+
+        conflicts = [c for c in map(self._conflict_of, catalog.entries) if c in self.conflict_facts]
+        published = datapackage.publish(self.out, conflicts, catalog.data_dir, state, code=self.fingerprints["code"],
+                                        data=self.fingerprints["data"],
+                                        save=lambda: save_state(self.state_path, state))
+        self.package_links, self.package_problems = published.links, published.problems
+        for conflict in published.written:
+            self.say(f"data package: {conflict} -> {_display(self.out / datapackage.package_href(conflict))}")
+        for problem in published.problems:
+            self.say(f"FAILED {problem}", err=True)
+
     # -- index, manifest, summary
     def _write_index(self, catalog: Catalog, keys: dict, state: dict, parameters: dict) -> None:
         """index.html for readers (analysis/report/index.py): from the state, so a report not
@@ -842,13 +862,15 @@ class Build:
                 notebook=entry.notebook_rel, parameters=tuple((k, _show(v)) for k, v in shown.items()),
                 data_label=data_label, data_fingerprint=data_fingerprint))
         html = index.render_index(reports, title="Casualty claims: reports", catalog_name=catalog.path.name,
-                                  package_version=__version__, built=formatting.build_date())
+                                  package_version=__version__, built=formatting.build_date(),
+                                  packages=self.package_links)
         write_if_changed(self.out / "index.html", html.encode("utf-8"))
 
     def _exit_code(self, outcomes: dict[str, Outcome], interrupted: bool) -> int:
         if interrupted:
             return EXIT_INTERRUPTED
-        return EXIT_FAILED if any(o.status == "failed" for o in outcomes.values()) else EXIT_OK
+        failed = any(o.status == "failed" for o in outcomes.values()) or self.package_problems
+        return EXIT_FAILED if failed else EXIT_OK
 
     def _write_manifest(self, catalog: Catalog, keys: dict, outcomes: dict[str, Outcome], code: int) -> None:
         from importlib import metadata
