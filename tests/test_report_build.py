@@ -129,10 +129,10 @@ def test_two_builds_give_byte_identical_html_csv_and_svg(built, tmp_path):
     assert result.returncode == 0, result.stderr
     compared = 0
     for path in built.rglob("*"):
-        if path.suffix in (".html", ".csv", ".svg") and ".build" not in path.parts:
+        if (path.suffix in (".html", ".csv", ".svg") or path.name == "datapackage.json") and ".build" not in path.parts:
             assert sha256_file(path) == sha256_file(again / path.relative_to(built)), path
             compared += 1
-    assert compared == 5 + 1 + 9 + 5  # reports, index, charts, tables
+    assert compared == 5 + 1 + 9 + 5 + 4  # reports, index, charts, tables, the data package (3 CSV + descriptor)
 
 
 def test_noop_build_runs_nothing_and_is_fast(built):

@@ -365,6 +365,7 @@ def render_html(nb: Any, context: ReportContext, assets: VegaAssets) -> bytes:
             "data_fingerprint": context.data_fingerprint,
             "data_fingerprint_short": context.data_fingerprint[:12],
             "package_version": context.package_version,
+            "data_package": data_package_href(nb),
             "built": formatting.date(formatting.build_date()),
             "vega_bundle": vega["bundle"],
             "vega_debug_json": json.dumps(versions, sort_keys=True),
@@ -375,6 +376,14 @@ def render_html(nb: Any, context: ReportContext, assets: VegaAssets) -> bytes:
     }
     body, _ = _exporter().from_notebook_node(shown, resources=resources)
     return body.encode("utf-8")
+
+
+def data_package_href(nb: Any) -> str | None:
+    """The report's conflict's open data package (datapackage.py), relative to the report: the
+    conflict of its headline (collect.publish_headline); None for a report without one."""
+    headline = headline_of(collect_artifacts(nb))
+    conflict_id = (headline or {}).get("conflict_id")
+    return f"data/{conflict_id}/datapackage.json" if conflict_id else None
 
 
 def _show_value(value: Any) -> str:
