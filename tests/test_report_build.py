@@ -132,7 +132,7 @@ def test_two_builds_give_byte_identical_html_csv_and_svg(built, tmp_path):
         if path.suffix in (".html", ".csv", ".svg") and ".build" not in path.parts:
             assert sha256_file(path) == sha256_file(again / path.relative_to(built)), path
             compared += 1
-    assert compared == 5 + 1 + 9 + 5  # reports, index, charts, tables
+    assert compared == 5 + 1 + 9 + 5 + 1  # reports, index, charts, tables, data/<conflict>/claims.csv
 
 
 def test_noop_build_runs_nothing_and_is_fast(built):
@@ -200,7 +200,8 @@ def test_only_what_changed_is_rebuilt(two_conflicts, tmp_path):
     before = (out / "a-killed.html").read_bytes()
     result = claims_build("--catalog", catalog, "--out", out)
     assert result.returncode == 0, result.stderr
-    assert rebuilt(out) == {"b-overview": "changed: data"}
+    # the quote's correction is recorded (changes.py) and shown on the page: "changes" too
+    assert rebuilt(out) == {"b-overview": "changed: data, changes"}
     assert statuses(out) == {"a-killed": "up-to-date", "a-overview": "up-to-date", "b-overview": "built"}
     assert (out / "a-killed.html").read_bytes() == before
 
