@@ -29,8 +29,13 @@ mapfile -t pages <<< "$listed"
 .venv/bin/python -m analysis.report.audit "${pages[@]}"
 
 # Deterministic: a second forced build elsewhere gives byte-identical HTML, CSV and SVG.
+# The record of what changed is history the site carries from build to build (changes.json,
+# published.json): the second build starts from the same history, so it shows the same entries.
 again="$(mktemp -d)"
 trap 'rm -rf "$again"' EXIT
+for history in changes.json published.json; do
+  if [ -f "reports/$history" ]; then cp "reports/$history" "$again/$history"; fi
+done
 .venv/bin/claims build --force --out "$again" --progress plain
 compared=0
 while IFS= read -r -d '' file; do

@@ -159,8 +159,9 @@ def test_links_are_http_only_and_noopener(probed):
     for name, (state, _) in probed.items():
         for link in state["links"]:
             href, rel = link["href"], link["rel"].split()
-            if href.startswith("#") or re.match(r"^[a-z0-9][a-z0-9-]*(\.html|/[a-z0-9_./-]+)$", href):
-                continue  # the build's own: fragments (headings, vega-embed menu), reports, CSV files
+            if href.startswith("#") or re.match(r"^[a-z0-9][a-z0-9-]*(\.html|\.xml|\.json|/[a-z0-9_./-]+)$", href):
+                continue  # the build's own: fragments (headings, vega-embed menu), reports, CSV files,
+                # the history of changes and its feed (changes.json, changes.xml)
             assert re.match(r"^https?://", href), f"{name}: {href!r}"
             assert "noopener" in rel and "noreferrer" in rel, f"{name}: {link}"
         assert not any(link["href"].lower().lstrip().startswith(("javascript:", "data:", "vbscript:"))

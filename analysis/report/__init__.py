@@ -11,6 +11,8 @@ never at `import analysis.report`):
 - kernel.py       the kernel launcher the runner uses (ipykernel without the jsonschema IRI tax)
 - export.py       executed notebook -> normalised .ipynb, self-contained offline HTML, PNG/SVG/CSV
 - index.py        the site index for readers: reports by conflict, headlines, data dates, filter
+- changes.py      what changed between builds: changes.json, the Atom feed, each report's "Data last
+                  changed" and corrections, published.json and pages for removed reports
 - runner.py       the build: lock, incremental cache, parallel papermill runs, atomic writes,
                   progress, the index page (via index.py) and the run manifest
 

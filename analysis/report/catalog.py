@@ -2,6 +2,8 @@
 
     data_dir: data/raw            # optional; relative to the catalog file
     timeout: 900                  # optional; seconds per report (whole notebook), default 900
+    site_url: https://example.org/claims/  # optional; where the site is published: the Atom feed's
+                                  # links are absolute with it, relative without
     reports:
       - slug: russia-military-losses           # output name: reports/<slug>.html
         title: Russia's military losses         # shown in the report, the index, and passed as
@@ -36,7 +38,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 RESERVED_SLUGS = {"index", "manifest"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_TIMEOUT = 900.0
-CATALOG_KEYS = {"data_dir", "timeout", "reports"}
+CATALOG_KEYS = {"data_dir", "timeout", "reports", "site_url"}
+SITE_URL = re.compile(r"^https?://[^\s\"'<>`#?]+$")
 ENTRY_KEYS = {"slug", "title", "notebook", "parameters", "timeout"}
 CLAIMANT_ROLES = ("official", "opposing", "independent")
 
@@ -117,6 +120,7 @@ class Catalog:
     display_path: str
     data_dir: Path
     entries: tuple[Entry, ...]
+    site_url: str | None = None  # ends with "/" (the Atom feed's base); None: relative links
 
     def entry(self, slug: str) -> Entry:
         return next(e for e in self.entries if e.slug == slug)
@@ -152,6 +156,13 @@ def read_catalog(path: Path, display_path: str | None = None) -> Catalog:
     data_dir = base / str(data.get("data_dir") or "data/raw")
     if not data_dir.is_dir():
         problems.append(f"{shown}: data_dir {str(data.get('data_dir') or 'data/raw')!r} is not a folder")
+    site_url = data.get("site_url")
+    if site_url is not None:
+        if not isinstance(site_url, str) or not SITE_URL.match(site_url):
+            problems.append(f"{shown}: site_url must be an http(s) URL without query or fragment, got {site_url!r}")
+            site_url = None
+        elif not site_url.endswith("/"):
+            site_url += "/"
     default_timeout = _timeout(data.get("timeout", DEFAULT_TIMEOUT), f"{shown}: timeout", problems)
     reports = data.get("reports")
     if not isinstance(reports, list) or not reports:
@@ -195,7 +206,7 @@ def read_catalog(path: Path, display_path: str | None = None) -> Catalog:
                              raw["notebook"], _plain(parameters), timeout, parameter_lines))
     if problems:
         raise CatalogError(problems)
-    return Catalog(path, shown, data_dir.resolve(), tuple(entries))
+    return Catalog(path, shown, data_dir.resolve(), tuple(entries), site_url)
 
 
 def _plain(value: Any) -> Any:

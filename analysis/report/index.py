@@ -100,8 +100,9 @@ def script_hash(script: str) -> str:
 
 
 def render_index(reports: list[IndexReport], *, title: str, catalog_name: str, package_version: str,
-                 built: dt.date, packages: dict[str, str] | None = None) -> str:
-    """The page; `packages`: {conflict id: its data package's descriptor, relative to the index}."""
+                 built: dt.date, packages: dict[str, str] | None = None, changes: dict | None = None) -> str:
+    """The page; `packages`: {conflict id: its data package's descriptor, relative to the index};
+    `changes` (changes.SiteChanges.index_context) adds "What changed" and the link to the Atom feed."""
     import jinja2
     from markupsafe import Markup  # jinja2's own dependency
 
@@ -109,8 +110,10 @@ def render_index(reports: list[IndexReport], *, title: str, catalog_name: str, p
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters["date"] = formatting.date
+    env.filters["isodate"] = lambda value: formatting.date(dt.date.fromisoformat(value)) if value else ""
     script = filter_script()
     groups = [replace(group, package=(packages or {}).get(group.conflict_id or "")) for group in group_reports(reports)]
     return env.get_template("index.html.j2").render(
         title=title, groups=groups, count=len(reports), catalog=catalog_name,
-        package_version=package_version, built=built, filter_js=Markup(script), script_hash=script_hash(script))
+        package_version=package_version, built=built, changes=changes, filter_js=Markup(script),
+        script_hash=script_hash(script))

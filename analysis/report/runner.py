@@ -42,6 +42,7 @@ from typing import Any, Callable
 
 from analysis import __version__, formatting
 from analysis.report import fingerprint as fp
+from analysis.report.changes import SiteChanges
 from analysis.report.collect import BUILD_ENV
 from analysis.report.catalog import (Catalog, CatalogError, ConflictFacts, Entry, check_entries,
                                      notebook_parameters, read_catalog, read_notebook)
@@ -435,6 +436,9 @@ class Build:
         shutil.rmtree(self.build_dir / "tmp", ignore_errors=True)  # leftovers of a killed build
         state = self.state = load_state(self.state_path)
         self.fingerprints = self._fingerprints(catalog)
+        # what changed since the previous build (changes.py): part of each report's key and page
+        self.changes = SiteChanges.prepare(catalog, self.out, self._conflict_of, self.fingerprints,
+                                           formatting.build_date(), say=self.say)
         keys = {e.slug: self._key(e, catalog) for e in catalog.entries}
         selected = [e for e in catalog.entries if not options.only or e.slug in options.only]
         stale = [e for e in selected if self._is_stale(e, keys[e.slug], state)]
@@ -452,7 +456,13 @@ class Build:
         interrupted = False
         if stale:
             interrupted = self._run_reports(catalog, stale, parameters, keys, state, outcomes)
-        self._write_packages(catalog, state)
+        if not interrupted:
+            # The data packages are the published data the next build compares against: written
+            # only by a build that ran to its end, like the record of what changed.
+            self._write_packages(catalog, state)
+            # changes.json, changes.xml, published.json, removed reports' pages
+            self.changes.publish(catalog, state, [s for s, o in outcomes.items() if o.status == "built"],
+                                 self._conflict_of, catalog.site_url)
         self._write_index(catalog, keys, state, parameters)
         code = self._exit_code(outcomes, interrupted)
         self._write_manifest(catalog, keys, outcomes, code)
@@ -512,6 +522,7 @@ class Build:
             "data": self.fingerprints["data"][self._conflict_of(entry) or "*"],
             "code": self.fingerprints["code"],
             "lock": self.fingerprints["lock"],
+            "changes": self.changes.key_part(entry),
         }
 
     def _is_stale(self, entry: Entry, key: str, state: dict) -> bool:
@@ -776,7 +787,8 @@ class Build:
             return
         data_label, data_fingerprint = self._data_label(catalog, entry)
         context = export.ReportContext(entry.slug, entry.title, entry.notebook_rel, parameters,
-                                       data_label, data_fingerprint, __version__)
+                                       data_label, data_fingerprint, __version__,
+                                       data_changes=self.changes.report_context(entry))
         files, artifacts = export.export_report(nb, context, bundle)
         outcome.headline = export.headline_of(artifacts)
         html_rel = f"{entry.slug}.html"
@@ -863,7 +875,7 @@ class Build:
                 data_label=data_label, data_fingerprint=data_fingerprint))
         html = index.render_index(reports, title="Casualty claims: reports", catalog_name=catalog.path.name,
                                   package_version=__version__, built=formatting.build_date(),
-                                  packages=self.package_links)
+                                  packages=self.package_links, changes=self.changes.index_context())
         write_if_changed(self.out / "index.html", html.encode("utf-8"))
 
     def _exit_code(self, outcomes: dict[str, Outcome], interrupted: bool) -> int:
