@@ -245,6 +245,38 @@ def html_is_whole(path: Path) -> bool:
     return text.lstrip().lower().startswith("<!doctype html") and text.rstrip().endswith("</html>")
 
 
+def descendants(root: int) -> dict[int, str]:
+    """{pid: command line} of every process below `root`, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = {}, [root]
+    while todo:
+        for pid in children.get(todo.pop(), []):
+            try:
+                found[pid] = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            todo.append(pid)
+    return found
+
+
+def is_running(pid: int) -> bool:
+    """A live process (a zombie, dead and waiting for its parent, does not count)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def test_sigkill_mid_build_leaves_earlier_reports_intact_and_the_next_build_completes(tmp_path):
     catalog = write_catalog(tmp_path / "catalog.yml", [("first", "overview.ipynb", None),
                                                        ("second", "hanging.ipynb", 60),
@@ -259,6 +291,8 @@ def test_sigkill_mid_build_leaves_earlier_reports_intact_and_the_next_build_comp
             assert time.monotonic() < deadline and build.poll() is None, build.communicate()
             time.sleep(0.05)
         time.sleep(1.0)  # the second report (it hangs) is running
+        spawned = descendants(build.pid)
+        assert any("analysis.report.kernel" in cmdline for cmdline in spawned.values()), spawned
         os.killpg(build.pid, signal.SIGKILL)
         build.communicate(timeout=30)
     finally:
@@ -266,6 +300,12 @@ def test_sigkill_mid_build_leaves_earlier_reports_intact_and_the_next_build_comp
             os.killpg(build.pid, signal.SIGKILL)
             build.wait()
     assert build.returncode == -signal.SIGKILL
+    # Nothing the build started outlives it: kernels in their own sessions and their launchers
+    # notice the build is gone (within ORPHAN_POLL_SECONDS) and stop.
+    deadline = time.monotonic() + 10
+    while (alive := {pid: cmd for pid, cmd in spawned.items() if is_running(pid)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive, alive
     first = (out / "first.html").read_bytes()
     assert html_is_whole(out / "first.html")
     assert not (out / "second.html").exists() and not (out / "third.html").exists()

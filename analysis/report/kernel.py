@@ -41,6 +41,7 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "i
            "altair", "altair.utils.html", "vegafusion", "jupyter_client.session", "zmq",
            "tornado.ioloop", "comm", "analysis.report.collect")
 REFUSE_NOT_LINUX = "zygote needs Linux (fork, /proc)"
+ORPHAN_POLL_SECONDS = 0.5  # how often the zygote and a kernel's launcher check that the build is alive
 
 
 def block_slow_imports() -> None:
@@ -86,13 +87,16 @@ def serve_zygote(socket_path: str) -> None:
     listener.listen(64)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    parent = os.getppid()
     children: set[int] = set()
     try:
         while True:
-            readable, _, _ = select.select([listener, sys.stdin], [], [], 0.5)
+            readable, _, _ = select.select([listener, sys.stdin], [], [], ORPHAN_POLL_SECONDS)
             _reap(children)
             if sys.stdin in readable and not os.read(sys.stdin.fileno(), 4096):
                 return  # the build is gone
+            if os.getppid() != parent:
+                return  # the build is gone, though something else still holds our stdin open
             if listener in readable:
                 conn, _ = listener.accept()
                 pid = _fork_kernel(conn, listener)
@@ -206,9 +210,20 @@ def launch_via(socket_path: str, argv: list[str]) -> None:
 
     signal.signal(signal.SIGINT, relay)
     signal.signal(signal.SIGTERM, relay)
+    parent = os.getppid()
     try:
-        while conn.recv(64):
-            pass
+        while True:
+            readable, _, _ = select.select([conn], [], [], ORPHAN_POLL_SECONDS)
+            if readable and not conn.recv(64):
+                break  # the kernel exited
+            if os.getppid() != parent:
+                # The build that manages us is gone (killed with SIGKILL: no signal reached us), so
+                # nobody will ever stop this kernel: stop it, and its process group, ourselves.
+                try:
+                    os.killpg(child, signal.SIGKILL)
+                except OSError:
+                    pass
+                break
     except OSError:
         pass
     os._exit(0)
