@@ -298,19 +298,18 @@ def _claims_table(claims: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFram
 
 def _ratio_table(ratios: pl.DataFrame, everything: pl.DataFrame) -> pl.DataFrame:
     """One row per compared pair: both figures as stated, their dates, the signed gap, the ratio."""
-    figures = {side: [" and ".join(part["text"] for part in narrative.stated_parts(r, f"{side}_", everything))
-                      for r in ratios.iter_rows(named=True)] for side in ("num", "den")}
     return ratios.select(
         pl.col("num_claimant_short_name").alias("opposing"), pl.col("num_as_of_date").alias("opposing_as_of"),
-        pl.Series("opposing_figure", figures["num"], dtype=pl.String),
+        _stated(ratios, "num_", everything).alias("opposing_figure"),
         pl.col("den_claimant_short_name").alias("official"), pl.col("den_as_of_date").alias("official_as_of"),
-        pl.Series("official_figure", figures["den"], dtype=pl.String),
+        _stated(ratios, "den_", everything).alias("official_figure"),
         pl.col("later_by_days").alias("official_later_by_days"), "is_final_tolls",
         "ratio_low", "ratio_central", "ratio_high", "staleness_days", "is_stale", "is_dependent", "assumption",
         pl.col("num_claim_id").alias("opposing_claim_id"), pl.col("den_claim_id").alias("official_claim_id"))
 
 
 def _stated(frame: pl.DataFrame, prefix: str, everything: pl.DataFrame) -> pl.Series:
+    """Each row's figure(s) as the source stated them (narrative.stated_parts), for a table."""
     return pl.Series(f"{prefix}figure", [" and ".join(part["text"] for part in narrative.stated_parts(r, prefix, everything))
                                          if r.get(f"{prefix}claim_id") else None for r in frame.iter_rows(named=True)],
                      dtype=pl.String)

@@ -140,8 +140,13 @@ def _other_counts(params: CompareParameters) -> pl.DataFrame:
     claims = params.conflict.claims
     return claims.filter(pl.col("subject_side") == params.subject_side, pl.col("population") == params.population,
                          pl.col("metric") == params.metric, pl.col("period_type").is_in(["incident", "period"]),
-                         *([pl.col("as_of_date") >= params.start] if params.start else []),
-                         *([pl.col("as_of_date") <= params.end] if params.end else [])).sort("as_of_date", "claim_id")
+                         *_in_window(params)).sort("as_of_date", "claim_id")
+
+
+def _in_window(params: CompareParameters) -> list[pl.Expr]:
+    """The report's window on as-of dates, as filters (none for an open end)."""
+    return [*([pl.col("as_of_date") >= params.start] if params.start else []),
+            *([pl.col("as_of_date") <= params.end] if params.end else [])]
 
 
 def _shares(params: CompareParameters, official: pl.DataFrame, within: int, end_date: dt.date | None,
@@ -173,11 +178,7 @@ def _claimed_ratios(params: CompareParameters, shares: pl.DataFrame, within: int
         return pl.DataFrame()
     claims = params.conflict.claims
     claimed = claims.filter(pl.col("subject_side") == params.subject_side,
-                            pl.col("metric").is_in(list(RATIO_METRICS)))
-    if params.start:
-        claimed = claimed.filter(pl.col("as_of_date") >= params.start)
-    if params.end:
-        claimed = claimed.filter(pl.col("as_of_date") <= params.end)
+                            pl.col("metric").is_in(list(RATIO_METRICS)), *_in_window(params))
     if claimed.is_empty():
         return pl.DataFrame()
     compared = claimed_against_implied(claimed, shares, tolerance_days=within, truces=truces) \

@@ -48,6 +48,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import io
 import json
 import re
 import os
@@ -86,20 +87,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a CSV writer may neutralise 
 
 # --------------------------------------------------------------------------- claims.csv
 
-def cell(value: Any) -> str:
-    """A value as claims.csv writes it: ISO dates, true/false, '' for null, whole numbers without
-    a decimal point."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
-
-
 def _same(field: str, old: str, new: str) -> bool:
     if old == new:
         return True
@@ -115,16 +102,20 @@ def _same(field: str, old: str, new: str) -> bool:
 def read_claims_csv(path: Path) -> dict[str, dict[str, str]]:
     """{claim_id: {column: text}} of a published claims.csv (every cell as text, '' for null)."""
     with open(path, encoding="utf-8", newline="") as fh:
-        return {row["claim_id"]: {k: (v or "") for k, v in row.items() if k is not None}
-                for row in csv.DictReader(fh)}
+        return _rows(fh)
 
 
-def current_rows(claims: Any) -> dict[str, dict[str, str]]:
-    """{claim_id: {column: text}} of a conflict's typed claims (a polars DataFrame), as the
-    published claims.csv would hold them."""
-    columns = [c for c in CLAIMS_CSV_COLUMNS if c in claims.columns]
-    return {row["claim_id"]: {k: cell(v) for k, v in row.items()}
-            for row in claims.select(columns).iter_rows(named=True)}
+def current_rows(conflict: Any) -> dict[str, dict[str, str]]:
+    """{claim_id: {column: text}} of a loaded conflict's claims as this build publishes them:
+    written by the data package's own writer, so unchanged claims read back as the same text."""
+    from analysis.report.datapackage import claims_table, csv_bytes  # polars: only once a conflict is loaded
+
+    return _rows(io.StringIO(csv_bytes(claims_table(conflict)).decode("utf-8"), newline=""))
+
+
+def _rows(lines) -> dict[str, dict[str, str]]:
+    return {row["claim_id"]: {k: (v or "") for k, v in row.items() if k is not None}
+            for row in csv.DictReader(lines)}
 
 
 # ---------------------------------------------------------------------------- CHANGELOG
@@ -408,7 +399,7 @@ class SiteChanges:
             self.say(f"changes: {conflict}: cannot read the previous {previous_path.name} ({exc}); "
                      "this build is a new baseline")
             return None
-        current = current_rows(loaded.claims)
+        current = current_rows(loaded)
         diff = compare(previous, current)
         if diff.empty:
             return token
