@@ -233,6 +233,18 @@ def test_the_scripts_are_executable_in_git():
     assert {path: mode for path, mode in modes.items() if mode != "100755"} == {}
 
 
+def test_no_pipefail_script_cuts_a_pipe_short():
+    """Under `set -o pipefail`, `cmd | head` fails at random when cmd is still writing as head exits
+    (SIGPIPE, exit 141): that is how CI failed on 3f4e70a, at `pdftotext -v 2>&1 | head -n 1`."""
+    scripts = [CI_RUN, *sorted((REPO / "scripts").glob("*.sh"))]
+    cut_short = re.compile(r"\|\s*(head|grep\s+(-\w*q|--quiet))\b")
+    offenders = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+                 for path in scripts if "pipefail" in (text := path.read_text(encoding="utf-8"))
+                 for number, line in enumerate(text.splitlines(), 1)
+                 if not line.lstrip().startswith("#") and cut_short.search(line)]
+    assert offenders == []
+
+
 def test_the_check_script_refuses_to_run_without_a_build(tmp_path):
     """Run before `make reports`, it says so and exits 2 instead of checking nothing."""
     (tmp_path / "scripts").mkdir()
