@@ -183,7 +183,7 @@ print(time.process_time() - started)
 
 KERNEL_MINIMUM_SCRIPT = r"""
 import importlib, os, resource, statistics, sys
-from analysis.report.kernel import PRELOAD, block_slow_imports
+from analysis.report.kernel_process import PRELOAD, block_slow_imports
 block_slow_imports()
 for name in PRELOAD:  # what the zygote has imported before it forks a kernel
     importlib.import_module(name)

@@ -96,9 +96,17 @@ def test_publish_refuses_other_objects():
 
 def test_importing_the_report_package_stays_light():
     code = ("import sys, analysis.report, analysis.report.collect, analysis.report.catalog, "
-            "analysis.report.runner, analysis.report.export, analysis.report.kernel\n"
+            "analysis.report.runner, analysis.report.export, analysis.report.kernel, analysis.report.console\n"
             "heavy = [m for m in ('papermill', 'nbconvert', 'altair', 'nbclient', 'vl_convert') if m in sys.modules]\n"
             "print(','.join(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_the_kernel_launcher_imports_nothing_of_jupyter():
+    """`kernel_process --via` is started once per report: jupyter_client and zmq would cost ~0.1 s each time."""
+    code = ("import sys, analysis.report.kernel_process\n"
+            "print(','.join(m for m in ('jupyter_client', 'zmq', 'traitlets', 'polars') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
 

@@ -8,7 +8,11 @@ never at `import analysis.report`):
                   table to the build (display + a custom MIME bundle the runner reads back);
                   `publish_headline(...)`: its one-sentence headline, for the index
 - catalog.py      reports.yml: structure, parameter types and vocabularies, checked before any run
-- kernel.py       the kernel launcher the runner uses (ipykernel without the jsonschema IRI tax)
+- console.py      what the build prints: messages and progress (rich bars or one line per report)
+- kernel_process.py  what runs in the kernel processes: ipykernel without the jsonschema IRI tax,
+                  the warm zygote that forks kernels, the launcher jupyter_client starts
+- kernel.py       the driver's side of the kernels on jupyter_client's public API: provisioner,
+                  manager, client, the zygote's lifecycle, killing every kernel on Ctrl-C
 - export.py       executed notebook -> normalised .ipynb, self-contained offline HTML, PNG/SVG/CSV
 - index.py        the site index for readers: reports by conflict, headlines, data dates, filter
 - changes.py      what changed between builds: changes.json, the Atom feed, each report's "Data last

@@ -410,7 +410,7 @@ def export_report(nb: Any, context: ReportContext, assets: VegaAssets
 if __name__ == "__main__":
     import sys
 
-    from analysis.report.kernel import block_slow_imports
+    from analysis.report.kernel_process import block_slow_imports
 
     block_slow_imports()
     if sys.argv[1:] == ["--install-vega-assets"]:

@@ -1,268 +1,263 @@
-"""The kernels the report build runs notebooks in: each notebook in a new ipykernel process.
+"""The build's side of its kernels: how the driver starts, connects to, watches and stops them.
 
-Three entry points (`python -m analysis.report.kernel ...`):
+What runs inside the kernel processes (the ipykernel entry point, the warm zygote, the launcher)
+is kernel_process.py; this module is the driver's, and imports jupyter_client at import.
 
-    -f CONNECTION_FILE                   an ordinary ipykernel (`ipykernel_launcher`), with one
-                                         difference: `rfc3987_syntax` is made unimportable
-    --zygote SOCKET                      a warm parent: imports ipykernel, IPython, altair and
-                                         vegafusion once, then forks one child per kernel request
-    --via SOCKET -f CONNECTION_FILE      what jupyter_client starts: asks the zygote for a kernel,
-                                         relays signals to it and exits when it exits; falls back
-                                         to an ordinary kernel (exec) when the zygote is missing or
-                                         refuses
+    kernels = ReportKernels(env, log_dir, warm=True)    # starts the zygote (Linux)
+    manager_class = kernels.manager_class(slug)        # papermill's kernel_manager_class
+    ...
+    kernels.kill_all()                                 # Ctrl-C / SIGTERM: every live kernel now
+    kernels.close()                                    # the end of the build: zygote, zmq context
 
-Why `rfc3987_syntax` is blocked: jsonschema (imported by altair, nbformat, papermill, nbconvert)
-imports it to offer the `iri` / `iri-reference` format checkers, and it builds lark grammars at
-import: 1-2.4 s of CPU in every process (python-jsonschema/jsonschema#1392). Neither altair's
-Vega-Lite schema (formats: uri, uri-reference, color-hex) nor nbformat's schema uses those formats,
-so no validation result changes; jsonschema just does not register the two checkers.
-
-Why a zygote: start-up dominates a small notebook (ipykernel + altair imports ~1.5 s of CPU).
-Each notebook still runs top to bottom in a new process, forked from a parent that has only
-*imported* modules (no code of any notebook has run in it). Fork safety: the zygote forks only
-while it is single-threaded (checked in /proc before every fork), and it never imports polars
-(polars starts threads at import and is documented as not fork-safe); a notebook's own
-`import polars` happens in the child, as in any kernel. If the check fails, the request is refused
-and the launcher execs an ordinary kernel instead.
+Everything goes through jupyter_client's public API: a kernel provisioner (`ReportProvisioner`, a
+`LocalProvisioner` registered under the entry point group `jupyter_client.kernel_provisioners`)
+launches each kernel with its output in the report's log, registers the process so Ctrl-C can kill
+it, and waits the few milliseconds a killed kernel takes to die instead of jupyter_client's 0.1 s
+polls; the kernel spec and the client class are traits of the manager; the clients share one zmq
+context that retries a connection every 5 ms. The one piece of tuning without a public hook, a
+shorter IOPub wait in `wait_for_ready`, is `QuickReadyClient`, and tests/test_report_kernel.py
+fails when the upstream method it mirrors changes.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import os
-import select
+import shutil
 import signal
-import socket
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from queue import Empty
+from typing import Any
 
-BLOCKED_MODULES = ("rfc3987_syntax",)
-# Imported once by the zygote. Nothing here may start a thread at import (checked before forks).
-PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython",
-           "altair", "altair.utils.html", "vegafusion", "jupyter_client.session", "zmq",
-           "tornado.ioloop", "comm", "analysis.report.collect")
-REFUSE_NOT_LINUX = "zygote needs Linux (fork, /proc)"
-ORPHAN_POLL_SECONDS = 0.5  # how often the zygote and a kernel's launcher check that the build is alive
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Instance, Unicode, default
 
+from analysis.report.kernel_process import READY
 
-def block_slow_imports() -> None:
-    """Make the slow, unused modules unimportable (ImportError) unless already imported."""
-    for name in BLOCKED_MODULES:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
-
-
-def run_kernel(argv: list[str]) -> None:
-    """Run an ipykernel in this process with `argv` (e.g. ['-f', connection_file])."""
-    block_slow_imports()
-    from ipykernel import kernelapp
-
-    sys.argv = [sys.argv[0], *argv]
-    kernelapp.launch_new_instance(argv=argv)
-
-
-def thread_count() -> int:
-    """Native threads of this process (Python's threading module does not see Rust/C threads)."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    return -1
+PROVISIONER_NAME = "casualty-claims-report"  # the entry point in pyproject.toml
+KERNEL_MODULE = "analysis.report.kernel_process"
+RECONNECT_MS = 5  # zmq's default is 100 ms: a client connecting before the kernel bound its ports
+IOPUB_READY_WAIT = 0.02  # jupyter_client waits 0.2 s for the first IOPub message (QuickReadyClient)
+KILLED_POLL_SECONDS = 0.005  # a SIGKILLed kernel is gone in milliseconds
+KILLED_WAIT_SECONDS = 2.0
 
 
-# --------------------------------------------------------------------------------------- zygote
+class KernelRegistry:
+    """Live kernel processes (the launchers jupyter_client started), to kill on Ctrl-C."""
 
-def serve_zygote(socket_path: str) -> None:
-    """Preload, then fork a kernel per request on `socket_path` until stdin closes.
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.processes: set[Any] = set()
 
-    stdin is a pipe from the build: when the build exits (even killed), stdin reaches EOF and the
-    zygote kills the kernels it forked and exits.
-    """
-    block_slow_imports()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build handles Ctrl-C and stops us
-    import importlib
+    def add(self, proc) -> None:
+        with self.lock:
+            self.processes.add(proc)
 
-    for name in PRELOAD:
-        importlib.import_module(name)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(socket_path)
-    listener.listen(64)
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    parent = os.getppid()
-    children: set[int] = set()
-    try:
-        while True:
-            readable, _, _ = select.select([listener, sys.stdin], [], [], ORPHAN_POLL_SECONDS)
-            _reap(children)
-            if sys.stdin in readable and not os.read(sys.stdin.fileno(), 4096):
-                return  # the build is gone
-            if os.getppid() != parent:
-                return  # the build is gone, though something else still holds our stdin open
-            if listener in readable:
-                conn, _ = listener.accept()
-                pid = _fork_kernel(conn, listener)
-                if pid:
-                    children.add(pid)
-    finally:
-        for pid in children:
+    def discard(self, proc) -> None:
+        with self.lock:
+            self.processes.discard(proc)
+
+    def kill_all(self) -> None:
+        with self.lock:
+            procs = list(self.processes)
+        for proc in procs:
             try:
-                os.killpg(pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
             except OSError:
-                pass
-        _reap(children)
-        listener.close()
-        try:
-            os.unlink(socket_path)
-        except OSError:
-            pass
-
-
-def _reap(children: set[int]) -> None:
-    for pid in list(children):
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done = pid
-        if done:
-            children.discard(pid)
-
-
-def _fork_kernel(conn: socket.socket, listener: socket.socket) -> int | None:
-    """Read one request (JSON line + stdio fds), fork a kernel; return the child's pid."""
-    try:
-        conn.settimeout(10)
-        msg, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
-        request = json.loads(msg.decode("utf-8"))
-        threads = thread_count()
-        if threads != 1 or len(fds) != 3:
-            _send(conn, {"error": f"not forking: {threads} threads, {len(fds)} fds"})
-            return None
-    except (OSError, ValueError) as exc:
-        try:
-            _send(conn, {"error": f"bad request: {exc}"})
-        except OSError:
-            pass
-        conn.close()
-        return None
-    pid = os.fork()
-    if pid:  # zygote
-        for fd in fds:
-            os.close(fd)
-        conn.close()
-        return pid
-    # child: become the kernel
-    try:
-        listener.close()
-        os.setsid()
-        for target, fd in enumerate(fds):
-            os.dup2(fd, target)
-            os.close(fd)
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.chdir(request["cwd"])
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        conn.settimeout(None)
-        _send(conn, {"pid": os.getpid()})
-        _watch_launcher(conn)
-        run_kernel(request["argv"])
-    except BaseException:  # noqa: BLE001 - a forked child must never return into the zygote loop
-        import traceback
-
-        traceback.print_exc()
-        os._exit(1)
-    os._exit(0)
-
-
-def _watch_launcher(conn: socket.socket) -> None:
-    """Exit when the launcher (the process jupyter_client manages) is gone, e.g. killed."""
-    import threading
-
-    def watch() -> None:
-        try:
-            while conn.recv(64):
-                pass
-        except OSError:
-            pass
-        os._exit(1)
-
-    threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
-
-
-def _send(conn: socket.socket, message: dict) -> None:
-    conn.sendall(json.dumps(message).encode("utf-8") + b"\n")
-
-
-# ------------------------------------------------------------------------------------- launcher
-
-def launch_via(socket_path: str, argv: list[str]) -> None:
-    """Ask the zygote for a kernel; relay SIGINT/SIGTERM; exit when it exits. Else exec a kernel."""
-    pid = _request_kernel(socket_path, argv)
-    if pid is None:
-        os.execv(sys.executable, [sys.executable, "-m", "analysis.report.kernel", *argv])
-    conn, child = pid
-
-    def relay(signum, _frame):
-        try:
-            os.kill(child, signum)
-        except OSError:
-            pass
-        if signum == signal.SIGTERM:
-            os._exit(0)
-
-    signal.signal(signal.SIGINT, relay)
-    signal.signal(signal.SIGTERM, relay)
-    parent = os.getppid()
-    try:
-        while True:
-            readable, _, _ = select.select([conn], [], [], ORPHAN_POLL_SECONDS)
-            if readable and not conn.recv(64):
-                break  # the kernel exited
-            if os.getppid() != parent:
-                # The build that manages us is gone (killed with SIGKILL: no signal reached us), so
-                # nobody will ever stop this kernel: stop it, and its process group, ourselves.
                 try:
-                    os.killpg(child, signal.SIGKILL)
+                    proc.kill()
                 except OSError:
-                    pass
-                break
-    except OSError:
-        pass
-    os._exit(0)
+                    pass  # already gone: nothing left to kill
 
 
-def _request_kernel(socket_path: str, argv: list[str]) -> tuple[socket.socket, int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        conn.connect(socket_path)
-        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}
-        socket.send_fds(conn, [json.dumps(request).encode("utf-8")], [0, 1, 2])
-        reply = b""
-        while not reply.endswith(b"\n"):
-            chunk = conn.recv(4096)
-            if not chunk:
-                return None
-            reply += chunk
-        answer = json.loads(reply)
-    except (OSError, ValueError):
-        conn.close()
-        return None
-    if "pid" not in answer:
-        sys.stderr.write(f"kernel zygote: {answer.get('error')}; starting an ordinary kernel\n")
-        conn.close()
-        return None
-    return conn, int(answer["pid"])
+class ReportProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, with the report's log, the registry and a quick kill.
+
+    Configured per report through the kernel spec's `kernel_provisioner.config` (log_path,
+    registry), the documented way to configure a provisioner."""
+
+    log_path = Unicode(help="The report's kernel log: the kernel's stdout and stderr")
+    registry = Instance(KernelRegistry, allow_none=True)
+    _log: Any = None
+    _registered: Any = None  # the process as launched: wait() clears self.process before cleanup()
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+        Path(self.log_path).parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in cleanup()
+        kwargs.update(stdout=self._log, stderr=self._log, stdin=subprocess.DEVNULL)
+        info = await super().launch_kernel(cmd, **kwargs)
+        if self.registry is not None:
+            self._registered = self.process
+            self.registry.add(self.process)
+        return info
+
+    async def kill(self, restart: bool = False) -> None:
+        """Kill, then wait (in 5 ms steps) until the kernel is gone: the manager then finds it dead
+        at its first poll instead of sleeping 0.1 s, which the next report would wait for."""
+        await super().kill(restart=restart)
+        deadline = time.monotonic() + KILLED_WAIT_SECONDS
+        while await self.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(KILLED_POLL_SECONDS)
+
+    async def cleanup(self, restart: bool = False) -> None:
+        if self.registry is not None and self._registered is not None:
+            self.registry.discard(self._registered)
+        await super().cleanup(restart=restart)
+        if self._log is not None and not self._log.closed:
+            self._log.close()
 
 
-def main(args: list[str] | None = None) -> None:
-    args = list(sys.argv[1:] if args is None else args)
-    if args[:1] == ["--zygote"]:
-        serve_zygote(args[1])
-    elif args[:1] == ["--via"]:
-        launch_via(args[1], args[2:])
-    else:
-        run_kernel(args)
+class QuickReadyClient(AsyncKernelClient):
+    """jupyter_client's wait_for_ready with a 0.02 s IOPub wait instead of 0.2 s.
+
+    The loop mirrors `KernelClient._async_wait_for_ready` (jupyter_client 8.x; the manager-created
+    case): send kernel_info until its reply arrives, then wait for one IOPub message to know IOPub
+    is subscribed. The kernel's first status message is usually published before the subscription
+    arrives, so the 0.2 s wait is usually lost: ~0.2 s per report. No public hook sets that wait;
+    tests/test_report_kernel.py pins the upstream source this copies."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=IOPUB_READY_WAIT)
+                except Empty:
+                    pass  # IOPub not subscribed yet: ask again
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    return
+            if not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
-if __name__ == "__main__":
-    main()
+class OneSpecManager(KernelSpecManager):
+    """Serves the one kernel spec of a report, whatever name papermill asks for."""
+
+    spec = Instance(KernelSpec)
+
+    def get_kernel_spec(self, kernel_name: str, *args: Any, **kwargs: Any) -> KernelSpec:
+        return self.spec
+
+
+class ReportKernelManager(AsyncKernelManager):
+    """A report's kernel manager: its spec (bound per report by ReportKernels.manager_class, since
+    nbclient instantiates the class itself), TCP transport, the quick client and a shared context."""
+
+    report_spec: KernelSpec | None = None
+    report_context: zmq.asyncio.Context | None = None  # the clients share it (ReportKernels)
+
+    @default("kernel_spec_manager")
+    def _one_spec_manager(self) -> KernelSpecManager:
+        return OneSpecManager(spec=self.report_spec)
+
+    @default("client_factory")
+    def _quick_client(self) -> type:
+        return QuickReadyClient
+
+    @default("transport")
+    def _tcp(self) -> str:
+        return "tcp"  # ipc would need absolute socket paths shared by kernel and client cwd
+
+    def client(self, **kwargs: Any) -> AsyncKernelClient:
+        if self.report_context is not None:
+            kwargs.setdefault("context", self.report_context)
+        return super().client(**kwargs)
+
+
+class Zygote:
+    """The warm kernel parent (kernel_process.py --zygote), alive for one build."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, cwd: Path):
+        self.dir = Path(tempfile.mkdtemp(prefix="claims-kernels-"))  # short: AF_UNIX path limit
+        self.socket = str(self.dir / "zygote.sock")
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen([sys.executable, "-m", KERNEL_MODULE, "--zygote", self.socket],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                     env=env, cwd=str(cwd))
+        self._ready: bool | None = None
+        self._lock = threading.Lock()
+
+    def ready(self, timeout: float = 60.0) -> bool:
+        with self._lock:
+            if self._ready is None:
+                import select
+
+                readable, _, _ = select.select([self.proc.stdout], [], [], timeout)
+                self._ready = bool(readable) and self.proc.stdout.readline().strip() == READY
+            return self._ready
+
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", KERNEL_MODULE, "--via", self.socket]
+
+    def stop(self) -> None:
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()  # EOF: the zygote kills its kernels and exits
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+        finally:
+            self.log.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ReportKernels:
+    """The kernels of one build: the zygote (warm kernels), the live processes, the zmq context."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, *, warm: bool, cwd: Path):
+        self.env = env
+        self.log_dir = log_dir
+        self.registry = KernelRegistry()
+        self.context = zmq.asyncio.Context()
+        self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        warm = warm and sys.platform.startswith("linux")
+        self.zygote = Zygote(env, log_dir / "zygote.log", cwd) if warm else None
+
+    def argv(self) -> tuple[list[str], str]:
+        """The kernel command and how it starts: "warm" (forked by the zygote) or "fresh"."""
+        if self.zygote is not None and self.zygote.ready():
+            return self.zygote.argv(), "warm"
+        return [sys.executable, "-m", KERNEL_MODULE], "fresh"
+
+    def manager_class(self, argv: list[str], log_path: Path) -> type[ReportKernelManager]:
+        """papermill's kernel_manager_class for one report: its kernel command, env and log."""
+        provisioner = {"provisioner_name": PROVISIONER_NAME,
+                       "config": {"log_path": str(log_path), "registry": self.registry}}
+        spec = KernelSpec(argv=[*argv, "-f", "{connection_file}"], display_name="casualty-claims report kernel",
+                          language="python", env=self.env, metadata={"kernel_provisioner": provisioner})
+        return type("ReportKernelManager", (ReportKernelManager,),
+                    {"report_spec": spec, "report_context": self.context})
+
+    def kill_all(self) -> None:
+        """Ctrl-C or SIGTERM: kill every live kernel and the zygote now."""
+        self.registry.kill_all()
+        self.stop_zygote()
+
+    def stop_zygote(self) -> None:
+        if self.zygote is not None:
+            self.zygote.stop()
+            self.zygote = None
+
+    def close(self) -> None:
+        self.stop_zygote()
+        self.context.destroy(linger=0)

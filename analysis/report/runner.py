@@ -29,25 +29,27 @@ import os
 import platform
 import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from analysis import __version__, formatting
 from analysis.report import fingerprint as fp
 from analysis.report.changes import SiteChanges
+from analysis.report.console import Progress, Say
 from analysis.report.collect import BUILD_ENV
 from analysis.report.catalog import (Catalog, CatalogError, ConflictFacts, Entry, check_entries,
                                      notebook_parameters, read_catalog, read_notebook)
 from analysis.report.files import (BuildLock, BuildLocked, atomic_write, replace_dir, write_if_changed,
                                    write_tree)
+
+if TYPE_CHECKING:
+    from analysis.report.kernel import ReportKernels
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "analysis"
@@ -96,89 +98,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-# ------------------------------------------------------------------------------- output
-
-class Say:
-    """Plain messages to stdout/stderr (click-free, so tests can call build() directly)."""
-
-    def __init__(self, stream=None, err=None):
-        self.stream = stream or sys.stdout
-        self.err = err or sys.stderr
-        self.lock = threading.Lock()
-
-    def __call__(self, message: str, err: bool = False) -> None:
-        with self.lock:
-            target = self.err if err else self.stream
-            target.write(message + "\n")
-            target.flush()
-
-
-class Progress:
-    """Progress per report (cells done) and overall; rich bars on a terminal, lines otherwise."""
-
-    def __init__(self, mode: str, say: Say):
-        self.say = say
-        self.mode = mode
-        self.rich = None
-        self.tasks: dict[str, Any] = {}
-        self.total = 0
-        self.finished = 0
-        self.lock = threading.Lock()
-
-    def start(self, slugs: list[str]) -> None:
-        self.total = len(slugs)
-        if self.mode == "auto":
-            self.mode = "rich" if self.say.stream.isatty() else "plain"
-        if self.mode == "rich":
-            from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
-                                       TextColumn, TimeElapsedColumn)
-
-            self.rich = RichProgress(TextColumn("{task.description:<40}"), BarColumn(),
-                                     MofNCompleteColumn(), TextColumn("{task.fields[status]:<24}"),
-                                     TimeElapsedColumn(), console=Console(file=self.say.stream),
-                                     transient=False)
-            self.rich.start()
-            self.tasks["__all__"] = self.rich.add_task("[bold]all reports", total=self.total,
-                                                       status="")
-            for slug in slugs:
-                self.tasks[slug] = self.rich.add_task(slug, total=None, status="queued")
-
-    def started(self, slug: str, cells: int, reason: str = "") -> None:
-        if self.rich:
-            self.rich.update(self.tasks[slug], total=cells, completed=0, status="running")
-        elif self.mode == "plain":
-            self.say(f"  start    {slug} ({cells} cells; {reason})")
-
-    def cell(self, slug: str, done: int, total: int) -> None:
-        if self.rich:
-            self.rich.update(self.tasks[slug], completed=done, total=max(total, done),
-                             status=f"cell {done}/{total}")
-
-    def phase(self, slug: str, status: str) -> None:
-        if self.rich:
-            self.rich.update(self.tasks[slug], status=status)
-
-    def done(self, outcome: Outcome) -> None:
-        with self.lock:
-            self.finished += 1
-            finished = self.finished
-        seconds = outcome.seconds.get("total", 0.0)
-        if self.rich:
-            task = self.tasks[outcome.slug]
-            total = next(t.total for t in self.rich.tasks if t.id == task) or 1
-            self.rich.update(task, total=total, completed=total if outcome.status == "built" else None,
-                             status=f"{outcome.status} {seconds:.1f} s")
-            self.rich.update(self.tasks["__all__"], completed=finished)
-        elif self.mode == "plain":
-            self.say(f"  [{finished}/{self.total}] {outcome.status:<7} {outcome.slug} ({seconds:.1f} s)")
-
-    def stop(self) -> None:
-        if self.rich:
-            self.rich.stop()
-            self.rich = None
-
-
 # -------------------------------------------------------------------------------- state
 
 def load_state(path: Path) -> dict:
@@ -209,166 +128,7 @@ def outputs_intact(out: Path, outputs: dict[str, dict]) -> bool:
     return True
 
 
-# ------------------------------------------------------------------------------ kernels
-
-class Zygote:
-    """The warm kernel parent (kernel.py --zygote), alive for one build."""
-
-    def __init__(self, env: dict[str, str], log_path: Path):
-        self.dir = Path(tempfile.mkdtemp(prefix="claims-kernels-"))  # short: AF_UNIX path limit
-        self.socket = str(self.dir / "zygote.sock")
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "analysis.report.kernel", "--zygote", self.socket],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                     env=env, cwd=str(REPO))
-        self._ready: bool | None = None
-        self._lock = threading.Lock()
-
-    def ready(self, timeout: float = 60.0) -> bool:
-        with self._lock:
-            if self._ready is None:
-                import select
-
-                readable, _, _ = select.select([self.proc.stdout], [], [], timeout)
-                self._ready = bool(readable) and self.proc.stdout.readline().strip() == b"ready"
-            return self._ready
-
-    def argv(self) -> list[str]:
-        return [sys.executable, "-m", "analysis.report.kernel", "--via", self.socket]
-
-    def stop(self) -> None:
-        try:
-            if self.proc.stdin:
-                self.proc.stdin.close()  # EOF: the zygote kills its kernels and exits
-            self.proc.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
-            self.proc.wait()
-        finally:
-            self.log.close()
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class KernelRegistry:
-    """Live kernel processes (the launchers jupyter_client started), to kill on Ctrl-C."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.processes: set[Any] = set()
-
-    def add(self, proc) -> None:
-        with self.lock:
-            self.processes.add(proc)
-
-    def discard(self, proc) -> None:
-        with self.lock:
-            self.processes.discard(proc)
-
-    def kill_all(self) -> None:
-        with self.lock:
-            procs = list(self.processes)
-        for proc in procs:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                try:
-                    proc.kill()
-                except OSError:
-                    pass
-
-
-def kernel_manager_class(argv: list[str], env: dict[str, str], log_path: Path, registry: KernelRegistry):
-    """An AsyncKernelManager that starts our kernel command, logging to log_path."""
-    import zmq
-    from jupyter_client.asynchronous import AsyncKernelClient
-    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    spec = KernelSpec(argv=[*argv, "-f", "{connection_file}"], display_name="casualty-claims report kernel",
-                      language="python", env=env, resource_dir=str(PACKAGE / "report"))
-
-    class SpecManager(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name, *args, **kwargs):
-            return spec
-
-    class QuickConnectClient(AsyncKernelClient):
-        def _context_default(self):
-            # The client connects before the new kernel has bound its ports; zmq then retries
-            # every 100 ms, and a missed first IOPub message costs jupyter_client another 0.2 s
-            # in wait_for_ready: ~0.3 s per report, measured with strace. Retry every 5 ms.
-            context = super()._context_default()
-            context.setsockopt(zmq.RECONNECT_IVL, 5)
-            return context
-
-        async def wait_for_ready(self, timeout: float | None = None) -> None:
-            """jupyter_client's loop (kernel_info until its reply, then one IOPub message to know
-            IOPub is subscribed), with a 0.02 s IOPub wait instead of 0.2 s: the kernel's first
-            status message is usually published before the subscription arrives."""
-            from queue import Empty
-
-            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
-            while True:
-                self.kernel_info()
-                try:
-                    msg = await self.shell_channel.get_msg(timeout=1)
-                except Empty:
-                    msg = None
-                if msg is not None and msg["msg_type"] == "kernel_info_reply":
-                    try:
-                        await self.iopub_channel.get_msg(timeout=0.02)
-                    except Empty:
-                        pass
-                    else:
-                        self._handle_kernel_info_reply(msg)
-                        return
-                if not await self._async_is_alive():
-                    raise RuntimeError("Kernel died before replying to kernel_info")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
-
-    class ReportKernelManager(AsyncKernelManager):
-        @default("client_factory")
-        def _client_factory_default(self):
-            return QuickConnectClient
-
-        @default("kernel_spec_manager")
-        def _kernel_spec_manager_default(self):
-            return SpecManager()
-
-        @default("transport")
-        def _transport_default(self):
-            return "tcp"  # ipc would need absolute socket paths shared by kernel and client cwd
-
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._claims_log = open(log_path, "ab")
-            kw["stdout"] = self._claims_log
-            kw["stderr"] = self._claims_log
-            kw["stdin"] = subprocess.DEVNULL
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-            process = getattr(self.provisioner, "process", None)
-            if process is not None:
-                self._claims_process = process
-                registry.add(process)
-
-        async def _async_wait(self, pollinterval: float = 0.1) -> None:
-            # jupyter_client polls a killed kernel every 0.1 s; a kernel dies in a few ms, and the
-            # next report waits for this one's cleanup: 0.1 s x reports / jobs of idle wall time
-            await super()._async_wait(pollinterval=min(pollinterval, 0.005))
-
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            process = getattr(self, "_claims_process", None)
-            if process is not None:
-                registry.discard(process)
-            log = getattr(self, "_claims_log", None)
-            if log is not None and not log.closed:
-                log.close()
-
-    return ReportKernelManager
-
+# ------------------------------------------------------------------------------ papermill
 
 def register_engine() -> None:
     """Our papermill engine: nbclient's, plus a handle on the notebook for failures/timeouts."""
@@ -397,8 +157,7 @@ class Build:
         self.cache_dir = self.build_dir / "cache"
         self.state_lock = threading.Lock()
         self.cancel = threading.Event()
-        self.registry = KernelRegistry()
-        self.zygote: Zygote | None = None
+        self.kernels: ReportKernels | None = None  # the zygote, live kernels, their zmq context
         self.started_at = dt.datetime.now(dt.timezone.utc)
         self.t0 = time.perf_counter()
         self.key_parts: dict[str, dict[str, str]] = {}
@@ -417,8 +176,8 @@ class Build:
         try:
             return self._run_locked()
         finally:
-            if self.zygote is not None:
-                self.zygote.stop()
+            if self.kernels is not None:
+                self.kernels.close()
             for leftover in ("tmp", "trash"):  # staging folders: nothing outlives a build
                 shutil.rmtree(self.build_dir / leftover, ignore_errors=True)
             lock.release()
@@ -442,8 +201,11 @@ class Build:
         keys = {e.slug: self._key(e, catalog) for e in catalog.entries}
         selected = [e for e in catalog.entries if not options.only or e.slug in options.only]
         stale = [e for e in selected if self._is_stale(e, keys[e.slug], state)]
-        if stale and options.warm_kernels and sys.platform.startswith("linux"):
-            self.zygote = Zygote(self._kernel_env(catalog), self.build_dir / "logs" / "zygote.log")
+        if stale:  # started before the checks: the zygote warms up while they run
+            from analysis.report.kernel import ReportKernels
+
+            self.kernels = ReportKernels(self._kernel_env(catalog), self.build_dir / "logs",
+                                         warm=options.warm_kernels, cwd=REPO)
 
         problems, parameters = self._check(catalog, state)
         if problems:
@@ -603,19 +365,18 @@ class Build:
     def _run_reports(self, catalog, stale, parameters, keys, state, outcomes) -> bool:
         """Execute `jobs` notebooks at a time; export each on one export thread as it finishes,
         so the next kernel starts at once. Returns True when interrupted."""
-        from analysis.report.kernel import block_slow_imports
+        from analysis.report.kernel_process import block_slow_imports
 
         block_slow_imports()  # this process imports papermill and nbconvert: same jsonschema tax
         jobs = min(self.options.jobs or default_jobs(), len(stale))
         progress = Progress(self.options.progress, self.say)
         self.say(f"building {len(stale)} of {len(catalog.entries)} report(s) with {jobs} job(s)"
-                 + (", warm kernels" if self.zygote else ""))
+                 + (", warm kernels" if self.kernels.zygote else ""))
         from analysis.report.export import VegaAssets
 
         assets = VegaAssets(self.cache_dir)
         assets.start()  # in its own process, while the kernels run
         register_engine()
-        env = self._kernel_env(catalog)
         quiet = _LogsToFile(self.build_dir / "logs" / "build.log")
         progress.start([e.slug for e in stale])
         interrupted = False
@@ -631,7 +392,7 @@ class Build:
             order = sorted(stale, key=lambda e: -(state["reports"].get(e.slug) or {}).get("seconds", 0.0))
             for entry in order:
                 task = RunTask(entry, parameters[entry.slug], Outcome(entry.slug, "failed", keys[entry.slug]))
-                running[executors.submit(self._execute_task, catalog, task, env, progress)] = task
+                running[executors.submit(self._execute_task, catalog, task, progress)] = task
             pending = set(running)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -650,10 +411,7 @@ class Build:
             self.cancel.set()
             self.say("interrupted: stopping kernels; finished reports are kept, nothing half-written",
                      err=True)
-            self.registry.kill_all()
-            if self.zygote is not None:
-                self.zygote.stop()
-                self.zygote = None
+            self.kernels.kill_all()
         finally:
             executors.shutdown(wait=True, cancel_futures=True)
             exporter.shutdown(wait=True, cancel_futures=True)
@@ -668,7 +426,7 @@ class Build:
                 outcomes[task.entry.slug] = task.outcome
         return interrupted
 
-    def _execute_task(self, catalog: Catalog, task: RunTask, env: dict, progress: Progress) -> str:
+    def _execute_task(self, catalog: Catalog, task: RunTask, progress: Progress) -> str:
         """Run one notebook; return "export" to hand it to the export thread, else "done"."""
         outcome = task.outcome
         try:
@@ -676,7 +434,7 @@ class Build:
                 outcome.status = "interrupted"
                 return "done"
             task.started = time.perf_counter()
-            task.nb, task.error, outcome.cells = self._execute(catalog, task.entry, task.parameters, env,
+            task.nb, task.error, outcome.cells = self._execute(catalog, task.entry, task.parameters,
                                                                progress, outcome)
             outcome.seconds["execute"] = round(time.perf_counter() - task.started, 3)
             return "done" if self.cancel.is_set() else "export"
@@ -710,7 +468,7 @@ class Build:
                 task.finished = True
         return "done"
 
-    def _execute(self, catalog, entry, parameters, env, progress, outcome):
+    def _execute(self, catalog, entry, parameters, progress, outcome):
         """Run the notebook; return (notebook, error dict or None, number of code cells)."""
         import papermill
         from papermill.exceptions import PapermillExecutionError
@@ -735,15 +493,11 @@ class Build:
         def timeout_for(cell):
             return max(1, int(deadline - time.monotonic() + 0.999))
 
-        if self.zygote is not None and self.zygote.ready():
-            argv, outcome.kernel = self.zygote.argv(), "warm"
-        else:
-            argv = [sys.executable, "-m", "analysis.report.kernel"]
-            outcome.kernel = "fresh"
+        argv, outcome.kernel = self.kernels.argv()
         log_path = self.build_dir / "logs" / f"{entry.slug}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_bytes(b"")
-        km_class = kernel_manager_class(argv, env, log_path, self.registry)
+        km_class = self.kernels.manager_class(argv, log_path)
         error = None
         try:
             papermill.execute_notebook(

@@ -1,0 +1,101 @@
+"""analysis/report/kernel.py: the build's kernels on jupyter_client's public provisioner API."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import os
+import sys
+
+import jupyter_client
+import pytest
+import zmq
+from jupyter_client.client import KernelClient
+from jupyter_client.provisioning import KernelProvisionerFactory
+
+from analysis.report.kernel import (PROVISIONER_NAME, RECONNECT_MS, QuickReadyClient, ReportKernels,
+                                    ReportProvisioner)
+from tests.fixture_data import REPO
+
+# QuickReadyClient.wait_for_ready copies this method's loop with a shorter IOPub wait. When an
+# upgrade changes it, read the new upstream code, bring the copy in line, then update the pin.
+MIRRORED = "jupyter_client.client.KernelClient._async_wait_for_ready"
+MIRRORED_SHA256 = "0d732ad86fea311502a6bfc53d8b1be6055f3813ec4f13ef717f8adbbd37ec56"
+MIRRORED_VERSION = "8.10.0"
+
+
+def test_the_upstream_code_quick_ready_client_mirrors_is_unchanged():
+    source = inspect.getsource(KernelClient._async_wait_for_ready)
+    assert hashlib.sha256(source.encode("utf-8")).hexdigest() == MIRRORED_SHA256, (
+        f"{MIRRORED} changed (jupyter_client {jupyter_client.__version__}; the copy in "
+        f"QuickReadyClient.wait_for_ready was written for {MIRRORED_VERSION}): re-check the copy")
+
+
+def test_the_provisioner_is_registered_where_jupyter_client_looks():
+    factory = KernelProvisionerFactory.instance()
+    assert PROVISIONER_NAME in factory.get_provisioner_entries()
+    assert factory.provisioners[PROVISIONER_NAME].load() is ReportProvisioner
+
+
+@pytest.fixture
+def kernels(tmp_path):
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    kernels = ReportKernels(env, tmp_path / "logs", warm=False, cwd=REPO)
+    yield kernels
+    kernels.close()
+
+
+async def _run(kernels: ReportKernels, log_path, code: str, *, kill_all: bool = False):
+    argv, how = kernels.argv()
+    manager = kernels.manager_class(argv, log_path)(kernel_name="python3")
+    await manager.start_kernel()
+    assert isinstance(manager.provisioner, ReportProvisioner)
+    process = manager.provisioner.process
+    assert kernels.registry.processes == {process}
+    client = manager.client()
+    assert isinstance(client, QuickReadyClient) and client.context is kernels.context
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        reply = await client.execute_interactive(code, timeout=60)
+        assert reply["content"]["status"] == "ok"
+        if kill_all:
+            kernels.kill_all()
+            process.wait(timeout=10)
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+    return how, process
+
+
+def test_a_kernel_logs_to_its_report_log_and_is_gone_after_shutdown(kernels, tmp_path):
+    log_path = tmp_path / "logs" / "report.log"
+    # ipykernel sends sys.stderr to IOPub; what reaches file descriptor 2 (C libraries, crashes) is logged
+    how, process = asyncio.run(_run(kernels, log_path, "import os; os.write(2, b'fd 2 of the kernel\\n')"))
+    assert how == "fresh"
+    assert process.poll() is not None, "the kernel outlived shutdown_kernel(now=True)"
+    assert kernels.registry.processes == set()
+    assert kernels.context.getsockopt(zmq.RECONNECT_IVL) == RECONNECT_MS
+    assert "fd 2 of the kernel" in log_path.read_text(encoding="utf-8")
+
+
+def test_kill_all_stops_a_running_kernel(kernels, tmp_path):
+    how, process = asyncio.run(_run(kernels, tmp_path / "logs" / "k.log", "x = 1", kill_all=True))
+    assert process.returncode is not None
+    assert kernels.registry.processes == set()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the zygote forks: Linux only")
+def test_warm_kernels_come_from_the_zygote(tmp_path):
+    kernels = ReportKernels(dict(os.environ), tmp_path / "logs", warm=True, cwd=REPO)
+    try:
+        log_path = tmp_path / "logs" / "w.log"
+        how, process = asyncio.run(_run(kernels, log_path, "import os; os.write(2, b'warm fd 2\\n')"))
+        assert how == "warm"
+        assert "warm fd 2" in log_path.read_text(encoding="utf-8")
+        assert process.poll() is not None
+    finally:
+        zygote = kernels.zygote.proc
+        kernels.close()
+    assert zygote.poll() is not None, "the zygote outlived close()"
