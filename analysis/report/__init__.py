@@ -13,12 +13,16 @@ never at `import analysis.report`):
                   the warm zygote that forks kernels, the launcher jupyter_client starts
 - kernel.py       the driver's side of the kernels on jupyter_client's public API: provisioner,
                   manager, client, the zygote's lifecycle, killing every kernel on Ctrl-C
+- execute.py      one notebook through papermill: its deadline, progress by cell, failures as data
+- state.py        the build's memory between runs (.build/state.json): keys, outputs, headlines
 - export.py       executed notebook -> normalised .ipynb, self-contained offline HTML, PNG/SVG/CSV
 - index.py        the site index for readers: reports by conflict, headlines, data dates, filter
 - changes.py      what changed between builds: changes.json, the Atom feed, each report's "Data last
                   changed" and corrections, published.json and pages for removed reports
-- runner.py       the build: lock, incremental cache, parallel papermill runs, atomic writes,
-                  progress, the index page (via index.py) and the run manifest
+- datapackage.py  reports/data/<conflict>/: the open data packages (Frictionless)
+- manifest.py     manifest.json: what varies between builds (timings, versions, host)
+- runner.py       the build as a sequence of steps: lock, catalog, keys, checks, parallel runs,
+                  exports written atomically, then packages, changes, index and manifest
 
 See README.md ("Reports") for the contract between notebooks and the build.
 """

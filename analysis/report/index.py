@@ -19,8 +19,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from analysis import formatting
 
@@ -76,6 +78,36 @@ def is_overview(headline: dict | None, notebook: str) -> bool:
     if headline is not None:
         return bool(headline["is_overview"])
     return Path(notebook).name == OVERVIEW_NOTEBOOK
+
+
+def report_row(slug: str, title: str, notebook: str, record: dict, *, key: str, out: Path, parameters: dict,
+               conflict_id: str | None, conflict_facts: dict[str, Any], data: tuple[str, str]) -> IndexReport:
+    """A report's line in the index, from its state.json record (state.py): so a report not rebuilt
+    in this run keeps its headline, and a failed one says it shows the last good build.
+    `conflict_id` is the one its parameters name (else its headline's); `conflict_facts` the checked
+    catalog.ConflictFacts by conflict; `data` the report's (label, fingerprint) of its data."""
+    has_html = bool(record.get("has_html")) and (out / f"{slug}.html").is_file()
+    if record.get("status") == "ok" and record.get("key") == key and has_html:
+        state, status = "ok", "ok"
+    elif record.get("status") == "failed":
+        state = "failed"
+        status = "failed (showing the last good build)" if has_html else "failed (no report yet)"
+    elif has_html:
+        state, status = "out-of-date", "out of date (not rebuilt in this run)"
+    else:
+        state, status = "not-built", "not built"
+    headline = (record.get("headline") if has_html else None) or {}
+    conflict_id = conflict_id or headline.get("conflict_id")
+    facts = conflict_facts.get(str(conflict_id))
+    as_of = (headline.get("data_as_of") or (facts.data_as_of if facts else "")) if has_html else ""
+    return IndexReport(
+        slug=slug, title=title, has_html=has_html, state=state, status=status, conflict_id=conflict_id,
+        conflict_name=(facts.name if facts else "") or headline.get("conflict_name") or conflict_id or "",
+        is_overview=is_overview(headline or None, notebook), headline=headline.get("text"),
+        data_as_of=dt.date.fromisoformat(as_of) if as_of else None, notebook=notebook,
+        parameters=tuple((k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+                         for k, v in parameters.items()),
+        data_label=data[0], data_fingerprint=data[1])
 
 
 def group_reports(reports: list[IndexReport]) -> list[ConflictGroup]:

@@ -5,15 +5,16 @@ kernel process, `jobs` at a time (threads here; the work happens in the kernels)
 
 1. lock      fcntl.flock on <out>/.build.lock: a second build waits (or refuses, --no-wait)
 2. catalog   structure of reports.yml (files.py, catalog.py); a bad catalog stops here
-3. keys      content hashes per report (fingerprint.py) against <out>/.build/state.json: only
-             stale reports run (or all with --force); failed reports always run again
+3. keys      content hashes per report (fingerprint.py) against <out>/.build/state.json
+             (state.py): only stale reports run (or all with --force); failed ones always run again
 4. check     data (analysis.dataset.load_conflict, cached by data + code fingerprint) and every
              entry's parameters (types, vocabularies); any problem stops the build before a run
-5. run       papermill with our engine (kernel.py: warm zygote, or ordinary kernels), per-report
-             deadline, progress per report (cells) and overall
+5. run       papermill with our engine (execute.py) in kernels started by kernel.py (warm from
+             the zygote, or ordinary), per-report deadline, progress (console.py) by cell
 6. export    normalised .ipynb, HTML, PNG/SVG, CSV staged under <out>/.build/tmp, then moved into
              place (folder swap, HTML last by rename): never a half-written report
-7. record    state.json after each report; index.html (deterministic); manifest.json (what
+7. record    state.json after each report; the data packages (datapackage.py) and what changed
+             (changes.py); index.html (index.py, deterministic); manifest.json (manifest.py: what
              varies: timings, versions, host)
 
 A failing notebook does not stop the others: its last good HTML stays, its executed notebook is
@@ -24,12 +25,9 @@ code is 1.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import platform
 import shutil
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -40,15 +38,24 @@ from typing import TYPE_CHECKING, Any
 
 from analysis import __version__, formatting
 from analysis.report import fingerprint as fp
+from analysis.report.catalog import (
+    Catalog,
+    CatalogError,
+    ConflictFacts,
+    Entry,
+    check_entries,
+    notebook_parameters,
+    read_catalog,
+    read_notebook,
+)
 from analysis.report.changes import SiteChanges
-from analysis.report.console import Progress, Say
 from analysis.report.collect import BUILD_ENV
-from analysis.report.catalog import (Catalog, CatalogError, ConflictFacts, Entry, check_entries,
-                                     notebook_parameters, read_catalog, read_notebook)
-from analysis.report.files import (BuildLock, BuildLocked, atomic_write, replace_dir, write_if_changed,
-                                   write_tree)
+from analysis.report.console import Progress, Say
+from analysis.report.files import BuildLock, BuildLocked, atomic_write, replace_dir, write_if_changed, write_tree
+from analysis.report.state import load_state, outputs_intact, record_outcome, save_state
 
 if TYPE_CHECKING:
+    from analysis.report.execute import NotebookRun
     from analysis.report.kernel import ReportKernels
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,11 +63,6 @@ PACKAGE = REPO / "analysis"
 DEFAULT_CATALOG = REPO / "reports.yml"
 DEFAULT_OUT = REPO / "reports"
 LOCK_FILE = REPO / "requirements.lock"
-STATE_FORMAT = 1
-ENGINE_NAME = "casualty-claims"
-START_TIMEOUT = 120  # seconds for a kernel to start (a loaded CI machine can be slow)
-VERSIONED_PACKAGES = ("papermill", "nbclient", "nbconvert", "nbformat", "jupyter_client", "ipykernel",
-                      "altair", "vl-convert-python", "vegafusion", "polars", "pandera")
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -99,51 +101,6 @@ def default_jobs() -> int:
 
 
 # -------------------------------------------------------------------------------- state
-
-def load_state(path: Path) -> dict:
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-        if state.get("format") == STATE_FORMAT:
-            return state
-    except (OSError, ValueError):
-        pass
-    return {"format": STATE_FORMAT, "reports": {}, "facts": {}}
-
-
-def save_state(path: Path, state: dict) -> None:
-    atomic_write(path, (json.dumps(state, indent=1, sort_keys=True) + "\n").encode("utf-8"))
-
-
-def outputs_intact(out: Path, outputs: dict[str, dict]) -> bool:
-    """Every file a report wrote is still there with the same content."""
-    if not outputs:
-        return False
-    for rel, meta in outputs.items():
-        path = out / rel
-        try:
-            if path.stat().st_size != meta["bytes"] or fp.sha256_file(path) != meta["sha256"]:
-                return False
-        except OSError:
-            return False
-    return True
-
-
-# ------------------------------------------------------------------------------ papermill
-
-def register_engine() -> None:
-    """Our papermill engine: nbclient's, plus a handle on the notebook for failures/timeouts."""
-    from papermill.engines import NBClientEngine, papermill_engines
-
-    class ClaimsEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-            holder = kwargs.pop("claims_holder", None)
-            if holder is not None:
-                holder.append(nb_man)
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-
-    papermill_engines.register(ENGINE_NAME, ClaimsEngine)
-
 
 # ---------------------------------------------------------------------------------- build
 
@@ -227,7 +184,7 @@ class Build:
                                  self._conflict_of, catalog.site_url)
         self._write_index(catalog, keys, state, parameters)
         code = self._exit_code(outcomes, interrupted)
-        self._write_manifest(catalog, keys, outcomes, code)
+        self._write_manifest(catalog, outcomes, code)
         self._summary(catalog, outcomes, interrupted)
         return code
 
@@ -372,12 +329,13 @@ class Build:
         progress = Progress(self.options.progress, self.say)
         self.say(f"building {len(stale)} of {len(catalog.entries)} report(s) with {jobs} job(s)"
                  + (", warm kernels" if self.kernels.zygote else ""))
+        from analysis.report.execute import LogsToFile, register_engine
         from analysis.report.export import VegaAssets
 
         assets = VegaAssets(self.cache_dir)
         assets.start()  # in its own process, while the kernels run
         register_engine()
-        quiet = _LogsToFile(self.build_dir / "logs" / "build.log")
+        quiet = LogsToFile(self.build_dir / "logs" / "build.log")
         progress.start([e.slug for e in stale])
         interrupted = False
         previous_sigterm = None
@@ -434,8 +392,8 @@ class Build:
                 outcome.status = "interrupted"
                 return "done"
             task.started = time.perf_counter()
-            task.nb, task.error, outcome.cells = self._execute(catalog, task.entry, task.parameters,
-                                                               progress, outcome)
+            run = self._execute(task.entry, task.parameters, progress, outcome)
+            task.nb, task.error, outcome.cells = run.nb, run.error, run.cells
             outcome.seconds["execute"] = round(time.perf_counter() - task.started, 3)
             return "done" if self.cancel.is_set() else "export"
         except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the others
@@ -468,64 +426,22 @@ class Build:
                 task.finished = True
         return "done"
 
-    def _execute(self, catalog, entry, parameters, progress, outcome):
-        """Run the notebook; return (notebook, error dict or None, number of code cells)."""
-        import papermill
-        from papermill.exceptions import PapermillExecutionError
+    def _execute(self, entry, parameters, progress, outcome) -> NotebookRun:
+        """Run the notebook in a new kernel, with its progress, deadline and log."""
+        from analysis.report.execute import code_cells, run_notebook
 
-        source = read_notebook(entry.notebook)
-        cells_total = sum(1 for c in source.get("cells", [])
-                          if c.get("cell_type") == "code" and "".join(c.get("source", "")).strip())
-        cells_total += 1 if parameters else 0  # papermill's injected-parameters cell
-        progress.started(entry.slug, cells_total, self.reasons.get(entry.slug, ""))
-        holder: list = []
-        current: dict = {}
-        done = [0]
-        deadline = time.monotonic() + entry.timeout
-
-        def on_start_count(cell, cell_index, **_):
-            current.update(index=cell_index, source=cell.get("source", ""), count=done[0] + 1)
-
-        def on_complete(cell, cell_index, **_):
-            done[0] += 1
-            progress.cell(entry.slug, done[0], cells_total)
-
-        def timeout_for(cell):
-            return max(1, int(deadline - time.monotonic() + 0.999))
-
+        cells = code_cells(entry.notebook, parameters)
+        progress.started(entry.slug, cells, self.reasons.get(entry.slug, ""))
         argv, outcome.kernel = self.kernels.argv()
         log_path = self.build_dir / "logs" / f"{entry.slug}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_bytes(b"")
-        km_class = self.kernels.manager_class(argv, log_path)
-        error = None
-        try:
-            papermill.execute_notebook(
-                str(entry.notebook), None, parameters=parameters, engine_name=ENGINE_NAME,
-                request_save_on_cell_execute=False, progress_bar=False, log_output=False,
-                start_timeout=START_TIMEOUT, kernel_manager_class=km_class, record_timing=False,
-                timeout_func=timeout_for, on_cell_start=on_start_count, on_cell_complete=on_complete,
-                shutdown_kernel="immediate", resources={"metadata": {"path": str(entry.notebook.parent)}},
-                claims_holder=holder)
-        except PapermillExecutionError as exc:
-            error = {"cell": _cell_label(exc.exec_count, exc.source), "error": f"{exc.ename}: {exc.evalue}",
-                     "traceback": _strip_ansi("\n".join(exc.traceback))}
-        except Exception as exc:  # noqa: BLE001 - timeouts, dead kernels, start failures
-            name = type(exc).__name__
-            if name == "CellTimeoutError" or isinstance(exc, TimeoutError):
-                message = f"timed out: the report exceeded its {entry.timeout:g} s limit"
-            elif name == "DeadKernelError":
-                message = f"the kernel died: {exc}"
-            else:
-                message = f"{name}: {exc}"
-            cell = _cell_label(current.get("count"), current.get("source", "")) if current else None
-            error = {"cell": cell, "error": message, "traceback": traceback.format_exc()}
-        if not holder:
-            raise RuntimeError(error["error"] if error else "papermill did not start the notebook")
-        nb = holder[0].nb
-        if error is not None:
-            error["kernel_log"] = _display(log_path)
-        return nb, error, cells_total
+        run = run_notebook(entry.notebook, parameters, manager_class=self.kernels.manager_class(argv, log_path),
+                           timeout=entry.timeout,
+                           on_cell=lambda done: progress.cell(entry.slug, done, cells))
+        if run.error is not None:
+            run.error["kernel_log"] = _display(log_path)
+        return run
 
     def _export(self, catalog, entry, parameters, nb, error, outcome, staging, bundle) -> None:
         from analysis.report import export
@@ -560,19 +476,7 @@ class Build:
 
     def _record(self, entry: Entry, outcome: Outcome, state: dict) -> None:
         with self.state_lock:
-            previous = state["reports"].get(entry.slug) or {}
-            if outcome.status == "built":
-                record = {"key": outcome.key, "status": "ok", "outputs": outcome.outputs,
-                          "has_html": True, "seconds": outcome.seconds.get("execute", 0.0),
-                          "parts": self.key_parts.get(entry.slug, {}), "headline": outcome.headline}
-            else:
-                has_html = bool(previous.get("has_html")) and (self.out / f"{entry.slug}.html").is_file()
-                record = {"key": outcome.key, "status": "failed", "outputs": previous.get("outputs") or {},
-                          "has_html": has_html, "seconds": outcome.seconds.get("execute", 0.0),
-                          "parts": self.key_parts.get(entry.slug, {}),
-                          # the index describes the last good HTML, which stays
-                          "headline": previous.get("headline") if has_html else None}
-            state["reports"][entry.slug] = record
+            record_outcome(state, entry.slug, outcome, self.key_parts.get(entry.slug, {}), self.out)
             save_state(self.state_path, state)
 
     # -- open data packages (datapackage.py)
@@ -602,31 +506,11 @@ class Build:
 
         reports = []
         for entry in catalog.entries:
-            record = state["reports"].get(entry.slug) or {}
-            has_html = bool(record.get("has_html")) and (self.out / f"{entry.slug}.html").is_file()
-            if record.get("status") == "ok" and record.get("key") == keys[entry.slug] and has_html:
-                state_name, status = "ok", "ok"
-            elif record.get("status") == "failed":
-                state_name = "failed"
-                status = "failed (showing the last good build)" if has_html else "failed (no report yet)"
-            elif has_html:
-                state_name, status = "out-of-date", "out of date (not rebuilt in this run)"
-            else:
-                state_name, status = "not-built", "not built"
-            headline = record.get("headline") if has_html else None
-            shown = parameters.get(entry.slug, entry.parameters)
-            conflict = self._conflict_of(entry) or (headline or {}).get("conflict_id")
-            facts = self.conflict_facts.get(str(conflict))
-            as_of = ((headline or {}).get("data_as_of") or (facts.data_as_of if facts else "")) if has_html else ""
-            data_label, data_fingerprint = self._data_label(catalog, entry)
-            reports.append(index.IndexReport(
-                slug=entry.slug, title=entry.title, has_html=has_html, state=state_name, status=status,
-                conflict_id=conflict,
-                conflict_name=(facts.name if facts else "") or (headline or {}).get("conflict_name") or conflict or "",
-                is_overview=index.is_overview(headline, entry.notebook_rel),
-                headline=(headline or {}).get("text"), data_as_of=dt.date.fromisoformat(as_of) if as_of else None,
-                notebook=entry.notebook_rel, parameters=tuple((k, _show(v)) for k, v in shown.items()),
-                data_label=data_label, data_fingerprint=data_fingerprint))
+            reports.append(index.report_row(
+                entry.slug, entry.title, entry.notebook_rel, state["reports"].get(entry.slug) or {},
+                key=keys[entry.slug], out=self.out, parameters=parameters.get(entry.slug, entry.parameters),
+                conflict_id=self._conflict_of(entry), conflict_facts=self.conflict_facts,
+                data=self._data_label(catalog, entry)))
         html = index.render_index(reports, title="Casualty claims: reports", catalog_name=catalog.path.name,
                                   package_version=__version__, built=formatting.build_date(),
                                   packages=self.package_links, changes=self.changes.index_context())
@@ -638,32 +522,14 @@ class Build:
         failed = any(o.status == "failed" for o in outcomes.values()) or self.package_problems
         return EXIT_FAILED if failed else EXIT_OK
 
-    def _write_manifest(self, catalog: Catalog, keys: dict, outcomes: dict[str, Outcome], code: int) -> None:
-        from importlib import metadata
+    def _write_manifest(self, catalog: Catalog, outcomes: dict[str, Outcome], code: int) -> None:
+        from analysis.report.manifest import write_manifest
 
-        versions = {}
-        for name in VERSIONED_PACKAGES:
-            try:
-                versions[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                versions[name] = None
-        manifest = {
-            "tool": "claims build", "package_version": __version__,
-            "started_at": self.started_at.isoformat(timespec="seconds"),
-            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "seconds": round(time.perf_counter() - self.t0, 3),
-            "exit_code": code, "host": platform.node(), "platform": platform.platform(),
-            "python": sys.version.split()[0], "cpus": default_jobs(),
-            "jobs": self.options.jobs or default_jobs(), "force": self.options.force,
-            "only": list(self.options.only), "catalog": _display(catalog.path), "out": _display(self.out),
-            "versions": versions, "fingerprints": self.fingerprints,
-            "reports": [{"slug": o.slug, "status": o.status, "reason": self.reasons.get(o.slug),
-                         "key": o.key, "kernel": o.kernel,
-                         "seconds": o.seconds, "cells": o.cells, "error": o.error, "outputs": o.outputs}
-                        for o in (outcomes[e.slug] for e in catalog.entries if e.slug in outcomes)],
-        }
-        atomic_write(self.out / "manifest.json",
-                     (json.dumps(manifest, indent=1, sort_keys=False) + "\n").encode("utf-8"))
+        write_manifest(self.out / "manifest.json", started_at=self.started_at, seconds=time.perf_counter() - self.t0,
+                       exit_code=code, options=self.options, jobs=self.options.jobs or default_jobs(),
+                       cpus=default_jobs(), catalog=_display(catalog.path), out=_display(self.out),
+                       fingerprints=self.fingerprints, reasons=self.reasons,
+                       outcomes=[outcomes[e.slug] for e in catalog.entries if e.slug in outcomes])
 
     def _summary(self, catalog: Catalog, outcomes: dict[str, Outcome], interrupted: bool) -> None:
         counts: dict[str, int] = {}
@@ -695,39 +561,6 @@ class RunTask:
     finished: bool = False
 
 
-class _LogsToFile:
-    """papermill, nbclient, jupyter_client and asyncio log to <out>/.build/logs/build.log during a
-    build, not to the terminal: the summary says what failed; the details are in the logs."""
-
-    NAMES = ("papermill", "traitlets", "nbclient", "jupyter_client")
-
-    def __init__(self, path: Path):
-        import logging
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        formatter = logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
-        self.handler = logging.FileHandler(path, mode="w", encoding="utf-8")
-        self.handler.setFormatter(formatter)
-        self.saved = []
-        for name in self.NAMES:
-            logger = logging.getLogger(name)
-            self.saved.append((logger, logger.propagate, list(logger.handlers)))
-            logger.handlers = [self.handler]
-            logger.propagate = False
-        # asyncio reports nbclient's abandoned polling tasks (after a timeout) when they are
-        # garbage-collected, possibly at interpreter exit: that stays in the file too.
-        late = logging.FileHandler(path, mode="a", encoding="utf-8", delay=True)
-        late.setFormatter(formatter)
-        asyncio_logger = logging.getLogger("asyncio")
-        asyncio_logger.handlers = [late]
-        asyncio_logger.propagate = False
-
-    def close(self) -> None:
-        for logger, propagate, handlers in self.saved:
-            logger.handlers, logger.propagate = handlers, propagate
-        self.handler.close()
-
-
 def _warm_up_export() -> None:
     """Import nbconvert and make the exporter on the export thread before the first report needs
     it. Charts are rendered in the kernels (collect.BUILD_ENV), so vl-convert is not started
@@ -739,24 +572,6 @@ def _warm_up_export() -> None:
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _cell_label(count, source) -> str:
-    source = "".join(source) if isinstance(source, list) else (source or "")
-    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
-    if len(first) > 70:
-        first = first[:67] + "..."
-    return f"In [{count if count is not None else ' '}] `{first}`"
-
-
-def _strip_ansi(text: str) -> str:
-    import re
-
-    return re.sub(r"\x1b\[[0-9;]*m", "", text)
-
-
-def _show(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _relative(path: Path, base: Path) -> str:
