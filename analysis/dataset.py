@@ -12,8 +12,8 @@ from analysis.bounds import DEFAULT_ABOUT_MAX_SHARE, apply_bounds, check_about_m
 from analysis.errors import DataValidationError
 from analysis.load import LINE, RawConflict, conflict_dirs, default_data_dir, read_conflict
 from analysis.validate import series_claim_id, validate_conflict
+from analysis.vocabulary import SERIES_SOURCE_PREFIX
 
-SERIES_SOURCE_PREFIX = "series:"
 DEFAULT_PAIR_WITHIN_DAYS = 7  # a daily series pairs within a week; a sparse conflict sets its own in conflict.yml
 
 

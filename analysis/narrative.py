@@ -6,7 +6,6 @@ for http(s) URLs, with rel="noopener noreferrer"."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -15,10 +14,9 @@ import polars as pl
 
 from analysis import formatting
 from analysis.bounds import TIGHTENING_RULE, about_rule
-from analysis.vocabulary import ARTIFACT_NAME, METRIC_LABEL
+from analysis.vocabulary import ARTIFACT_NAME, METRIC_LABEL, is_url
 from analysis.views import CompareView, OverviewView, sources
 
-SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -32,8 +30,9 @@ def environment() -> jinja2.Environment:
 
 
 def safe_url(url) -> str | None:
-    """The URL when it is http(s), else None: templates then show the text without a link."""
-    return url if isinstance(url, str) and SAFE_URL.match(url) else None
+    """The URL when it passes the data's URL rule (vocabulary.URL_PATTERN), else None: templates
+    then show the text without a link (the data are validated on load; this is checked again)."""
+    return url if is_url(url) else None
 
 
 def header(title: str, conflict, params: dict, lead: str | None = None) -> str:

@@ -27,7 +27,6 @@ RATIO_COLUMNS = ("ratio_low", "ratio_high")
 
 # The same forms the claims' validation accepts: one rule for ids and URLs (analysis.validate).
 ID_PATTERN = re.compile(validate.ID_PATTERN)
-URL_PATTERN = re.compile(validate.URL_PATTERN)
 DECIMAL_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
@@ -121,6 +120,6 @@ def _row_problems(rel: str, row: dict, position: dict[str, int], seen: set[str])
     if len(ratios) == 2 and ratios["ratio_low"] > ratios["ratio_high"]:
         problem("ratio_low", f"must not exceed ratio_high ({row['ratio_high']})")
 
-    if row["source_url"] is not None and not URL_PATTERN.match(row["source_url"]):
-        problem("source_url", "must be an http:// or https:// URL without spaces")
+    if row["source_url"] is not None and not vocab.is_url(row["source_url"]):
+        problem("source_url", vocab.URL_RULE)
     return problems

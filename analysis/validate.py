@@ -25,7 +25,6 @@ from analysis.load import (CONFLICT_FILE, LINE, RawConflict, RawTable,
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.:-]*$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 INT_PATTERN = r"^[0-9]{1,12}$"
-URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]+)?([/?#][^\s]*)?$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 SERIES_QUALIFIERS = [q for q in vocab.QUALIFIER if q != "range"]
@@ -109,7 +108,7 @@ def statement_columns(claimant_ids: list[str], start: dt.date | None) -> list[Co
         Column("claimant_id", True, [_one_of("claimant_id", claimant_ids, "claimants in conflict.yml")]),
         Column("speaker"),
         Column("statement_date", True, [_is_date("statement_date"), *_not_before("statement_date", start)]),
-        Column("url", True, [_pattern("url", URL_PATTERN, "must be an http:// or https:// URL without spaces"),
+        Column("url", True, [_pattern("url", vocab.URL_PATTERN, vocab.URL_RULE),
                              _one_row_per_document()]),
         Column("outlet", True),
         Column("title"),
@@ -587,8 +586,8 @@ def check_meta(raw: RawConflict) -> list[Problem]:
                              ("method", list(vocab.METHOD)), ("confidence", list(vocab.CONFIDENCE))):
             if entry.get(key) is not None and entry[key] not in allowed:
                 problem(("series", i, key), entry[key], f"must be one of: {', '.join(map(str, allowed))}")
-        if entry.get("url") is not None and not re.match(URL_PATTERN, str(entry["url"])):
-            problem(("series", i, "url"), entry["url"], "must be an http:// or https:// URL without spaces")
+        if entry.get("url") is not None and not vocab.is_url(str(entry["url"])):
+            problem(("series", i, "url"), entry["url"], vocab.URL_RULE)
         if entry.get("source_term") is not None and (not isinstance(entry["source_term"], str)
                                                      or not entry["source_term"].strip()):
             problem(("series", i, "source_term"), entry["source_term"],
@@ -615,8 +614,8 @@ def _check_truces(meta: dict, problem) -> None:
             problem(("truces", i, "end_date"), end, "must be a calendar date written YYYY-MM-DD (or left out while it holds)")
         elif end is not None and _parse_date(begin) and _parse_date(end) < _parse_date(begin):
             problem(("truces", i, "end_date"), end, "must not be before the truce's start_date")
-        if truce.get("url") is not None and not re.match(URL_PATTERN, str(truce["url"])):
-            problem(("truces", i, "url"), truce["url"], "must be an http:// or https:// URL without spaces")
+        if truce.get("url") is not None and not vocab.is_url(str(truce["url"])):
+            problem(("truces", i, "url"), truce["url"], vocab.URL_RULE)
         if _parse_date(begin) and (end is None or _parse_date(end)):
             spans.append((_parse_date(begin), _parse_date(end) if end is not None else None, i))
     spans.sort(key=lambda span: span[0])

@@ -17,12 +17,10 @@ from analysis.compare import (claimed_against_implied, figures_at, floor_coverag
                               merge_consecutive_rates, nearest_comparison, ratio_over_time, ratio_summary,
                               share_of_total, wounded_to_killed)
 from analysis.harmonise import Conversion, combine_killed_and_wounded, convert_metric, harmonise_to, select_claims
-from analysis.dataset import SERIES_SOURCE_PREFIX
 from analysis.params import CompareParameters, OverviewParameters
 from analysis.references import wounded_to_killed_references
-from analysis.vocabulary import RATIO_METRICS
+from analysis.vocabulary import RATIO_METRICS, SERIES_SOURCE_PREFIX
 
-ROLE_ORDER = ["official", "opposing", "third_party", "independent"]
 RATE_SEGMENTS = 48  # a daily series' rates are shown as about this many longer averages
 
 

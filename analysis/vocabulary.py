@@ -175,6 +175,21 @@ QUALIFIER_WORDS = {
 # element id and a CSS selector, so only these characters.
 ARTIFACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
+# One rule for a source link, wherever a URL is read (validate, references) or shown (narrative,
+# charts): http(s), a host name, no spaces, and nothing that could end an HTML attribute or open
+# markup (quotes, <, >, backtick), so a link from the data can never become script.
+URL_PATTERN = r"""^https?://[A-Za-z0-9.-]+(:[0-9]+)?([/?#][^\s"'<>`]*)?$"""
+URL = re.compile(URL_PATTERN)
+URL_RULE = "must be an http:// or https:// URL without spaces, quotes or angle brackets"
+
+
+def is_url(value: object) -> bool:
+    return isinstance(value, str) and URL.match(value) is not None
+
+
+# A claim read from a daily series has as its source "series:<series_id>" (not a statement id).
+SERIES_SOURCE_PREFIX = "series:"
+
 
 # ------------------------------------------------------------------------- the open data package
 # The columns of the data package published with the reports (analysis/report/datapackage.py,

@@ -63,7 +63,10 @@ def test_validation_rejects_non_http_source_urls(tmp_path):
     first = next(csv.reader([rows[1]]))
     header = next(csv.reader([rows[0]]))
     url_column = header.index("url")
-    for scheme in ("javascript:window.__pwned='x'", "data:text/html,<script>1</script>", "ftp://example.org/x"):
+    # the last: quotes and markup are not URL characters (RFC 3986: percent-encode them); refused
+    # before they reach a page, where they could end the link's attribute
+    for scheme in ("javascript:window.__pwned='x'", "data:text/html,<script>1</script>", "ftp://example.org/x",
+                   "https://example.org/n1?q=\"><script>window.__pwned='url'</script>"):
         first[url_column] = scheme
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerow(first)

@@ -32,16 +32,14 @@ from typing import Any, Callable
 
 import yaml
 
-from analysis.vocabulary import COMPARED_COUNTS, METRIC, NON_BELLIGERENT_SIDES, POPULATION, count_key
+from analysis.vocabulary import COMPARED_COUNTS, METRIC, NON_BELLIGERENT_SIDES, POPULATION, count_key, is_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 RESERVED_SLUGS = {"index", "manifest"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_TIMEOUT = 900.0
 CATALOG_KEYS = {"data_dir", "timeout", "reports", "site_url"}
-SITE_URL = re.compile(r"^https?://[^\s\"'<>`#?]+$")
 ENTRY_KEYS = {"slug", "title", "notebook", "parameters", "timeout"}
-CLAIMANT_ROLES = ("official", "opposing", "independent")
 
 
 class CatalogError(Exception):
@@ -122,9 +120,6 @@ class Catalog:
     entries: tuple[Entry, ...]
     site_url: str | None = None  # ends with "/" (the Atom feed's base); None: relative links
 
-    def entry(self, slug: str) -> Entry:
-        return next(e for e in self.entries if e.slug == slug)
-
     @property
     def slugs(self) -> list[str]:
         return [e.slug for e in self.entries]
@@ -158,7 +153,7 @@ def read_catalog(path: Path, display_path: str | None = None) -> Catalog:
         problems.append(f"{shown}: data_dir {str(data.get('data_dir') or 'data/raw')!r} is not a folder")
     site_url = data.get("site_url")
     if site_url is not None:
-        if not isinstance(site_url, str) or not SITE_URL.match(site_url):
+        if not is_url(site_url) or "?" in site_url or "#" in site_url:  # the data's URL rule, a base
             problems.append(f"{shown}: site_url must be an http(s) URL without query or fragment, got {site_url!r}")
             site_url = None
         elif not site_url.endswith("/"):

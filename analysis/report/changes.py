@@ -61,7 +61,7 @@ from typing import Any, Callable, Iterable
 from analysis import formatting
 from analysis.report import fingerprint as fp
 from analysis.report.files import atomic_write, write_if_changed
-from analysis.vocabulary import PACKAGE_COLUMNS
+from analysis.vocabulary import PACKAGE_COLUMNS, SERIES_SOURCE_PREFIX
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMAT = 1
@@ -81,7 +81,6 @@ CLAIMS_CSV_COLUMNS = tuple(PACKAGE_COLUMNS["claims"])
 COMPARED_FIELDS = ("qualifier", "value", "stated_low", "stated_high", "period_type", "period_start_date",
                    "as_of_date", "metric", "population", "subject_side", "source_term", "quote", "url")
 NUMBER_FIELDS = {"value", "stated_low", "stated_high", "value_low", "value_high"}
-SERIES_PREFIX = "series:"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a CSV writer may neutralise these with a leading '
 
 
@@ -248,7 +247,7 @@ def _pair(row: dict[str, str]) -> list[str]:
 def _series_of(row: dict[str, str]) -> str:
     """The series a record comes from ('' for a curated claim)."""
     source = row.get("source", "")
-    return source[len(SERIES_PREFIX):] if source.startswith(SERIES_PREFIX) else ""
+    return source.removeprefix(SERIES_SOURCE_PREFIX) if source.startswith(SERIES_SOURCE_PREFIX) else ""
 
 
 def _reasons(lines: list[ChangelogLine], names: Iterable[str]) -> list[dict]:

@@ -124,7 +124,8 @@ def table_schema(table: str, conflict, **keys):
     """A Table Schema (frictionless.Schema) from vocabulary.PACKAGE_COLUMNS[table]."""
     from frictionless import Schema, fields
 
-    from analysis.validate import ID_PATTERN, URL_PATTERN
+    from analysis.validate import ID_PATTERN
+    from analysis.vocabulary import URL_PATTERN
 
     kinds = {"string": fields.StringField, "integer": fields.IntegerField, "number": fields.NumberField,
              "boolean": fields.BooleanField, "date": fields.DateField}
