@@ -82,7 +82,8 @@ def import_series(importer: str, source: Path, out: Path, channel: str | None, f
     Then describe the series in the conflict's conflict.yml (origin, licence, sha256 printed
     here) and run `claims validate`.
     """
-    from analysis.importers import check_output, sha256_of, write_series
+    from analysis.importers import check_output, write_series
+    from analysis.load import sha256_file
 
     options = {name: value for name, value in (("channel", channel), ("figure", figure)) if value is not None}
     problem = importer_options_problem(importer, options)
@@ -99,7 +100,7 @@ def import_series(importer: str, source: Path, out: Path, channel: str | None, f
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_DATA_ERROR)
     click.echo(f"wrote {out}: {len(rows):,} records, {rows[0]['date']} to {rows[-1]['date']}; "
-               f"source sha256 {sha256_of(source)}")
+               f"source sha256 {sha256_file(source)}")
 
 
 @main.command()

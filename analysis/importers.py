@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -163,8 +162,6 @@ def write_series(rows: list[dict[str, str]], out: Path, source: Path | None = No
     tmp.replace(out)
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 IMPORTERS = {"ivaniuk": read_ivaniuk_personnel, "techforpalestine": read_techforpalestine_daily}

@@ -314,3 +314,11 @@ def _rel(path: Path, data_dir: Path) -> str:
         return Path(path).resolve().relative_to(Path(data_dir).resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def sha256_file(path: Path) -> str:
+    """The file's SHA-256 (hex), read in blocks: series sources, build inputs and outputs alike."""
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

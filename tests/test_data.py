@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from analysis.dataset import load_conflict
-from analysis.importers import read_ivaniuk_personnel, read_techforpalestine_daily, sha256_of
+from analysis.importers import read_ivaniuk_personnel, read_techforpalestine_daily
+from analysis.load import sha256_file
 from analysis.validate import validate_data_dir
 from tests.fixture_data import REAL_DATA, SHARED_DATA
 
@@ -199,7 +200,7 @@ def test_gaza_series_equal_the_source_json(name, channel, figure, count):
     assert {row["qualifier"] for row in rows} == {"exact"}
     if not GAZA_SOURCE.exists():
         pytest.skip(f"source JSON not available: {GAZA_SOURCE.resolve()} (../shared is absent in this checkout)")
-    assert sha256_of(GAZA_SOURCE) == "d17cab2c0f0b7e08c7cd77c8035847050a52ed2442e80f311530281d988b3759"
+    assert sha256_file(GAZA_SOURCE) == "d17cab2c0f0b7e08c7cd77c8035847050a52ed2442e80f311530281d988b3759"
     assert rows == read_techforpalestine_daily(GAZA_SOURCE, channel=channel, figure=figure)
 
 

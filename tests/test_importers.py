@@ -11,7 +11,8 @@ import pytest
 
 from analysis.importers import (IMPORTER_OPTIONS, IMPORTERS, SERIES_HEADER, TECHFORPALESTINE_CHANNELS,
                                 TECHFORPALESTINE_FIGURES, read_ivaniuk_personnel,
-                                read_techforpalestine_daily, sha256_of, write_series)
+                                read_techforpalestine_daily, write_series)
+from analysis.load import sha256_file
 from analysis.validate import validate_data_dir
 from tests.fixture_data import CONFLICT_ID, SHARED_DATA, copy_valid
 
@@ -157,9 +158,9 @@ def test_imported_series_passes_validation(tmp_path):
     assert by_id[CONFLICT_ID].series_claims == 27
 
 
-def test_sha256_of(tmp_path):
+def test_sha256_file(tmp_path):
     path = source(tmp_path, RECORDS)
-    assert sha256_of(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert sha256_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- techforpalestine: casualties_daily.json of Tech For Palestine's palestine-datasets ----------
@@ -412,7 +413,7 @@ GAZA_SHA256 = "d17cab2c0f0b7e08c7cd77c8035847050a52ed2442e80f311530281d988b3759"
 def gaza_source() -> Path:
     if not GAZA_SOURCE.exists():
         pytest.skip(f"source JSON not available: {GAZA_SOURCE.resolve()} (../shared is absent in this checkout)")
-    assert sha256_of(GAZA_SOURCE) == GAZA_SHA256, "not the file of commit 9ea6456f of palestine-datasets"
+    assert sha256_file(GAZA_SOURCE) == GAZA_SHA256, "not the file of commit 9ea6456f of palestine-datasets"
     return GAZA_SOURCE
 
 

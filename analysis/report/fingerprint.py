@@ -18,6 +18,8 @@ import json
 import platform
 from pathlib import Path
 
+from analysis.load import sha256_file
+
 BUILD_FORMAT = 1
 IGNORED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 
@@ -26,12 +28,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def canonical_json(value: object) -> str:
