@@ -4,7 +4,9 @@ rebuilds, failures, the lock and interruption. Slow: each build runs real kernel
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -299,3 +301,64 @@ def test_a_second_build_refuses_with_no_wait_and_interrupt_leaves_nothing_half_w
     assert leftovers.stdout == b""
     # the lock is free again
     assert claims_build("--catalog", FAILURES, "--out", out, "--no-wait", "--only", "good").returncode == 0
+
+
+# --------------------------------------------------------------- an output folder that takes no files
+
+def in_own_mount_namespace(script: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a bash script in a private mount namespace, where it can mount a small or read-only
+    tmpfs without touching the machine's mounts: as root with `unshare --mount`, otherwise in a user
+    namespace that maps us to root there (`unshare --map-root-user --mount`)."""
+    unshare = shutil.which("unshare")
+    flags = ["--mount"] if os.geteuid() == 0 else ["--map-root-user", "--mount"]
+    if unshare is None or subprocess.run([unshare, *flags, "true"], capture_output=True).returncode != 0:
+        pytest.skip("this machine gives no mount namespace (unshare refused): no full or read-only folder to test on")
+    return subprocess.run([unshare, *flags, "bash", "-euc", script], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO)
+
+
+def build_command(out: Path, *extra: str) -> str:
+    command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
+    return shlex.join([*command, "build", "--progress", "plain", "--catalog", str(CATALOG), "--out", str(out), *extra])
+
+
+def files_and_hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*"))
+            if p.is_file() and ".build" not in p.relative_to(root).parts and p.name != "manifest.json"}
+
+
+def test_a_read_only_output_folder_is_one_line_and_exit_1(built, tmp_path):
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    result = in_own_mount_namespace(
+        f"mount -t tmpfs -o size=64m tmpfs {mount}; cp -r {built} {mount}/out; mount -o remount,ro {mount}; "
+        + build_command(mount / "out", "--force"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: cannot write to the output folder "), result.stderr
+    assert "Read-only file system" in errors[0] and "nothing was changed" in errors[0]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_full_output_folder_stops_the_build_in_one_line_and_loses_nothing(built, tmp_path):
+    """The reports fit, with a little room: a forced rebuild runs out of space part way."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    before = files_and_hashes(built)
+    size_kb = sum((built / rel).stat().st_size for rel in before) // 1024 + 512
+    kept = tmp_path / "after"  # what the full folder holds after the build, copied out of the namespace
+    result = in_own_mount_namespace(
+        f"mount -t tmpfs -o size={size_kb}k tmpfs {mount}; mkdir {mount}/out; "
+        f"tar -C {built} --exclude=./.build --exclude=./manifest.json -cf - . | tar -C {mount}/out -xf -; "
+        f"{build_command(mount / 'out', '--force')} || echo exit=$?; "
+        f"mkdir {kept}; tar -C {mount}/out --exclude=./.build -cf - . | tar -C {kept} -xf -")
+    output = result.stdout.strip().splitlines()
+    assert result.returncode == 0 and "exit=1" in output, result.stdout + result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: cannot write to the output folder "), result.stderr
+    assert "No space left on device" in errors[0] and "every report is as it was or complete" in errors[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    after = files_and_hashes(kept)
+    assert not [rel for rel in after if rel.endswith(".tmp")], "a temporary file was left behind"
+    # the build is deterministic: whatever was rebuilt before the disk filled is byte-identical
+    assert {rel: after.get(rel) for rel in before} == before

@@ -25,6 +25,7 @@ code is 1.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import shutil
 import signal
@@ -120,18 +121,32 @@ class Build:
         self.key_parts: dict[str, dict[str, str]] = {}
         self.reasons: dict[str, str] = {}
         self.conflict_facts: dict[str, ConflictFacts] = {}  # from the checks; the index shows their data dates
+        self.unwritable: OSError | None = None  # a full or read-only output folder stops the whole build
 
     # -- entry point
     def run(self) -> int:
-        self.out.mkdir(parents=True, exist_ok=True)
         lock = BuildLock(self.out / ".build.lock")
         try:
+            self.out.mkdir(parents=True, exist_ok=True)
             lock.acquire(wait=self.options.wait, on_wait=lambda m: self.say(m, err=True))
         except BuildLocked as exc:
             self.say(f"error: {exc}", err=True)
             return EXIT_LOCKED
+        except OSError as exc:
+            if not unwritable(exc):
+                raise
+            self.say(f"error: cannot write to the output folder {_display(self.out)}: {_os_error(exc)}; "
+                     "nothing was changed", err=True)
+            return EXIT_FAILED
         try:
             return self._run_locked()
+        except OSError as exc:
+            if not unwritable(exc):
+                raise
+            # Files are written aside and renamed into place: each report is as it was or complete.
+            self.say(f"error: cannot write to the output folder {_display(self.out)}: {_os_error(exc)}; "
+                     "the build stopped, every report is as it was or complete", err=True)
+            return EXIT_FAILED
         finally:
             if self.kernels is not None:
                 self.kernels.close()
@@ -175,6 +190,8 @@ class Build:
         interrupted = False
         if stale:
             interrupted = self._run_reports(catalog, stale, parameters, keys, state, outcomes)
+            if self.unwritable is not None:
+                raise self.unwritable
         if not interrupted:
             # The data packages are the published data the next build compares against: written
             # only by a build that ran to its end, like the record of what changed.
@@ -397,6 +414,7 @@ class Build:
             outcome.seconds["execute"] = round(time.perf_counter() - task.started, 3)
             return "done" if self.cancel.is_set() else "export"
         except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the others
+            self._stop_if_unwritable(exc)
             outcome.error = {"cell": None, "error": f"{type(exc).__name__}: {exc}",
                              "traceback": traceback.format_exc()}
             outcome.seconds["total"] = round(time.perf_counter() - task.started, 3)
@@ -413,7 +431,8 @@ class Build:
                 outcome.status = "interrupted"
                 return "done"
             self._export(catalog, task.entry, task.parameters, task.nb, task.error, outcome, staging, assets)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the others
+            self._stop_if_unwritable(exc)
             outcome.status = "failed"
             outcome.error = outcome.error or {"cell": None, "error": f"export: {type(exc).__name__}: {exc}",
                                               "traceback": traceback.format_exc()}
@@ -425,6 +444,12 @@ class Build:
                 self._record(task.entry, outcome, state)
                 task.finished = True
         return "done"
+
+    def _stop_if_unwritable(self, exc: Exception) -> None:
+        """A full or read-only output folder fails every report alike: stop them all, say it once."""
+        if isinstance(exc, OSError) and unwritable(exc) and self.unwritable is None:
+            self.unwritable = exc
+            self.cancel.set()
 
     def _execute(self, entry, parameters, progress, outcome) -> NotebookRun:
         """Run the notebook in a new kernel, with its progress, deadline and log."""
@@ -568,6 +593,15 @@ def _warm_up_export() -> None:
     from analysis.report.export import _exporter
 
     _exporter()
+
+
+def unwritable(exc: OSError) -> bool:
+    """The output folder cannot take files: read-only, full, over quota or not ours."""
+    return exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
+
+
+def _os_error(exc: OSError) -> str:
+    return f"{exc.strerror or exc}" + (f" ({_display(Path(exc.filename))})" if exc.filename else "")
 
 
 def _raise_interrupt(signum, frame):
