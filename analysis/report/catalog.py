@@ -1,6 +1,7 @@
 """The report catalog (reports.yml): what to build, checked completely before anything runs.
 
-    data_dir: data/raw            # optional; relative to the catalog file
+    data_dir: data/raw            # optional; relative to the catalog file (CLAIMS_DATA_DIR overrides
+                                  # it for a catalog found upwards from the working directory)
     timeout: 900                  # optional; seconds per report (whole notebook), default 900
     site_url: https://example.org/claims/  # optional; where the site is published: the Atom feed's
                                   # links are absolute with it, relative without
@@ -32,6 +33,7 @@ from typing import Any, Callable
 
 import yaml
 
+from analysis.project import DEFAULT_DATA_DIR, catalog_data_dir
 from analysis.vocabulary import COMPARED_COUNTS, METRIC, NON_BELLIGERENT_SIDES, POPULATION, count_key
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -132,8 +134,9 @@ class Catalog:
 
 # ------------------------------------------------------------------------------- reading
 
-def read_catalog(path: Path, display_path: str | None = None) -> Catalog:
-    """Parse and check the structure of a catalog; raise CatalogError listing every problem."""
+def read_catalog(path: Path, display_path: str | None = None, data_dir: Path | None = None) -> Catalog:
+    """Parse and check the structure of a catalog; raise CatalogError listing every problem.
+    data_dir: a data folder named outside the catalog (CLAIMS_DATA_DIR), instead of its data_dir."""
     path = Path(path).resolve()
     shown = display_path or path.name
     try:
@@ -153,9 +156,14 @@ def read_catalog(path: Path, display_path: str | None = None) -> Catalog:
     for key in sorted(set(data) - CATALOG_KEYS):
         problems.append(f"{shown}: unknown key {key!r} (allowed: {', '.join(sorted(CATALOG_KEYS))})")
     base = path.parent
-    data_dir = base / str(data.get("data_dir") or "data/raw")
-    if not data_dir.is_dir():
-        problems.append(f"{shown}: data_dir {str(data.get('data_dir') or 'data/raw')!r} is not a folder")
+    if data_dir is not None:
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            problems.append(f"CLAIMS_DATA_DIR {str(data_dir)!r} is not a folder")
+    else:
+        data_dir = catalog_data_dir(path, data.get("data_dir"))
+        if not data_dir.is_dir():
+            problems.append(f"{shown}: data_dir {str(data.get('data_dir') or DEFAULT_DATA_DIR)!r} is not a folder")
     site_url = data.get("site_url")
     if site_url is not None:
         if not isinstance(site_url, str) or not SITE_URL.match(site_url):

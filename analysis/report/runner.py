@@ -49,11 +49,8 @@ from analysis.report.catalog import (Catalog, CatalogError, ConflictFacts, Entry
 from analysis.report.files import (BuildLock, BuildLocked, atomic_write, replace_dir, write_if_changed,
                                    write_tree)
 
-REPO = Path(__file__).resolve().parents[2]
-PACKAGE = REPO / "analysis"
-DEFAULT_CATALOG = REPO / "reports.yml"
-DEFAULT_OUT = REPO / "reports"
-LOCK_FILE = REPO / "requirements.lock"
+PACKAGE = Path(__file__).resolve().parents[1]  # the analysis package's own code (fingerprinted)
+LOCK_NAME = "requirements.lock"  # the project's lock, beside its catalog, when it has one
 STATE_FORMAT = 1
 ENGINE_NAME = "casualty-claims"
 START_TIMEOUT = 120  # seconds for a kernel to start (a loaded CI machine can be slow)
@@ -65,9 +62,10 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 
 
 @dataclass
 class Options:
-    catalog: Path = DEFAULT_CATALOG
-    out: Path = DEFAULT_OUT
+    catalog: Path  # the project's reports.yml (analysis.project finds it for `claims build`)
+    out: Path  # the output folder (`claims build`: reports/ beside the catalog)
     only: tuple[str, ...] = ()
+    data_dir: Path | None = None  # CLAIMS_DATA_DIR, over the catalog's data_dir
     jobs: int | None = None
     force: bool = False
     wait: bool = True
@@ -214,14 +212,14 @@ def outputs_intact(out: Path, outputs: dict[str, dict]) -> bool:
 class Zygote:
     """The warm kernel parent (kernel.py --zygote), alive for one build."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, cwd: Path):
         self.dir = Path(tempfile.mkdtemp(prefix="claims-kernels-"))  # short: AF_UNIX path limit
         self.socket = str(self.dir / "zygote.sock")
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(log_path, "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "analysis.report.kernel", "--zygote", self.socket],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                     env=env, cwd=str(REPO))
+                                     env=env, cwd=str(cwd))
         self._ready: bool | None = None
         self._lock = threading.Lock()
 
@@ -426,7 +424,7 @@ class Build:
     def _run_locked(self) -> int:
         options = self.options
         try:
-            catalog = read_catalog(options.catalog, _display(options.catalog))
+            catalog = read_catalog(options.catalog, _display(options.catalog), options.data_dir)
         except CatalogError as exc:
             return self._invalid(exc.problems)
         unknown = [s for s in options.only if s not in catalog.slugs]
@@ -443,7 +441,8 @@ class Build:
         selected = [e for e in catalog.entries if not options.only or e.slug in options.only]
         stale = [e for e in selected if self._is_stale(e, keys[e.slug], state)]
         if stale and options.warm_kernels and sys.platform.startswith("linux"):
-            self.zygote = Zygote(self._kernel_env(catalog), self.build_dir / "logs" / "zygote.log")
+            self.zygote = Zygote(self._kernel_env(catalog), self.build_dir / "logs" / "zygote.log",
+                                 catalog.path.parent)
 
         problems, parameters = self._check(catalog, state)
         if problems:
@@ -484,7 +483,8 @@ class Build:
             if label not in data:
                 folder = catalog.data_dir / conflict if conflict else catalog.data_dir
                 data[label] = fp.data_fingerprint(folder) if folder.is_dir() else "missing"
-        return {"code": fp.code_fingerprint(PACKAGE), "lock": fp.lock_fingerprint(LOCK_FILE), "data": data}
+        return {"code": fp.code_fingerprint(PACKAGE), "lock": fp.lock_fingerprint(catalog.path.parent / LOCK_NAME),
+                "data": data}
 
     def _conflict_of(self, entry: Entry) -> str | None:
         """The conflict a report reads: its `conflict` parameter, else the notebook's default."""
