@@ -397,6 +397,7 @@ def _claimants(role: str):
     def check(value, parameters, conflicts, facts_for) -> list[str] | None:
         if value is None:
             return None
+        value = _decoded(role, value)
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise ValueError(f"must be a non-empty list of claimant ids or null, got {value!r}")
         if len(set(value)) != len(value):
@@ -451,7 +452,22 @@ def _date(value, parameters, conflicts, facts_for) -> str | None:
     return value
 
 
+def _decoded(name: str, value: Any, numbers: bool = False) -> Any:
+    """A string where a list belongs, decoded as the notebooks decode papermill's `-p` text
+    (analysis.params.papermill_list: '[3, 3]', 'a,b'), so the two checks accept the same values;
+    analysis.params (and polars) is imported only for such a string."""
+    if not isinstance(value, str):
+        return value
+    from analysis.params import ParameterError, papermill_list
+
+    try:
+        return papermill_list(name, value, numbers)
+    except ParameterError:
+        return value  # refused below as not a list
+
+
 def _float_pair(value, parameters, conflicts, facts_for) -> list[float]:
+    value = _decoded("wounded_to_killed", value, numbers=True)
     if (not isinstance(value, (list, tuple)) or len(value) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
         raise ValueError(f"must be two numbers [low, high], got {value!r}")
