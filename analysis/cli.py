@@ -177,6 +177,29 @@ def build(project: Path | None, only: tuple[str, ...], jobs: int | None, force: 
     sys.exit(run_build(options))
 
 
+@main.command("run", context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run_notebook(args: tuple[str, ...]) -> None:
+    """papermill NOTEBOOK OUTPUT [its options], ending a failed cell with one line.
+
+    The papermill command prints its own Python traceback above a failed cell's error (it catches
+    only a dead kernel); this runs the same command (`claims run --help` is papermill's help) and
+    prints `error: NOTEBOOK cell N: ParameterError: ...` instead, exit 1.
+    """
+    from papermill.cli import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.main(list(args), prog_name="claims run", standalone_mode=False)
+    except PapermillExecutionError as exc:
+        notebook = args[0] if args else "notebook"
+        click.echo(f"error: {notebook} cell {exc.exec_count}: {exc.ename}: {exc.evalue}", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+
+
 SKELETON = "skeleton"  # package data: the files of a new project (analysis/skeleton/)
 SKIPPED = {"__pycache__", ".ipynb_checkpoints"}
 

@@ -220,15 +220,15 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number here")
 
 
-def _ratio_range(value) -> tuple[float, float]:
-    value = papermill_list("wounded_to_killed", value, numbers=True)
+def _ratio_range(given) -> tuple[float, float]:
+    value = papermill_list("wounded_to_killed", given, numbers=True)
     if value is None:
         return DEFAULT_WOUNDED_TO_KILLED
     if (isinstance(value, (list, tuple)) and len(value) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
             and 0 < value[0] <= value[1]):
         return float(value[0]), float(value[1])
-    raise ParameterError(f"wounded_to_killed {value!r} must be two numbers [low, high] with 0 < low <= high")
+    raise ParameterError(f"wounded_to_killed {given!r} must be two numbers [low, high] with 0 < low <= high")
 
 
 def _claimants(role: str, value, valid: list[str], conflict: Conflict,
