@@ -192,7 +192,7 @@ def run_notebook(args: tuple[str, ...]) -> None:
     try:
         papermill.main(list(args), prog_name="claims run", standalone_mode=False)
     except PapermillExecutionError as exc:
-        notebook = args[0] if args else "notebook"
+        notebook = next((arg for arg in args if arg.endswith(".ipynb")), "notebook")
         click.echo(f"error: {notebook} cell {exc.exec_count}: {exc.ename}: {exc.evalue}", err=True)
         sys.exit(1)
     except click.ClickException as exc:
