@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,21 +16,12 @@ import polars as pl
 import yaml
 
 from analysis.errors import Problem
+from analysis.project import DATA_DIR_ENV, NoDataDir, default_data_dir  # noqa: F401 (re-exported)
 
 LINE = "_line"  # the physical line a CSV record starts on (header = line 1)
 CONFLICT_FILE = "conflict.yml"
 STATEMENTS_FILE = "statements.csv"
 CLAIMS_FILE = "claims.csv"
-
-
-DATA_DIR_ENV = "CLAIMS_DATA_DIR"
-
-
-def default_data_dir() -> Path:
-    """The project's own data/raw, wherever the caller's working directory is; the environment
-    variable CLAIMS_DATA_DIR points notebooks and the build at another data directory (tests)."""
-    override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "data" / "raw"
 
 
 @dataclass

@@ -8,6 +8,7 @@ type and vocabulary, and a mistake fails with one short message listing the vali
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,22 +197,45 @@ def _days(name: str, value, default: int) -> int:
     return value
 
 
-def _ratio_range(value) -> tuple[float, float]:
+def papermill_list(name: str, value, numbers: bool = False):
+    """papermill's `-p NAME VALUE` hands a list over as its text: '[3, 3]' (JSON) and 'a,b' (a
+    comma list; numbers: '2.5,13') become lists, strictly; other values are returned as given, for
+    the parameter's own check. The report catalog (YAML) decodes strings the same way."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        if text.startswith("["):
+            return json.loads(text, parse_constant=_no_constant)
+        items = [item.strip() for item in text.split(",")]
+        if not all(items):
+            raise ValueError("empty item")
+        return [json.loads(item, parse_constant=_no_constant) for item in items] if numbers else items
+    except ValueError:  # json.JSONDecodeError is one
+        raise ParameterError(f"{name} {value!r} is neither a JSON list nor a comma-separated list; "
+                             f"or pass the list as YAML: -y '{name}: [...]'") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number here")
+
+
+def _ratio_range(given) -> tuple[float, float]:
+    value = papermill_list("wounded_to_killed", given, numbers=True)
     if value is None:
         return DEFAULT_WOUNDED_TO_KILLED
     if (isinstance(value, (list, tuple)) and len(value) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
             and 0 < value[0] <= value[1]):
         return float(value[0]), float(value[1])
-    raise ParameterError(f"wounded_to_killed {value!r} must be two numbers [low, high] with 0 < low <= high")
+    raise ParameterError(f"wounded_to_killed {given!r} must be two numbers [low, high] with 0 < low <= high")
 
 
 def _claimants(role: str, value, valid: list[str], conflict: Conflict,
                period_type: str = "cumulative") -> tuple[str, ...]:
     if value is None:
         return tuple(valid)
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
+    value = papermill_list(role, value)
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise ParameterError(f"{role} must be a list of claimant ids (or None), got {value!r}")
     known = set(conflict.claimants["claimant_id"])

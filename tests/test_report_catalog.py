@@ -79,7 +79,9 @@ def test_fixture_catalog_passes():
     ({"metric": "dead"}, "parameter 'metric': unknown metric 'dead'; valid: killed, wounded"),
     ({"subject_side": "atlantis"}, "parameter 'subject_side': unknown side 'atlantis'"),
     ({"population": 3}, "parameter 'population': must be a non-empty string, got 3"),
-    ({"official": "fr_war_office"}, "parameter 'official': must be a non-empty list of claimant ids"),
+    # a string is decoded as papermill's -p text ("a,b", JSON), as the notebook does; not this one
+    ({"official": "fr_war_office,,x"}, "parameter 'official': must be a non-empty list of claimant ids"),
+    ({"official": 3}, "parameter 'official': must be a non-empty list of claimant ids"),
     ({"official": ["nobody"]}, "parameter 'official': unknown claimant(s) 'nobody' in freedonia-sylvania"),
     ({"official": ["sy_general_staff"]}, "'sy_general_staff' (opposing) cannot be official about 'freedonia'"),
     ({"subject_side": "sylvania", "official": ["sy_general_staff"]},

@@ -1,6 +1,7 @@
 """The report catalog (reports.yml): what to build, checked completely before anything runs.
 
-    data_dir: data/raw            # optional; relative to the catalog file
+    data_dir: data/raw            # optional; relative to the catalog file (CLAIMS_DATA_DIR overrides
+                                  # it for a catalog found upwards from the working directory)
     timeout: 900                  # optional; seconds per report (whole notebook), default 900
     site_url: https://example.org/claims/  # optional; where the site is published: the Atom feed's
                                   # links are absolute with it, relative without
@@ -32,6 +33,7 @@ from typing import Any, Callable
 
 import yaml
 
+from analysis.project import DEFAULT_DATA_DIR, catalog_data_dir
 from analysis.vocabulary import COMPARED_COUNTS, METRIC, NON_BELLIGERENT_SIDES, POPULATION, count_key, is_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -127,8 +129,9 @@ class Catalog:
 
 # ------------------------------------------------------------------------------- reading
 
-def read_catalog(path: Path, display_path: str | None = None) -> Catalog:
-    """Parse and check the structure of a catalog; raise CatalogError listing every problem."""
+def read_catalog(path: Path, display_path: str | None = None, data_dir: Path | None = None) -> Catalog:
+    """Parse and check the structure of a catalog; raise CatalogError listing every problem.
+    data_dir: a data folder named outside the catalog (CLAIMS_DATA_DIR), instead of its data_dir."""
     path = Path(path).resolve()
     shown = display_path or path.name
     try:
@@ -148,9 +151,14 @@ def read_catalog(path: Path, display_path: str | None = None) -> Catalog:
     for key in sorted(set(data) - CATALOG_KEYS):
         problems.append(f"{shown}: unknown key {key!r} (allowed: {', '.join(sorted(CATALOG_KEYS))})")
     base = path.parent
-    data_dir = base / str(data.get("data_dir") or "data/raw")
-    if not data_dir.is_dir():
-        problems.append(f"{shown}: data_dir {str(data.get('data_dir') or 'data/raw')!r} is not a folder")
+    if data_dir is not None:
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            problems.append(f"CLAIMS_DATA_DIR {str(data_dir)!r} is not a folder")
+    else:
+        data_dir = catalog_data_dir(path, data.get("data_dir"))
+        if not data_dir.is_dir():
+            problems.append(f"{shown}: data_dir {str(data.get('data_dir') or DEFAULT_DATA_DIR)!r} is not a folder")
     site_url = data.get("site_url")
     if site_url is not None:
         if not is_url(site_url) or "?" in site_url or "#" in site_url:  # the data's URL rule, a base
@@ -384,6 +392,7 @@ def _claimants(role: str):
     def check(value, parameters, conflicts, facts_for) -> list[str] | None:
         if value is None:
             return None
+        value = _decoded(role, value)
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise ValueError(f"must be a non-empty list of claimant ids or null, got {value!r}")
         if len(set(value)) != len(value):
@@ -438,7 +447,22 @@ def _date(value, parameters, conflicts, facts_for) -> str | None:
     return value
 
 
+def _decoded(name: str, value: Any, numbers: bool = False) -> Any:
+    """A string where a list belongs, decoded as the notebooks decode papermill's `-p` text
+    (analysis.params.papermill_list: '[3, 3]', 'a,b'), so the two checks accept the same values;
+    analysis.params (and polars) is imported only for such a string."""
+    if not isinstance(value, str):
+        return value
+    from analysis.params import ParameterError, papermill_list
+
+    try:
+        return papermill_list(name, value, numbers)
+    except ParameterError:
+        return value  # refused below as not a list
+
+
 def _float_pair(value, parameters, conflicts, facts_for) -> list[float]:
+    value = _decoded("wounded_to_killed", value, numbers=True)
     if (not isinstance(value, (list, tuple)) or len(value) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
         raise ValueError(f"must be two numbers [low, high], got {value!r}")

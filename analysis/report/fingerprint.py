@@ -7,7 +7,7 @@ A report's cache key is the sha256 of (canonical JSON of):
 - the data it reads: every file under the data folder of its `conflict` (path + sha256),
 - the analysis code: every module and template under analysis/ (CODE_SUFFIXES; not __pycache__,
   not Markdown),
-- the lock: requirements.lock, and the Python version,
+- the lock: the project's requirements.lock (else the installed distributions), and the Python version,
 - BUILD_FORMAT, bumped when the build's own output format changes in a way the code hash misses.
 """
 
@@ -71,9 +71,18 @@ def code_fingerprint(package_dir: Path) -> str:
 
 
 def lock_fingerprint(lock_file: Path) -> str:
+    """The project's requirements.lock; a project without one (made by `claims init`, run from an
+    installed package) has the environment's installed distributions and versions instead, so an
+    upgrade still makes its reports stale."""
     lock_file = Path(lock_file)
-    lock = sha256_file(lock_file) if lock_file.is_file() else "no-lock"
+    lock = sha256_file(lock_file) if lock_file.is_file() else digest_json(installed_distributions())
     return digest_json({"lock": lock, "python": platform.python_version()})
+
+
+def installed_distributions() -> list[list[str]]:
+    from importlib import metadata
+
+    return sorted({(d.metadata["Name"] or "").lower(): d.version for d in metadata.distributions()}.items())
 
 
 def notebook_fingerprint(notebook: dict) -> str:

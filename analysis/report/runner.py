@@ -59,20 +59,18 @@ if TYPE_CHECKING:
     from analysis.report.execute import NotebookRun
     from analysis.report.kernel import ReportKernels
 
-REPO = Path(__file__).resolve().parents[2]
-PACKAGE = REPO / "analysis"
-DEFAULT_CATALOG = REPO / "reports.yml"
-DEFAULT_OUT = REPO / "reports"
-LOCK_FILE = REPO / "requirements.lock"
+PACKAGE = Path(__file__).resolve().parents[1]  # the analysis package's own code (fingerprinted)
+LOCK_NAME = "requirements.lock"  # the project's lock, beside its catalog, when it has one
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 @dataclass
 class Options:
-    catalog: Path = DEFAULT_CATALOG
-    out: Path = DEFAULT_OUT
+    catalog: Path  # the project's reports.yml (analysis.project finds it for `claims build`)
+    out: Path  # the output folder (`claims build`: reports/ beside the catalog)
     only: tuple[str, ...] = ()
+    data_dir: Path | None = None  # CLAIMS_DATA_DIR, over the catalog's data_dir
     jobs: int | None = None
     force: bool = False
     wait: bool = True
@@ -157,7 +155,7 @@ class Build:
     def _run_locked(self) -> int:
         options = self.options
         try:
-            catalog = read_catalog(options.catalog, _display(options.catalog))
+            catalog = read_catalog(options.catalog, _display(options.catalog), options.data_dir)
         except CatalogError as exc:
             return self._invalid(exc.problems)
         unknown = [s for s in options.only if s not in catalog.slugs]
@@ -177,7 +175,7 @@ class Build:
             from analysis.report.kernel import ReportKernels
 
             self.kernels = ReportKernels(self._kernel_env(catalog), self.build_dir / "logs",
-                                         warm=options.warm_kernels, cwd=REPO)
+                                         warm=options.warm_kernels, cwd=catalog.path.parent)
 
         problems, parameters = self._check(catalog, state)
         if problems:
@@ -220,7 +218,8 @@ class Build:
             if label not in data:
                 folder = catalog.data_dir / conflict if conflict else catalog.data_dir
                 data[label] = fp.data_fingerprint(folder) if folder.is_dir() else "missing"
-        return {"code": fp.code_fingerprint(PACKAGE), "lock": fp.lock_fingerprint(LOCK_FILE), "data": data}
+        return {"code": fp.code_fingerprint(PACKAGE), "lock": fp.lock_fingerprint(catalog.path.parent / LOCK_NAME),
+                "data": data}
 
     def _conflict_of(self, entry: Entry) -> str | None:
         """The conflict a report reads: its `conflict` parameter, else the notebook's default."""

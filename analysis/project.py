@@ -1,0 +1,60 @@
+"""Where a project and its data are, from any folder, installed or not.
+
+A project is the nearest folder upwards from the working directory that holds reports.yml (the
+report catalog); its data folder is the catalog's `data_dir` (default data/raw). CLAIMS_DATA_DIR
+names a data folder directly. Precedence: what a caller names explicitly (a data_dir argument,
+`claims --project`, `claims build --catalog`) > CLAIMS_DATA_DIR > the reports.yml found upwards.
+Nothing is looked up relative to this package's own files: one environment serves any checkout.
+Plain Python and PyYAML only (the build's driver imports it before anything heavy).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+DATA_DIR_ENV = "CLAIMS_DATA_DIR"
+CATALOG_FILE = "reports.yml"  # marks a project's folder (the report catalog)
+DEFAULT_DATA_DIR = "data/raw"  # a catalog's data_dir when it names none, relative to the catalog
+
+
+class NoDataDir(LookupError):
+    """Neither a project (reports.yml, upwards from the working directory) nor CLAIMS_DATA_DIR:
+    one line that names both ways of pointing at data."""
+
+
+def find_project(start: Path | None = None) -> Path | None:
+    """The nearest folder upwards from start (the working directory) that holds reports.yml."""
+    here = Path(start or Path.cwd()).resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / CATALOG_FILE).is_file()), None)
+
+
+def catalog_data_dir(catalog: Path, value: object = None) -> Path:
+    """A catalog's data folder: its `data_dir` (relative to the catalog file), default data/raw.
+    value: the key as already parsed (the catalog reader has it); None reads it from the file."""
+    catalog = Path(catalog).resolve()
+    if value is None:
+        try:
+            data = yaml.safe_load(catalog.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            data = None  # `claims validate` and the build report a broken catalog themselves
+        value = data.get("data_dir") if isinstance(data, dict) else None
+    return catalog.parent / str(value or DEFAULT_DATA_DIR)
+
+
+def default_data_dir(start: Path | None = None) -> Path:
+    """The data folder when none is given: CLAIMS_DATA_DIR, else the data_dir of the nearest
+    reports.yml upwards from the working directory (so a notebook, the library and `claims`
+    find the same data from any folder of a project, installed or not); NoDataDir otherwise.
+    The build gives its kernels CLAIMS_DATA_DIR explicitly."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    project = find_project(start)
+    if project is None:
+        here = Path(start or Path.cwd()).resolve()
+        raise NoDataDir(f"no data folder: no {CATALOG_FILE} in {here} or any parent (use --project DIR) "
+                        f"and {DATA_DIR_ENV} is not set")
+    return catalog_data_dir(project / CATALOG_FILE)
