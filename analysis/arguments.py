@@ -31,7 +31,8 @@ F = TypeVar("F", bound=Callable)
 
 def refusing(function: F | None = None, *, name: str | None = None):
     """Decorate a public function so that a ParameterError from its checks names it:
-    `select_claims: claimants: ...`. Errors already named by an inner public function keep it."""
+    `select_claims: claimants: ...`. The outermost decorated call names it last, so the name is
+    the function the caller called."""
     def wrap(f: F) -> F:
         label = name or f.__name__
 

@@ -1,4 +1,5 @@
-"""Problems found in raw data, and the exception that carries all of them at once."""
+"""Problems found in raw data and the exception that carries all of them at once; and the one
+exception for a refused argument (ParameterError, raised by the rules of analysis.arguments)."""
 
 from __future__ import annotations
 
@@ -74,10 +75,10 @@ class ParameterError(ValueError, TypeError):
             self.within(function)
 
     def within(self, function: str) -> ParameterError:
-        """Name the function refused (once: the innermost public function that checked it)."""
-        if self.function is None:
-            self.function = function
-            self.args = (self._line(),)
+        """Name the function that refused: the outermost public one, the function the caller
+        called (load_claims, not the load_conflict it delegates to)."""
+        self.function = function
+        self.args = (self._line(),)
         return self
 
     def _line(self) -> str:
