@@ -111,8 +111,9 @@ def some_of(name: str, value, valid: Iterable[str] | None, *, what: str, source:
         valid = list(valid)
         unknown = [v for v in values if v not in valid]
         if unknown:
-            raise ParameterError(name, f"unknown {what}{'s' if len(unknown) > 1 else ''} "
-                                       f"{', '.join(shown(v) for v in unknown[:3])}; valid ({source}): {listing(valid)}")
+            named = ", ".join(shown(v) for v in unknown[:3])
+            raise ParameterError(name, f"unknown {what}{'s' if len(unknown) > 1 else ''} {named}; "
+                                       f"valid ({source}): {listing(valid)}")
     return values
 
 

@@ -137,8 +137,9 @@ def _require_in_data(claims: pl.DataFrame, selected: pl.DataFrame, **values) -> 
         if incident is not None:
             dates = claims.filter(pl.col("period_type") == "incident")["period_start_date"].unique().sort()
             if incident not in dates.to_list():
-                raise ParameterError("incident_date", f"no incident of {incident.isoformat()} in these "
-                                               f"claims; incidents: {arguments.listing(d.isoformat() for d in dates if d)}")
+                held = arguments.listing(d.isoformat() for d in dates if d)
+                raise ParameterError("incident_date", f"no incident of {incident.isoformat()} in these claims; "
+                                                      f"incidents: {held}")
     for name, column, what in (("claimants", "claimant_id", "claimant"), ("roles", "role", "role")):
         asked = values[name]
         if asked is None:

@@ -322,7 +322,8 @@ def check_entries(catalog: Catalog, conflicts: list[str],
             try:
                 normalised[name] = _check_value(name, value, declared[name], context, conflicts, facts_for)
             except ValueError as exc:  # ParameterError among them: its reason, the entry names the parameter
-                problems.append(f"{entry.where(catalog, name)}: {exc.reason if isinstance(exc, ParameterError) else exc}")
+                reason = exc.reason if isinstance(exc, ParameterError) else exc
+                problems.append(f"{entry.where(catalog, name)}: {reason}")
         if len(problems) == before:
             _check_relations(entry, catalog, {**declared, **normalised}, problems)
         if len(problems) == before:
