@@ -10,12 +10,15 @@ import datetime as dt
 
 import polars as pl
 
+from analysis import arguments
+from analysis.arguments import refusing
 from analysis.dataset import DEFAULT_PAIR_WITHIN_DAYS
 from analysis.harmonise import require_like_for_like
 
 DEFAULT_TOLERANCE_DAYS = DEFAULT_PAIR_WITHIN_DAYS  # one default; a conflict sets its own in conflict.yml
 DEFAULT_STALE_AFTER_DAYS = 30
 
+PAIRED_COLUMNS = ("claimant_id", "as_of_date", "claim_id", "metric")  # what pairing reads of each frame
 PAIR_FIELDS = [
     "claimant_id", "claimant_short_name", "role", "independence_group", "claim_id", "statement_id",
     "as_of_date", "statement_date", "metric", "original_metric", "qualifier", "value", "value_low",
@@ -53,6 +56,7 @@ def truce_name(phase_expr: pl.Expr, truces: pl.DataFrame | None) -> pl.Expr:
     return phase_expr.replace_strict(names, default=None, return_dtype=pl.String)
 
 
+@refusing
 def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None = DEFAULT_TOLERANCE_DAYS,
           stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, prefixes: tuple[str, str] = ("num_", "den_"),
           end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -72,8 +76,13 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
     never one from before a truce's start or end with one from after it. `is_across_truce` says
     whether a pair (possible only without a tolerance, to name the nearest figure) crosses one.
     """
-    if (tolerance_days is not None and tolerance_days < 0) or stale_after_days < 0:
-        raise ValueError("tolerance_days and stale_after_days must be >= 0")
+    arguments.frame("left", left, PAIRED_COLUMNS)
+    arguments.frame("right", right, PAIRED_COLUMNS)
+    tolerance_days = arguments.days("tolerance_days", tolerance_days, allow_none=True)
+    stale_after_days = arguments.days("stale_after_days", stale_after_days)
+    prefixes = arguments.pair_of_names("prefixes", prefixes)
+    end_date = arguments.date("end_date", end_date)
+    arguments.optional_frame("truces", truces, ("start_date", "end_date", "name"))
     require_like_for_like(left, right)
     lp, rp = prefixes
     l_all, r_all = _fields(left, lp), _fields(right, rp)
@@ -158,8 +167,12 @@ def _empty_pairs(l_all: pl.DataFrame, r_all: pl.DataFrame) -> pl.DataFrame:
         is_across_truce=pl.lit(None, pl.Boolean))
 
 
+@refusing
 def flag_stale(claims: pl.DataFrame, reference_date: dt.date, *,
                stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> pl.DataFrame:
     """Add `age_days` (reference date minus as_of_date) and `is_stale` to every claim."""
+    arguments.frame("claims", claims, ("as_of_date",))
+    reference_date = arguments.date("reference_date", reference_date, allow_none=False)
+    stale_after_days = arguments.days("stale_after_days", stale_after_days)
     age = (pl.lit(reference_date).cast(pl.Date) - pl.col("as_of_date")).dt.total_days()
     return claims.with_columns(age_days=age, is_stale=age > stale_after_days)

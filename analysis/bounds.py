@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from analysis import arguments
+
 DEFAULT_ABOUT_MAX_SHARE = 0.10
 
 
@@ -45,9 +47,7 @@ ABOUT_RULE = about_rule()
 
 def check_about_max_share(value) -> float:
     """The cap as a float in (0, 1]; ValueError naming the rule otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise ValueError(f"about_max_share must be a number with 0 < share <= 1 (0.1 = ±10%), got {value!r}")
-    return float(value)
+    return arguments.share("about_max_share", value)
 
 
 def about_half_width(value: pl.Expr, max_share: float | None = None) -> pl.Expr:

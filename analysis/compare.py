@@ -11,18 +11,21 @@ import datetime as dt
 
 import polars as pl
 
-from analysis import intervals
-from analysis.align import (DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, PAIR_FIELDS, align, flag_stale, phase,
-                            truce_name)
+from analysis import arguments, intervals
+from analysis.arguments import refusing
+from analysis.align import (DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, PAIR_FIELDS, PAIRED_COLUMNS, align,
+                            flag_stale, phase, truce_name)
 from analysis.harmonise import (FACTOR_CENTRAL, FACTOR_HIGH, FACTOR_LOW, UNCONVERTED,
                                cumulative)
 
 FLOOR_METHODS = ("named_list", "verified_count")
 ESTIMATE_METHODS = ("estimate", "model")
+TRUCE_COLUMNS = ("start_date", "end_date", "name")  # a Conflict.truces frame
 _ROW = "_row"  # a row number, for gathering the wide columns once after working on a few
 _SERIES = "_series"  # a number for each series of claims (implied_daily_rates)
 
 
+@refusing
 def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
                     tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
                     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
@@ -32,7 +35,11 @@ def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
 
     Typical use: opposing / official (Kyiv's claims about Russian losses over Moscow's own).
     Adds `ratio_*` and `gap_*` intervals and `assumption` (both sides' assumptions, if any).
+    `tolerance_days` None pairs however far apart (nearest_comparison names such pairs).
     """
+    tolerance_days = arguments.days("tolerance_days", tolerance_days, allow_none=True)
+    _frames(numerator=numerator, denominator=denominator)
+    stale_after_days, end_date = _pairing_arguments(stale_after_days, end_date, truces)
     pairs = align(numerator, denominator, tolerance_days=tolerance_days, stale_after_days=stale_after_days,
                   end_date=end_date, truces=truces)
     # The working intervals are named apart from the pair's own columns: intervals.cols("num")
@@ -46,6 +53,18 @@ def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
     ).drop(intervals.cols("_num") + intervals.cols("_den")).collect()
 
 
+def _frames(**frames: pl.DataFrame) -> None:
+    for name, frame in frames.items():
+        arguments.frame(name, frame, PAIRED_COLUMNS)
+
+
+def _pairing_arguments(stale_after_days, end_date, truces) -> tuple[int, dt.date | None]:
+    """The arguments every comparison hands to align, checked where the caller gave them."""
+    arguments.optional_frame("truces", truces, TRUCE_COLUMNS)
+    return arguments.days("stale_after_days", stale_after_days), arguments.date("end_date", end_date)
+
+
+@refusing
 def nearest_comparison(numerator: pl.DataFrame, denominator: pl.DataFrame, *, tolerance_days: int,
                        stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
                        end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -54,6 +73,9 @@ def nearest_comparison(numerator: pl.DataFrame, denominator: pl.DataFrame, *, to
     fighting or truce (align), or both final tolls after `end_date`. Beyond that the pair only
     names the nearest figure and its gap: its `ratio_*` and `gap_*` are null, so no ratio is ever
     printed or drawn between figures years apart or on two sides of a truce's start or end."""
+    tolerance_days = arguments.days("tolerance_days", tolerance_days)
+    _frames(numerator=numerator, denominator=denominator)
+    stale_after_days, end_date = _pairing_arguments(stale_after_days, end_date, truces)
     nearest = ratio_over_time(numerator, denominator, tolerance_days=None, stale_after_days=stale_after_days,
                               end_date=end_date, truces=truces)
     if truces is not None and not truces.is_empty():
@@ -71,6 +93,7 @@ def nearest_comparison(numerator: pl.DataFrame, denominator: pl.DataFrame, *, to
         pl.when(pl.col("is_comparable")).then(pl.col(c)).otherwise(None).alias(c) for c in measured)
 
 
+@refusing
 def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None,
                         truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """Average daily increase between consecutive cumulative claims of one claimant and metric.
@@ -88,6 +111,10 @@ def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None
     is flagged `is_across_truce` and has no rate; `phase` numbers the stretches (align.phase) and
     `truce` names the truce a segment lies in.
     """
+    arguments.frame("claims", claims, ("claimant_id", "subject_side", "population", "metric", "method",
+                                       "period_type", "as_of_date", "claim_id", "qualifier", "value"))
+    end_date = arguments.date("end_date", end_date)
+    arguments.optional_frame("truces", truces, TRUCE_COLUMNS)
     key = ["claimant_id", "subject_side", "population", "metric", "method"]
     if "original_metric" in claims.columns:  # a converted figure is a different series from a stated one
         key.append("original_metric")
@@ -183,6 +210,7 @@ def _no_rate_where_revised() -> list[pl.Expr]:
             for c in ("rate_low", "rate_high", "rate_central")]
 
 
+@refusing
 def merge_consecutive_rates(rates: pl.DataFrame, max_segments: int) -> pl.DataFrame:
     """Consecutive segments of a claimant with more than max_segments merged into ~max_segments,
     so a daily series reads as a few longer averages (revisions downwards are kept apart).
@@ -192,8 +220,8 @@ def merge_consecutive_rates(rates: pl.DataFrame, max_segments: int) -> pl.DataFr
     (the same function): what it gives for those two claims. Adds `merged_segments` (how many
     segments each row stands for).
     """
-    if max_segments < 2:
-        raise ValueError(f"max_segments must be at least 2, got {max_segments}")
+    arguments.frame("rates", rates, ("claimant_id", "as_of_date", "previous_as_of_date", "is_revision_down"))
+    max_segments = arguments.whole("max_segments", max_segments, minimum=2)
     ordered = rates.sort("claimant_id", "as_of_date").with_columns(merged_segments=pl.lit(1, pl.UInt32))
     if "phase" not in ordered.columns:  # rates from before truces were known: one phase
         ordered = ordered.with_columns(phase=pl.lit(0, pl.Int32), is_across_truce=pl.lit(False))
@@ -224,6 +252,7 @@ def _same_as_neighbour(columns: list[str], offset: int) -> pl.Expr:
     return pl.all_horizontal(exists, *(pl.col(c).eq_missing(pl.col(c).shift(offset)) for c in columns))
 
 
+@refusing
 def wounded_to_killed(claims: pl.DataFrame, references: pl.DataFrame | None = None) -> pl.DataFrame:
     """Wounded ÷ killed of one claimant's briefing: both figures as of, and stated on, the same
     dates (3,825 / 1,351 = 2.83 on 25 Mar 2022), even when outlets reported them separately.
@@ -232,6 +261,8 @@ def wounded_to_killed(claims: pl.DataFrame, references: pl.DataFrame | None = No
     analysis.references.wounded_to_killed_references), null where there are none.
     """
     key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date"]
+    arguments.frame("claims", claims, key)
+    arguments.optional_frame("references", references, ("population", "description", "ratio_low", "ratio_high"))
     used = [*key, "period_type", "metric", "claim_id", "value", "qualifier", "stated_low", "stated_high", "value_low",
             "value_high",
             "is_low_exclusive", "value_central", "claimant_short_name", "role", "url", "outlet"]
@@ -260,6 +291,7 @@ def wounded_to_killed(claims: pl.DataFrame, references: pl.DataFrame | None = No
             .collect())
 
 
+@refusing
 def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
                    end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """Named or verified count ÷ statistical estimate of the same quantity, as of the same date.
@@ -267,6 +299,9 @@ def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERA
     The count is taken as the exact number of names on the list (that is what it counts), so
     122,883 names against a 189,000–273,000 estimate is 45–65% coverage.
     """
+    arguments.frame("claims", claims, ("period_type", "subject_side", "population", "metric", "method", "value"))
+    tolerance_days = arguments.days("tolerance_days", tolerance_days)
+    _, end_date = _pairing_arguments(DEFAULT_STALE_AFTER_DAYS, end_date, truces)
     # Grouped and matched on a few key columns; each group's rows are then taken once, with only
     # the columns a pair carries (align.PAIR_FIELDS), not every text column of the claims.
     fields = claims.select(c for c in claims.columns if c in PAIR_FIELDS)
@@ -293,12 +328,17 @@ def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERA
     return pl.concat(pieces, how="vertical_relaxed")
 
 
+@refusing
 def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
                   reference_date: dt.date | None = None) -> pl.DataFrame:
     """Each claimant's latest cumulative claim per metric up to `end`, with its age and staleness
     on `reference_date` (default `end`; reports pass the conflict's data date, so a figure has
     one age in every report)."""
     key = ["claimant_id", "subject_side", "population", "metric"]
+    arguments.frame("claims", claims, [*key, "period_type", "as_of_date", "claim_id"])
+    end = arguments.date("end", end, allow_none=False)
+    stale_after_days = arguments.days("stale_after_days", stale_after_days)
+    reference_date = arguments.date("reference_date", reference_date)
     # The last row of each group, found on the sort keys alone, then gathered with all columns.
     last_rows = (claims.lazy()
                  .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
@@ -332,6 +372,7 @@ def independent_groups(claims: pl.DataFrame) -> list[str]:
     return sorted(claims.filter(~pl.col("is_dependent"))["independence_group"].unique().to_list())
 
 
+@refusing
 def share_of_total(parts: pl.DataFrame, totals: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
                    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, end_date: dt.date | None = None,
                    truces: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -345,6 +386,10 @@ def share_of_total(parts: pl.DataFrame, totals: pl.DataFrame, *, tolerance_days:
     the total that is not in the part as a civilian's, which holds only if the total counts
     everyone and the part is inside it). Columns of each side carry `part_` and `total_`.
     """
+    for name, frame in (("parts", parts), ("totals", totals)):  # an empty frame (pl.DataFrame()) shares nothing
+        arguments.frame(name, frame, () if arguments.frame(name, frame).is_empty() else ("population",))
+    tolerance_days = arguments.days("tolerance_days", tolerance_days)
+    stale_after_days, end_date = _pairing_arguments(stale_after_days, end_date, truces)
     if parts.is_empty() or totals.is_empty():
         return pl.DataFrame()
     part_populations = parts["population"].unique().to_list()
@@ -367,6 +412,7 @@ def share_of_total(parts: pl.DataFrame, totals: pl.DataFrame, *, tolerance_days:
             .drop(intervals.cols("_part") + intervals.cols("_total") + intervals.cols("_whole")))
 
 
+@refusing
 def claimed_against_implied(claimed: pl.DataFrame, shares: pl.DataFrame, *, tolerance_days: int,
                             truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """Each claimed ratio or share among the dead (vocabulary.RATIO_METRICS) beside what counts
@@ -376,6 +422,10 @@ def claimed_against_implied(claimed: pl.DataFrame, shares: pl.DataFrame, *, tole
     One row per claim and counted part claimant nearest in date (within the tolerance and one
     phase). `implied_*` is in the claim's own unit: civilians per combatant, or the percentage of
     civilians among the dead (100 - the combatants' share)."""
+    arguments.frame("claimed", claimed, ("as_of_date", "metric", "claim_id"))
+    arguments.frame("shares", shares)
+    tolerance_days = arguments.days("tolerance_days", tolerance_days)
+    arguments.optional_frame("truces", truces, TRUCE_COLUMNS)
     military = shares.filter(pl.col("part_population") == "military") if shares.height else shares
     if claimed.is_empty() or military.is_empty():
         return pl.DataFrame()
@@ -404,10 +454,15 @@ def claimed_against_implied(claimed: pl.DataFrame, shares: pl.DataFrame, *, tole
             .sort("as_of_date", "claim_id", "part_claimant_id"))
 
 
+@refusing
 def figures_at(claims: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
     """Each claimant's latest cumulative figure on or before each date of `dates` (columns
     `date` and `label`, e.g. the starts of truces): 'when the ceasefire took effect the count
     stood at ...'. One row per date and claimant (and metric), with `days_before`."""
+    if arguments.frame("claims", claims).height:  # an empty frame (pl.DataFrame()) has no figures
+        arguments.frame("claims", claims, ("period_type", "as_of_date", "claim_id", "claimant_id", "metric"))
+    if arguments.frame("dates", dates).height:
+        arguments.frame("dates", dates, ("date", "label"))
     if claims.is_empty() or dates.is_empty():
         return pl.DataFrame()
     counted = cumulative(claims).sort("as_of_date", "claim_id")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis import arguments
+from analysis.arguments import refusing
 from analysis.bounds import DEFAULT_ABOUT_MAX_SHARE, apply_bounds, check_about_max_share, tighten_by_series
 from analysis.errors import DataValidationError
 from analysis.load import LINE, RawConflict, conflict_dirs, default_data_dir, read_conflict
@@ -57,21 +59,23 @@ class Conflict:
         return f"{label}'s {population} losses"
 
 
+@refusing
 def list_conflicts(data_dir: Path | None = None) -> list[str]:
-    return [d.name for d in conflict_dirs(Path(data_dir or default_data_dir()))]
+    return [d.name for d in conflict_dirs(arguments.directory("data_dir", data_dir) or Path(default_data_dir()))]
 
 
+@refusing
 def load_conflict(conflict_id: str, data_dir: Path | None = None, *,
                   about_max_share: float | None = None) -> Conflict:
     """Read, validate and type one conflict; raise DataValidationError listing every problem.
-    `about_max_share` overrides conflict.yml's cap of the 'about' rule (analysis.bounds)."""
+    `about_max_share` overrides conflict.yml's cap of the 'about' rule (analysis.bounds).
+    An unknown conflict id or a missing data_dir is errors.ParameterError, listing the valid ids."""
     if about_max_share is not None:
         about_max_share = check_about_max_share(about_max_share)
-    data_dir = Path(data_dir or default_data_dir())
-    folder = data_dir / conflict_id
+    data_dir = arguments.directory("data_dir", data_dir) or Path(default_data_dir())
     known = list_conflicts(data_dir)
-    if conflict_id not in known:
-        raise ValueError(f"Unknown conflict {conflict_id!r}; valid: {', '.join(known) or '(none)'}")
+    arguments.one_of("conflict_id", conflict_id, known, what="conflict", source="the data directory")
+    folder = data_dir / conflict_id
     raw = read_conflict(folder, data_dir)
     _, problems = validate_conflict(raw)
     if problems:
@@ -79,6 +83,7 @@ def load_conflict(conflict_id: str, data_dir: Path | None = None, *,
     return replace(_typed_conflict(raw, about_max_share), data_dir=data_dir)
 
 
+@refusing
 def load_claims(conflict_id: str, data_dir: Path | None = None) -> pl.DataFrame:
     """A conflict's validated claims as one typed polars DataFrame with bounds applied."""
     return load_conflict(conflict_id, data_dir).claims

@@ -1,4 +1,5 @@
-"""Problems found in raw data, and the exception that carries all of them at once."""
+"""Problems found in raw data and the exception that carries all of them at once; and the one
+exception for a refused argument (ParameterError, raised by the rules of analysis.arguments)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,33 @@ def problem_lines(problems: Iterable[Problem], limit: int = MAX_SHOWN, presorted
 def sort_key(problem: Problem) -> tuple:
     """File, then line, then column: the order an editor fixes them in."""
     return (problem.file, problem.line or 0, problem.column_number or 0, problem.column or "", problem.rule)
+
+
+class ParameterError(ValueError, TypeError):
+    """A refused argument of a library function, notebook parameter or catalog entry, in one line:
+    `function: argument: reason`, the reason naming the value and the valid values.
+
+    One class for all three (the rules are analysis.arguments). It is a ValueError (a value
+    outside the vocabulary or the data) and a TypeError (a string where a list is meant, 2024
+    where a date is), so callers catching either built-in catch it.
+    """
+
+    def __init__(self, argument: str, reason: str, function: str | None = None):
+        self.argument, self.reason, self.function = argument, reason, None
+        super().__init__(self._line())
+        if function is not None:
+            self.within(function)
+
+    def within(self, function: str) -> ParameterError:
+        """Name the function that refused: the outermost public one, the function the caller
+        called (load_claims, not the load_conflict it delegates to)."""
+        self.function = function
+        self.args = (self._line(),)
+        return self
+
+    def _line(self) -> str:
+        line = f"{self.argument}: {self.reason}"
+        return f"{self.function}: {line}" if self.function else line
+
+    def _render_traceback_(self) -> list[str]:  # IPython hook: what a notebook shows, without a traceback
+        return [f"ParameterError: {self}"]

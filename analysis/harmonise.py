@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analysis import intervals
+from analysis import arguments, intervals
+from analysis import vocabulary as vocab
+from analysis.arguments import refusing
+from analysis.errors import ParameterError
 
 # Published wounded-to-killed ratios (data/raw/wounded_to_killed_references.csv, each with its
 # source): about 2.5:1 for Soviet troops at Kursk (1943) to 10:1 for the US Army and 13:1 for the
@@ -47,10 +50,12 @@ class Conversion:
     to_metric: str
     wounded_to_killed: tuple[float, float] = DEFAULT_WOUNDED_TO_KILLED
 
+    @refusing(name="Conversion")
     def __post_init__(self) -> None:
-        low, high = self.wounded_to_killed
-        if not 0 < low <= high:
-            raise ValueError(f"wounded_to_killed must be a range 0 < low <= high, got {self.wounded_to_killed}")
+        arguments.one_of("to_metric", self.to_metric, vocab.METRIC, what="metric", source="the vocabulary")
+        # stored as two floats, whatever sequence of numbers was given
+        object.__setattr__(self, "wounded_to_killed", arguments.ratio_range("wounded_to_killed",
+                                                                            self.wounded_to_killed))
 
 
 def cumulative(claims: pl.DataFrame) -> pl.DataFrame:
@@ -58,30 +63,96 @@ def cumulative(claims: pl.DataFrame) -> pl.DataFrame:
     return claims.filter(pl.col("period_type") == "cumulative")
 
 
+SELECTED_COLUMNS = ("period_type", "subject_side", "population", "metric", "claimant_id", "role",
+                    "as_of_date", "period_start_date")
+
+
+@refusing
 def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, metric: str | None = None,
                   claimants: list[str] | None = None, roles: list[str] | None = None,
                   start=None, end=None, period_type: str = "cumulative", incident_date=None) -> pl.DataFrame:
     """Claims about one side's losses, optionally by metric, claimant, role, window: cumulative
     ones, or counts at one moment (period_type snapshot), or the tallies of the incident of
-    `incident_date` (period_type incident)."""
+    `incident_date` (period_type incident).
+
+    Refuses (errors.ParameterError, analysis.arguments) a value outside its vocabulary, a
+    value no claim of `claims` holds (a side, claimant, metric... that would select nothing), one
+    string for a list, a date that is not a date or an ISO string, and an end before the start.
+    An empty result then means only that the values, each in the data, do not meet."""
+    arguments.frame("claims", claims, SELECTED_COLUMNS)
+    if not isinstance(subject_side, str):  # sides have no vocabulary: the data's are listed
+        arguments.one_of("subject_side", subject_side, _present(claims, "subject_side"), what="side",
+                         source="these claims")
+    arguments.one_of("population", population, vocab.POPULATION, what="population", source="the vocabulary")
+    if metric is not None:
+        arguments.one_of("metric", metric, vocab.METRIC, what="metric", source="the vocabulary")
+    arguments.one_of("period_type", period_type, vocab.PERIOD_TYPE, what="period type", source="the vocabulary")
+    if claimants is not None:
+        claimants = arguments.some_of("claimants", claimants, None, what="claimant", source="these claims")
+    if roles is not None:
+        roles = arguments.some_of("roles", roles, vocab.ROLE, what="role", source="the vocabulary")
+    start, end = arguments.window(start, end)
+    incident = arguments.date("incident_date", incident_date)
+    if (period_type == "incident") != (incident is not None):
+        raise ParameterError("incident_date", f"required with period_type 'incident' (the date of the "
+                                       f"incident whose tallies are selected) and None otherwise, got "
+                                       f"{arguments.shown(incident_date)} with period_type {period_type!r}")
     conditions = [pl.col("period_type") == period_type, pl.col("subject_side") == subject_side,
                   pl.col("population") == population]
     if period_type == "incident":
-        conditions.append(pl.col("period_start_date") == pl.lit(incident_date).cast(pl.Date))
+        conditions.append(pl.col("period_start_date") == pl.lit(incident, pl.Date))
     if metric is not None:
         conditions.append(pl.col("metric") == metric)
     if claimants is not None:
-        conditions.append(pl.col("claimant_id").is_in(list(claimants)))
+        conditions.append(pl.col("claimant_id").is_in(claimants))
     if roles is not None:
-        conditions.append(pl.col("role").is_in(list(roles)))
+        conditions.append(pl.col("role").is_in(roles))
     if start is not None:
-        conditions.append(pl.col("as_of_date") >= pl.lit(start).cast(pl.Date))
+        conditions.append(pl.col("as_of_date") >= pl.lit(start, pl.Date))
     if end is not None:
-        conditions.append(pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+        conditions.append(pl.col("as_of_date") <= pl.lit(end, pl.Date))
     selected = claims.filter(*conditions)
+    _require_in_data(claims, selected, subject_side=subject_side, population=population, metric=metric,
+                     period_type=period_type, incident_date=incident, claimants=claimants, roles=roles)
     if "assumption" not in selected.columns:
         selected = selected.with_columns(assumption=pl.lit(None, pl.String))
     return selected
+
+
+def _present(claims: pl.DataFrame, column: str) -> list[str]:
+    return sorted(v for v in claims[column].unique().to_list() if v is not None)
+
+
+def _require_in_data(claims: pl.DataFrame, selected: pl.DataFrame, **values) -> None:
+    """Each value asked for is held by some claim. Looked up in the selection first (small, and
+    enough whenever every value was found there), in all of `claims` only for the others."""
+    if selected.is_empty():
+        side = values["subject_side"]
+        arguments.one_of("subject_side", side, _present(claims, "subject_side"), what="side", source="these claims")
+        for name in ("population", "metric", "period_type"):
+            value = values[name]
+            if value is not None and value not in (present := _present(claims, name)):
+                arguments.in_data(name, value, present, what=name.replace("_", " "))
+        incident = values["incident_date"]
+        if incident is not None:
+            dates = claims.filter(pl.col("period_type") == "incident")["period_start_date"].unique().sort()
+            if incident not in dates.to_list():
+                held = arguments.listing(d.isoformat() for d in dates if d)
+                raise ParameterError("incident_date", f"no incident of {incident.isoformat()} in these claims; "
+                                                      f"incidents: {held}")
+    for name, column, what in (("claimants", "claimant_id", "claimant"), ("roles", "role", "role")):
+        asked = values[name]
+        if asked is None:
+            continue
+        found = set(selected[column].unique().to_list()) if selected.height else set()
+        missing = [v for v in asked if v not in found]
+        if missing:
+            present = _present(claims, column)
+            unknown = [v for v in missing if v not in present]
+            if unknown and name == "claimants":
+                arguments.some_of(name, unknown, present, what=what, source="these claims")
+            for value in unknown:
+                arguments.in_data(name, value, present, what=what)
 
 
 def require_like_for_like(left: pl.DataFrame, right: pl.DataFrame) -> str:
@@ -110,8 +181,15 @@ def require_like_for_like(left: pl.DataFrame, right: pl.DataFrame) -> str:
     return (left_metrics or right_metrics or [""])[0]
 
 
+@refusing
 def convert_metric(claims: pl.DataFrame, conversion: Conversion) -> pl.DataFrame:
-    """Read every claim as `conversion.to_metric`; the assumption goes into each row's text."""
+    """Read every claim as `conversion.to_metric`; the assumption goes into each row's text.
+    A metric the data hold that cannot be read as the target is LikeForLikeError (the data's
+    refusal, not the argument's: the target itself is checked by Conversion)."""
+    arguments.frame("claims", claims, ("metric",))
+    if not isinstance(conversion, Conversion):
+        raise ParameterError("conversion", f"must be a Conversion(to_metric, wounded_to_killed), got "
+                                           f"{arguments.shown(conversion)}")
     to = conversion.to_metric
     r_low, r_high = conversion.wounded_to_killed
     r_mid = (r_low + r_high) / 2
@@ -216,9 +294,15 @@ def comparable_metrics(stated: set[str] | list[str]) -> list[str]:
     return sorted(found)
 
 
+@refusing
 def harmonise_to(claims: pl.DataFrame, metric: str, wounded_to_killed: tuple[float, float]) -> pl.DataFrame:
     """The claims in `metric`: as stated, a claimant's own killed + wounded summed, or converted
-    (with its assumption) from a broader total, unless the claimant stated `metric` itself that day."""
+    (with its assumption) from a broader total, unless the claimant stated `metric` itself that day.
+    `metric` is checked against the vocabulary only: it is a target, and an empty result says that
+    nothing in these claims is stated in it or convertible to it (comparable_metrics)."""
+    arguments.frame("claims", claims, ("metric", "claimant_id", "as_of_date", "claim_id"))
+    arguments.one_of("metric", metric, vocab.METRIC, what="metric", source="the vocabulary")
+    wounded_to_killed = arguments.ratio_range("wounded_to_killed", wounded_to_killed)
     stated = claims.filter(pl.col("metric") == metric)
     if metric == "killed_and_wounded":
         stated = combine_killed_and_wounded(claims)

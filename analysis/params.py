@@ -2,7 +2,8 @@
 
 papermill injects parameters without checking their types, and an unknown claimant would
 otherwise surface as an empty chart or a deep traceback. Here every parameter is checked for
-type and vocabulary, and a mistake fails with one short message listing the valid values.
+type and vocabulary, and a mistake fails with one short message listing the valid values. The
+rules are analysis.arguments', the same the library's functions and the report catalog apply.
 """
 
 from __future__ import annotations
@@ -14,17 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis import arguments
 from analysis import vocabulary as vocab
 from analysis.bounds import check_about_max_share
+from analysis.errors import ParameterError
 from analysis.dataset import Conflict, list_conflicts, load_conflict
 from analysis.harmonise import DEFAULT_WOUNDED_TO_KILLED, comparable_metrics
-
-
-class ParameterError(ValueError):
-    """A bad parameter: shown in Jupyter as one line, without a traceback."""
-
-    def _render_traceback_(self) -> list[str]:  # IPython hook: what the notebook shows
-        return [f"ParameterError: {self}"]
 
 
 @dataclass(frozen=True)
@@ -67,14 +63,9 @@ class OverviewParameters:
 
 
 def check_conflict(conflict, data_dir: Path | None = None, about_max_share=None) -> Conflict:
-    known = list_conflicts(data_dir)
-    if not isinstance(conflict, str) or conflict not in known:
-        raise ParameterError(f"conflict {conflict!r} is unknown; valid: {', '.join(known) or '(none)'}")
+    arguments.one_of("conflict", conflict, list_conflicts(data_dir), what="conflict", source="the data directory")
     if about_max_share is not None:
-        try:
-            about_max_share = check_about_max_share(about_max_share)
-        except ValueError as exc:
-            raise ParameterError(str(exc)) from None
+        about_max_share = check_about_max_share(about_max_share)
     return load_conflict(conflict, data_dir, about_max_share=about_max_share)
 
 
@@ -87,28 +78,27 @@ def check_compare_parameters(*, conflict, subject_side, population, metric, offi
     loaded = check_conflict(conflict, data_dir, about_max_share)
     sides = loaded.sides["side_id"].to_list()
     subject_side = sides[0] if subject_side is None else subject_side
-    _one_of("subject_side", subject_side, sides)
-    _one_of("population", population, list(vocab.POPULATION))
-    _one_of("metric", metric, list(vocab.METRIC))
-    _one_of("period_type", period_type, list(vocab.COMPARED_COUNTS))
-    incident = _date("incident_date", incident_date)
+    arguments.one_of("subject_side", subject_side, sides, what="side", source=loaded.conflict_id)
+    arguments.one_of("population", population, vocab.POPULATION, what="population", source="the vocabulary")
+    arguments.one_of("metric", metric, vocab.METRIC, what="metric", source="the vocabulary")
+    arguments.one_of("period_type", period_type, vocab.COMPARED_COUNTS, what="period type", source="the vocabulary")
+    incident = arguments.date("incident_date", incident_date)
     if (period_type == "incident") != (incident is not None):
-        raise ParameterError(f"incident_date {incident_date!r}: required with period_type 'incident' (the date "
-                             f"of the incident whose tallies are compared) and None otherwise")
+        raise ParameterError("incident_date", f"required with period_type 'incident' (the date of the incident "
+                                              f"whose tallies are compared) and None otherwise, got "
+                                              f"{arguments.shown(incident_date)}")
     key = vocab.count_key(period_type, incident and incident.isoformat())
     held = comparable(loaded)
     where = f"{key}{subject_side}/{population}"
     if where not in held:
-        raise ParameterError(f"no {COUNT_WORDS[period_type]} about {subject_side}'s {population} losses; the data "
-                             f"hold: {', '.join(sorted(held)) or '(none)'}")
+        raise ParameterError("population", f"no {COUNT_WORDS[period_type]} about {subject_side}'s {population} "
+                                           f"losses; the data hold: {', '.join(sorted(held)) or '(none)'}")
     if metric not in held[where]:
-        raise ParameterError(f"metric {metric!r}: no claim about {subject_side}'s {population} losses is stated in it "
-                             f"or convertible to it; valid: {', '.join(held[where])}")
-    within = _days("pair_within_days", pair_within_days, loaded.pair_within_days)
-    start_date, end_date = _date("start", start), _date("end", end)
-    if start_date and end_date and start_date > end_date:
-        raise ParameterError(f"start {start_date} is after end {end_date}")
-    ratio = _ratio_range(wounded_to_killed)
+        raise ParameterError("metric", f"{metric!r}: no claim about {subject_side}'s {population} losses is stated "
+                                       f"in it or convertible to it; valid: {', '.join(held[where])}")
+    within = arguments.days("pair_within_days", pair_within_days, allow_none=True, default=loaded.pair_within_days)
+    start_date, end_date = arguments.window(start, end)
+    ratio = DEFAULT_WOUNDED_TO_KILLED if wounded_to_killed is None else _ratio_range(wounded_to_killed)
 
     valid_by_role = role_claimants(loaded)
     roles = {role: _claimants(role, value, valid_by_role.get(f"{where}/{role}", []), loaded, period_type)
@@ -117,8 +107,7 @@ def check_compare_parameters(*, conflict, subject_side, population, metric, offi
     default_title = f"{phrase[:1].upper()}{phrase[1:]} — {vocab.METRIC_LABEL[metric]}" + (
         f", the incident of {incident.isoformat()}" if incident else ", counts at one moment"
         if period_type == "snapshot" else "")
-    if title is not None and not isinstance(title, str):
-        raise ParameterError(f"title must be text or None, got {type(title).__name__}")
+    _title(title)
     return CompareParameters(loaded, subject_side, population, metric, roles["official"], roles["opposing"],
                              roles["independent"], start_date, end_date, ratio, title or default_title,
                              within, loaded.about_max_share, period_type, incident)
@@ -165,36 +154,25 @@ def comparable(conflict: Conflict) -> dict[str, list[str]]:
 
 def check_overview_parameters(*, conflict, title=None, data_dir: Path | None = None) -> OverviewParameters:
     loaded = check_conflict(conflict, data_dir)
-    if title is not None and not isinstance(title, str):
-        raise ParameterError(f"title must be text or None, got {type(title).__name__}")
+    _title(title)
     return OverviewParameters(loaded, title or f"{loaded.name}: the claims at a glance")
 
 
-def _one_of(name: str, value, allowed: list[str]) -> None:
-    if not isinstance(value, str) or value not in allowed:
-        raise ParameterError(f"{name} {value!r} is unknown; valid: {', '.join(allowed)}")
+def _title(title) -> None:
+    """Text or None (None and "" give the default title)."""
+    if title is not None and not isinstance(title, str):
+        raise ParameterError("title", f"must be text or None, got {arguments.shown(title)}")
 
 
-def _date(name: str, value) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value
+def _ratio_range(given) -> tuple[float, float]:
+    """wounded_to_killed, from papermill's -p text too; a refusal quotes the value as given."""
+    decoded = papermill_list("wounded_to_killed", given, numbers=True)
     try:
-        if isinstance(value, str) and len(value) == 10:
-            return dt.date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise ParameterError(f"{name} {value!r} is not a date written YYYY-MM-DD (or None)")
-
-
-def _days(name: str, value, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ParameterError(f"{name} {value!r} must be a whole number of days >= 0 (or None: {default}, "
-                             f"this conflict's default)")
-    return value
+        return arguments.ratio_range("wounded_to_killed", decoded)
+    except ParameterError as exc:
+        if decoded is given:
+            raise
+        raise ParameterError("wounded_to_killed", f"{exc.reason.rsplit(', got ', 1)[0]}, got {given!r}") from None
 
 
 def papermill_list(name: str, value, numbers: bool = False):
@@ -212,36 +190,28 @@ def papermill_list(name: str, value, numbers: bool = False):
             raise ValueError("empty item")
         return [json.loads(item, parse_constant=_no_constant) for item in items] if numbers else items
     except ValueError:  # json.JSONDecodeError is one
-        raise ParameterError(f"{name} {value!r} is neither a JSON list nor a comma-separated list; "
-                             f"or pass the list as YAML: -y '{name}: [...]'") from None
+        raise ParameterError(name, f"{value!r} is neither a JSON list nor a comma-separated list; "
+                                   f"or pass the list as YAML: -y '{name}: [...]'") from None
 
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a number here")
 
 
-def _ratio_range(given) -> tuple[float, float]:
-    value = papermill_list("wounded_to_killed", given, numbers=True)
-    if value is None:
-        return DEFAULT_WOUNDED_TO_KILLED
-    if (isinstance(value, (list, tuple)) and len(value) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            and 0 < value[0] <= value[1]):
-        return float(value[0]), float(value[1])
-    raise ParameterError(f"wounded_to_killed {given!r} must be two numbers [low, high] with 0 < low <= high")
-
-
 def _claimants(role: str, value, valid: list[str], conflict: Conflict,
                period_type: str = "cumulative") -> tuple[str, ...]:
+    """The claimants of one role: None is every one the data hold in it. Comma-separated text is
+    read as a list here only (papermill -p official 'a, b' on the command line), never in the
+    library; an empty list is allowed (a report without that role)."""
     if value is None:
         return tuple(valid)
     value = papermill_list(role, value)
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ParameterError(f"{role} must be a list of claimant ids (or None), got {value!r}")
-    known = set(conflict.claimants["claimant_id"])
+    value = arguments.some_of(role, value, None, what="claimant", source=conflict.conflict_id, allow_empty=True)
+    known = conflict.claimants["claimant_id"].to_list()
     for claimant in value:
         if claimant not in valid:
-            why = "is not a claimant of this conflict" if claimant not in known else \
+            why = f"is not a claimant of {conflict.conflict_id}" if claimant not in known else \
                 f"has no {COUNT_WORDS[period_type]} in the {role} role for this side and population"
-            raise ParameterError(f"{role} claimant {claimant!r} {why}; valid: {', '.join(valid) or '(none)'}")
+            raise ParameterError(role, f"claimant {arguments.shown(claimant)} {why}; valid: "
+                                       f"{arguments.listing(valid)}")
     return tuple(value)

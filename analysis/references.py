@@ -13,7 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis import validate
+from analysis import arguments, validate
+from analysis.arguments import refusing
 from analysis import vocabulary as vocab
 from analysis.errors import DataValidationError, Problem
 from analysis.load import LINE, default_data_dir, read_csv_text
@@ -30,6 +31,7 @@ ID_PATTERN = re.compile(validate.ID_PATTERN)
 DECIMAL_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
+@refusing
 def wounded_to_killed_references(data_dir: Path | None = None) -> pl.DataFrame:
     """The reference ratios of a data directory (default: the project's data/raw), checked.
 
@@ -38,7 +40,7 @@ def wounded_to_killed_references(data_dir: Path | None = None) -> pl.DataFrame:
     call this for every comparison; call `wounded_to_killed_references.cache_clear()` after
     editing the file in a running process.
     """
-    return _load(Path(data_dir if data_dir is not None else default_data_dir()).resolve())
+    return _load((arguments.directory("data_dir", data_dir) or Path(default_data_dir())).resolve())
 
 
 @functools.lru_cache(maxsize=8)

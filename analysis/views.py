@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analysis import intervals
+from analysis import arguments, intervals
+from analysis.arguments import refusing
+from analysis.errors import ParameterError
 from analysis.align import DEFAULT_STALE_AFTER_DAYS, align
 from analysis.compare import (claimed_against_implied, figures_at, floor_coverage, implied_daily_rates, latest_claims,
                               merge_consecutive_rates, nearest_comparison, ratio_over_time, ratio_summary,
@@ -70,7 +72,17 @@ class CompareView:
         return sorted(t for t in texts["assumption"].unique().to_list() if t)
 
 
+def _checked(params, kind: type, check: str, stale_after_days) -> int:
+    """A view's parameters come checked (analysis.params); anything else is refused, not guessed at."""
+    if not isinstance(params, kind):
+        raise ParameterError("params", f"must be the {kind.__name__} of analysis.params.{check}(...), got "
+                                       f"{arguments.shown(params)}")
+    return arguments.days("stale_after_days", stale_after_days)
+
+
+@refusing
 def compare_view(params: CompareParameters, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> CompareView:
+    stale_after_days = _checked(params, CompareParameters, "check_compare_parameters", stale_after_days)
     chosen = {"official": params.official, "opposing": params.opposing, "independent": params.independent}
     everyone = [c for group in chosen.values() for c in group]
     conflict = params.conflict
@@ -158,6 +170,9 @@ def _shares(params: CompareParameters, official: pl.DataFrame, within: int, end_
     if params.population != "all" or params.period_type != "cumulative" or official.is_empty():
         return pl.DataFrame()
     totals = official.filter(~pl.col("claim_id").str.contains(r"\+"))
+    claims = params.conflict.claims
+    if claims.filter(pl.col("population") == "military", pl.col("metric") == params.metric).is_empty():
+        return pl.DataFrame()  # no count of combatants in this metric: select_claims would refuse 'military'
     parts = select_claims(params.conflict.claims, subject_side=params.subject_side, population="military",
                           metric=params.metric, start=params.start, end=params.end)
     shares = share_of_total(parts, totals, tolerance_days=within, end_date=end_date, truces=truces)
@@ -234,7 +249,9 @@ class OverviewView:
     incidents: pl.DataFrame  # each claimant's latest tally of each incident (period_type incident)
 
 
+@refusing
 def overview_view(params: OverviewParameters, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> OverviewView:
+    stale_after_days = _checked(params, OverviewParameters, "check_overview_parameters", stale_after_days)
     everything = params.conflict.claims
     is_ratio = pl.col("metric").is_in(list(RATIO_METRICS))
     claims = everything.filter(~is_ratio)

@@ -369,9 +369,9 @@ def test_non_ascii_names_pass_through_unchanged(tmp_path):
 
 def test_an_unknown_side_or_conflict_is_a_parameter_error_not_a_traceback(tmp_path):
     data = copy_valid(tmp_path)
-    with pytest.raises(ParameterError, match="subject_side 'atlantis' is unknown"):
+    with pytest.raises(ParameterError, match="subject_side: unknown side 'atlantis'"):
         run_pages(data, CONFLICT_ID, "atlantis")
-    with pytest.raises(ParameterError, match="conflict 'nowhere' is unknown"):
+    with pytest.raises(ParameterError, match="conflict: unknown conflict 'nowhere'"):
         run_pages(data, "nowhere", "freedonia")
 
 

@@ -18,18 +18,18 @@ def test_defaults_derive_claimants_by_role_from_the_data():
 
 
 @pytest.mark.parametrize("override, fragment", [
-    ({"conflict": "narnia"}, "conflict 'narnia' is unknown; valid: gaza-war, russia-ukraine"),
-    ({"subject_side": "atlantis"}, "subject_side 'atlantis' is unknown; valid: russia, ukraine"),
-    ({"metric": "deaths"}, "metric 'deaths' is unknown; valid: killed, wounded"),
-    ({"population": 3}, "population 3 is unknown"),
-    ({"official": ["nobody"]}, "official claimant 'nobody' is not a claimant of this conflict; valid: ru_mod"),
-    ({"official": ["ua_president"]}, "official claimant 'ua_president' has no cumulative claims in the official role"),
-    ({"opposing": "ru_mod; drop table"}, "opposing claimant 'ru_mod; drop table' is not a claimant"),
-    ({"start": "25/03/2022"}, "start '25/03/2022' is not a date written YYYY-MM-DD"),
-    ({"start": "2022-04-01", "end": "2022-03-01"}, "start 2022-04-01 is after end 2022-03-01"),
-    ({"wounded_to_killed": [13, 2.5]}, "wounded_to_killed [13, 2.5] must be two numbers"),
-    ({"wounded_to_killed": "3"}, "wounded_to_killed '3' must be two numbers"),
-    ({"title": ["x"]}, "title must be text or None"),
+    ({"conflict": "narnia"}, "conflict: unknown conflict 'narnia'; valid (the data directory): gaza-war, russia-ukraine"),
+    ({"subject_side": "atlantis"}, "subject_side: unknown side 'atlantis'; valid (russia-ukraine): russia, ukraine"),
+    ({"metric": "deaths"}, "metric: unknown metric 'deaths'; valid (the vocabulary): killed, wounded"),
+    ({"population": 3}, "population: must be one population (a string), got 3 (int)"),
+    ({"official": ["nobody"]}, "official: claimant 'nobody' is not a claimant of russia-ukraine; valid: ru_mod"),
+    ({"official": ["ua_president"]}, "official: claimant 'ua_president' has no cumulative claims in the official role"),
+    ({"opposing": "ru_mod; drop table"}, "opposing: claimant 'ru_mod; drop table' is not a claimant"),
+    ({"start": "25/03/2022"}, "start: must be written YYYY-MM-DD (ISO 8601), got '25/03/2022'"),
+    ({"start": "2022-04-01", "end": "2022-03-01"}, "end: 2022-03-01 is before start 2022-04-01"),
+    ({"wounded_to_killed": [13, 2.5]}, "wounded_to_killed: must be two finite numbers with 0 < low <= high, got [13, 2.5]"),
+    ({"wounded_to_killed": "3"}, "wounded_to_killed: must be two numbers [low, high], got '3'"),
+    ({"title": ["x"]}, "title: must be text or None"),
 ])
 def test_bad_parameters_fail_with_one_short_message_listing_valid_values(override, fragment):
     with pytest.raises(ParameterError) as err:

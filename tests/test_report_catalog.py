@@ -76,26 +76,26 @@ def test_fixture_catalog_passes():
 # ------------------------------------------------------------------------------ bad catalogs
 
 @pytest.mark.parametrize("params, fragment", [
-    ({"metric": "dead"}, "parameter 'metric': unknown metric 'dead'; valid: killed, wounded"),
+    ({"metric": "dead"}, "parameter 'metric': unknown metric 'dead'; valid (the vocabulary): killed, wounded"),
     ({"subject_side": "atlantis"}, "parameter 'subject_side': unknown side 'atlantis'"),
-    ({"population": 3}, "parameter 'population': must be a non-empty string, got 3"),
+    ({"population": 3}, "parameter 'population': must be one population (a string), got 3 (int)"),
     # a string is decoded as papermill's -p text ("a,b", JSON), as the notebook does; not this one
-    ({"official": "fr_war_office,,x"}, "parameter 'official': must be a non-empty list of claimant ids"),
-    ({"official": 3}, "parameter 'official': must be a non-empty list of claimant ids"),
-    ({"official": ["nobody"]}, "parameter 'official': unknown claimant(s) 'nobody' in freedonia-sylvania"),
+    ({"official": "fr_war_office,,x"}, "parameter 'official': must be a list of claimant ids, not one string"),
+    ({"official": 3}, "parameter 'official': must be a list of claimant ids"),
+    ({"official": ["nobody"]}, "parameter 'official': unknown claimant 'nobody'; valid (freedonia-sylvania): fr_war_office"),
     ({"official": ["sy_general_staff"]}, "'sy_general_staff' (opposing) cannot be official about 'freedonia'"),
     ({"subject_side": "sylvania", "official": ["sy_general_staff"]},
      "'sy_general_staff' made no cumulative claim about sylvania military losses in the official role; "
      "valid: sy_president"),
     ({"independent": ["fr_war_office"]}, "'fr_war_office' (official) cannot be independent"),
     ({"start": "2022-13-01"}, "parameter 'start': is not a calendar date: '2022-13-01'"),
-    ({"start": "1 March 2022"}, "parameter 'start': must be an ISO date YYYY-MM-DD or null"),
+    ({"start": "1 March 2022"}, "parameter 'start': must be written YYYY-MM-DD (ISO 8601), got '1 March 2022'"),
     ({"start": "2022-05-01", "end": "2022-04-01"}, "parameter 'end': 2022-04-01 is before start 2022-05-01"),
-    ({"wounded_to_killed": [13, 2.5]}, "parameter 'wounded_to_killed': must satisfy 0 < low <= high"),
+    ({"wounded_to_killed": [13, 2.5]}, "parameter 'wounded_to_killed': must be two finite numbers with 0 < low <= high"),
     ({"wounded_to_killed": "3:1"}, "parameter 'wounded_to_killed': must be two numbers [low, high]"),
     ({"wounded_to_killed": [True, 3]}, "must be two numbers"),
     ({"colour": "red"}, "parameter 'colour': unknown; the notebook"),
-    ({"conflict": "atlantis-war"}, "parameter 'conflict': unknown conflict 'atlantis-war'; valid: elbonia-krakozhia, freedonia-sylvania, pottsylvania-fenwick-zubrowka"),
+    ({"conflict": "atlantis-war"}, "parameter 'conflict': unknown conflict 'atlantis-war'; valid (the data directory): elbonia-krakozhia, freedonia-sylvania, pottsylvania-fenwick-zubrowka"),
 ])
 def test_a_bad_parameter_is_named_with_its_report_and_line(tmp_path, params, fragment):
     path = write_catalog(tmp_path, entry(**params))

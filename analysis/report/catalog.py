@@ -18,6 +18,9 @@ problem is found here, all at once, each naming the catalog line, the report and
 the notebook (exists, exactly one cell tagged `parameters`, parameters are literals), unknown
 parameters, types (string, list of strings, two floats, ISO dates) and vocabularies (the conflict
 exists, claimants belong to it and to the stated role, side, population and metric are known).
+Each value is checked by the rules of analysis.arguments, the same the notebooks' parameters
+(analysis.params) and the library's functions apply; what is particular to a catalog (a claimant's
+role about the entry's side, a title on the index) is checked here on top of them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +35,13 @@ from typing import Any, Callable
 
 import yaml
 
+from analysis import arguments
+from analysis.errors import ParameterError
 from analysis.project import DEFAULT_DATA_DIR, catalog_data_dir
 from analysis.vocabulary import COMPARED_COUNTS, METRIC, NON_BELLIGERENT_SIDES, POPULATION, count_key, is_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 RESERVED_SLUGS = {"index", "manifest"}
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_TIMEOUT = 900.0
 CATALOG_KEYS = {"data_dir", "timeout", "reports", "site_url"}
 ENTRY_KEYS = {"slug", "title", "notebook", "parameters", "timeout"}
@@ -321,8 +324,9 @@ def check_entries(catalog: Catalog, conflicts: list[str],
                 continue
             try:
                 normalised[name] = _check_value(name, value, declared[name], context, conflicts, facts_for)
-            except ValueError as exc:
-                problems.append(f"{entry.where(catalog, name)}: {exc}")
+            except ValueError as exc:  # ParameterError among them: its reason, the entry names the parameter
+                reason = exc.reason if isinstance(exc, ParameterError) else exc
+                problems.append(f"{entry.where(catalog, name)}: {reason}")
         if len(problems) == before:
             _check_relations(entry, catalog, {**declared, **normalised}, problems)
         if len(problems) == before:
@@ -358,33 +362,20 @@ def _conflict_facts(parameters: dict, conflicts: list[str],
     return None
 
 
-def _string(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"must be a non-empty string, got {value!r}")
-    return value
-
-
 def _conflict(value, parameters, conflicts, facts_for) -> str:
-    value = _string(value)
-    if value not in conflicts:
-        raise ValueError(f"unknown conflict {value!r}; valid: {', '.join(conflicts) or '(none)'}")
-    return value
+    return arguments.one_of("conflict", value, conflicts, what="conflict", source="the data directory")
 
 
 def _side(value, parameters, conflicts, facts_for) -> str:
-    value = _string(value)
     facts = _conflict_facts(parameters, conflicts, facts_for)
-    if facts is not None and value not in facts.sides:
-        raise ValueError(f"unknown side {value!r} of {facts.conflict_id}; valid: {', '.join(facts.sides)}")
-    return value
+    if facts is None:
+        return arguments.text("subject_side", value)
+    return arguments.one_of("subject_side", value, facts.sides, what="side", source=facts.conflict_id)
 
 
-def _vocabulary(allowed: dict[str, str], what: str):
+def _vocabulary(allowed: dict[str, str], name: str, what: str):
     def check(value, parameters, conflicts, facts_for) -> str:
-        value = _string(value)
-        if value not in allowed:
-            raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(allowed)}")
-        return value
+        return arguments.one_of(name, value, allowed, what=what, source="the vocabulary")
     return check
 
 
@@ -393,18 +384,12 @@ def _claimants(role: str):
         if value is None:
             return None
         value = _decoded(role, value)
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"must be a non-empty list of claimant ids or null, got {value!r}")
-        if len(set(value)) != len(value):
-            raise ValueError(f"lists a claimant twice: {value!r}")
         facts = _conflict_facts(parameters, conflicts, facts_for)
+        known = facts.claimant_sides if facts is not None else None
+        value = arguments.some_of(role, value, None if known is None else sorted(known), what="claimant",
+                                  source=facts.conflict_id if facts else "", unique=True)
         if facts is None:
-            return list(value)
-        known = facts.claimant_sides
-        unknown = [v for v in value if v not in known]
-        if unknown:
-            raise ValueError(f"unknown claimant(s) {', '.join(map(repr, unknown))} in "
-                             f"{facts.conflict_id}; valid: {', '.join(sorted(known))}")
+            return value
         subject = parameters.get("subject_side")
         if isinstance(subject, str) and subject in facts.sides:
             wrong = [v for v in value if _role_of(known[v], subject) != role]
@@ -421,7 +406,7 @@ def _claimants(role: str):
                     raise ValueError(f"{', '.join(map(repr, silent))} made no {_count_words(parameters)} about "
                                      f"{subject} {population} losses in the {role} role; valid: "
                                      f"{', '.join(valid) or '(none)'}")
-        return list(value)
+        return value
     return check
 
 
@@ -434,17 +419,9 @@ def _role_of(claimant_side: str, subject_side: str) -> str:
 
 
 def _date(value, parameters, conflicts, facts_for) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = value.isoformat()  # YAML reads an unquoted 2022-03-01 as a date
-    if not isinstance(value, str) or not ISO_DATE.match(value):
-        raise ValueError(f"must be an ISO date YYYY-MM-DD or null, got {value!r}")
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"is not a calendar date: {value!r}") from None
-    return value
+    """A date as ISO text (YAML reads an unquoted 2022-03-01 as a date)."""
+    value = arguments.date("date", value)
+    return None if value is None else value.isoformat()
 
 
 def _decoded(name: str, value: Any, numbers: bool = False) -> Any:
@@ -463,23 +440,17 @@ def _decoded(name: str, value: Any, numbers: bool = False) -> Any:
 
 def _float_pair(value, parameters, conflicts, facts_for) -> list[float]:
     value = _decoded("wounded_to_killed", value, numbers=True)
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise ValueError(f"must be two numbers [low, high], got {value!r}")
-    low, high = float(value[0]), float(value[1])
-    if not (math.isfinite(low) and math.isfinite(high)) or not 0 < low <= high:
-        raise ValueError(f"must satisfy 0 < low <= high, got {value!r}")
-    return [low, high]
+    return list(arguments.ratio_range("wounded_to_killed", value))
 
 
 def _title(value, parameters, conflicts, facts_for) -> str:
-    return _string(value)
+    return arguments.text("title", value)
 
 
 def _metric(value, parameters, conflicts, facts_for) -> str:
     """A metric of the vocabulary that the data hold (stated or convertible) for the entry's side
     and population: what analysis.params.check_compare_parameters refuses, refused here too."""
-    value = _vocabulary(METRIC, "metric")(value, parameters, conflicts, facts_for)
+    value = _vocabulary(METRIC, "metric", "metric")(value, parameters, conflicts, facts_for)
     facts = _conflict_facts(parameters, conflicts, facts_for)
     subject, population = parameters.get("subject_side"), parameters.get("population")
     if facts is None or not facts.comparable or not isinstance(subject, str) or not isinstance(population, str):
@@ -517,26 +488,17 @@ def _incident_date(value, parameters, conflicts, facts_for) -> str | None:
 
 
 def _days_or_null(value, parameters, conflicts, facts_for) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"must be a whole number of days >= 0 or null (the conflict's default), got {value!r}")
-    return value
+    return arguments.days("pair_within_days", value, allow_none=True)
 
 
 def _share_or_null(value, parameters, conflicts, facts_for) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not 0 < value <= 1:
-        raise ValueError(f"must be a number with 0 < share <= 1 or null (the conflict's default), got {value!r}")
-    return float(value)
+    return None if value is None else arguments.share("about_max_share", value)
 
 
 RULES: dict[str, Callable[..., Any]] = {
     "conflict": _conflict,
     "subject_side": _side,
-    "population": _vocabulary(POPULATION, "population"),
+    "population": _vocabulary(POPULATION, "population", "population"),
     "metric": _metric,
     "official": _claimants("official"),
     "opposing": _claimants("opposing"),
@@ -547,12 +509,13 @@ RULES: dict[str, Callable[..., Any]] = {
     "title": _title,
     "pair_within_days": _days_or_null,
     "about_max_share": _share_or_null,
-    "period_type": _vocabulary(COMPARED_COUNTS, "period_type"),
+    "period_type": _vocabulary(COMPARED_COUNTS, "period_type", "period type"),
     "incident_date": _incident_date,
 }
 
 
 def _check_relations(entry: Entry, catalog: Catalog, values: dict, problems: list[str]) -> None:
-    start, end = values.get("start"), values.get("end")
-    if isinstance(start, str) and isinstance(end, str) and start > end:
-        problems.append(f"{entry.where(catalog, 'end')}: {end} is before start {start}")
+    try:
+        arguments.window(values.get("start"), values.get("end"))  # each already a checked ISO date or None
+    except ParameterError as exc:
+        problems.append(f"{entry.where(catalog, exc.argument)}: {exc.reason}")
