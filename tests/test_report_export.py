@@ -19,7 +19,9 @@ import polars as pl
 import pytest
 
 from analysis.report import fingerprint as fp
-from analysis.report.collect import ARTIFACT_MIME, BUILD_ENV, artifact_bundle, headline_bundle, render_chart
+from analysis.report.collect import (ARTIFACT_MIME, BUILD_ENV, LAB_VEGA_MIME, artifact_bundle, chart_html,
+                                     lab_spec,
+                                     headline_bundle, render_chart)
 from analysis.report.export import (ArtifactError, VegaAssets, artifact_files, collect_artifacts, headline_of,
                                     html_notebook, installed_assets_path, lab_css, normalise_notebook,
                                     notebook_bytes, _exporter)
@@ -37,13 +39,24 @@ def chart():
 
 # ------------------------------------------------------------------------------ collect
 
-def test_chart_bundle_is_html_plus_the_vega_spec_and_deterministic(chart):
+def test_chart_bundle_is_labs_vega_plus_the_artifact_and_deterministic(chart):
     first, second = artifact_bundle("trend", chart), artifact_bundle("trend", chart)
     assert first == second
     doc = first[ARTIFACT_MIME]
     assert doc["kind"] == "chart" and doc["name"] == "trend" and doc["title"] == "A chart"
     assert doc["spec"]["$schema"].startswith("https://vega.github.io/schema/vega/")  # pre-transformed
-    html = first["text/html"]
+    # Outside the build: JupyterLab's own vega renderer, and no text/html (it would outrank the
+    # vega MIME type in Lab and load vega from a CDN).
+    assert set(first) == {LAB_VEGA_MIME, "text/plain", ARTIFACT_MIME}
+    assert first[LAB_VEGA_MIME] == lab_spec(doc["spec"]) and "containerSize" not in json.dumps(first[LAB_VEGA_MIME])
+
+
+def test_under_the_build_the_chart_also_carries_the_reports_html(chart, monkeypatch):
+    monkeypatch.setenv(BUILD_ENV, "1")
+    built = artifact_bundle("trend", chart)
+    assert built[LAB_VEGA_MIME] == lab_spec(built[ARTIFACT_MIME]["spec"])
+    html = built["text/html"]
+    assert html == chart_html("trend", built[ARTIFACT_MIME]["spec"])
     assert 'id="altair-viz-trend"' in html and "altair-viz-trend" in html
     assert "uuid" not in html and "VEGA_DEBUG" in html  # altair's loader, which the report presets
     assert '{"$schema":' in html  # compact, sorted JSON
@@ -155,6 +168,9 @@ def test_kernel_renders_become_the_chart_files_and_leave_the_kept_notebook(chart
     kept = json.loads(notebook_bytes(nb))
     doc = kept["cells"][2]["outputs"][2]["data"][ARTIFACT_MIME]
     assert "rendered" not in doc and doc["spec"]
+    kept_chart = kept["cells"][2]["outputs"][2]["data"]
+    assert "text/html" in nb.cells[2].outputs[2]["data"], "the report's page gets the chart's HTML"
+    assert "text/html" not in kept_chart and kept_chart[LAB_VEGA_MIME] == lab_spec(doc["spec"]), "Lab draws the kept one"
     assert "rendered" in nb.cells[2].outputs[2]["data"][ARTIFACT_MIME], "the notebook in memory is unchanged"
     monkeypatch.delenv(BUILD_ENV)
     assert notebook_bytes(nb) == notebook_bytes(executed_notebook(chart))

@@ -6,9 +6,10 @@ One line per object in a notebook:
     publish("ratio_over_time", chart)      # an altair chart
     publish("key_numbers", frame)          # a polars DataFrame
 
-`publish` displays the object (a chart as altair's `html` renderer would; a table as a readable HTML
-table, `analysis.narrative.table_html`: the first TABLE_HTML_ROWS rows, numbers rounded for reading)
-and attaches, in the same output, a JSON document under the MIME type `ARTIFACT_MIME`:
+`publish` displays the object (a chart as its compiled Vega spec under `LAB_VEGA_MIME`, which
+JupyterLab draws with its own bundled vega, offline and in untrusted notebooks; a table as a readable
+HTML table, `analysis.narrative.table_html`: the first TABLE_HTML_ROWS rows, numbers rounded for
+reading) and attaches, in the same output, a JSON document under the MIME type `ARTIFACT_MIME`:
 
     {"name": ..., "kind": "chart", "title": ..., "spec": <Vega spec>}
     {"name": ..., "kind": "table", "title": ..., "columns": [...], "rows": n, "csv": "<CSV text>"}
@@ -16,7 +17,12 @@ and attaches, in the same output, a JSON document under the MIME type `ARTIFACT_
 The build reads these back from the executed notebook to write charts/<name>.svg|png and
 tables/<name>.csv. Frontends that do not know the MIME type ignore it.
 
-Under `claims build` (environment variable `BUILD_ENV` = "1"), two things differ:
+Under `claims build` (environment variable `BUILD_ENV` = "1"), three things differ:
+- a chart also carries the `text/html` of altair's `html` renderer, which the build's exporter puts
+  in the report (with vega inlined once). Outside the build it is left out: JupyterLab prefers
+  text/html to the vega MIME type (rank 50 against 57), and that HTML loads vega from a CDN, so the
+  chart would be blank offline and in every reopened (untrusted) notebook. The build's kept .ipynb
+  drops it again (export.notebook_bytes), so it opens in Lab like any other run.
 - the kernel also renders each chart to SVG and PNG and adds them as
   `"rendered": {"svg": ..., "png_base64": ...}`: the kernel has vl-convert's renderer running
   already (it compiled the chart), and the kernels render in parallel where the build's one driver
@@ -58,6 +64,11 @@ from typing import Any
 from analysis.vocabulary import ARTIFACT_NAME
 
 ARTIFACT_MIME = "application/vnd.casualty-claims.artifact+json"
+# JupyterLab's built-in renderer (@jupyterlab/vega5-extension, vega 5.33 in Lab 4.6) takes Vega
+# under this type; altair 6 compiles to Vega 6, whose specs vega 5 draws (tests/test_lab.py checks
+# every chart of the notebooks in a real Lab). altair's own `mimetype` renderer emits Vega-Lite 6
+# ("application/vnd.vegalite.v6.json"), which Lab does not know.
+LAB_VEGA_MIME = "application/vnd.vega.v5+json"
 TABLE_HTML_ROWS = 100  # rows shown in the HTML report; the CSV always has every row
 COLLAPSED_TABLE_ROWS = 25  # rows of a collapsed table (the full tables after the charts): a sample; the CSV has all
 BUILD_ENV = "CLAIMS_BUILD"  # "1" in the build's kernels: render charts here, skip the schema check
@@ -74,7 +85,9 @@ def publish(name: str, obj: Any, *, title: str | None = None, collapsed: bool = 
     """
     from IPython.display import display
 
-    display(artifact_bundle(name, obj, title=title, collapsed=collapsed), raw=True)
+    bundle = artifact_bundle(name, obj, title=title, collapsed=collapsed)
+    metadata = {LAB_VEGA_MIME: {"embed_options": {"actions": OFFLINE_ACTIONS}}} if LAB_VEGA_MIME in bundle else None
+    display(bundle, raw=True, metadata=metadata)
 
 
 HEADLINE_NAME = "headline"  # the artifact's name: one headline per notebook (names are unique)
@@ -177,28 +190,46 @@ def script_safe(json_text: str) -> str:
 
 
 def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
+    building = os.environ.get(BUILD_ENV) == "1"
+    spec = chart.to_dict(format="vega", validate=not building)  # VegaFusion pre-transforms the data
+    spec = accessible_spec(spec, title or _chart_title(spec) or name)
+    doc = {"name": name, "kind": "chart", "title": title or _chart_title(spec) or name, "spec": spec}
+    bundle = {LAB_VEGA_MIME: lab_spec(spec), "text/plain": f"<chart {name}>", ARTIFACT_MIME: doc}
+    if building:
+        bundle["text/html"] = chart_html(name, spec)
+        svg, png = render_chart(spec)
+        doc["rendered"] = {"svg": svg.decode("utf-8"), "png_base64": base64.b64encode(png).decode("ascii")}
+    return bundle
+
+
+def lab_spec(spec: dict) -> dict:
+    """The Vega spec as JupyterLab gets it: drawn at the charts' fixed export width, as in the SVG.
+
+    The charts follow their container's width (`containerSize()`, for phones). Lab's vega renderer
+    gives its element no width, so a container-width chart re-measures what it just widened: in
+    Lab 4.6 the page hung at the first chart (vega-embed issue #476: "infinite growing resize").
+    Without a container size every width expression takes its fixed fallback, as in vl-convert."""
+    return json.loads(json.dumps(spec).replace("containerSize()", "[NaN, NaN]"))
+
+
+def chart_html(name: str, spec: dict) -> str:
+    """The chart as the report shows it: altair's `html` renderer output for the Vega spec, whose
+    loader the report's page serves from its inlined vega (export.py); in JupyterLab it would load
+    vega from a CDN, so only the build asks for it."""
     import altair as alt
     from altair.utils.html import spec_to_html
     from altair.vegalite.v6.display import VEGA_VERSION, VEGAEMBED_VERSION, VEGALITE_VERSION
 
-    building = os.environ.get(BUILD_ENV) == "1"
-    spec = chart.to_dict(format="vega", validate=not building)  # VegaFusion pre-transforms the data
-    spec = accessible_spec(spec, title or _chart_title(spec) or name)
     embed_options = dict(alt.renderers.options.get("embed_options") or {})
     # Only what works offline: save as PNG or SVG (vega-embed's own export); never "Open in Vega
     # Editor" or the source views, which need the network or show code to readers.
     embed_options.setdefault("actions", OFFLINE_ACTIONS)
-    html = spec_to_html(spec, mode="vega", vega_version=VEGA_VERSION,
+    return spec_to_html(spec, mode="vega", vega_version=VEGA_VERSION,
                         vegaembed_version=VEGAEMBED_VERSION, vegalite_version=VEGALITE_VERSION,
                         output_div=f"altair-viz-{name}", embed_options=embed_options,
                         json_kwds={"sort_keys": True, "separators": (",", ":"), "cls": ScriptSafeJSONEncoder},
                         fullhtml=False,
                         requirejs=False, template="universal")
-    doc = {"name": name, "kind": "chart", "title": title or _chart_title(spec) or name, "spec": spec}
-    if building:
-        svg, png = render_chart(spec)
-        doc["rendered"] = {"svg": svg.decode("utf-8"), "png_base64": base64.b64encode(png).decode("ascii")}
-    return {"text/html": html, "text/plain": f"<chart {name}>", ARTIFACT_MIME: doc}
 
 
 def accessible_spec(spec: dict, fallback_description: str) -> dict:

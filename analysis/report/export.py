@@ -97,26 +97,34 @@ def _stable_div(random_id: str, seen: dict[str, str]) -> str:
 
 
 def notebook_bytes(nb: Any) -> bytes:
-    """The executed notebook as kept in reports/: without the kernel's chart renders (they are
-    the files next to it), so it stays the size of the notebook a reader would run."""
+    """The executed notebook as kept in reports/: its charts as a run outside the build leaves
+    them (collect.py), so it opens in JupyterLab with Lab's own vega renderer: without the
+    kernel's renders (they are the files next to it) and without the chart's text/html (it is
+    for the report page; in Lab it would win over the vega MIME type and load vega from a CDN)."""
     import nbformat
 
     nb = copy.copy(nb)
-    nb.cells = [_without_renders(cell) for cell in nb.cells]
+    nb.cells = [_as_outside_the_build(cell) for cell in nb.cells]
     return (nbformat.writes(nb) + "\n").encode("utf-8")
 
 
-def _without_renders(cell: Any) -> Any:
+def _as_outside_the_build(cell: Any) -> Any:
     outputs = cell.get("outputs") or []
-    if not any("rendered" in ((o.get("data") or {}).get(ARTIFACT_MIME) or {}) for o in outputs):
+    if not any(_is_chart(o) for o in outputs):
         return cell
     cell = copy.copy(cell)
     cell.outputs = [copy.copy(o) for o in outputs]
     for output in cell.outputs:
-        doc = (output.get("data") or {}).get(ARTIFACT_MIME)
-        if isinstance(doc, dict) and "rendered" in doc:
-            output["data"] = {**output["data"], ARTIFACT_MIME: {k: v for k, v in doc.items() if k != "rendered"}}
+        if _is_chart(output):
+            doc = output["data"][ARTIFACT_MIME]
+            output["data"] = {**{k: v for k, v in output["data"].items() if k != "text/html"},
+                              ARTIFACT_MIME: {k: v for k, v in doc.items() if k != "rendered"}}
     return cell
+
+
+def _is_chart(output: Any) -> bool:
+    doc = (output.get("data") or {}).get(ARTIFACT_MIME)
+    return isinstance(doc, dict) and doc.get("kind") == "chart"
 
 
 # ---------------------------------------------------------------------------- artifacts

@@ -78,14 +78,17 @@ class PageResult:
 class Browser:
     """A headless Chromium driven over the DevTools protocol (one page at a time)."""
 
-    def __init__(self, chromium: str | None = None, timeout: float = 60.0):
+    def __init__(self, chromium: str | None = None, timeout: float = 60.0, allow_loopback: bool = False):
+        """`allow_loopback`: requests to 127.0.0.1/localhost go through (a local server such as
+        JupyterLab, tests/test_lab.py); every other request still meets the closed proxy."""
         import websocket  # websocket-client
 
         self.binary = chromium or find_chromium()
         if not self.binary:
             raise FileNotFoundError("no chromium found (install Debian's `chromium`, or set $CHROMIUM)")
         self.profile = Path(tempfile.mkdtemp(prefix="claims-chromium-"))
-        self.proc = subprocess.Popen([self.binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
+        flags = [f for f in CHROMIUM_FLAGS if not (allow_loopback and f == "--proxy-bypass-list=<-loopback>")]
+        self.proc = subprocess.Popen([self.binary, *flags, f"--user-data-dir={self.profile}",
                                       "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         port_file = self.profile / "DevToolsActivePort"
@@ -175,7 +178,8 @@ class Browser:
         finally:
             self.send("Target.closeTarget", {"targetId": target})
 
-    def _collect(self, result: PageResult, session: str) -> None:
+    def _collect(self, result: PageResult, session: str, allowed: tuple[str, ...] = LOCAL_SCHEMES) -> None:
+        """Console errors, uncaught exceptions, failed loads and requests to URLs outside `allowed`."""
         for event in self.events:
             if event.get("sessionId") not in (None, session):
                 continue
@@ -193,7 +197,7 @@ class Browser:
                                              f"{entry.get('url', '')}".strip())
             elif method == "Network.requestWillBeSent":
                 request_url = params.get("request", {}).get("url", "")
-                if not request_url.startswith(LOCAL_SCHEMES):
+                if not request_url.startswith(allowed):
                     result.network.append(request_url)
 
     def close(self) -> None:
