@@ -108,17 +108,17 @@ class Pin:
         return next(iter(self.requirement.specifier)).version
 
 
-def read_lock(path: Path) -> list[Pin]:
+def read_lock_text(text: str) -> list[Pin]:
     """The lock's pins with their hashes (uv writes one pin, then its `--hash=` lines)."""
     pins: list[Pin] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        text = line.strip().rstrip("\\").strip()
-        if not text or text.startswith("#"):
+    for line in text.splitlines():
+        entry = line.strip().rstrip("\\").strip()
+        if not entry or entry.startswith("#"):
             continue
-        if text.startswith("--hash=sha256:"):
-            pins[-1].hashes.add(text.removeprefix("--hash=sha256:"))
+        if entry.startswith("--hash=sha256:"):
+            pins[-1].hashes.add(entry.removeprefix("--hash=sha256:"))
         else:
-            pins.append(Pin(Requirement(text), set()))
+            pins.append(Pin(Requirement(entry), set()))
     return pins
 
 
@@ -201,7 +201,7 @@ def uv_names(lock: Path, python: str, platform: Platform) -> set[str]:
 
 
 def main(lock: Path) -> int:
-    pins = read_lock(lock)
+    pins = read_lock_text(lock.read_text(encoding="utf-8"))
     with ThreadPoolExecutor(8) as pool:
         files = dict(zip([p.name for p in pins], pool.map(index_files, [p.name for p in pins]), strict=True))
     failed = False
