@@ -1,7 +1,7 @@
 """Check that requirements.lock installs on every Python and platform it claims (issue #15).
 
-Only one Python (3.11 on Linux x86_64) can be installed on our machines, so the other targets are
-checked from the outside, two ways that must agree:
+Our machines run Linux x86_64 only (Python 3.11, with pyenv's 3.12 and 3.13 beside it), so the
+other targets are checked from the outside, two ways that must agree:
 
 1. uv itself: `uv pip install --dry-run --require-hashes --no-deps --python-platform P
    --python-version V -r requirements.lock` resolves the lock for the target (its markers, its
