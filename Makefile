@@ -1,6 +1,12 @@
-# casualty-claims — `make reports` and `make test` are all a newcomer needs (python3.11, make, git).
+# casualty-claims — `make reports` and `make test` are all a newcomer needs (Python >= 3.11, make, git).
 SHELL := /bin/bash
-PYTHON ?= python3
+# The Python that creates .venv: PYTHON=... when given, else the first of these on PATH that is 3.11
+# or newer (the lock is resolved and checked for 3.11, 3.12 and 3.13). python3 first: it is the one
+# the user chose (an activated environment, pyenv, CI's setup-python), where a system python3.12
+# could otherwise win over it; the versioned names serve where python3 is older. Deferred (?=):
+# only the recipes that create .venv run it.
+PYTHONS := python3 python3.13 python3.12 python3.11
+PYTHON ?= $(firstword $(foreach p,$(PYTHONS),$(shell $(p) -c 'import sys; print(sys.version_info >= (3, 11) and "$(p)" or "")' 2>/dev/null)))
 VENV := .venv
 BIN := $(VENV)/bin
 # The environment is rebuilt when the lock, the package metadata or this recipe is newer than this stamp.
@@ -10,13 +16,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help reports test validate lab lock benchmark clean
+.PHONY: help reports test validate lab lock lock-check benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml Makefile
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "casualty-claims needs Python 3.11; set PYTHON=python3.11")'
+	@test -n "$(PYTHON)" || { echo "casualty-claims needs Python >= 3.11 and none of $(PYTHONS) on PATH is one: set PYTHON=/path/to/python3.11 (or newer)" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "casualty-claims needs Python >= 3.11, %s is %s: set PYTHON=/path/to/python3.11 (or newer)" % (sys.executable, sys.version.split()[0]))'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bootstrap.txt
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode requirements.lock
@@ -33,19 +40,20 @@ test: $(STAMP) ## Run the test suite
 validate: $(STAMP) ## Validate data/raw
 	$(BIN)/claims validate
 
+# Jupyter refuses to start as root without --allow-root (containers, CI machines); given only then.
 lab: $(STAMP) ## Open JupyterLab on notebooks/ in the project environment
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root )notebooks/
 
 benchmark: $(STAMP) ## Run the benchmarks in benchmarks/ (prints figures; not a test)
 	@echo "== benchmarks/bench_build.py"; $(BIN)/python benchmarks/bench_build.py
 	@echo "== benchmarks/bench_engine.py (in one process and in 2 worker processes, side by side)"; \
 	  $(BIN)/python benchmarks/bench_engine.py --compare-jobs
 
-lock: $(STAMP) ## Re-resolve requirements.lock and environment.yml from pyproject.toml + requirements.in
-	$(BIN)/uv pip compile pyproject.toml requirements.in --python-version 3.11 \
-	  --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header \
-	  --custom-compile-command "make lock" -o requirements.lock
-	$(PYTHON) scripts/write_environment_yml.py requirements.lock > environment.yml
+lock: $(STAMP) ## Re-resolve requirements.lock and environment.yml (every OS, Python >= 3.11) from pyproject.toml + requirements.in
+	$(BIN)/python scripts/lock.py
+
+lock-check: $(STAMP) ## Fail with a diff when requirements.lock or environment.yml is not what `make lock` writes (CI)
+	$(BIN)/python scripts/lock.py --check
 
 clean: ## Remove the environment and built reports (with the build cache and run manifest)
 	rm -rf $(VENV) reports/*.html reports/*/ reports/manifest.json reports/.build

@@ -393,3 +393,18 @@ def test_every_published_chart_has_a_text_alternative_and_no_unnamed_mark():
     assert [m.get("aria") for m in spec["marks"]] == [False, False, None, None, True, None, None]
     assert spec["marks"][-1]["marks"] == [{"type": "area", "aria": False}]
     assert marks[0] == {"type": "symbol", "encode": {"update": {"tooltip": {"signal": "datum"}}}}  # not mutated
+
+
+def test_embedded_csv_is_the_same_gzip_on_every_python():
+    """The header zlib writes (no flags, mtime 0, zlib's OS byte: 3 on Unix), not the one Python
+    3.13's gzip.compress writes (OS 255): reports are byte-identical on 3.11-3.13."""
+    import gzip
+    import zlib
+
+    from analysis.report.export import embedded_csv
+
+    csv = "a,b\n" + "1,x\n" * 1000
+    packed = base64.b64decode(embedded_csv(csv))
+    assert gzip.decompress(packed).decode("utf-8") == csv
+    header = zlib.compress(b"", 9, wbits=31)[:10]
+    assert packed[:10] == header and header[3:8] == bytes(5) and header[9] != 0xFF
