@@ -29,10 +29,8 @@ from tests.fixture_data import REPO, VALID_CONFLICT
 
 @pytest.fixture()
 def chart():
-    alt.data_transformers.enable("vegafusion")
     frame = pl.DataFrame({"day": list(range(200)), "value": [i * 3 % 17 for i in range(200)]})
-    yield alt.Chart(frame).mark_line().encode(x="day:Q", y="sum(value):Q").properties(title="A chart")
-    alt.data_transformers.enable("default")
+    return alt.Chart(frame).mark_line().encode(x="day:Q", y="sum(value):Q").properties(title="A chart")
 
 
 # ------------------------------------------------------------------------------ collect
@@ -57,6 +55,25 @@ def test_under_the_build_the_kernel_renders_the_same_svg_and_png_the_driver_woul
     svg, png = render_chart(plain["spec"])
     assert built["rendered"]["svg"].encode("utf-8") == svg and svg.startswith(b"<svg")
     assert base64.b64decode(built["rendered"]["png_base64"]) == png and png.startswith(b"\x89PNG")
+
+
+def test_a_chart_is_serialised_with_vegafusion_and_the_process_keeps_its_transformer(chart, monkeypatch):
+    """VegaFusion pre-transforms the data of the chart being published, and only while it is:
+    the data transformer a notebook has enabled is the same before and after."""
+    during = []
+    original = alt.Chart.to_dict
+
+    def spy(self, *args, **kwargs):
+        during.append(alt.data_transformers.active)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(alt.Chart, "to_dict", spy)
+    assert alt.data_transformers.active == "default"
+    doc = artifact_bundle("trend", chart)[ARTIFACT_MIME]
+    assert during == ["vegafusion"] and alt.data_transformers.active == "default"
+    # the aggregate was evaluated in Python (altair's own compiler leaves it as a Vega transform)
+    data = doc["spec"]["data"]
+    assert not any(d.get("transform") for d in data) and len(data) == 3, [d["name"] for d in data]
 
 
 def test_under_the_build_altair_skips_only_the_schema_check(chart, monkeypatch):
