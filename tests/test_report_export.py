@@ -22,7 +22,7 @@ from analysis.report import fingerprint as fp
 from analysis.report.collect import ARTIFACT_MIME, BUILD_ENV, artifact_bundle, headline_bundle, render_chart
 from analysis.report.export import (ArtifactError, VegaAssets, artifact_files, collect_artifacts, headline_of,
                                     html_notebook, installed_assets_path, lab_css, normalise_notebook,
-                                    notebook_bytes, _exporter)
+                                    notebook_bytes, vl_convert_version, _exporter)
 from analysis.report.files import BuildLock, BuildLocked, atomic_write, write_if_changed
 from tests.fixture_data import REPO, VALID_CONFLICT
 
@@ -74,6 +74,16 @@ def test_a_chart_is_serialised_with_vegafusion_and_the_process_keeps_its_transfo
     # the aggregate was evaluated in Python (altair's own compiler leaves it as a Vega transform)
     data = doc["spec"]["data"]
     assert not any(d.get("transform") for d in data) and len(data) == 3, [d["name"] for d in data]
+
+
+def test_the_vega_lite_version_altair_writes_is_one_vl_convert_bundles():
+    """make_vega_assets names altair's Vega-Lite version as vl-convert does, from public names."""
+    import vl_convert as vlc
+
+    name = vl_convert_version(alt.SCHEMA_VERSION)
+    assert re.fullmatch(r"v\d+_\d+", name), name
+    assert name[1:].replace("_", ".") in vlc.get_vegalite_versions()
+    assert vl_convert_version("v6.4.1") == "v6_4" and vl_convert_version("v5.20.0") == "v5_20"
 
 
 def test_under_the_build_altair_skips_only_the_schema_check(chart, monkeypatch):
