@@ -20,9 +20,9 @@ import pytest
 
 from analysis.report import fingerprint as fp
 from analysis.report.collect import ARTIFACT_MIME, BUILD_ENV, artifact_bundle, headline_bundle, render_chart
-from analysis.report.export import (ArtifactError, VegaAssets, artifact_files, collect_artifacts, headline_of,
-                                    html_notebook, installed_assets_path, lab_css, normalise_notebook,
-                                    notebook_bytes, vl_convert_version, _exporter)
+from analysis.report.export import (ALTAIR_DIV, ArtifactError, VegaAssets, artifact_files, collect_artifacts,
+                                    headline_of, html_notebook, installed_assets_path, lab_css,
+                                    normalise_notebook, notebook_bytes, vl_convert_version, _exporter)
 from analysis.report.files import BuildLock, BuildLocked, atomic_write, write_if_changed
 from tests.fixture_data import REPO, VALID_CONFLICT
 
@@ -171,6 +171,17 @@ def test_normalise_removes_what_varies_between_runs(chart):
     assert [c.id for c in nb.cells] == ["params", "injected-parameters", "plain"]
     assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
     assert nb.cells[2].outputs[0]["data"]["text/html"] == '<div id="altair-viz-1"></div>'
+
+
+def test_altair_html_renderer_ids_are_what_normalise_replaces(chart):
+    """normalise_notebook knows the one altair-internal format left in the build: the random
+    <div> id of altair's own HTML renderer (a chart a notebook displays without publish). This
+    fails when an altair release changes it (written for altair 6.3)."""
+    with alt.renderers.enable("html"):
+        rendered = chart._repr_mimebundle_()
+    html = (rendered[0] if isinstance(rendered, tuple) else rendered)["text/html"]
+    ids = set(re.findall(r'id="(altair-viz-[^"]*)"', html))
+    assert len(ids) == 1 and ALTAIR_DIV.fullmatch(ids.pop()), html[:300]
 
 
 def test_kernel_renders_become_the_chart_files_and_leave_the_kept_notebook(chart, monkeypatch):

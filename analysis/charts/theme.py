@@ -7,7 +7,6 @@ enabled, and building a chart changes no global state.
 
 from __future__ import annotations
 
-THEME_NAME = "casualty_claims"
 WIDTH = 640  # the width of exported SVG/PNG; on a page a chart follows its container ("container" width)
 HEIGHT = 340
 SUBTITLE_CHARS = 52  # a subtitle line fits a phone's width (390 px) at its font size; the title never wraps itself
