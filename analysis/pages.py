@@ -40,11 +40,6 @@ def source_line(conflict) -> str:
             f"built {formatting.date(formatting.build_date())}")
 
 
-def _setup() -> None:
-    charts.enable_theme()
-    charts.enable_vegafusion()
-
-
 @dataclass
 class ComparePage:
     view: CompareView
@@ -248,13 +243,11 @@ class OverviewPage:
 def compare_page(**parameters) -> ComparePage:
     """Check the compare_claims notebook's parameters, then compute everything it shows."""
     params = check_compare_parameters(**parameters)
-    _setup()
     return ComparePage(compare_view(params))
 
 
 def overview_page(**parameters) -> OverviewPage:
     params = check_overview_parameters(**parameters)
-    _setup()
     return OverviewPage(overview_view(params))
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import altair as alt
 import polars as pl
@@ -141,10 +144,15 @@ def tiny():
 
 @pytest.fixture
 def vegafusion():
-    previous = alt.data_transformers.active
-    charts.enable_vegafusion()
-    yield
-    alt.data_transformers.enable(previous)
+    with alt.data_transformers.enable("vegafusion"):  # as analysis.report.collect serialises a chart
+        yield
+
+
+def render_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as SVG via its Vega spec (with or without VegaFusion), as the build renders it."""
+    import vl_convert as vlc
+
+    return vlc.vega_to_svg(chart.to_dict(format="vega"))
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -269,7 +277,7 @@ def test_colours_come_from_the_conflicts_sides(kind, data, request):
 @pytest.mark.parametrize("kind", KINDS)
 def test_real_charts_render_to_svg_with_their_title(kind, real):
     _, built = real
-    svg = charts.render_svg(built[kind])
+    svg = render_svg(built[kind])
     assert svg.startswith("<svg") and html.escape(built[kind].to_dict()["title"]["text"]) in svg
 
 
@@ -278,7 +286,7 @@ def test_synthetic_charts_render_to_svg_under_vegafusion(kind, tiny, vegafusion)
     _, built = tiny
     vega = built[kind].to_dict(format="vega")
     assert vega["description"].startswith("Synthetic"), "the description reaches the Vega spec (aria)"
-    svg = charts.render_svg(built[kind])
+    svg = render_svg(built[kind])
     assert built[kind].title.text in svg
 
 
@@ -444,9 +452,9 @@ def test_an_open_ended_ratio_is_drawn_at_its_stated_end_without_a_central_value(
     for row in markers + triangles:
         assert row["y"] == pytest.approx(ratio["ratio_low"])
         assert row["ratio_text"] == f"more than {formatting.significant(ratio['ratio_low'], 2)}"
-    assert charts._ratio_text({"ratio_low": 1.02, "ratio_high": None, "ratio_is_low_exclusive": True,
+    assert charts.ratio_text({"ratio_low": 1.02, "ratio_high": None, "ratio_is_low_exclusive": True,
                                "ratio_central": 1.64}) == "more than 1.0"  # two significant digits
-    assert charts._ratio_text({"ratio_low": None, "ratio_high": 0.8, "ratio_is_low_exclusive": False,
+    assert charts.ratio_text({"ratio_low": None, "ratio_high": 0.8, "ratio_is_low_exclusive": False,
                                "ratio_central": 0.5}) == "at most 0.80"
 
 
@@ -503,12 +511,36 @@ def test_unknown_claimant_empty_frame_missing_texts_and_bad_scales_fail_loudly(t
         charts.staleness_chart(latest, conflict, **args, stale_after_days=90)
 
 
-def test_theme_and_vegafusion_switches_are_idempotent(vegafusion):
-    charts.enable_theme()
-    charts.enable_theme()
-    assert alt.theme.active == charts.THEME_NAME
-    charts.enable_vegafusion()
-    assert alt.data_transformers.active == "vegafusion"
+def deep_items(config: dict, path: tuple = ()) -> list[tuple]:
+    """(path, value) of every leaf of a nested config."""
+    return [item for key, value in config.items()
+            for item in (deep_items(value, (*path, key)) if isinstance(value, dict) and "expr" not in value
+                         else [((*path, key), value)])]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_chart_carries_its_theme_and_changes_no_global_state(kind, tiny):
+    """The builders set neither altair's theme nor its data transformer; each chart has the theme's
+    config as its own, so every setting of the theme holds even under another enabled theme
+    (whose other settings altair merges in beside them)."""
+    _, built = tiny
+    assert (alt.theme.active, alt.data_transformers.active) == ("default", "default")
+    with alt.theme.enable("dark"):
+        merged = built[kind].to_dict()["config"]
+    ours = deep_items(charts.theme_config()["config"])
+    assert len(ours) > 40 and (("background",), "white") in ours
+    got = dict(deep_items(merged))
+    assert [path for path, value in ours if got.get(path, "missing") != value] == []
+    assert alt.theme.active == "default"
+
+
+def test_frames_and_texts_work_without_altair():
+    """The frame preparation is polars alone: importing it (and the package) loads no altair."""
+    code = ("import sys, analysis.charts, analysis.charts.frames, analysis.charts.texts; "
+            "assert 'altair' not in sys.modules, sorted(m for m in sys.modules if m.startswith('altair'))")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+    assert subprocess.run([sys.executable, "-c", code + "; analysis.charts.ratio_chart; "
+                           "assert 'altair' in sys.modules"], cwd=Path(__file__).resolve().parents[1]).returncode == 0
 
 
 def test_an_open_ended_converted_figure_is_drawn_at_its_stated_end(ru_ua):

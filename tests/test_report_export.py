@@ -20,21 +20,18 @@ import pytest
 
 from analysis.report import fingerprint as fp
 from analysis.report.collect import (ARTIFACT_MIME, BUILD_ENV, LAB_VEGA_MIME, artifact_bundle, chart_html,
-                                     lab_spec,
-                                     headline_bundle, render_chart)
-from analysis.report.export import (ArtifactError, VegaAssets, artifact_files, collect_artifacts, headline_of,
-                                    html_notebook, installed_assets_path, lab_css, normalise_notebook,
-                                    notebook_bytes, _exporter)
+                                     headline_bundle, lab_spec, render_chart)
+from analysis.report.export import (ALTAIR_DIV, ArtifactError, VegaAssets, artifact_files, collect_artifacts,
+                                    headline_of, html_notebook, installed_assets_path, lab_css,
+                                    normalise_notebook, notebook_bytes, vl_convert_version, _exporter)
 from analysis.report.files import BuildLock, BuildLocked, atomic_write, write_if_changed
 from tests.fixture_data import REPO, VALID_CONFLICT
 
 
 @pytest.fixture()
 def chart():
-    alt.data_transformers.enable("vegafusion")
     frame = pl.DataFrame({"day": list(range(200)), "value": [i * 3 % 17 for i in range(200)]})
-    yield alt.Chart(frame).mark_line().encode(x="day:Q", y="sum(value):Q").properties(title="A chart")
-    alt.data_transformers.enable("default")
+    return alt.Chart(frame).mark_line().encode(x="day:Q", y="sum(value):Q").properties(title="A chart")
 
 
 # ------------------------------------------------------------------------------ collect
@@ -70,6 +67,35 @@ def test_under_the_build_the_kernel_renders_the_same_svg_and_png_the_driver_woul
     svg, png = render_chart(plain["spec"])
     assert built["rendered"]["svg"].encode("utf-8") == svg and svg.startswith(b"<svg")
     assert base64.b64decode(built["rendered"]["png_base64"]) == png and png.startswith(b"\x89PNG")
+
+
+def test_a_chart_is_serialised_with_vegafusion_and_the_process_keeps_its_transformer(chart, monkeypatch):
+    """VegaFusion pre-transforms the data of the chart being published, and only while it is:
+    the data transformer a notebook has enabled is the same before and after."""
+    during = []
+    original = alt.Chart.to_dict
+
+    def spy(self, *args, **kwargs):
+        during.append(alt.data_transformers.active)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(alt.Chart, "to_dict", spy)
+    assert alt.data_transformers.active == "default"
+    doc = artifact_bundle("trend", chart)[ARTIFACT_MIME]
+    assert during == ["vegafusion"] and alt.data_transformers.active == "default"
+    # the aggregate was evaluated in Python (altair's own compiler leaves it as a Vega transform)
+    data = doc["spec"]["data"]
+    assert not any(d.get("transform") for d in data) and len(data) == 3, [d["name"] for d in data]
+
+
+def test_the_vega_lite_version_altair_writes_is_one_vl_convert_bundles():
+    """make_vega_assets names altair's Vega-Lite version as vl-convert does, from public names."""
+    import vl_convert as vlc
+
+    name = vl_convert_version(alt.SCHEMA_VERSION)
+    assert re.fullmatch(r"v\d+_\d+", name), name
+    assert name[1:].replace("_", ".") in vlc.get_vegalite_versions()
+    assert vl_convert_version("v6.4.1") == "v6_4" and vl_convert_version("v5.20.0") == "v5_20"
 
 
 def test_under_the_build_altair_skips_only_the_schema_check(chart, monkeypatch):
@@ -157,6 +183,17 @@ def test_normalise_removes_what_varies_between_runs(chart):
     assert [c.id for c in nb.cells] == ["params", "injected-parameters", "plain"]
     assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
     assert nb.cells[2].outputs[0]["data"]["text/html"] == '<div id="altair-viz-1"></div>'
+
+
+def test_altair_html_renderer_ids_are_what_normalise_replaces(chart):
+    """normalise_notebook knows the one altair-internal format left in the build: the random
+    <div> id of altair's own HTML renderer (a chart a notebook displays without publish). This
+    fails when an altair release changes it (written for altair 6.3)."""
+    with alt.renderers.enable("html"):
+        rendered = chart._repr_mimebundle_()
+    html = (rendered[0] if isinstance(rendered, tuple) else rendered)["text/html"]
+    ids = set(re.findall(r'id="(altair-viz-[^"]*)"', html))
+    assert len(ids) == 1 and ALTAIR_DIV.fullmatch(ids.pop()), html[:300]
 
 
 def test_kernel_renders_become_the_chart_files_and_leave_the_kept_notebook(chart, monkeypatch):

@@ -46,8 +46,8 @@ its state and writes no file for it.
 Output is deterministic: the chart's Vega spec is serialised compactly with sorted keys
 (VegaFusion's key order varies between runs), and its <div> id is `altair-viz-<name>` instead of
 a random uuid.
-Charts are pre-transformed by VegaFusion when its data transformer is enabled
-(`alt.data_transformers.enable("vegafusion")`), which keeps the specs small.
+Charts are pre-transformed by VegaFusion, enabled only while the chart is serialised
+(`with alt.data_transformers.enable("vegafusion")`), which keeps the specs small.
 
 Nothing heavy is imported here at module level: altair and polars are imported on first use.
 """
@@ -190,8 +190,11 @@ def script_safe(json_text: str) -> str:
 
 
 def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
+    import altair as alt
+
     building = os.environ.get(BUILD_ENV) == "1"
-    spec = chart.to_dict(format="vega", validate=not building)  # VegaFusion pre-transforms the data
+    with alt.data_transformers.enable("vegafusion"):  # for this chart only: the data pre-transformed in Python
+        spec = chart.to_dict(format="vega", validate=not building)
     spec = accessible_spec(spec, title or _chart_title(spec) or name)
     doc = {"name": name, "kind": "chart", "title": title or _chart_title(spec) or name, "spec": spec}
     bundle = {LAB_VEGA_MIME: lab_spec(spec), "text/plain": f"<chart {name}>", ARTIFACT_MIME: doc}
@@ -218,14 +221,13 @@ def chart_html(name: str, spec: dict) -> str:
     vega from a CDN, so only the build asks for it."""
     import altair as alt
     from altair.utils.html import spec_to_html
-    from altair.vegalite.v6.display import VEGA_VERSION, VEGAEMBED_VERSION, VEGALITE_VERSION
 
     embed_options = dict(alt.renderers.options.get("embed_options") or {})
     # Only what works offline: save as PNG or SVG (vega-embed's own export); never "Open in Vega
     # Editor" or the source views, which need the network or show code to readers.
     embed_options.setdefault("actions", OFFLINE_ACTIONS)
-    return spec_to_html(spec, mode="vega", vega_version=VEGA_VERSION,
-                        vegaembed_version=VEGAEMBED_VERSION, vegalite_version=VEGALITE_VERSION,
+    return spec_to_html(spec, mode="vega", vega_version=alt.VEGA_VERSION,
+                        vegaembed_version=alt.VEGAEMBED_VERSION, vegalite_version=alt.VEGALITE_VERSION,
                         output_div=f"altair-viz-{name}", embed_options=embed_options,
                         json_kwds={"sort_keys": True, "separators": (",", ":"), "cls": ScriptSafeJSONEncoder},
                         fullhtml=False,

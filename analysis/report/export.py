@@ -232,16 +232,22 @@ def installed_assets_path() -> Path:
 
 def make_vega_assets(path: Path) -> None:
     """Write the bundle and versions as JSON (runs in its own process; see VegaAssets)."""
+    import altair as alt
     import vl_convert as vlc
-    from altair.utils._importers import vl_version_for_vl_convert
-    from altair.vegalite.v6.display import VEGA_VERSION, VEGAEMBED_VERSION, VEGALITE_VERSION
 
     from analysis.report.files import atomic_write
 
-    data = {"versions": {"vega_version": VEGA_VERSION, "vegalite_version": VEGALITE_VERSION,
-                         "vegaembed_version": VEGAEMBED_VERSION},
-            "bundle": vlc.javascript_bundle(vl_version=vl_version_for_vl_convert())}
+    data = {"versions": {"vega_version": alt.VEGA_VERSION, "vegalite_version": alt.VEGALITE_VERSION,
+                         "vegaembed_version": alt.VEGAEMBED_VERSION},
+            "bundle": vlc.javascript_bundle(vl_version=vl_convert_version(alt.SCHEMA_VERSION))}
     atomic_write(Path(path), json.dumps(data).encode("utf-8"))
+
+
+def vl_convert_version(schema_version: str) -> str:
+    """vl-convert's name of the Vega-Lite version altair writes: 'v6.4.1' -> 'v6_4' (what altair's
+    private `vl_version_for_vl_convert` computes from the same public SCHEMA_VERSION)."""
+    major, minor = schema_version.split(".")[:2]
+    return f"{major}_{minor}"
 
 
 _local = threading.local()
