@@ -14,7 +14,7 @@ import polars as pl
 from analysis import formatting
 from analysis.charts.theme import SUBTITLE_CHARS, TITLE_CHARS
 from analysis.dataset import Conflict
-from analysis.vocabulary import METRIC_LABEL
+from analysis.vocabulary import METRIC_LABEL, URL_PATTERN
 
 QUOTE_CHARS = 160
 # Tooltip fields of one claim, in the order shown: (column, title).
@@ -118,9 +118,10 @@ def date_text(column: str) -> pl.Expr:
 
 
 def _safe_url(column: str) -> pl.Expr:
-    """Only http(s) links become clickable (validated on load already; checked again here)."""
+    """Only links that pass the data's URL rule (vocabulary.URL_PATTERN) become clickable: validated
+    on load already, checked again here."""
     url = pl.col(column)
-    return pl.when(url.str.contains(r"^https?://")).then(url).otherwise(pl.lit(None, pl.String))
+    return pl.when(url.str.contains(URL_PATTERN)).then(url).otherwise(pl.lit(None, pl.String))
 
 
 def source_columns(frame: pl.DataFrame, prefix: str = "", out: str = "") -> pl.DataFrame:
