@@ -20,11 +20,36 @@ DEFAULT_STALE_AFTER_DAYS = 30
 
 PAIRED_COLUMNS = ("claimant_id", "as_of_date", "claim_id", "metric")  # what pairing reads of each frame
 PAIR_FIELDS = [
-    "claimant_id", "claimant_short_name", "role", "independence_group", "claim_id", "statement_id",
-    "as_of_date", "statement_date", "metric", "original_metric", "qualifier", "value", "value_low",
-    "value_high", "is_low_exclusive", "value_central", "assumption", "derived_from",
-    "derived_from_group", "method", "confidence", "speaker", "outlet", "url", "quote", "source_term", "stated_low", "stated_high",
-    "unconverted_low", "unconverted_high",
+    "claimant_id",
+    "claimant_short_name",
+    "role",
+    "independence_group",
+    "claim_id",
+    "statement_id",
+    "as_of_date",
+    "statement_date",
+    "metric",
+    "original_metric",
+    "qualifier",
+    "value",
+    "value_low",
+    "value_high",
+    "is_low_exclusive",
+    "value_central",
+    "assumption",
+    "derived_from",
+    "derived_from_group",
+    "method",
+    "confidence",
+    "speaker",
+    "outlet",
+    "url",
+    "quote",
+    "source_term",
+    "stated_low",
+    "stated_high",
+    "unconverted_low",
+    "unconverted_high",
 ]
 
 
@@ -32,8 +57,9 @@ def _fields(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
     """The pair fields of one side, prefixed; absent ones as nulls, at the end. Built from the
     frame's own columns (renaming 25 Series is cheaper than planning a select)."""
     present = [frame.get_column(c).alias(prefix + c) for c in PAIR_FIELDS if c in frame.columns]
-    missing = [pl.repeat(None, frame.height, eager=True).alias(prefix + c)
-               for c in PAIR_FIELDS if c not in frame.columns]
+    missing = [
+        pl.repeat(None, frame.height, eager=True).alias(prefix + c) for c in PAIR_FIELDS if c not in frame.columns
+    ]
     return pl.DataFrame([*present, *missing])
 
 
@@ -43,8 +69,10 @@ def phase(date: pl.Expr, truces: pl.DataFrame | None) -> pl.Expr:
     changes at each boundary, so two figures in different phases are not 'close in time'."""
     if truces is None or truces.is_empty():
         return pl.lit(0, pl.Int32)
-    boundaries = [*truces["start_date"].to_list(),
-                  *(end + dt.timedelta(days=1) for end in truces["end_date"].to_list() if end is not None)]
+    boundaries = [
+        *truces["start_date"].to_list(),
+        *(end + dt.timedelta(days=1) for end in truces["end_date"].to_list() if end is not None),
+    ]
     return pl.sum_horizontal(*((date >= pl.lit(b)).cast(pl.Int32) for b in sorted(boundaries))).cast(pl.Int32)
 
 
@@ -57,9 +85,16 @@ def truce_name(phase_expr: pl.Expr, truces: pl.DataFrame | None) -> pl.Expr:
 
 
 @refusing
-def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None = DEFAULT_TOLERANCE_DAYS,
-          stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, prefixes: tuple[str, str] = ("num_", "den_"),
-          end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
+def align(
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    *,
+    tolerance_days: int | None = DEFAULT_TOLERANCE_DAYS,
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+    prefixes: tuple[str, str] = ("num_", "den_"),
+    end_date: dt.date | None = None,
+    truces: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Pair every left claim with the right claim of each right claimant nearest in as_of_date.
 
     The one pairing rule of every comparison (DESIGN.md §7): nearest in time, and only within
@@ -95,9 +130,12 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
     tolerance = None if tolerance_days is None else dt.timedelta(days=tolerance_days)
     after_end = (pl.col(f"{lp}as_of_date") >= end_date) if end_date else None
     # One lazy query for all claimant pairs (a few rows each): one collect, not five per pair.
-    r_frames = [r_frame.lazy().sort(f"{rp}as_of_date", f"{rp}claim_id").with_columns(
-                    pl.col(f"{rp}as_of_date").alias("_right_date"))
-                for r_frame in _by_claimant(r_keys, f"{rp}claimant_id")]  # sorted once, used by every left claimant
+    r_frames = [
+        r_frame.lazy()
+        .sort(f"{rp}as_of_date", f"{rp}claim_id")
+        .with_columns(pl.col(f"{rp}as_of_date").alias("_right_date"))
+        for r_frame in _by_claimant(r_keys, f"{rp}claimant_id")
+    ]  # sorted once, used by every left claimant
     pieces = []
     for l_frame in _by_claimant(l_keys, f"{lp}claimant_id"):
         l_sorted = l_frame.lazy().sort(f"{lp}as_of_date", f"{lp}claim_id")
@@ -108,20 +146,27 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
             late_right = r_frame.filter(pl.col(f"{rp}as_of_date") >= end_date)
             finals = _nearest(l_sorted.filter(after_end), late_right, lp, rp, None, by_phase)
             others = _nearest(l_sorted, r_frame, lp, rp, tolerance, by_phase).join(
-                finals.select("_left_row"), on="_left_row", how="anti")
+                finals.select("_left_row"), on="_left_row", how="anti"
+            )
             pieces += [finals, others]
     if not pieces:
         return _empty_pairs(l_all, r_all)
-    order = (pl.concat(pieces, how="vertical_relaxed")
-             .sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id", maintain_order=True)
-             .collect())
+    order = (
+        pl.concat(pieces, how="vertical_relaxed")
+        .sort(f"{lp}as_of_date", f"{lp}claimant_id", f"{rp}claimant_id", maintain_order=True)
+        .collect()
+    )
     pairs = l_all[order["_left_row"]].hstack(r_all[order["_right_row"]].get_columns())
     gap = (pl.col(f"{rp}as_of_date") - pl.col(f"{lp}as_of_date")).dt.total_days()
-    final = ((pl.col(f"{lp}as_of_date") >= end_date) & (pl.col(f"{rp}as_of_date") >= end_date)) if end_date \
+    final = (
+        ((pl.col(f"{lp}as_of_date") >= end_date) & (pl.col(f"{rp}as_of_date") >= end_date))
+        if end_date
         else pl.lit(False)
+    )
     same_group = pl.col(f"{lp}independence_group") == pl.col(f"{rp}independence_group")
-    derived = ((pl.col(f"{lp}derived_from_group") == pl.col(f"{rp}independence_group")).fill_null(False)
-               | (pl.col(f"{rp}derived_from_group") == pl.col(f"{lp}independence_group")).fill_null(False))
+    derived = (pl.col(f"{lp}derived_from_group") == pl.col(f"{rp}independence_group")).fill_null(False) | (
+        pl.col(f"{rp}derived_from_group") == pl.col(f"{lp}independence_group")
+    ).fill_null(False)
     return pairs.with_columns(
         later_by_days=gap,
         staleness_days=gap.abs(),
@@ -132,24 +177,41 @@ def align(left: pl.DataFrame, right: pl.DataFrame, *, tolerance_days: int | None
     )
 
 
-def _nearest(l_sorted: pl.LazyFrame, r_sorted: pl.LazyFrame, lp: str, rp: str,
-             tolerance: dt.timedelta | None, by_phase: bool = False) -> pl.LazyFrame:
+def _nearest(
+    l_sorted: pl.LazyFrame,
+    r_sorted: pl.LazyFrame,
+    lp: str,
+    rp: str,
+    tolerance: dt.timedelta | None,
+    by_phase: bool = False,
+) -> pl.LazyFrame:
     """Each left row with the nearest right row in as-of date (within `tolerance`, if given, and
     in the same phase when `by_phase`); both frames sorted by date and claim id, the right one
     with its date as `_right_date`."""
-    return (l_sorted
-            .join_asof(r_sorted, left_on=f"{lp}as_of_date", right_on="_right_date", strategy="nearest",
-                       tolerance=tolerance, by="_phase" if by_phase else None,
-                       check_sortedness=not by_phase)  # sorted by date overall, so within each phase too
-            .filter(pl.col(f"{rp}claim_id").is_not_null())
-            .drop("_right_date", *(["_phase_right"] if by_phase else []), strict=False))
+    return (
+        l_sorted.join_asof(
+            r_sorted,
+            left_on=f"{lp}as_of_date",
+            right_on="_right_date",
+            strategy="nearest",
+            tolerance=tolerance,
+            by="_phase" if by_phase else None,
+            check_sortedness=not by_phase,
+        )  # sorted by date overall, so within each phase too
+        .filter(pl.col(f"{rp}claim_id").is_not_null())
+        .drop("_right_date", *(["_phase_right"] if by_phase else []), strict=False)
+    )
 
 
 def _keys(fields: pl.DataFrame, prefix: str, row: str, truces: pl.DataFrame | None = None) -> pl.DataFrame:
     """What pairing needs of one side: row number, claimant, as-of date and claim id (and the
     date's phase, when pairing respects truces)."""
-    keys = pl.DataFrame([pl.int_range(fields.height, dtype=pl.UInt32, eager=True).alias(row),
-                         *(fields.get_column(f"{prefix}{c}") for c in ("claimant_id", "as_of_date", "claim_id"))])
+    keys = pl.DataFrame(
+        [
+            pl.int_range(fields.height, dtype=pl.UInt32, eager=True).alias(row),
+            *(fields.get_column(f"{prefix}{c}") for c in ("claimant_id", "as_of_date", "claim_id")),
+        ]
+    )
     if truces is None:
         return keys
     return keys.with_columns(phase(pl.col(f"{prefix}as_of_date"), truces).alias("_phase"))
@@ -161,15 +223,24 @@ def _by_claimant(keys: pl.DataFrame, column: str) -> list[pl.DataFrame]:
 
 
 def _empty_pairs(l_all: pl.DataFrame, r_all: pl.DataFrame) -> pl.DataFrame:
-    return l_all.clear().hstack(r_all.clear().get_columns()).with_columns(
-        later_by_days=pl.lit(None, pl.Int64), staleness_days=pl.lit(None, pl.Int64), is_stale=pl.lit(None, pl.Boolean),
-        is_final_tolls=pl.lit(None, pl.Boolean), is_dependent=pl.lit(None, pl.Boolean),
-        is_across_truce=pl.lit(None, pl.Boolean))
+    return (
+        l_all.clear()
+        .hstack(r_all.clear().get_columns())
+        .with_columns(
+            later_by_days=pl.lit(None, pl.Int64),
+            staleness_days=pl.lit(None, pl.Int64),
+            is_stale=pl.lit(None, pl.Boolean),
+            is_final_tolls=pl.lit(None, pl.Boolean),
+            is_dependent=pl.lit(None, pl.Boolean),
+            is_across_truce=pl.lit(None, pl.Boolean),
+        )
+    )
 
 
 @refusing
-def flag_stale(claims: pl.DataFrame, reference_date: dt.date, *,
-               stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> pl.DataFrame:
+def flag_stale(
+    claims: pl.DataFrame, reference_date: dt.date, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
+) -> pl.DataFrame:
     """Add `age_days` (reference date minus as_of_date) and `is_stale` to every claim."""
     arguments.frame("claims", claims, ("as_of_date",))
     reference_date = arguments.date("reference_date", reference_date, allow_none=False)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import os
 import numbers
+import os
 import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -33,6 +33,7 @@ def refusing(function: F | None = None, *, name: str | None = None):
     """Decorate a public function so that a ParameterError from its checks names it:
     `select_claims: claimants: ...`. The outermost decorated call names it last, so the name is
     the function the caller called."""
+
     def wrap(f: F) -> F:
         label = name or f.__name__
 
@@ -41,15 +42,17 @@ def refusing(function: F | None = None, *, name: str | None = None):
             try:
                 return f(*args, **kwargs)
             except ParameterError as exc:
-                raise exc.within(label)
+                raise exc.within(label) from None  # the same error, naming the function called
+
         return checked  # type: ignore[return-value]
+
     return wrap(function) if function is not None else wrap
 
 
 def shown(value) -> str:
     """A refused value as one short line (repr escapes newlines and control characters)."""
     text = repr(value)
-    return text if len(text) <= SHOWN else text[:SHOWN - 1] + "…"
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
 
 
 def listing(valid: Iterable) -> str:
@@ -76,8 +79,10 @@ def one_of(name: str, value, valid: Iterable[str], *, what: str, source: str) ->
     "these claims", a conflict id), so a reader knows whether to fix the spelling or the data."""
     valid = list(valid)
     if not isinstance(value, str):
-        raise ParameterError(name, f"must be one {what} (a string), got {shown(value)} ({_kind(value)}); "
-                                   f"valid ({source}): {listing(valid)}")
+        raise ParameterError(
+            name,
+            f"must be one {what} (a string), got {shown(value)} ({_kind(value)}); valid ({source}): {listing(valid)}",
+        )
     if value not in valid:
         raise ParameterError(name, f"unknown {what} {shown(value)}; valid ({source}): {listing(valid)}")
     return value
@@ -88,13 +93,22 @@ def in_data(name: str, value: str, present: Iterable[str], *, what: str, source:
     word that no claim uses would otherwise select nothing, silently."""
     present = sorted(present)
     if value not in present:
-        raise ParameterError(name, f"{what} {shown(value)} is in the vocabulary but in none of {source}; "
-                                   f"in {source}: {listing(present)}")
+        raise ParameterError(
+            name, f"{what} {shown(value)} is in the vocabulary but in none of {source}; in {source}: {listing(present)}"
+        )
     return value
 
 
-def some_of(name: str, value, valid: Iterable[str] | None, *, what: str, source: str,
-            allow_empty: bool = False, unique: bool = False) -> list[str]:
+def some_of(
+    name: str,
+    value,
+    valid: Iterable[str] | None,
+    *,
+    what: str,
+    source: str,
+    allow_empty: bool = False,
+    unique: bool = False,
+) -> list[str]:
     """A list (or tuple or set) of strings, each one of `valid` (unchecked when valid is None).
     One string is refused, not read as its characters: claimants="ru_mod" means ["ru_mod"] to a
     person and ['r', 'u', ...] to Python."""
@@ -112,8 +126,9 @@ def some_of(name: str, value, valid: Iterable[str] | None, *, what: str, source:
         unknown = [v for v in values if v not in valid]
         if unknown:
             named = ", ".join(shown(v) for v in unknown[:3])
-            raise ParameterError(name, f"unknown {what}{'s' if len(unknown) > 1 else ''} {named}; "
-                                       f"valid ({source}): {listing(valid)}")
+            raise ParameterError(
+                name, f"unknown {what}{'s' if len(unknown) > 1 else ''} {named}; valid ({source}): {listing(valid)}"
+            )
     return values
 
 
@@ -124,8 +139,10 @@ def date(name: str, value, *, allow_none: bool = True) -> dt.date | None:
     if value is None and allow_none:
         return None
     if isinstance(value, dt.datetime):
-        raise ParameterError(name, f"must be a date, not a datetime ({shown(value)}): its time would be "
-                                   "dropped silently; pass value.date()")
+        raise ParameterError(
+            name,
+            f"must be a date, not a datetime ({shown(value)}): its time would be dropped silently; pass value.date()",
+        )
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
@@ -183,16 +200,23 @@ def directory(name: str, value):
 
 def pair_of_names(name: str, value) -> tuple[str, str]:
     """Two different strings (column prefixes)."""
-    if (not isinstance(value, (list, tuple)) or len(value) != 2 or not all(isinstance(v, str) for v in value)
-            or value[0] == value[1]):
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or not all(isinstance(v, str) for v in value)
+        or value[0] == value[1]
+    ):
         raise ParameterError(name, f"must be two different strings, got {shown(value)}")
     return value[0], value[1]
 
 
 def ratio_range(name: str, value) -> tuple[float, float]:
     """Two positive finite numbers [low, high] with low <= high (a wounded:killed range)."""
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)):
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
+    ):
         raise ParameterError(name, f"must be two numbers [low, high], got {shown(value)}")
     low, high = float(value[0]), float(value[1])
     if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high):
@@ -202,8 +226,7 @@ def ratio_range(name: str, value) -> tuple[float, float]:
 
 def share(name: str, value) -> float:
     """A share in (0, 1] (the cap of the 'about' rule: 0.1 = ±10%)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or not 0 < value <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not 0 < value <= 1:
         raise ParameterError(name, f"must be a number with 0 < share <= 1 (0.1 = ±10%), got {shown(value)}")
     return float(value)
 
@@ -216,8 +239,11 @@ def frame(name: str, value, columns: Iterable[str] = ()):
         raise ParameterError(name, f"must be a polars DataFrame, got {_kind(value)}")
     missing = [c for c in columns if c not in value.columns]
     if missing:
-        raise ParameterError(name, f"lacks the column(s) {', '.join(missing)}; pass claims from "
-                                   "analysis.dataset.load_claims or a frame selected from them")
+        raise ParameterError(
+            name,
+            f"lacks the column(s) {', '.join(missing)}; pass claims from "
+            "analysis.dataset.load_claims or a frame selected from them",
+        )
     return value
 
 

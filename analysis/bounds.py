@@ -37,9 +37,11 @@ DEFAULT_ABOUT_MAX_SHARE = 0.10
 def about_rule(max_share: float = DEFAULT_ABOUT_MAX_SHARE) -> str:
     """The rule in words, for every report's assumptions."""
     percent = f"{max_share * 100:g}%"
-    return (f"'about X' is read as X rounded at its last non-zero digit, X ± half a unit of that digit "
-            f"(16,100 → 16,050–16,150), but never wider than ± {percent} of X (about 10,000 → 9,000–11,000; "
-            f"about 1,000,000 → 900,000–1,100,000)")
+    return (
+        f"'about X' is read as X rounded at its last non-zero digit, X ± half a unit of that digit "
+        f"(16,100 → 16,050–16,150), but never wider than ± {percent} of X (about 10,000 → 9,000–11,000; "
+        f"about 1,000,000 → 900,000–1,100,000)"
+    )
 
 
 ABOUT_RULE = about_rule()
@@ -67,8 +69,9 @@ def about_half_width(value: pl.Expr, max_share: float | None = None) -> pl.Expr:
 _HALF_WIDTH = "_about_half_width"
 
 
-def apply_bounds(claims: pl.LazyFrame | pl.DataFrame, *,
-                 about_max_share: float = DEFAULT_ABOUT_MAX_SHARE) -> pl.LazyFrame:
+def apply_bounds(
+    claims: pl.LazyFrame | pl.DataFrame, *, about_max_share: float = DEFAULT_ABOUT_MAX_SHARE
+) -> pl.LazyFrame:
     """Each claim's interval from its qualifier.
 
     Input: `qualifier`, `value` and, for ranges, `value_low`/`value_high` (integers).
@@ -81,39 +84,62 @@ def apply_bounds(claims: pl.LazyFrame | pl.DataFrame, *,
     v = pl.col("value").cast(pl.Float64)
     h = pl.col(_HALF_WIDTH)  # computed once below, for both ends
     stated_low, stated_high = pl.col("value_low").cast(pl.Float64), pl.col("value_high").cast(pl.Float64)
-    low = (pl.when(q.is_in(["exact", "at_least", "more_than"])).then(pl.coalesce(stated_low, v))
-           .when(q == "about").then(v - h)
-           .when(q == "range").then(stated_low)
-           .otherwise(None))
-    high = (pl.when(q == "exact").then(v)
-            .when(q == "about").then(v + h)
-            .when(q == "up_to").then(pl.coalesce(stated_high, v))
-            .when(q == "range").then(stated_high)
-            .otherwise(None))
+    low = (
+        pl.when(q.is_in(["exact", "at_least", "more_than"]))
+        .then(pl.coalesce(stated_low, v))
+        .when(q == "about")
+        .then(v - h)
+        .when(q == "range")
+        .then(stated_low)
+        .otherwise(None)
+    )
+    high = (
+        pl.when(q == "exact")
+        .then(v)
+        .when(q == "about")
+        .then(v + h)
+        .when(q == "up_to")
+        .then(pl.coalesce(stated_high, v))
+        .when(q == "range")
+        .then(stated_high)
+        .otherwise(None)
+    )
     # An open-ended range is drawn and sorted at the end it states (its floor, or its ceiling), as
     # every open-ended figure is; a closed range at its midpoint unless the source gave a value.
-    central = pl.coalesce(v, pl.when(q == "up_to").then(stated_high)
-                          .when(q.is_in(["at_least", "more_than"])).then(stated_low)
-                          .otherwise((stated_low + stated_high) / 2))
+    central = pl.coalesce(
+        v,
+        pl.when(q == "up_to")
+        .then(stated_high)
+        .when(q.is_in(["at_least", "more_than"]))
+        .then(stated_low)
+        .otherwise((stated_low + stated_high) / 2),
+    )
     has_stated_ends = pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null()
-    return claims.lazy().with_columns(
-        about_half_width(pl.col("value"), about_max_share).alias(_HALF_WIDTH),
-        stated_low=pl.when(has_stated_ends).then(pl.col("value_low").cast(pl.Int64)),
-        stated_high=pl.when(has_stated_ends).then(pl.col("value_high").cast(pl.Int64)),
-    ).with_columns(
-        value=pl.col("value").cast(pl.Int64),
-        value_low=low,
-        value_high=high,
-        is_low_exclusive=q == "more_than",
-        value_central=central,
-    ).drop(_HALF_WIDTH)
+    return (
+        claims.lazy()
+        .with_columns(
+            about_half_width(pl.col("value"), about_max_share).alias(_HALF_WIDTH),
+            stated_low=pl.when(has_stated_ends).then(pl.col("value_low").cast(pl.Int64)),
+            stated_high=pl.when(has_stated_ends).then(pl.col("value_high").cast(pl.Int64)),
+        )
+        .with_columns(
+            value=pl.col("value").cast(pl.Int64),
+            value_low=low,
+            value_high=high,
+            is_low_exclusive=q == "more_than",
+            value_central=central,
+        )
+        .drop(_HALF_WIDTH)
+    )
 
 
 SERIES_KEY = ["claimant_id", "subject_side", "population", "metric", "method"]
 _SERIES = "_series_hash"
-TIGHTENING_RULE = ("A claimant's cumulative count in one metric cannot fall, so each of its figures lies between "
-                   "its earlier figures' floors and its later figures' ceilings: a hedged figure's interval is "
-                   "narrowed to that (never widened, open ends stay open; figures that contradict each other are left as stated)")
+TIGHTENING_RULE = (
+    "A claimant's cumulative count in one metric cannot fall, so each of its figures lies between "
+    "its earlier figures' floors and its later figures' ceilings: a hedged figure's interval is "
+    "narrowed to that (never widened, open ends stay open; figures that contradict each other are left as stated)"
+)
 
 
 def tighten_by_series(claims: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
@@ -135,19 +161,26 @@ def tighten_by_series(claims: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
     # gave no ceiling or floor, and stays open (in text, tables and charts alike).
     new_low = pl.when(floor > pl.col("value_low")).then(floor).otherwise(pl.col("value_low"))
     new_high = pl.when(cap < pl.col("value_high")).then(cap).otherwise(pl.col("value_high"))
-    use = (new_low.fill_null(-inf) <= new_high.fill_null(inf)) & (pl.col("period_type") == "cumulative").fill_null(False)
+    use = (new_low.fill_null(-inf) <= new_high.fill_null(inf)) & (pl.col("period_type") == "cumulative").fill_null(
+        False
+    )
     low = pl.when(use).then(new_low).otherwise(pl.col("value_low"))
     high = pl.when(use).then(new_high).otherwise(pl.col("value_high"))
     # Worked on the five columns involved, then put back: the wide frame is never copied.
     narrow = frame.select("value_low", "value_high", "value_central", "is_low_exclusive", "period_type")
-    tightened = (narrow.hstack(_neighbour_bounds(frame).get_columns())
-                 .with_columns(_low=low, _high=high)
-                 .select(
-                     value_low=pl.col("_low"), value_high=pl.col("_high"),
-                     value_central=pl.min_horizontal(pl.max_horizontal("value_central", "_low"), "_high"),  # nulls: open
-                     is_low_exclusive=pl.col("is_low_exclusive") & pl.col("_low").eq_missing(pl.col("value_low")),
-                     is_tightened=(pl.col("_low").ne_missing(pl.col("value_low"))
-                                   | pl.col("_high").ne_missing(pl.col("value_high")))))
+    tightened = (
+        narrow.hstack(_neighbour_bounds(frame).get_columns())
+        .with_columns(_low=low, _high=high)
+        .select(
+            value_low=pl.col("_low"),
+            value_high=pl.col("_high"),
+            value_central=pl.min_horizontal(pl.max_horizontal("value_central", "_low"), "_high"),  # nulls: open
+            is_low_exclusive=pl.col("is_low_exclusive") & pl.col("_low").eq_missing(pl.col("value_low")),
+            is_tightened=(
+                pl.col("_low").ne_missing(pl.col("value_low")) | pl.col("_high").ne_missing(pl.col("value_high"))
+            ),
+        )
+    )
     return frame.with_columns(tightened.get_columns())
 
 
@@ -165,16 +198,23 @@ def _neighbour_bounds(frame: pl.DataFrame) -> pl.DataFrame:
     date = pl.col("as_of_date")
     first_of_day = date.ne_missing(date.shift(1)).over(_SERIES)
     last_of_day = date.ne_missing(date.shift(-1)).over(_SERIES)
-    floor = (pl.when(first_of_day).then(pl.col("_lo").cum_max().shift(1).fill_null(-inf))
-             .forward_fill().over(_SERIES))
-    cap = (pl.when(last_of_day).then(pl.col("_hi").cum_min(reverse=True).shift(-1).fill_null(inf))
-           .backward_fill().over(_SERIES))
+    floor = pl.when(first_of_day).then(pl.col("_lo").cum_max().shift(1).fill_null(-inf)).forward_fill().over(_SERIES)
+    cap = (
+        pl.when(last_of_day)
+        .then(pl.col("_hi").cum_min(reverse=True).shift(-1).fill_null(inf))
+        .backward_fill()
+        .over(_SERIES)
+    )
     narrow = frame.select(
         pl.when(pl.col("period_type") == "cumulative").then(pl.struct(SERIES_KEY).hash()).alias(_SERIES),
-        "as_of_date", pl.col("value_low").fill_null(-inf).alias("_lo"), pl.col("value_high").fill_null(inf).alias("_hi"))
+        "as_of_date",
+        pl.col("value_low").fill_null(-inf).alias("_lo"),
+        pl.col("value_high").fill_null(inf).alias("_hi"),
+    )
     in_order = narrow["as_of_date"].is_sorted()
     order = None if in_order else narrow.select(pl.arg_sort_by("as_of_date", maintain_order=True)).to_series()
     ordered = narrow if order is None else narrow[order]
-    bounds = ordered.select(_floor=pl.when(pl.col(_SERIES).is_not_null()).then(floor),
-                            _cap=pl.when(pl.col(_SERIES).is_not_null()).then(cap))
+    bounds = ordered.select(
+        _floor=pl.when(pl.col(_SERIES).is_not_null()).then(floor), _cap=pl.when(pl.col(_SERIES).is_not_null()).then(cap)
+    )
     return bounds if order is None else bounds[order.arg_sort()]

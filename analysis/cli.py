@@ -17,9 +17,14 @@ EXIT_DATA_ERROR = 2
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="casualty-claims")
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
-              help=f"The project folder (holding {CATALOG_FILE}) for validate and build; default: the nearest "
-                   f"folder upwards from here that holds one.")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help=f"The project folder (holding {CATALOG_FILE}) for validate and build; default: the nearest "
+    f"folder upwards from here that holds one.",
+)
 @click.pass_context
 def main(ctx: click.Context, project: Path | None) -> None:
     """Compare casualty claims: validate the sourced data and build the reports.
@@ -82,12 +87,15 @@ def importer_options_problem(importer: str, given: dict[str, str]) -> str | None
     extra = [name for name in given if name not in accepted]
     if extra:
         owners = [other for other, options in IMPORTER_OPTIONS.items() if set(extra) & set(options)]
-        return (f"importer {importer} takes no {' or '.join(f'--{name}' for name in extra)} "
-                f"(option{'s' if len(extra) > 1 else ''} of {', '.join(owners)} only)")
+        return (
+            f"importer {importer} takes no {' or '.join(f'--{name}' for name in extra)} "
+            f"(option{'s' if len(extra) > 1 else ''} of {', '.join(owners)} only)"
+        )
     missing = [name for name in accepted if name not in given]
     if missing:
-        return (f"importer {importer} needs " + " and ".join(
-            f"--{name} (one of {', '.join(accepted[name])})" for name in missing))
+        return f"importer {importer} needs " + " and ".join(
+            f"--{name} (one of {', '.join(accepted[name])})" for name in missing
+        )
     return None
 
 
@@ -129,26 +137,50 @@ def import_series(importer: str, source: Path, out: Path, channel: str | None, f
     except (ValueError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_DATA_ERROR)
-    click.echo(f"wrote {out}: {len(rows):,} records, {rows[0]['date']} to {rows[-1]['date']}; "
-               f"source sha256 {sha256_file(source)}")
+    click.echo(
+        f"wrote {out}: {len(rows):,} records, {rows[0]['date']} to {rows[-1]['date']}; "
+        f"source sha256 {sha256_file(source)}"
+    )
 
 
 @main.command()
 @click.option("--only", "only", multiple=True, metavar="SLUG", help="Build only these reports (repeatable).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel jobs (default: one per core).")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
-@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The catalog (default: reports.yml of the project); its data_dir is used as written.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: reports/ beside the catalog).")
+@click.option(
+    "--catalog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The catalog (default: reports.yml of the project); its data_dir is used as written.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: reports/ beside the catalog).",
+)
 @click.option("--no-wait", is_flag=True, help="Refuse (exit 3) instead of waiting when another build runs.")
-@click.option("--fresh-kernels", is_flag=True,
-              help="Start every kernel from scratch instead of forking it from a warm parent.")
-@click.option("--progress", type=click.Choice(["auto", "rich", "plain", "none"]), default="auto",
-              help="Progress display (default: bars on a terminal, one line per report otherwise).")
+@click.option(
+    "--fresh-kernels", is_flag=True, help="Start every kernel from scratch instead of forking it from a warm parent."
+)
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "rich", "plain", "none"]),
+    default="auto",
+    help="Progress display (default: bars on a terminal, one line per report otherwise).",
+)
 @click.pass_obj
-def build(project: Path | None, only: tuple[str, ...], jobs: int | None, force: bool, catalog: Path | None,
-          out: Path | None, no_wait: bool, fresh_kernels: bool, progress: str) -> None:
+def build(
+    project: Path | None,
+    only: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    catalog: Path | None,
+    out: Path | None,
+    no_wait: bool,
+    fresh_kernels: bool,
+    progress: str,
+) -> None:
     """Build the reports of the catalog: check everything first, then run the stale ones.
 
     Checks the catalog, the data and every report's parameters before running anything; then runs
@@ -162,19 +194,31 @@ def build(project: Path | None, only: tuple[str, ...], jobs: int | None, force: 
     (nothing runs); 3 when another build holds the lock and --no-wait is given; 130 when
     interrupted.
     """
-    from analysis.report.runner import Options, build as run_build
+    from analysis.report.runner import Options
+    from analysis.report.runner import build as run_build
 
     data_dir = None  # explicit (--catalog, --project): the catalog's data_dir as written
     if catalog is None:
         found = project or find_project()
         if found is None:  # CLAIMS_DATA_DIR names data, not the reports to build
-            _fail(f"no project: no {CATALOG_FILE} in {Path.cwd()} or any parent (use --project DIR, "
-                  f"or `claims init DIR` to make one)")
+            _fail(
+                f"no project: no {CATALOG_FILE} in {Path.cwd()} or any parent (use --project DIR, "
+                f"or `claims init DIR` to make one)"
+            )
         catalog = found / CATALOG_FILE
         if project is None and os.environ.get(DATA_DIR_ENV):
             data_dir = Path(os.environ[DATA_DIR_ENV])
-    options = Options(catalog=catalog, out=out or catalog.parent / "reports", only=only, data_dir=data_dir,
-                      jobs=jobs, force=force, wait=not no_wait, warm_kernels=not fresh_kernels, progress=progress)
+    options = Options(
+        catalog=catalog,
+        out=out or catalog.parent / "reports",
+        only=only,
+        data_dir=data_dir,
+        jobs=jobs,
+        force=force,
+        wait=not no_wait,
+        warm_kernels=not fresh_kernels,
+        progress=progress,
+    )
     sys.exit(run_build(options))
 
 

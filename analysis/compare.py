@@ -12,11 +12,18 @@ import datetime as dt
 import polars as pl
 
 from analysis import arguments, intervals
+from analysis.align import (
+    DEFAULT_STALE_AFTER_DAYS,
+    DEFAULT_TOLERANCE_DAYS,
+    PAIR_FIELDS,
+    PAIRED_COLUMNS,
+    align,
+    flag_stale,
+    phase,
+    truce_name,
+)
 from analysis.arguments import refusing
-from analysis.align import (DEFAULT_STALE_AFTER_DAYS, DEFAULT_TOLERANCE_DAYS, PAIR_FIELDS, PAIRED_COLUMNS, align,
-                            flag_stale, phase, truce_name)
-from analysis.harmonise import (FACTOR_CENTRAL, FACTOR_HIGH, FACTOR_LOW, UNCONVERTED,
-                               cumulative)
+from analysis.harmonise import FACTOR_CENTRAL, FACTOR_HIGH, FACTOR_LOW, UNCONVERTED, cumulative
 
 FLOOR_METHODS = ("named_list", "verified_count")
 ESTIMATE_METHODS = ("estimate", "model")
@@ -26,10 +33,15 @@ _SERIES = "_series"  # a number for each series of claims (implied_daily_rates)
 
 
 @refusing
-def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
-                    tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
-                    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
-                    end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
+def ratio_over_time(
+    numerator: pl.DataFrame,
+    denominator: pl.DataFrame,
+    *,
+    tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+    end_date: dt.date | None = None,
+    truces: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Numerator / denominator and numerator - denominator for every aligned pair of claims
     (align: nearest in as-of date within `tolerance_days`, or both final tolls after `end_date`).
 
@@ -40,17 +52,27 @@ def ratio_over_time(numerator: pl.DataFrame, denominator: pl.DataFrame, *,
     tolerance_days = arguments.days("tolerance_days", tolerance_days, allow_none=True)
     _frames(numerator=numerator, denominator=denominator)
     stale_after_days, end_date = _pairing_arguments(stale_after_days, end_date, truces)
-    pairs = align(numerator, denominator, tolerance_days=tolerance_days, stale_after_days=stale_after_days,
-                  end_date=end_date, truces=truces)
+    pairs = align(
+        numerator,
+        denominator,
+        tolerance_days=tolerance_days,
+        stale_after_days=stale_after_days,
+        end_date=end_date,
+        truces=truces,
+    )
     # The working intervals are named apart from the pair's own columns: intervals.cols("num")
     # would be num_low, ..., num_is_low_exclusive, and drop the numerator's own flag with them.
     pairs = pairs.lazy().with_columns(*intervals.from_claim("num_", "_num"), *intervals.from_claim("den_", "_den"))
-    return pairs.with_columns(
-        intervals.divide("_num", "_den", "ratio") + intervals.subtract("_num", "_den", "gap")
-    ).with_columns(
-        assumption=pl.concat_str([pl.col("num_assumption"), pl.col("den_assumption")],
-                                 separator="; ", ignore_nulls=True).replace("", None),
-    ).drop(intervals.cols("_num") + intervals.cols("_den")).collect()
+    return (
+        pairs.with_columns(intervals.divide("_num", "_den", "ratio") + intervals.subtract("_num", "_den", "gap"))
+        .with_columns(
+            assumption=pl.concat_str(
+                [pl.col("num_assumption"), pl.col("den_assumption")], separator="; ", ignore_nulls=True
+            ).replace("", None),
+        )
+        .drop(intervals.cols("_num") + intervals.cols("_den"))
+        .collect()
+    )
 
 
 def _frames(**frames: pl.DataFrame) -> None:
@@ -65,9 +87,15 @@ def _pairing_arguments(stale_after_days, end_date, truces) -> tuple[int, dt.date
 
 
 @refusing
-def nearest_comparison(numerator: pl.DataFrame, denominator: pl.DataFrame, *, tolerance_days: int,
-                       stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
-                       end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
+def nearest_comparison(
+    numerator: pl.DataFrame,
+    denominator: pl.DataFrame,
+    *,
+    tolerance_days: int,
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+    end_date: dt.date | None = None,
+    truces: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Each numerator claim against each denominator claimant's figure nearest in as-of date,
     however far apart, with `is_comparable`: within `tolerance_days` and the same phase of
     fighting or truce (align), or both final tolls after `end_date`. Beyond that the pair only
@@ -76,26 +104,40 @@ def nearest_comparison(numerator: pl.DataFrame, denominator: pl.DataFrame, *, to
     tolerance_days = arguments.days("tolerance_days", tolerance_days)
     _frames(numerator=numerator, denominator=denominator)
     stale_after_days, end_date = _pairing_arguments(stale_after_days, end_date, truces)
-    nearest = ratio_over_time(numerator, denominator, tolerance_days=None, stale_after_days=stale_after_days,
-                              end_date=end_date, truces=truces)
+    nearest = ratio_over_time(
+        numerator, denominator, tolerance_days=None, stale_after_days=stale_after_days, end_date=end_date, truces=truces
+    )
     if truces is not None and not truces.is_empty():
         # The nearest figure of the same phase within the tolerance where there is one; otherwise
         # the nearest however far, named but not compared.
-        paired = ratio_over_time(numerator, denominator, tolerance_days=tolerance_days,
-                                 stale_after_days=stale_after_days, end_date=end_date, truces=truces)
-        nearest = pl.concat([paired, nearest.join(paired.select("num_claim_id", "den_claimant_id"),
-                                                  on=["num_claim_id", "den_claimant_id"], how="anti")],
-                            how="vertical_relaxed").sort("num_as_of_date", "num_claimant_id", "den_claimant_id",
-                                                         maintain_order=True)
+        paired = ratio_over_time(
+            numerator,
+            denominator,
+            tolerance_days=tolerance_days,
+            stale_after_days=stale_after_days,
+            end_date=end_date,
+            truces=truces,
+        )
+        nearest = pl.concat(
+            [
+                paired,
+                nearest.join(
+                    paired.select("num_claim_id", "den_claimant_id"), on=["num_claim_id", "den_claimant_id"], how="anti"
+                ),
+            ],
+            how="vertical_relaxed",
+        ).sort("num_as_of_date", "num_claimant_id", "den_claimant_id", maintain_order=True)
     comparable = pl.col("is_final_tolls") | ((pl.col("staleness_days") <= tolerance_days) & ~pl.col("is_across_truce"))
     measured = intervals.cols("ratio") + intervals.cols("gap")
     return nearest.with_columns(is_comparable=comparable).with_columns(
-        pl.when(pl.col("is_comparable")).then(pl.col(c)).otherwise(None).alias(c) for c in measured)
+        pl.when(pl.col("is_comparable")).then(pl.col(c)).otherwise(None).alias(c) for c in measured
+    )
 
 
 @refusing
-def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None,
-                        truces: pl.DataFrame | None = None) -> pl.DataFrame:
+def implied_daily_rates(
+    claims: pl.DataFrame, *, end_date: dt.date | None = None, truces: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Average daily increase between consecutive cumulative claims of one claimant and metric.
 
     Never differences across claimants, metrics or methods (a named count and a statistical
@@ -111,8 +153,22 @@ def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None
     is flagged `is_across_truce` and has no rate; `phase` numbers the stretches (align.phase) and
     `truce` names the truce a segment lies in.
     """
-    arguments.frame("claims", claims, ("claimant_id", "subject_side", "population", "metric", "method",
-                                       "period_type", "as_of_date", "claim_id", "qualifier", "value"))
+    arguments.frame(
+        "claims",
+        claims,
+        (
+            "claimant_id",
+            "subject_side",
+            "population",
+            "metric",
+            "method",
+            "period_type",
+            "as_of_date",
+            "claim_id",
+            "qualifier",
+            "value",
+        ),
+    )
     end_date = arguments.date("end_date", end_date)
     arguments.optional_frame("truces", truces, TRUCE_COLUMNS)
     key = ["claimant_id", "subject_side", "population", "metric", "method"]
@@ -121,12 +177,20 @@ def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None
     converted = FACTOR_LOW in claims.columns
     if converted:  # one conversion per series: the difference is taken before converting
         key += [FACTOR_LOW, FACTOR_HIGH, FACTOR_CENTRAL]
-    interval = ["value_low", "value_high", "is_low_exclusive", "value_central",
-                *(intervals.cols(UNCONVERTED) if converted else [])]
+    interval = [
+        "value_low",
+        "value_high",
+        "is_low_exclusive",
+        "value_central",
+        *(intervals.cols(UNCONVERTED) if converted else []),
+    ]
     # Sorted and differenced on the columns it needs only; the claims' other (text) columns are
     # gathered once, for the rows that have a predecessor.
-    narrow = claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "period_type",
-                           *dict.fromkeys([*key, "as_of_date", "claim_id", "qualifier", "value", *interval]))
+    narrow = claims.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+        "period_type",
+        *dict.fromkeys([*key, "as_of_date", "claim_id", "qualifier", "value", *interval]),
+    )
     # Each series (claimant, subject, population, metric, method) gets a number in the order of
     # its key, so rows sort on integers rather than on six text columns. Sorted so, each series'
     # rows are contiguous: the last claim of a day is the row whose successor is another day or
@@ -135,47 +199,60 @@ def implied_daily_rates(claims: pl.DataFrame, *, end_date: dt.date | None = None
     cumulative_rows = cumulative(narrow).lazy()
     series = cumulative_rows.select(key).unique().sort(key).with_row_index(_SERIES)
     same_series = pl.col(_SERIES) == pl.col(_SERIES).shift(1)
-    previous = {c: pl.when(same_series).then(pl.col(c).shift(1)) for c in
-                ("claim_id", "as_of_date", "qualifier", "value", *interval)}
+    previous = {
+        c: pl.when(same_series).then(pl.col(c).shift(1))
+        for c in ("claim_id", "as_of_date", "qualifier", "value", *interval)
+    }
     days = (pl.col("as_of_date") - pl.col("previous_as_of_date")).dt.total_days()
-    added = (cumulative_rows
-             .join(series, on=key, how="left", nulls_equal=True, maintain_order="left")
-             .sort(_SERIES, "as_of_date", "claim_id")
-             .filter(~_same_as_neighbour([_SERIES, "as_of_date"], -1))
-             .with_columns(
-                 previous_claim_id=previous["claim_id"], previous_as_of_date=previous["as_of_date"],
-                 previous_qualifier=previous["qualifier"], previous_value=previous["value"],
-                 prev_low=previous["value_low"], prev_high=previous["value_high"],
-                 prev_is_low_exclusive=previous["is_low_exclusive"], prev_central=previous["value_central"],
-                 **{f"previous_{c}": previous[c] for c in (intervals.cols(UNCONVERTED) if converted else [])})
-             .filter(pl.col("previous_claim_id").is_not_null())
-             .with_columns(days=days)
-             .pipe(_rates_from_ends, converted)
-             .collect())
+    added = (
+        cumulative_rows.join(series, on=key, how="left", nulls_equal=True, maintain_order="left")
+        .sort(_SERIES, "as_of_date", "claim_id")
+        .filter(~_same_as_neighbour([_SERIES, "as_of_date"], -1))
+        .with_columns(
+            previous_claim_id=previous["claim_id"],
+            previous_as_of_date=previous["as_of_date"],
+            previous_qualifier=previous["qualifier"],
+            previous_value=previous["value"],
+            prev_low=previous["value_low"],
+            prev_high=previous["value_high"],
+            prev_is_low_exclusive=previous["is_low_exclusive"],
+            prev_central=previous["value_central"],
+            **{f"previous_{c}": previous[c] for c in (intervals.cols(UNCONVERTED) if converted else [])},
+        )
+        .filter(pl.col("previous_claim_id").is_not_null())
+        .with_columns(days=days)
+        .pipe(_rates_from_ends, converted)
+        .collect()
+    )
     if end_date is not None:
         added = added.filter(pl.col("as_of_date") <= end_date)
     here, before = phase(pl.col("as_of_date"), truces), phase(pl.col("previous_as_of_date"), truces)
     added = added.with_columns(phase=here, is_across_truce=here != before).with_columns(
         truce=pl.when(~pl.col("is_across_truce")).then(truce_name(pl.col("phase"), truces)),
-        **{c: pl.when(pl.col("is_across_truce")).then(None).otherwise(pl.col(c)) for c in
-           ("rate_low", "rate_high", "rate_central")})
+        **{
+            c: pl.when(pl.col("is_across_truce")).then(None).otherwise(pl.col(c))
+            for c in ("rate_low", "rate_high", "rate_central")
+        },
+    )
     new_columns = [c for c in added.columns if c not in narrow.columns and c != _SERIES]
-    return (claims[added[_ROW]]
-            .with_columns(added.select(new_columns).get_columns()))
+    return claims[added[_ROW]].with_columns(added.select(new_columns).get_columns())
 
 
 def _rates_from_ends(frame: pl.LazyFrame, converted: bool) -> pl.LazyFrame:
     """increase_* and rate_* of segments with the later claim's interval (value_*), the earlier
     one's (prev_*) and, for converted series, both stated intervals (unconverted_*,
     previous_unconverted_*) and the factor: one rule for single and merged segments."""
-    return (frame.with_columns(intervals.from_claim(name="cur"))
-            .with_columns(intervals.subtract(UNCONVERTED, f"previous_{UNCONVERTED}", "stated_increase")
-                          if converted else [])
-            .with_columns(_increase(converted))
-            .with_columns(_never_falling("increase"))
-            .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
-            .with_columns(_no_rate_where_revised())
-            .drop(*intervals.cols("cur"), *(intervals.cols("stated_increase") if converted else [])))
+    return (
+        frame.with_columns(intervals.from_claim(name="cur"))
+        .with_columns(
+            intervals.subtract(UNCONVERTED, f"previous_{UNCONVERTED}", "stated_increase") if converted else []
+        )
+        .with_columns(_increase(converted))
+        .with_columns(_never_falling("increase"))
+        .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
+        .with_columns(_no_rate_where_revised())
+        .drop(*intervals.cols("cur"), *(intervals.cols("stated_increase") if converted else []))
+    )
 
 
 def _increase(converted: bool) -> list[pl.Expr]:
@@ -187,11 +264,14 @@ def _increase(converted: bool) -> list[pl.Expr]:
     plain = intervals.subtract("cur", "prev", "increase")
     if not converted:
         return plain
-    read_as = intervals.scale_by_columns("stated_increase", pl.col(FACTOR_LOW), pl.col(FACTOR_HIGH),
-                                         pl.col(FACTOR_CENTRAL), "increase")
+    read_as = intervals.scale_by_columns(
+        "stated_increase", pl.col(FACTOR_LOW), pl.col(FACTOR_HIGH), pl.col(FACTOR_CENTRAL), "increase"
+    )
     was_converted = pl.col(FACTOR_LOW).is_not_null()
-    return [pl.when(was_converted).then(conv).otherwise(direct).alias(direct.meta.output_name())
-            for conv, direct in zip(read_as, plain)]
+    return [
+        pl.when(was_converted).then(conv).otherwise(direct).alias(direct.meta.output_name())
+        for conv, direct in zip(read_as, plain, strict=True)
+    ]
 
 
 def _never_falling(name: str) -> list[pl.Expr]:
@@ -199,15 +279,19 @@ def _never_falling(name: str) -> list[pl.Expr]:
     unless the whole interval lies below zero (a revision downwards, flagged and kept as stated)."""
     low, high, central = (pl.col(f"{name}_{part}") for part in ("low", "high", "central"))
     revised = high.is_not_null() & (high < 0)
-    return [pl.when(revised).then(low).otherwise(pl.max_horizontal(low, pl.lit(0.0))).alias(f"{name}_low"),
-            pl.when(revised).then(central).otherwise(pl.max_horizontal(central, pl.lit(0.0))).alias(f"{name}_central"),
-            revised.alias("is_revision_down")]
+    return [
+        pl.when(revised).then(low).otherwise(pl.max_horizontal(low, pl.lit(0.0))).alias(f"{name}_low"),
+        pl.when(revised).then(central).otherwise(pl.max_horizontal(central, pl.lit(0.0))).alias(f"{name}_central"),
+        revised.alias("is_revision_down"),
+    ]
 
 
 def _no_rate_where_revised() -> list[pl.Expr]:
     """A revision downwards is said in words, never drawn as negative deaths a day."""
-    return [pl.when(pl.col("is_revision_down")).then(None).otherwise(pl.col(c)).alias(c)
-            for c in ("rate_low", "rate_high", "rate_central")]
+    return [
+        pl.when(pl.col("is_revision_down")).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("rate_low", "rate_high", "rate_central")
+    ]
 
 
 @refusing
@@ -225,8 +309,7 @@ def merge_consecutive_rates(rates: pl.DataFrame, max_segments: int) -> pl.DataFr
     ordered = rates.sort("claimant_id", "as_of_date").with_columns(merged_segments=pl.lit(1, pl.UInt32))
     if "phase" not in ordered.columns:  # rates from before truces were known: one phase
         ordered = ordered.with_columns(phase=pl.lit(0, pl.Int32), is_across_truce=pl.lit(False))
-    dense = ((pl.len().over("claimant_id") > max_segments) & ~pl.col("is_revision_down")
-             & ~pl.col("is_across_truce"))
+    dense = (pl.len().over("claimant_id") > max_segments) & ~pl.col("is_revision_down") & ~pl.col("is_across_truce")
     keep, heavy = ordered.filter(~dense), ordered.filter(dense)
     if heavy.is_empty():
         return ordered
@@ -236,11 +319,12 @@ def merge_consecutive_rates(rates: pl.DataFrame, max_segments: int) -> pl.DataFr
     heavy = heavy.with_columns(_bucket=((pl.col("as_of_date") - first).dt.total_days() * max_segments) // span)
     group = ["claimant_id", "phase", "_bucket"]  # a merged segment never spans a truce's start or end
     start_columns = [c for c in heavy.columns if c.startswith(("previous_", "prev_"))]
-    starts = heavy.group_by(group).agg(pl.col(start_columns).sort_by("as_of_date").first(),
-                                       pl.col("days").sum(),
-                                       pl.len().cast(pl.UInt32).alias("merged_segments"))
-    ends = (heavy.sort("as_of_date").group_by(group).last()
-            .drop(start_columns, "days", "merged_segments"))
+    starts = heavy.group_by(group).agg(
+        pl.col(start_columns).sort_by("as_of_date").first(),
+        pl.col("days").sum(),
+        pl.len().cast(pl.UInt32).alias("merged_segments"),
+    )
+    ends = heavy.sort("as_of_date").group_by(group).last().drop(start_columns, "days", "merged_segments")
     merged = _rates_from_ends(ends.join(starts, on=group).lazy(), converted).collect()
     return pl.concat([keep, merged.select(keep.columns)], how="vertical_relaxed").sort("claimant_id", "as_of_date")
 
@@ -263,37 +347,80 @@ def wounded_to_killed(claims: pl.DataFrame, references: pl.DataFrame | None = No
     key = ["claimant_id", "statement_date", "subject_side", "population", "as_of_date"]
     arguments.frame("claims", claims, key)
     arguments.optional_frame("references", references, ("population", "description", "ratio_low", "ratio_high"))
-    used = [*key, "period_type", "metric", "claim_id", "value", "qualifier", "stated_low", "stated_high", "value_low",
-            "value_high",
-            "is_low_exclusive", "value_central", "claimant_short_name", "role", "url", "outlet"]
+    used = [
+        *key,
+        "period_type",
+        "metric",
+        "claim_id",
+        "value",
+        "qualifier",
+        "stated_low",
+        "stated_high",
+        "value_low",
+        "value_high",
+        "is_low_exclusive",
+        "value_central",
+        "claimant_short_name",
+        "role",
+        "url",
+        "outlet",
+    ]
     base = claims.lazy().select(used).filter(pl.col("period_type") == "cumulative")  # one query, few columns
     killed = base.filter(pl.col("metric") == "killed").select(
-        *key, pl.col("claim_id").alias("killed_claim_id"), pl.col("value").alias("killed_value"),
-        pl.col("qualifier").alias("killed_qualifier"), pl.col("stated_low").alias("killed_value_low"),
-        pl.col("stated_high").alias("killed_value_high"), *intervals.from_claim(name="killed"))
+        *key,
+        pl.col("claim_id").alias("killed_claim_id"),
+        pl.col("value").alias("killed_value"),
+        pl.col("qualifier").alias("killed_qualifier"),
+        pl.col("stated_low").alias("killed_value_low"),
+        pl.col("stated_high").alias("killed_value_high"),
+        *intervals.from_claim(name="killed"),
+    )
     wounded = base.filter(pl.col("metric") == "wounded").select(
-        *key, "claimant_short_name", "role", "url", "outlet",
-        pl.col("claim_id").alias("wounded_claim_id"), pl.col("value").alias("wounded_value"),
-        pl.col("qualifier").alias("wounded_qualifier"), pl.col("stated_low").alias("wounded_value_low"),
-        pl.col("stated_high").alias("wounded_value_high"), *intervals.from_claim(name="wounded"))
-    out = (wounded.join(killed, on=key, how="inner")
-           .with_columns(intervals.divide("wounded", "killed", "ratio"))
-           .drop(intervals.cols("killed") + intervals.cols("wounded")))
+        *key,
+        "claimant_short_name",
+        "role",
+        "url",
+        "outlet",
+        pl.col("claim_id").alias("wounded_claim_id"),
+        pl.col("value").alias("wounded_value"),
+        pl.col("qualifier").alias("wounded_qualifier"),
+        pl.col("stated_low").alias("wounded_value_low"),
+        pl.col("stated_high").alias("wounded_value_high"),
+        *intervals.from_claim(name="wounded"),
+    )
+    out = (
+        wounded.join(killed, on=key, how="inner")
+        .with_columns(intervals.divide("wounded", "killed", "ratio"))
+        .drop(intervals.cols("killed") + intervals.cols("wounded"))
+    )
     # The published ratios of the same population only: a study of soldiers says nothing of civilians.
-    texts = {} if references is None else {
-        population: "; ".join(f"{r['description']} {r['ratio_low']:g}"
-                              + ("" if r["ratio_low"] == r["ratio_high"] else f"–{r['ratio_high']:g}")
-                              for r in rows.iter_rows(named=True))
-        for (population,), rows in references.group_by("population", maintain_order=True)}
-    return (out.with_columns(references=pl.col("population").replace_strict(texts, default=None,
-                                                                            return_dtype=pl.String))
-            .sort("as_of_date", "claimant_id")
-            .collect())
+    texts = (
+        {}
+        if references is None
+        else {
+            population: "; ".join(
+                f"{r['description']} {r['ratio_low']:g}"
+                + ("" if r["ratio_low"] == r["ratio_high"] else f"–{r['ratio_high']:g}")
+                for r in rows.iter_rows(named=True)
+            )
+            for (population,), rows in references.group_by("population", maintain_order=True)
+        }
+    )
+    return (
+        out.with_columns(references=pl.col("population").replace_strict(texts, default=None, return_dtype=pl.String))
+        .sort("as_of_date", "claimant_id")
+        .collect()
+    )
 
 
 @refusing
-def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
-                   end_date: dt.date | None = None, truces: pl.DataFrame | None = None) -> pl.DataFrame:
+def floor_coverage(
+    claims: pl.DataFrame,
+    *,
+    tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
+    end_date: dt.date | None = None,
+    truces: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Named or verified count ÷ statistical estimate of the same quantity, as of the same date.
 
     The count is taken as the exact number of names on the list (that is what it counts), so
@@ -305,32 +432,52 @@ def floor_coverage(claims: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERA
     # Grouped and matched on a few key columns; each group's rows are then taken once, with only
     # the columns a pair carries (align.PAIR_FIELDS), not every text column of the claims.
     fields = claims.select(c for c in claims.columns if c in PAIR_FIELDS)
-    keys = cumulative(claims.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "period_type",
-                                    "subject_side", "population", "metric", "method"))
+    keys = cumulative(
+        claims.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+            "period_type",
+            "subject_side",
+            "population",
+            "metric",
+            "method",
+        )
+    )
     floor_keys = keys.filter(pl.col("method").is_in(FLOOR_METHODS))
     estimate_keys = keys.filter(pl.col("method").is_in(ESTIMATE_METHODS))
     pieces = []
     for (side, population, metric), group in floor_keys.partition_by(
-            "subject_side", "population", "metric", as_dict=True).items():
-        matching = estimate_keys.filter(pl.col("subject_side") == side, pl.col("population") == population,
-                                        pl.col("metric") == metric)
+        "subject_side", "population", "metric", as_dict=True
+    ).items():
+        matching = estimate_keys.filter(
+            pl.col("subject_side") == side, pl.col("population") == population, pl.col("metric") == metric
+        )
         if matching.is_empty():
             continue
         floors = fields[group[_ROW]].with_columns(
-            value_low=pl.col("value").cast(pl.Float64), value_high=pl.col("value").cast(pl.Float64),
-            is_low_exclusive=pl.lit(False), value_central=pl.col("value").cast(pl.Float64))
+            value_low=pl.col("value").cast(pl.Float64),
+            value_high=pl.col("value").cast(pl.Float64),
+            is_low_exclusive=pl.lit(False),
+            value_central=pl.col("value").cast(pl.Float64),
+        )
         estimates = fields[matching[_ROW]]
-        pieces.append(ratio_over_time(floors, estimates, tolerance_days=tolerance_days, end_date=end_date,
-                                      truces=truces)
-                      .rename(lambda c: c.replace("ratio_", "coverage_")))
+        pieces.append(
+            ratio_over_time(floors, estimates, tolerance_days=tolerance_days, end_date=end_date, truces=truces).rename(
+                lambda c: c.replace("ratio_", "coverage_")
+            )
+        )
     if not pieces:
         return pl.DataFrame()
     return pl.concat(pieces, how="vertical_relaxed")
 
 
 @refusing
-def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
-                  reference_date: dt.date | None = None) -> pl.DataFrame:
+def latest_claims(
+    claims: pl.DataFrame,
+    end: dt.date,
+    *,
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+    reference_date: dt.date | None = None,
+) -> pl.DataFrame:
     """Each claimant's latest cumulative claim per metric up to `end`, with its age and staleness
     on `reference_date` (default `end`; reports pass the conflict's data date, so a figure has
     one age in every report)."""
@@ -340,16 +487,22 @@ def latest_claims(claims: pl.DataFrame, end: dt.date, *, stale_after_days: int =
     stale_after_days = arguments.days("stale_after_days", stale_after_days)
     reference_date = arguments.date("reference_date", reference_date)
     # The last row of each group, found on the sort keys alone, then gathered with all columns.
-    last_rows = (claims.lazy()
-                 .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
-                         *dict.fromkeys(["period_type", *key, "as_of_date", "claim_id"]))
-                 .filter(pl.col("period_type") == "cumulative", pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
-                 .sort("as_of_date", "claim_id")
-                 .group_by(key, maintain_order=True).agg(pl.col(_ROW).last())
-                 .collect())
+    last_rows = (
+        claims.lazy()
+        .select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+            *dict.fromkeys(["period_type", *key, "as_of_date", "claim_id"]),
+        )
+        .filter(pl.col("period_type") == "cumulative", pl.col("as_of_date") <= pl.lit(end).cast(pl.Date))
+        .sort("as_of_date", "claim_id")
+        .group_by(key, maintain_order=True)
+        .agg(pl.col(_ROW).last())
+        .collect()
+    )
     latest = claims[last_rows[_ROW]].select(*key, pl.all().exclude(key))
     return flag_stale(latest, reference_date or end, stale_after_days=stale_after_days).sort(
-        "role", "claimant_id", "metric")
+        "role", "claimant_id", "metric"
+    )
 
 
 def ratio_summary(ratios: pl.DataFrame) -> pl.DataFrame:
@@ -357,9 +510,13 @@ def ratio_summary(ratios: pl.DataFrame) -> pl.DataFrame:
     if ratios.is_empty():
         return ratios.with_columns(which=pl.lit(None, pl.String))
     # The three rows are chosen on their sort keys, then taken from the (wide) frame once.
-    ordered = (ratios.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
-                             "ratio_central", "num_as_of_date", "num_claim_id")
-               .filter(pl.col("ratio_central").is_not_null()).sort("num_as_of_date", "num_claim_id"))
+    ordered = (
+        ratios.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), "ratio_central", "num_as_of_date", "num_claim_id"
+        )
+        .filter(pl.col("ratio_central").is_not_null())
+        .sort("num_as_of_date", "num_claim_id")
+    )
     if ordered.is_empty():
         return ratios.clear().with_columns(which=pl.lit(None, pl.String))
     by_ratio = ordered.sort("ratio_central", "num_as_of_date")[_ROW]
@@ -373,9 +530,15 @@ def independent_groups(claims: pl.DataFrame) -> list[str]:
 
 
 @refusing
-def share_of_total(parts: pl.DataFrame, totals: pl.DataFrame, *, tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
-                   stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, end_date: dt.date | None = None,
-                   truces: pl.DataFrame | None = None) -> pl.DataFrame:
+def share_of_total(
+    parts: pl.DataFrame,
+    totals: pl.DataFrame,
+    *,
+    tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+    end_date: dt.date | None = None,
+    truces: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """A count of some of the dead (population military or civilian) as a share of a count of
     all of them (population all) of the same side and metric: Israel's claimed fighters killed
     over the Gaza ministry's toll. Paired by the one time rule (align: nearest, within the
@@ -394,27 +557,51 @@ def share_of_total(parts: pl.DataFrame, totals: pl.DataFrame, *, tolerance_days:
         return pl.DataFrame()
     part_populations = parts["population"].unique().to_list()
     if len(part_populations) != 1 or part_populations[0] == "all" or set(totals["population"].unique()) != {"all"}:
-        raise ValueError(f"share_of_total needs one part population (military or civilian) and totals of population "
-                         f"'all'; got {part_populations} and {totals['population'].unique().to_list()}")
+        raise ValueError(
+            f"share_of_total needs one part population (military or civilian) and totals of population "
+            f"'all'; got {part_populations} and {totals['population'].unique().to_list()}"
+        )
     as_total = parts.with_columns(population=pl.lit("all"))  # paired as one population; the share says which part
-    pairs = align(as_total, totals, tolerance_days=tolerance_days, stale_after_days=stale_after_days,
-                  prefixes=("part_", "total_"), end_date=end_date, truces=truces)
+    pairs = align(
+        as_total,
+        totals,
+        tolerance_days=tolerance_days,
+        stale_after_days=stale_after_days,
+        prefixes=("part_", "total_"),
+        end_date=end_date,
+        truces=truces,
+    )
     if pairs.is_empty():
         return pl.DataFrame()
     pairs = pairs.with_columns(*intervals.from_claim("part_", "_part"), *intervals.from_claim("total_", "_total"))
     ratio = intervals.divide("_total", "_part", "_whole")
-    return (pairs.with_columns(intervals.divide("_part", "_total", "share") + ratio)
-            .with_columns(part_population=pl.lit(part_populations[0]),
-                          **{f"implied_ratio_{p}": (pl.col(f"_whole_{p}") - 1) if p in ("low", "high", "central")
-                             else pl.col(f"_whole_{p}") for p in intervals.PARTS})
-            .with_columns(**{f"implied_ratio_{p}": pl.when(pl.col("part_population") == "military")
-                             .then(pl.col(f"implied_ratio_{p}")) for p in intervals.PARTS})
-            .drop(intervals.cols("_part") + intervals.cols("_total") + intervals.cols("_whole")))
+    return (
+        pairs.with_columns(intervals.divide("_part", "_total", "share") + ratio)
+        .with_columns(
+            part_population=pl.lit(part_populations[0]),
+            **{
+                f"implied_ratio_{p}": (pl.col(f"_whole_{p}") - 1)
+                if p in ("low", "high", "central")
+                else pl.col(f"_whole_{p}")
+                for p in intervals.PARTS
+            },
+        )
+        .with_columns(
+            **{
+                f"implied_ratio_{p}": pl.when(pl.col("part_population") == "military").then(
+                    pl.col(f"implied_ratio_{p}")
+                )
+                for p in intervals.PARTS
+            }
+        )
+        .drop(intervals.cols("_part") + intervals.cols("_total") + intervals.cols("_whole"))
+    )
 
 
 @refusing
-def claimed_against_implied(claimed: pl.DataFrame, shares: pl.DataFrame, *, tolerance_days: int,
-                            truces: pl.DataFrame | None = None) -> pl.DataFrame:
+def claimed_against_implied(
+    claimed: pl.DataFrame, shares: pl.DataFrame, *, tolerance_days: int, truces: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Each claimed ratio or share among the dead (vocabulary.RATIO_METRICS) beside what counts
     of the same dates imply (share_of_total of a military part): 'two civilians for every
     combatant' against the claimant side's own count of combatants over the total.
@@ -435,23 +622,39 @@ def claimed_against_implied(claimed: pl.DataFrame, shares: pl.DataFrame, *, tole
     for part_claimant in counted["part_claimant_id"].unique(maintain_order=True).to_list():
         one = counted.filter(pl.col("part_claimant_id") == part_claimant)
         pieces.append(
-            claimed.with_columns(phase(pl.col("as_of_date"), truces).alias("_phase")).sort("as_of_date")
-            .join_asof(one, left_on="as_of_date", right_on="_implied_date", by="_phase", strategy="nearest",
-                       tolerance=dt.timedelta(days=tolerance_days), check_sortedness=False)
-            .filter(pl.col("part_claim_id").is_not_null()))
+            claimed.with_columns(phase(pl.col("as_of_date"), truces).alias("_phase"))
+            .sort("as_of_date")
+            .join_asof(
+                one,
+                left_on="as_of_date",
+                right_on="_implied_date",
+                by="_phase",
+                strategy="nearest",
+                tolerance=dt.timedelta(days=tolerance_days),
+                check_sortedness=False,
+            )
+            .filter(pl.col("part_claim_id").is_not_null())
+        )
     if not pieces:
         return pl.DataFrame()
     paired = pl.concat(pieces, how="vertical_relaxed")
     is_ratio = pl.col("metric") == "civilians_per_combatant"
     # the civilians' percentage falls as the combatants' share rises: its ends swap
-    implied = {"low": pl.when(is_ratio).then(pl.col("implied_ratio_low")).otherwise(100 * (1 - pl.col("share_high"))),
-               "high": pl.when(is_ratio).then(pl.col("implied_ratio_high")).otherwise(100 * (1 - pl.col("share_low"))),
-               "central": pl.when(is_ratio).then(pl.col("implied_ratio_central"))
-               .otherwise(100 * (1 - pl.col("share_central")))}
-    return (paired.with_columns(**{f"implied_{k}": v for k, v in implied.items()},
-                                days_apart=(pl.col("_implied_date") - pl.col("as_of_date")).dt.total_days().abs())
-            .drop("_phase", "_implied_date")
-            .sort("as_of_date", "claim_id", "part_claimant_id"))
+    implied = {
+        "low": pl.when(is_ratio).then(pl.col("implied_ratio_low")).otherwise(100 * (1 - pl.col("share_high"))),
+        "high": pl.when(is_ratio).then(pl.col("implied_ratio_high")).otherwise(100 * (1 - pl.col("share_low"))),
+        "central": pl.when(is_ratio)
+        .then(pl.col("implied_ratio_central"))
+        .otherwise(100 * (1 - pl.col("share_central"))),
+    }
+    return (
+        paired.with_columns(
+            **{f"implied_{k}": v for k, v in implied.items()},
+            days_apart=(pl.col("_implied_date") - pl.col("as_of_date")).dt.total_days().abs(),
+        )
+        .drop("_phase", "_implied_date")
+        .sort("as_of_date", "claim_id", "part_claimant_id")
+    )
 
 
 @refusing
@@ -471,7 +674,13 @@ def figures_at(claims: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
         upto = counted.filter(pl.col("as_of_date") <= date)
         if upto.is_empty():
             continue
-        rows.append(upto.group_by("claimant_id", "metric", maintain_order=True).last()
-                    .with_columns(at_date=pl.lit(date), at_label=pl.lit(label),
-                                  days_before=(pl.lit(date) - pl.col("as_of_date")).dt.total_days()))
+        rows.append(
+            upto.group_by("claimant_id", "metric", maintain_order=True)
+            .last()
+            .with_columns(
+                at_date=pl.lit(date),
+                at_label=pl.lit(label),
+                days_before=(pl.lit(date) - pl.col("as_of_date")).dt.total_days(),
+            )
+        )
     return pl.concat(rows, how="vertical_relaxed") if rows else pl.DataFrame()

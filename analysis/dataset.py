@@ -65,8 +65,7 @@ def list_conflicts(data_dir: Path | None = None) -> list[str]:
 
 
 @refusing
-def load_conflict(conflict_id: str, data_dir: Path | None = None, *,
-                  about_max_share: float | None = None) -> Conflict:
+def load_conflict(conflict_id: str, data_dir: Path | None = None, *, about_max_share: float | None = None) -> Conflict:
     """Read, validate and type one conflict; raise DataValidationError listing every problem.
     `about_max_share` overrides conflict.yml's cap of the 'about' rule (analysis.bounds).
     An unknown conflict id or a missing data_dir is errors.ParameterError, listing the valid ids."""
@@ -95,8 +94,10 @@ def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> C
         about_max_share = float(meta.get("about_max_share", DEFAULT_ABOUT_MAX_SHARE))
     sides = pl.DataFrame([{k: s.get(k) for k in ("side_id", "label", "colour")} for s in meta["sides"]])
     claimant_keys = ("claimant_id", "name", "short_name", "side", "kind", "independence_group", "notes")
-    claimants = pl.DataFrame([{k: _text(c.get(k)) for k in claimant_keys} for c in meta["claimants"]],
-                             schema={k: pl.String for k in claimant_keys})
+    claimants = pl.DataFrame(
+        [{k: _text(c.get(k)) for k in claimant_keys} for c in meta["claimants"]],
+        schema={k: pl.String for k in claimant_keys},
+    )
     claimants = claimants.with_columns(pl.coalesce("short_name", "name").alias("short_name"))
 
     statements = _typed_statements(raw.statements.frame)
@@ -106,78 +107,166 @@ def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> C
     statements = pl.concat([statements, series_statements], how="diagonal_relaxed")
     claims = _drop_series_duplicates(curated, series_claims)
 
-    claims = (claims.lazy().join(claimants.lazy().select(
-                  "claimant_id", pl.col("name").alias("claimant_name"),
-                  pl.col("short_name").alias("claimant_short_name"),
-                  pl.col("side").alias("claimant_side"), "independence_group"),
-                  on="claimant_id", how="left")
-              .with_columns(conflict_id=pl.lit(meta["conflict_id"]), role=_role(),
-                            speaks_for_names=_speaks_for_names(claimants)
-                            if statements["speaks_for"].null_count() < statements.height
-                            else pl.lit(None, pl.String))  # joint statements are rare: most data has none
-              .pipe(apply_bounds, about_max_share=about_max_share)
-              .with_columns(is_dependent=pl.col("derived_from").is_not_null())
-              .sort("as_of_date", "claimant_id", "claim_id")
-              .collect()
-              .pipe(tighten_by_series))  # on claims in as-of order: no sort of its own
+    claims = (
+        claims.lazy()
+        .join(
+            claimants.lazy().select(
+                "claimant_id",
+                pl.col("name").alias("claimant_name"),
+                pl.col("short_name").alias("claimant_short_name"),
+                pl.col("side").alias("claimant_side"),
+                "independence_group",
+            ),
+            on="claimant_id",
+            how="left",
+        )
+        .with_columns(
+            conflict_id=pl.lit(meta["conflict_id"]),
+            role=_role(),
+            speaks_for_names=_speaks_for_names(claimants)
+            if statements["speaks_for"].null_count() < statements.height
+            else pl.lit(None, pl.String),
+        )  # joint statements are rare: most data has none
+        .pipe(apply_bounds, about_max_share=about_max_share)
+        .with_columns(is_dependent=pl.col("derived_from").is_not_null())
+        .sort("as_of_date", "claimant_id", "claim_id")
+        .collect()
+        .pipe(tighten_by_series)
+    )  # on claims in as-of order: no sort of its own
     # The group of the claim each claim derives from, looked up on the two columns involved
     # (claim ids are unique once validated, so one match at most and the order is kept).
-    groups = claims.select(pl.col("claim_id").alias("derived_from"),
-                           pl.col("independence_group").alias("derived_from_group"))
-    derived_from_group = claims.select("derived_from").join(groups, on="derived_from", how="left",
-                                                            maintain_order="left")["derived_from_group"]
+    groups = claims.select(
+        pl.col("claim_id").alias("derived_from"), pl.col("independence_group").alias("derived_from_group")
+    )
+    derived_from_group = claims.select("derived_from").join(
+        groups, on="derived_from", how="left", maintain_order="left"
+    )["derived_from_group"]
     claims = claims.with_columns(derived_from_group).select(CLAIM_COLUMNS)
     end_date = meta.get("end_date")
-    return Conflict(meta["conflict_id"], meta["name"], dt.date.fromisoformat(str(meta["start_date"])), sides, claimants,
-                    statements, claims, meta,
-                    end_date=dt.date.fromisoformat(str(end_date)) if end_date is not None else None,
-                    pair_within_days=int(meta.get("pair_within_days", DEFAULT_PAIR_WITHIN_DAYS)),
-                    about_max_share=about_max_share, truces=_truce_frame(meta.get("truces") or []))
+    return Conflict(
+        meta["conflict_id"],
+        meta["name"],
+        dt.date.fromisoformat(str(meta["start_date"])),
+        sides,
+        claimants,
+        statements,
+        claims,
+        meta,
+        end_date=dt.date.fromisoformat(str(end_date)) if end_date is not None else None,
+        pair_within_days=int(meta.get("pair_within_days", DEFAULT_PAIR_WITHIN_DAYS)),
+        about_max_share=about_max_share,
+        truces=_truce_frame(meta.get("truces") or []),
+    )
 
 
-TRUCE_SCHEMA = {"truce_id": pl.String, "name": pl.String, "start_date": pl.Date, "end_date": pl.Date,
-                "url": pl.String, "quote": pl.String}
+TRUCE_SCHEMA = {
+    "truce_id": pl.String,
+    "name": pl.String,
+    "start_date": pl.Date,
+    "end_date": pl.Date,
+    "url": pl.String,
+    "quote": pl.String,
+}
 
 
 def _truce_frame(entries: list[dict]) -> pl.DataFrame:
     """Truces in date order; `end_date` null while one holds."""
+
     def date(value):
         return None if value is None else dt.date.fromisoformat(str(value))
-    rows = [{"truce_id": t["truce_id"], "name": t["name"], "start_date": date(t["start_date"]),
-             "end_date": date(t.get("end_date")), "url": t["url"], "quote": t["quote"]} for t in entries]
+
+    rows = [
+        {
+            "truce_id": t["truce_id"],
+            "name": t["name"],
+            "start_date": date(t["start_date"]),
+            "end_date": date(t.get("end_date")),
+            "url": t["url"],
+            "quote": t["quote"],
+        }
+        for t in entries
+    ]
     return pl.DataFrame(rows, schema=TRUCE_SCHEMA).sort("start_date")
 
 
 CLAIM_COLUMNS = [
-    "conflict_id", "claim_id", "statement_id", "claimant_id", "claimant_name", "claimant_short_name",
-    "claimant_side", "independence_group", "role", "speaker", "subject_side", "population", "metric",
-    "qualifier", "value", "stated_low", "stated_high", "value_low", "value_high", "is_low_exclusive",
-    "value_central", "is_tightened", "period_type", "period_start_date", "as_of_date", "statement_date", "method", "confidence",
-    "derived_from", "derived_from_group", "is_dependent", "source_term", "quote", "speaks_for_names", "url", "outlet", "title",
-    "notes", "source", "source_line",
+    "conflict_id",
+    "claim_id",
+    "statement_id",
+    "claimant_id",
+    "claimant_name",
+    "claimant_short_name",
+    "claimant_side",
+    "independence_group",
+    "role",
+    "speaker",
+    "subject_side",
+    "population",
+    "metric",
+    "qualifier",
+    "value",
+    "stated_low",
+    "stated_high",
+    "value_low",
+    "value_high",
+    "is_low_exclusive",
+    "value_central",
+    "is_tightened",
+    "period_type",
+    "period_start_date",
+    "as_of_date",
+    "statement_date",
+    "method",
+    "confidence",
+    "derived_from",
+    "derived_from_group",
+    "is_dependent",
+    "source_term",
+    "quote",
+    "speaks_for_names",
+    "url",
+    "outlet",
+    "title",
+    "notes",
+    "source",
+    "source_line",
 ]
 
 
 def _speaks_for_names(claimants: pl.DataFrame) -> pl.Expr:
     """A joint statement's other bodies by their short names ('Kyiv (President), Kyiv (C-in-C)')."""
-    names = dict(zip(claimants["claimant_id"], claimants["short_name"]))
-    return (pl.col("speaks_for").str.split(";")
-            .list.eval(pl.element().replace_strict(names, default=pl.element(), return_dtype=pl.String))
-            .list.join(", "))
+    names = dict(zip(claimants["claimant_id"], claimants["short_name"], strict=True))
+    return (
+        pl.col("speaks_for")
+        .str.split(";")
+        .list.eval(pl.element().replace_strict(names, default=pl.element(), return_dtype=pl.String))
+        .list.join(", ")
+    )
 
 
 def _role() -> pl.Expr:
     side = pl.col("claimant_side")
-    return (pl.when(side == pl.col("subject_side")).then(pl.lit("official"))
-            .when(side.is_in(["third_party", "independent"])).then(side)
-            .otherwise(pl.lit("opposing")))
+    return (
+        pl.when(side == pl.col("subject_side"))
+        .then(pl.lit("official"))
+        .when(side.is_in(["third_party", "independent"]))
+        .then(side)
+        .otherwise(pl.lit("opposing"))
+    )
 
 
 def _typed_statements(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
-        "statement_id", "claimant_id", "speaker",
+        "statement_id",
+        "claimant_id",
+        "speaker",
         pl.col("statement_date").str.to_date("%Y-%m-%d"),
-        "url", "outlet", "title", "language", _optional(frame, "speaks_for"), "notes",
+        "url",
+        "outlet",
+        "title",
+        "language",
+        _optional(frame, "speaks_for"),
+        "notes",
     )
 
 
@@ -189,16 +278,31 @@ def _optional(frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.Expr:
 
 def _typed_claims(frame: pl.LazyFrame, statements: pl.LazyFrame) -> pl.LazyFrame:
     claims = frame.select(
-        "claim_id", "statement_id", "subject_side", "population", "metric", "qualifier",
+        "claim_id",
+        "statement_id",
+        "subject_side",
+        "population",
+        "metric",
+        "qualifier",
         pl.col("value", "value_low", "value_high").cast(pl.Int64),
         "period_type",
         pl.col("period_start_date", "as_of_date").str.to_date("%Y-%m-%d"),
-        "method", "confidence", "derived_from", _optional(frame, "source_term"), "quote", "notes",
-        pl.lit("claims.csv").alias("source"), pl.col(LINE).alias("source_line"),
+        "method",
+        "confidence",
+        "derived_from",
+        _optional(frame, "source_term"),
+        "quote",
+        "notes",
+        pl.lit("claims.csv").alias("source"),
+        pl.col(LINE).alias("source_line"),
     )
-    return claims.join(statements.select("statement_id", "claimant_id", "speaker", "statement_date",
-                                         "url", "outlet", "title", "speaks_for"),
-                       on="statement_id", how="left")
+    return claims.join(
+        statements.select(
+            "statement_id", "claimant_id", "speaker", "statement_date", "url", "outlet", "title", "speaks_for"
+        ),
+        on="statement_id",
+        how="left",
+    )
 
 
 def _series_tables(raw: RawConflict) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -208,27 +312,57 @@ def _series_tables(raw: RawConflict) -> tuple[pl.DataFrame, pl.DataFrame]:
         frame = raw.series[str(entry["series_id"])].frame
         ids = series_claim_id(entry["series_id"], frame["date"])
         date = frame["date"].str.to_date("%Y-%m-%d")
-        statements.append(pl.DataFrame({
-            "statement_id": ids, "statement_date": date,
-        }).with_columns(claimant_id=pl.lit(entry["claimant_id"]), speaker=pl.lit(entry.get("speaker")),
-                        url=pl.lit(entry["url"]), outlet=pl.lit(entry["outlet"]),
-                        title=pl.lit(entry.get("title")), language=pl.lit(None, pl.String),
-                        speaks_for=pl.lit(None, pl.String), notes=pl.lit(None, pl.String)))
-        claims.append(pl.DataFrame({
-            "claim_id": ids, "statement_id": ids, "as_of_date": date, "statement_date": date,
-            "value": frame["value"].cast(pl.Int64), "qualifier": frame["qualifier"],
-            "source_line": frame[LINE],
-        }).with_columns(
-            subject_side=pl.lit(entry["subject_side"]), population=pl.lit(entry["population"]),
-            metric=pl.lit(entry["metric"]), value_low=pl.lit(None, pl.Int64), value_high=pl.lit(None, pl.Int64),
-            period_type=pl.lit("cumulative"), period_start_date=pl.lit(None, pl.Date),
-            method=pl.lit(entry["method"]), confidence=pl.lit(entry["confidence"]),
-            derived_from=pl.lit(None, pl.String), quote=pl.lit(None, pl.String),
-            source_term=pl.lit(_text(entry.get("source_term")), pl.String), speaks_for=pl.lit(None, pl.String),
-            notes=pl.lit(None, pl.String), source=pl.lit(SERIES_SOURCE_PREFIX + entry["series_id"]),
-            claimant_id=pl.lit(entry["claimant_id"]), speaker=pl.lit(entry.get("speaker")),
-            url=pl.lit(entry["url"]), outlet=pl.lit(entry["outlet"]), title=pl.lit(entry.get("title")),
-        ))
+        statements.append(
+            pl.DataFrame(
+                {
+                    "statement_id": ids,
+                    "statement_date": date,
+                }
+            ).with_columns(
+                claimant_id=pl.lit(entry["claimant_id"]),
+                speaker=pl.lit(entry.get("speaker")),
+                url=pl.lit(entry["url"]),
+                outlet=pl.lit(entry["outlet"]),
+                title=pl.lit(entry.get("title")),
+                language=pl.lit(None, pl.String),
+                speaks_for=pl.lit(None, pl.String),
+                notes=pl.lit(None, pl.String),
+            )
+        )
+        claims.append(
+            pl.DataFrame(
+                {
+                    "claim_id": ids,
+                    "statement_id": ids,
+                    "as_of_date": date,
+                    "statement_date": date,
+                    "value": frame["value"].cast(pl.Int64),
+                    "qualifier": frame["qualifier"],
+                    "source_line": frame[LINE],
+                }
+            ).with_columns(
+                subject_side=pl.lit(entry["subject_side"]),
+                population=pl.lit(entry["population"]),
+                metric=pl.lit(entry["metric"]),
+                value_low=pl.lit(None, pl.Int64),
+                value_high=pl.lit(None, pl.Int64),
+                period_type=pl.lit("cumulative"),
+                period_start_date=pl.lit(None, pl.Date),
+                method=pl.lit(entry["method"]),
+                confidence=pl.lit(entry["confidence"]),
+                derived_from=pl.lit(None, pl.String),
+                quote=pl.lit(None, pl.String),
+                source_term=pl.lit(_text(entry.get("source_term")), pl.String),
+                speaks_for=pl.lit(None, pl.String),
+                notes=pl.lit(None, pl.String),
+                source=pl.lit(SERIES_SOURCE_PREFIX + entry["series_id"]),
+                claimant_id=pl.lit(entry["claimant_id"]),
+                speaker=pl.lit(entry.get("speaker")),
+                url=pl.lit(entry["url"]),
+                outlet=pl.lit(entry["outlet"]),
+                title=pl.lit(entry.get("title")),
+            )
+        )
     if not claims:
         return pl.DataFrame(), pl.DataFrame()
     return pl.concat(statements, how="vertical_relaxed"), pl.concat(claims, how="vertical_relaxed")
@@ -240,8 +374,7 @@ def _drop_series_duplicates(curated: pl.LazyFrame, series: pl.DataFrame) -> pl.L
     disagreement stays visible."""
     if series.is_empty():
         return curated
-    key = ["claimant_id", "subject_side", "population", "metric", "period_type", "as_of_date",
-           "qualifier", "value"]
+    key = ["claimant_id", "subject_side", "population", "metric", "period_type", "as_of_date", "qualifier", "value"]
     series = series.lazy().join(curated.select(key), on=key, how="anti", nulls_equal=True)
     return pl.concat([curated, series.select(curated.collect_schema().names())], how="vertical_relaxed")
 

@@ -31,8 +31,9 @@ def stated_value(qualifier: str, value: float | None, low: float | None = None, 
     """A claim's figure as the source hedged it: 'about 16,100', 'more than 14,000', '7,000–15,000',
     and a range with an open end as such: 'at least 7,000–8,000'."""
     words = QUALIFIER_WORDS.get(qualifier, "")
-    if qualifier == "range" or (low is not None and high is not None
-                                and (value is None or qualifier in OPEN_RANGE_QUALIFIERS)):
+    if qualifier == "range" or (
+        low is not None and high is not None and (value is None or qualifier in OPEN_RANGE_QUALIFIERS)
+    ):
         span = f"{number(low)}–{number(high)}"
         figure = span if value is None else f"{number(value)} ({span})"
         return f"{words} {figure}".strip()
@@ -51,7 +52,11 @@ def metric_words(metric: str, source_term: str | None = None) -> str:
     label = METRIC_LABEL.get(metric, metric)
     if not source_term:
         return label
-    return quoted_term(source_term) if source_term.casefold() == label.casefold() else f"{quoted_term(source_term)} ({label})"
+    return (
+        quoted_term(source_term)
+        if source_term.casefold() == label.casefold()
+        else f"{quoted_term(source_term)} ({label})"
+    )
 
 
 def claim_text(qualifier: str, value, low, high, metric: str, source_term: str | None = None) -> str:
@@ -84,12 +89,20 @@ def significant(value: float, digits: int = 2) -> str:
     return f"{round(value, decimals):,.{decimals}f}"
 
 
-def interval(low: float | None, high: float | None, *, is_low_exclusive: bool = False, digits: int = 1,
-             significant_digits: int | None = None) -> str:
+def interval(
+    low: float | None,
+    high: float | None,
+    *,
+    is_low_exclusive: bool = False,
+    digits: int = 1,
+    significant_digits: int | None = None,
+) -> str:
     """'5.2–11.1', 'more than 33.7', 'at most 0.24', 'unbounded'; one value when both round alike.
     `significant_digits` (ratios): '13–51' rather than '12.57–50.77'."""
+
     def fmt(x: float) -> str:
         return significant(x, significant_digits) if significant_digits else f"{x:,.{digits}f}"
+
     if low is not None and high is not None:
         return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)}–{fmt(high)}"
     if low is not None:
@@ -114,5 +127,5 @@ def build_date() -> dt.date:
     """The date a build states: SOURCE_DATE_EPOCH when set (reproducible builds), else today (UTC)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
-    return dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.datetime.now(dt.UTC).date()

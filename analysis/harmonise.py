@@ -54,8 +54,9 @@ class Conversion:
     def __post_init__(self) -> None:
         arguments.one_of("to_metric", self.to_metric, vocab.METRIC, what="metric", source="the vocabulary")
         # stored as two floats, whatever sequence of numbers was given
-        object.__setattr__(self, "wounded_to_killed", arguments.ratio_range("wounded_to_killed",
-                                                                            self.wounded_to_killed))
+        object.__setattr__(
+            self, "wounded_to_killed", arguments.ratio_range("wounded_to_killed", self.wounded_to_killed)
+        )
 
 
 def cumulative(claims: pl.DataFrame) -> pl.DataFrame:
@@ -63,14 +64,32 @@ def cumulative(claims: pl.DataFrame) -> pl.DataFrame:
     return claims.filter(pl.col("period_type") == "cumulative")
 
 
-SELECTED_COLUMNS = ("period_type", "subject_side", "population", "metric", "claimant_id", "role",
-                    "as_of_date", "period_start_date")
+SELECTED_COLUMNS = (
+    "period_type",
+    "subject_side",
+    "population",
+    "metric",
+    "claimant_id",
+    "role",
+    "as_of_date",
+    "period_start_date",
+)
 
 
 @refusing
-def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, metric: str | None = None,
-                  claimants: list[str] | None = None, roles: list[str] | None = None,
-                  start=None, end=None, period_type: str = "cumulative", incident_date=None) -> pl.DataFrame:
+def select_claims(
+    claims: pl.DataFrame,
+    *,
+    subject_side: str,
+    population: str,
+    metric: str | None = None,
+    claimants: list[str] | None = None,
+    roles: list[str] | None = None,
+    start=None,
+    end=None,
+    period_type: str = "cumulative",
+    incident_date=None,
+) -> pl.DataFrame:
     """Claims about one side's losses, optionally by metric, claimant, role, window: cumulative
     ones, or counts at one moment (period_type snapshot), or the tallies of the incident of
     `incident_date` (period_type incident).
@@ -81,8 +100,9 @@ def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, m
     An empty result then means only that the values, each in the data, do not meet."""
     arguments.frame("claims", claims, SELECTED_COLUMNS)
     if not isinstance(subject_side, str):  # sides have no vocabulary: the data's are listed
-        arguments.one_of("subject_side", subject_side, _present(claims, "subject_side"), what="side",
-                         source="these claims")
+        arguments.one_of(
+            "subject_side", subject_side, _present(claims, "subject_side"), what="side", source="these claims"
+        )
     arguments.one_of("population", population, vocab.POPULATION, what="population", source="the vocabulary")
     if metric is not None:
         arguments.one_of("metric", metric, vocab.METRIC, what="metric", source="the vocabulary")
@@ -94,11 +114,17 @@ def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, m
     start, end = arguments.window(start, end)
     incident = arguments.date("incident_date", incident_date)
     if (period_type == "incident") != (incident is not None):
-        raise ParameterError("incident_date", f"required with period_type 'incident' (the date of the "
-                                       f"incident whose tallies are selected) and None otherwise, got "
-                                       f"{arguments.shown(incident_date)} with period_type {period_type!r}")
-    conditions = [pl.col("period_type") == period_type, pl.col("subject_side") == subject_side,
-                  pl.col("population") == population]
+        raise ParameterError(
+            "incident_date",
+            f"required with period_type 'incident' (the date of the "
+            f"incident whose tallies are selected) and None otherwise, got "
+            f"{arguments.shown(incident_date)} with period_type {period_type!r}",
+        )
+    conditions = [
+        pl.col("period_type") == period_type,
+        pl.col("subject_side") == subject_side,
+        pl.col("population") == population,
+    ]
     if period_type == "incident":
         conditions.append(pl.col("period_start_date") == pl.lit(incident, pl.Date))
     if metric is not None:
@@ -112,8 +138,17 @@ def select_claims(claims: pl.DataFrame, *, subject_side: str, population: str, m
     if end is not None:
         conditions.append(pl.col("as_of_date") <= pl.lit(end, pl.Date))
     selected = claims.filter(*conditions)
-    _require_in_data(claims, selected, subject_side=subject_side, population=population, metric=metric,
-                     period_type=period_type, incident_date=incident, claimants=claimants, roles=roles)
+    _require_in_data(
+        claims,
+        selected,
+        subject_side=subject_side,
+        population=population,
+        metric=metric,
+        period_type=period_type,
+        incident_date=incident,
+        claimants=claimants,
+        roles=roles,
+    )
     if "assumption" not in selected.columns:
         selected = selected.with_columns(assumption=pl.lit(None, pl.String))
     return selected
@@ -138,8 +173,9 @@ def _require_in_data(claims: pl.DataFrame, selected: pl.DataFrame, **values) -> 
             dates = claims.filter(pl.col("period_type") == "incident")["period_start_date"].unique().sort()
             if incident not in dates.to_list():
                 held = arguments.listing(d.isoformat() for d in dates if d)
-                raise ParameterError("incident_date", f"no incident of {incident.isoformat()} in these claims; "
-                                                      f"incidents: {held}")
+                raise ParameterError(
+                    "incident_date", f"no incident of {incident.isoformat()} in these claims; incidents: {held}"
+                )
     for name, column, what in (("claimants", "claimant_id", "claimant"), ("roles", "role", "role")):
         asked = values[name]
         if asked is None:
@@ -164,7 +200,8 @@ def require_like_for_like(left: pl.DataFrame, right: pl.DataFrame) -> str:
             raise LikeForLikeError(
                 f"Not like for like: cannot divide claims about different populations {populations}. A count "
                 f"of some of the dead (e.g. military) against a count of all of them is a share of the total: "
-                f"use compare.share_of_total(part, total, ...), which pairs them by the same time rule.")
+                f"use compare.share_of_total(part, total, ...), which pairs them by the same time rule."
+            )
     left_metrics = sorted(set(left["metric"].unique().to_list()))
     right_metrics = sorted(set(right["metric"].unique().to_list()))
     if len(left_metrics) > 1 or len(right_metrics) > 1:
@@ -177,7 +214,8 @@ def require_like_for_like(left: pl.DataFrame, right: pl.DataFrame) -> str:
             f"things; convert one side explicitly, e.g. convert_metric(claims, Conversion(to_metric="
             f"'{b if (a, b) in SUPPORTED_CONVERSIONS else a}', wounded_to_killed=(2.5, 13.0))), "
             f"or combine_killed_and_wounded(...) for a claimant's own killed + wounded. "
-            f"Supported conversions from these metrics: {', '.join(options) or 'none'}.")
+            f"Supported conversions from these metrics: {', '.join(options) or 'none'}."
+        )
     return (left_metrics or right_metrics or [""])[0]
 
 
@@ -188,24 +226,30 @@ def convert_metric(claims: pl.DataFrame, conversion: Conversion) -> pl.DataFrame
     refusal, not the argument's: the target itself is checked by Conversion)."""
     arguments.frame("claims", claims, ("metric",))
     if not isinstance(conversion, Conversion):
-        raise ParameterError("conversion", f"must be a Conversion(to_metric, wounded_to_killed), got "
-                                           f"{arguments.shown(conversion)}")
+        raise ParameterError(
+            "conversion", f"must be a Conversion(to_metric, wounded_to_killed), got {arguments.shown(conversion)}"
+        )
     to = conversion.to_metric
     r_low, r_high = conversion.wounded_to_killed
     r_mid = (r_low + r_high) / 2
     parts = []
     metrics = claims["metric"].unique()
     # The usual input holds one metric: then the frame is its only group, without copying it.
-    groups = ({(metrics[0],): claims} if len(metrics) == 1
-              else claims.partition_by("metric", as_dict=True, maintain_order=True))
+    groups = (
+        {(metrics[0],): claims}
+        if len(metrics) == 1
+        else claims.partition_by("metric", as_dict=True, maintain_order=True)
+    )
     for metric, group in groups.items():
         metric = metric[0]
         if metric == to:
             parts.append(group)
             continue
         if (metric, to) not in SUPPORTED_CONVERSIONS:
-            raise LikeForLikeError(f"no conversion from '{metric}' to '{to}'; supported: "
-                                   + ", ".join(f"{a} → {b}" for a, b in sorted(SUPPORTED_CONVERSIONS)))
+            raise LikeForLikeError(
+                f"no conversion from '{metric}' to '{to}'; supported: "
+                + ", ".join(f"{a} → {b}" for a, b in sorted(SUPPORTED_CONVERSIONS))
+            )
         text, factor = _conversion_rule(metric, to, r_low, r_high, r_mid)
         # The stated interval and the factor stay on the row: a difference between two claims
         # converted with the same factor is the converted difference of what they stated
@@ -214,33 +258,43 @@ def convert_metric(claims: pl.DataFrame, conversion: Conversion) -> pl.DataFrame
             intervals.scale(UNCONVERTED, *factor, out="value")
         )
         converted = converted.with_columns(
-            pl.lit(factor[0]).alias(FACTOR_LOW), pl.lit(factor[1]).alias(FACTOR_HIGH),
+            pl.lit(factor[0]).alias(FACTOR_LOW),
+            pl.lit(factor[1]).alias(FACTOR_HIGH),
             pl.lit(factor[2]).alias(FACTOR_CENTRAL),
-            metric=pl.lit(to), original_metric=pl.lit(metric),
+            metric=pl.lit(to),
+            original_metric=pl.lit(metric),
             assumption=_join_assumption(pl.col("assumption") if "assumption" in group.columns else None, text),
             value_is_converted=pl.lit(True),
         )
         parts.append(converted.drop("value_is_low_exclusive"))
     out = pl.concat(parts, how="diagonal_relaxed") if parts else claims
     return out.with_columns(
-        original_metric=pl.coalesce(pl.col("original_metric") if "original_metric" in out.columns else pl.lit(None, pl.String), pl.col("metric")),
+        original_metric=pl.coalesce(
+            pl.col("original_metric") if "original_metric" in out.columns else pl.lit(None, pl.String), pl.col("metric")
+        ),
     )
 
 
 def _conversion_rule(metric: str, to: str, r_low: float, r_high: float, r_mid: float):
     ratio = f"a wounded:killed ratio between {r_low:g} and {r_high:g}"
     if (metric, to) == ("personnel_losses", "killed_and_wounded"):
-        return (f"'{metric}' read as killed and wounded (the source does not define it; it may also "
-                f"include captured and missing)", (1.0, 1.0, 1.0))
+        return (
+            f"'{metric}' read as killed and wounded (the source does not define it; it may also "
+            f"include captured and missing)",
+            (1.0, 1.0, 1.0),
+        )
     if (metric, to) == ("personnel_losses", "killed"):
-        return (f"'{metric}' read as killed and wounded, then killed = total ÷ (1 + wounded:killed) "
-                f"with {ratio}", (1 / (1 + r_high), 1 / (1 + r_low), 1 / (1 + r_mid)))
+        return (
+            f"'{metric}' read as killed and wounded, then killed = total ÷ (1 + wounded:killed) with {ratio}",
+            (1 / (1 + r_high), 1 / (1 + r_low), 1 / (1 + r_mid)),
+        )
     if (metric, to) == ("killed_and_wounded", "killed"):
-        return (f"killed = killed and wounded ÷ (1 + wounded:killed) with {ratio}",
-                (1 / (1 + r_high), 1 / (1 + r_low), 1 / (1 + r_mid)))
+        return (
+            f"killed = killed and wounded ÷ (1 + wounded:killed) with {ratio}",
+            (1 / (1 + r_high), 1 / (1 + r_low), 1 / (1 + r_mid)),
+        )
     if (metric, to) == ("killed", "killed_and_wounded"):
-        return (f"killed and wounded = killed × (1 + wounded:killed) with {ratio}",
-                (1 + r_low, 1 + r_high, 1 + r_mid))
+        return (f"killed and wounded = killed × (1 + wounded:killed) with {ratio}", (1 + r_low, 1 + r_high, 1 + r_mid))
     raise LikeForLikeError(f"no conversion from '{metric}' to '{to}'")
 
 
@@ -261,26 +315,46 @@ def combine_killed_and_wounded(claims: pl.DataFrame) -> pl.DataFrame:
     lazy = claims.lazy()  # one query: a briefing's claims are few, so per-call overhead dominates
     killed = lazy.filter(pl.col("metric") == "killed")
     wounded = lazy.filter(pl.col("metric") == "wounded").select(
-        *key, pl.col("claim_id").alias("wounded_claim_id"), pl.col("statement_id").alias("wounded_statement_id"), *intervals.from_claim(name="w"),
-        pl.col("value").alias("wounded_value"), pl.col("qualifier").alias("wounded_qualifier"))
-    pairs = killed.join(wounded, on=key, how="inner").with_columns(
-        statement_id=pl.col("statement_id") + "+" + pl.col("wounded_statement_id")).with_columns(intervals.from_claim(name="k"))
-    summed = pairs.with_columns(intervals.add("k", "w", "value")).with_columns(
-        claim_id=pl.col("claim_id") + "+" + pl.col("wounded_claim_id"),
-        metric=pl.lit("killed_and_wounded"),
-        original_metric=pl.lit("killed + wounded"),
-        value=pl.col("value") + pl.col("wounded_value"),
-        qualifier=pl.when(pl.col("qualifier") == pl.col("wounded_qualifier")).then(pl.col("qualifier"))
-        .otherwise(pl.lit("mixed")),
-        assumption=pl.lit(None, pl.String),
-        stated_low=pl.lit(None, pl.Int64), stated_high=pl.lit(None, pl.Int64),  # two statements, no one range
-    ).drop("wounded_claim_id", "wounded_statement_id", "wounded_value", "wounded_qualifier", *intervals.cols("k"),
-           *intervals.cols("w"), "value_is_low_exclusive")
+        *key,
+        pl.col("claim_id").alias("wounded_claim_id"),
+        pl.col("statement_id").alias("wounded_statement_id"),
+        *intervals.from_claim(name="w"),
+        pl.col("value").alias("wounded_value"),
+        pl.col("qualifier").alias("wounded_qualifier"),
+    )
+    pairs = (
+        killed.join(wounded, on=key, how="inner")
+        .with_columns(statement_id=pl.col("statement_id") + "+" + pl.col("wounded_statement_id"))
+        .with_columns(intervals.from_claim(name="k"))
+    )
+    summed = (
+        pairs.with_columns(intervals.add("k", "w", "value"))
+        .with_columns(
+            claim_id=pl.col("claim_id") + "+" + pl.col("wounded_claim_id"),
+            metric=pl.lit("killed_and_wounded"),
+            original_metric=pl.lit("killed + wounded"),
+            value=pl.col("value") + pl.col("wounded_value"),
+            qualifier=pl.when(pl.col("qualifier") == pl.col("wounded_qualifier"))
+            .then(pl.col("qualifier"))
+            .otherwise(pl.lit("mixed")),
+            assumption=pl.lit(None, pl.String),
+            stated_low=pl.lit(None, pl.Int64),
+            stated_high=pl.lit(None, pl.Int64),  # two statements, no one range
+        )
+        .drop(
+            "wounded_claim_id",
+            "wounded_statement_id",
+            "wounded_value",
+            "wounded_qualifier",
+            *intervals.cols("k"),
+            *intervals.cols("w"),
+            "value_is_low_exclusive",
+        )
+    )
     existing = lazy.filter(pl.col("metric") == "killed_and_wounded")
     if "assumption" not in claims.columns:
         existing = existing.with_columns(assumption=pl.lit(None, pl.String))
-    return pl.concat([existing, summed], how="diagonal_relaxed").sort(
-        "as_of_date", "claimant_id", "claim_id").collect()
+    return pl.concat([existing, summed], how="diagonal_relaxed").sort("as_of_date", "claimant_id", "claim_id").collect()
 
 
 def comparable_metrics(stated: set[str] | list[str]) -> list[str]:
@@ -310,11 +384,13 @@ def harmonise_to(claims: pl.DataFrame, metric: str, wounded_to_killed: tuple[flo
     converted = pl.DataFrame()
     if not sources.is_empty():
         converted = convert_metric(sources, Conversion(metric, wounded_to_killed)).join(
-            stated.select("claimant_id", "as_of_date"), on=["claimant_id", "as_of_date"], how="anti")
+            stated.select("claimant_id", "as_of_date"), on=["claimant_id", "as_of_date"], how="anti"
+        )
     if "assumption" not in stated.columns:
         stated = stated.with_columns(assumption=pl.lit(None, pl.String))
     out = pl.concat([stated, converted], how="diagonal_relaxed") if not converted.is_empty() else stated
     if "original_metric" not in out.columns:
         out = out.with_columns(original_metric=pl.col("metric"))
     return out.with_columns(original_metric=pl.coalesce("original_metric", "metric")).sort(
-        "as_of_date", "claimant_id", "claim_id")
+        "as_of_date", "claimant_id", "claim_id"
+    )

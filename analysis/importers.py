@@ -42,8 +42,9 @@ def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
     first_seen: dict[str, int] = {}  # date -> record number
     for index, record in enumerate(records):
         if not isinstance(record, dict):
-            raise ValueError(f"{source}: record {index + 1} value {record!r}: must be an object "
-                             f"with date, personnel and personnel*")
+            raise ValueError(
+                f"{source}: record {index + 1} value {record!r}: must be an object with date, personnel and personnel*"
+            )
         where = f"{source}: record {index + 1} (date {record.get('date')!r})"
         for key in ("date", "personnel", "personnel*"):
             if key not in record:
@@ -52,16 +53,20 @@ def read_ivaniuk_personnel(source: Path) -> list[dict[str, str]]:
         if not is_calendar_date(date):
             raise ValueError(f"{where}: field 'date' value {date!r}: must be a calendar date written YYYY-MM-DD")
         if date in first_seen:
-            raise ValueError(f"{where}: field 'date' value {date!r}: duplicate date: record "
-                             f"{first_seen[date]} has it (a series has one record a day)")
+            raise ValueError(
+                f"{where}: field 'date' value {date!r}: duplicate date: record "
+                f"{first_seen[date]} has it (a series has one record a day)"
+            )
         first_seen[date] = index + 1
         value = record["personnel"]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{where}: field 'personnel' value {value!r}: must be a non-negative integer")
         qualifier = IVANIUK_QUALIFIERS.get(record["personnel*"])
         if qualifier is None:
-            raise ValueError(f"{where}: field 'personnel*' value {record['personnel*']!r}: "
-                             f"must be one of {', '.join(IVANIUK_QUALIFIERS)}")
+            raise ValueError(
+                f"{where}: field 'personnel*' value {record['personnel*']!r}: "
+                f"must be one of {', '.join(IVANIUK_QUALIFIERS)}"
+            )
         rows.append({"date": date, "value": str(value), "qualifier": qualifier})
     return rows
 
@@ -97,24 +102,28 @@ def read_techforpalestine_daily(source: Path, *, channel: str, figure: str) -> l
     first_seen: dict[str, int] = {}  # date -> record number, within the channel
     for index, record in enumerate(records):
         if not isinstance(record, dict):
-            raise ValueError(f"{source}: record {index + 1} value {record!r}: must be an object "
-                             f"with report_date and report_source")
+            raise ValueError(
+                f"{source}: record {index + 1} value {record!r}: must be an object with report_date and report_source"
+            )
         where = f"{source}: record {index + 1} (date {record.get('report_date')!r})"
         for key in ("report_date", "report_source"):
             if key not in record:
                 raise ValueError(f"{where}: missing field {key!r}")
         date = record["report_date"]
         if not is_calendar_date(date):
-            raise ValueError(f"{where}: field 'report_date' value {date!r}: must be a calendar date "
-                             f"written YYYY-MM-DD")
+            raise ValueError(f"{where}: field 'report_date' value {date!r}: must be a calendar date written YYYY-MM-DD")
         if not isinstance(record["report_source"], str) or not record["report_source"]:
-            raise ValueError(f"{where}: field 'report_source' value {record['report_source']!r}: "
-                             f"must be the name of the reporting channel, or missing")
+            raise ValueError(
+                f"{where}: field 'report_source' value {record['report_source']!r}: "
+                f"must be the name of the reporting channel, or missing"
+            )
         if record["report_source"] != channel:
             continue
         if date in first_seen:
-            raise ValueError(f"{where}: field 'report_date' value {date!r}: duplicate date: record "
-                             f"{first_seen[date]} of channel {channel} has it (a series has one record a day)")
+            raise ValueError(
+                f"{where}: field 'report_date' value {date!r}: duplicate date: record "
+                f"{first_seen[date]} of channel {channel} has it (a series has one record a day)"
+            )
         first_seen[date] = index + 1
         if figure not in record:
             continue
@@ -142,11 +151,13 @@ def check_output(out: Path, source: Path | None = None) -> None:
     out = Path(out)
     prefix = f"{source}: " if source is not None else ""
     if out.exists():
-        raise FileExistsError(f"{prefix}not imported: {out} exists: raw files are edited by hand, "
-                              f"not overwritten by importers")
+        raise FileExistsError(
+            f"{prefix}not imported: {out} exists: raw files are edited by hand, not overwritten by importers"
+        )
     if not out.parent.is_dir():
-        raise FileNotFoundError(f"{prefix}not imported: the output folder {out.parent} does not exist "
-                                f"(create it first, or check the path)")
+        raise FileNotFoundError(
+            f"{prefix}not imported: the output folder {out.parent} does not exist (create it first, or check the path)"
+        )
 
 
 def write_series(rows: list[dict[str, str]], out: Path, source: Path | None = None) -> None:
@@ -160,8 +171,6 @@ def write_series(rows: list[dict[str, str]], out: Path, source: Path | None = No
         writer.writeheader()
         writer.writerows(rows)
     tmp.replace(out)
-
-
 
 
 IMPORTERS = {"ivaniuk": read_ivaniuk_personnel, "techforpalestine": read_techforpalestine_daily}

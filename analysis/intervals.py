@@ -40,15 +40,23 @@ def _parts(name: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
 def add(a: str, b: str, out: str) -> list[pl.Expr]:
     a_low, a_high, a_ex, a_mid = _parts(a)
     b_low, b_high, b_ex, b_mid = _parts(b)
-    return [(a_low + b_low).alias(f"{out}_low"), (a_high + b_high).alias(f"{out}_high"),
-            (a_ex | b_ex).alias(f"{out}_is_low_exclusive"), (a_mid + b_mid).alias(f"{out}_central")]
+    return [
+        (a_low + b_low).alias(f"{out}_low"),
+        (a_high + b_high).alias(f"{out}_high"),
+        (a_ex | b_ex).alias(f"{out}_is_low_exclusive"),
+        (a_mid + b_mid).alias(f"{out}_central"),
+    ]
 
 
 def subtract(a: str, b: str, out: str) -> list[pl.Expr]:
     a_low, a_high, a_ex, a_mid = _parts(a)
     b_low, b_high, b_ex, b_mid = _parts(b)
-    return [(a_low - b_high).alias(f"{out}_low"), (a_high - b_low).alias(f"{out}_high"),
-            a_ex.alias(f"{out}_is_low_exclusive"), (a_mid - b_mid).alias(f"{out}_central")]
+    return [
+        (a_low - b_high).alias(f"{out}_low"),
+        (a_high - b_low).alias(f"{out}_high"),
+        a_ex.alias(f"{out}_is_low_exclusive"),
+        (a_mid - b_mid).alias(f"{out}_central"),
+    ]
 
 
 def divide(a: str, b: str, out: str) -> list[pl.Expr]:
@@ -56,31 +64,45 @@ def divide(a: str, b: str, out: str) -> list[pl.Expr]:
     b_low, b_high, _, b_mid = _parts(b)
     high = pl.when(b_low > 0).then(a_high / b_low).otherwise(None)
     central = pl.when(b_mid > 0).then(a_mid / b_mid).otherwise(None)
-    return [(a_low / b_high).alias(f"{out}_low"), high.alias(f"{out}_high"),
-            a_ex.fill_null(False).alias(f"{out}_is_low_exclusive"), central.alias(f"{out}_central")]
+    return [
+        (a_low / b_high).alias(f"{out}_low"),
+        high.alias(f"{out}_high"),
+        a_ex.fill_null(False).alias(f"{out}_is_low_exclusive"),
+        central.alias(f"{out}_central"),
+    ]
 
 
 def divide_by_days(a: str, days: pl.Expr, out: str) -> list[pl.Expr]:
     a_low, a_high, a_ex, a_mid = _parts(a)
-    return [(a_low / days).alias(f"{out}_low"), (a_high / days).alias(f"{out}_high"),
-            a_ex.alias(f"{out}_is_low_exclusive"), (a_mid / days).alias(f"{out}_central")]
+    return [
+        (a_low / days).alias(f"{out}_low"),
+        (a_high / days).alias(f"{out}_high"),
+        a_ex.alias(f"{out}_is_low_exclusive"),
+        (a_mid / days).alias(f"{out}_central"),
+    ]
 
 
 def scale(a: str, factor_low: float, factor_high: float, factor_central: float, out: str) -> list[pl.Expr]:
     """Multiply by a positive factor known only as a range."""
     if not 0 < factor_low <= factor_central <= factor_high:
-        raise ValueError(f"scale factor range must satisfy 0 < low <= central <= high, "
-                         f"got {factor_low}, {factor_central}, {factor_high}")
+        raise ValueError(
+            f"scale factor range must satisfy 0 < low <= central <= high, "
+            f"got {factor_low}, {factor_central}, {factor_high}"
+        )
     return scale_by_columns(a, pl.lit(factor_low), pl.lit(factor_high), pl.lit(factor_central), out)
 
 
-def scale_by_columns(a: str, factor_low: pl.Expr, factor_high: pl.Expr, factor_central: pl.Expr,
-                     out: str) -> list[pl.Expr]:
+def scale_by_columns(
+    a: str, factor_low: pl.Expr, factor_high: pl.Expr, factor_central: pl.Expr, out: str
+) -> list[pl.Expr]:
     """Multiply by a positive factor range given per row. An end below zero (a difference can
     be) takes the other end of the factor: [-10, 5] × [2, 3] = [-30, 15]."""
     a_low, a_high, a_ex, a_mid = _parts(a)
     low = pl.when(a_low >= 0).then(a_low * factor_low).otherwise(a_low * factor_high)
     high = pl.when(a_high >= 0).then(a_high * factor_high).otherwise(a_high * factor_low)
-    return [low.alias(f"{out}_low"), high.alias(f"{out}_high"),
-            a_ex.alias(f"{out}_is_low_exclusive"), (a_mid * factor_central).alias(f"{out}_central")]
-
+    return [
+        low.alias(f"{out}_low"),
+        high.alias(f"{out}_high"),
+        a_ex.alias(f"{out}_is_low_exclusive"),
+        (a_mid * factor_central).alias(f"{out}_central"),
+    ]

@@ -62,9 +62,15 @@ def read_conflict(conflict_dir: Path, data_dir: Path) -> RawConflict:
         series_id = str(entry.get("series_id", f"#{index + 1}"))
         path = conflict_dir / entry["path"]
         if not _is_inside(path, conflict_dir):
-            problems.append(Problem(_rel(conflict_dir / CONFLICT_FILE, data_dir),
-                                    meta_lines.get(("series", index, "path")), "path",
-                                    entry["path"], "a series path must stay inside its conflict folder"))
+            problems.append(
+                Problem(
+                    _rel(conflict_dir / CONFLICT_FILE, data_dir),
+                    meta_lines.get(("series", index, "path")),
+                    "path",
+                    entry["path"],
+                    "a series path must stay inside its conflict folder",
+                )
+            )
             continue
         series[series_id] = read_csv_text(path, data_dir, problems)
     return RawConflict(conflict_dir, rel_dir, meta, meta_lines, statements, claims, series, problems)
@@ -87,8 +93,7 @@ def read_csv_text(path: Path, data_dir: Path, problems: list[Problem]) -> RawTab
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(rel, line, None, repr(data[exc.start:exc.start + 4]),
-                                "file must be UTF-8 encoded"))
+        problems.append(Problem(rel, line, None, repr(data[exc.start : exc.start + 4]), "file must be UTF-8 encoded"))
         return RawTable(path, rel, None)
     text = text.removeprefix("\ufeff")
     if "\r" in text and "\n" not in text:
@@ -108,8 +113,7 @@ def read_csv_text(path: Path, data_dir: Path, problems: list[Problem]) -> RawTab
         problems.extend(shape_problems)
         return RawTable(path, rel, None, header)
     if blank_lines:  # the csv module skips blank lines; polars would read them as empty rows
-        text = "\n".join(line for number, line in enumerate(text.split("\n"), start=1)
-                         if number not in blank_lines)
+        text = "\n".join(line for number, line in enumerate(text.split("\n"), start=1) if number not in blank_lines)
     # bytes, not StringIO: polars encodes a StringIO to the same bytes anyway, only slower
     frame = pl.read_csv(text.encode("utf-8"), infer_schema=False, has_header=True)
     frame = _empty_is_null(frame).with_columns(pl.Series(LINE, line_starts, dtype=pl.Int64))
@@ -134,7 +138,7 @@ _FIELD = r'(?:[^",\r\n\x00]*|"(?:[^"\r\x00]|""|\r\n)*")'
 def _plain_csv_pattern(width: int) -> str:
     """The whole file, header included: records of exactly `width` fields, each ended by LF or
     CRLF (the last one may be unterminated). No blank line, no ragged record, no stray quote."""
-    record = _FIELD + r"(?:," + _FIELD + r"){%d}" % (width - 1)
+    record = _FIELD + r"(?:," + _FIELD + r"){" + str(width - 1) + "}"
     return r"\A" + record + r"(?:\r?\n" + record + r")*(?:\r?\n)?\z"
 
 
@@ -184,7 +188,9 @@ def _read_plain_csv(data: bytes) -> tuple[pl.DataFrame, list[str]] | None:
     else:  # a quoted field spanning lines pushes every later record down by its line breaks
         per_row = frame.select(
             pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True) for c in frame.columns)
-            .cast(pl.Int64).alias(LINE)).to_series()
+            .cast(pl.Int64)
+            .alias(LINE)
+        ).to_series()
         if per_row.sum() != breaks_in_values:
             return None
         line = (pl.int_range(2, rows + 2, dtype=pl.Int64, eager=True) + per_row.cum_sum() - per_row).alias(LINE)
@@ -206,8 +212,9 @@ def _scan_records(text: str, rel: str, width: int) -> tuple[list[Problem], list[
             if record:
                 starts.append(start)
                 if len(record) != width:
-                    problems.append(Problem(rel, start, None, None,
-                                            f"record has {len(record)} fields, the header has {width}"))
+                    problems.append(
+                        Problem(rel, start, None, None, f"record has {len(record)} fields, the header has {width}")
+                    )
             else:
                 blank.add(reader.line_num)
             start = reader.line_num + 1
@@ -228,9 +235,11 @@ TextDateLoader.yaml_implicit_resolvers = {
 # The same loader on libyaml's C parser, when PyYAML was built with it: same resolvers and
 # constructors (Python), same node marks, about ten times faster. Only used for files it parses
 # without error; anything it rejects is parsed again by TextDateLoader, whose messages we report.
-FastTextDateLoader = (type("FastTextDateLoader", (yaml.CSafeLoader,),
-                           {"yaml_implicit_resolvers": TextDateLoader.yaml_implicit_resolvers})
-                      if getattr(yaml, "__with_libyaml__", False) else None)
+FastTextDateLoader = (
+    type("FastTextDateLoader", (yaml.CSafeLoader,), {"yaml_implicit_resolvers": TextDateLoader.yaml_implicit_resolvers})
+    if getattr(yaml, "__with_libyaml__", False)
+    else None
+)
 
 
 def _compose_and_construct(text: str, loader_class) -> tuple:

@@ -18,8 +18,8 @@ import polars as pl
 from analysis import arguments
 from analysis import vocabulary as vocab
 from analysis.bounds import check_about_max_share
-from analysis.errors import ParameterError
 from analysis.dataset import Conflict, list_conflicts, load_conflict
+from analysis.errors import ParameterError
 from analysis.harmonise import DEFAULT_WOUNDED_TO_KILLED, comparable_metrics
 
 
@@ -42,14 +42,23 @@ class CompareParameters:
     incident_date: dt.date | None = None  # the incident whose tallies are compared (period_type incident)
 
     def as_dict(self) -> dict:
-        return {"conflict": self.conflict.conflict_id, "subject_side": self.subject_side,
-                "population": self.population, "metric": self.metric, "official": list(self.official),
-                "opposing": list(self.opposing), "independent": list(self.independent),
-                "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
-                "wounded_to_killed": list(self.wounded_to_killed), "title": self.title,
-                "pair_within_days": self.pair_within_days, "about_max_share": self.about_max_share,
-                "period_type": self.period_type,
-                "incident_date": self.incident_date and self.incident_date.isoformat()}
+        return {
+            "conflict": self.conflict.conflict_id,
+            "subject_side": self.subject_side,
+            "population": self.population,
+            "metric": self.metric,
+            "official": list(self.official),
+            "opposing": list(self.opposing),
+            "independent": list(self.independent),
+            "start": self.start and self.start.isoformat(),
+            "end": self.end and self.end.isoformat(),
+            "wounded_to_killed": list(self.wounded_to_killed),
+            "title": self.title,
+            "pair_within_days": self.pair_within_days,
+            "about_max_share": self.about_max_share,
+            "period_type": self.period_type,
+            "incident_date": self.incident_date and self.incident_date.isoformat(),
+        }
 
     @property
     def count_key(self) -> str:
@@ -69,10 +78,25 @@ def check_conflict(conflict, data_dir: Path | None = None, about_max_share=None)
     return load_conflict(conflict, data_dir, about_max_share=about_max_share)
 
 
-def check_compare_parameters(*, conflict, subject_side, population, metric, official=None, opposing=None,
-                             independent=None, start=None, end=None, wounded_to_killed=None, title=None,
-                             pair_within_days=None, about_max_share=None, period_type="cumulative",
-                             incident_date=None, data_dir: Path | None = None) -> CompareParameters:
+def check_compare_parameters(
+    *,
+    conflict,
+    subject_side,
+    population,
+    metric,
+    official=None,
+    opposing=None,
+    independent=None,
+    start=None,
+    end=None,
+    wounded_to_killed=None,
+    title=None,
+    pair_within_days=None,
+    about_max_share=None,
+    period_type="cumulative",
+    incident_date=None,
+    data_dir: Path | None = None,
+) -> CompareParameters:
     """Validate the compare_claims notebook's parameters; claimant lists default from the data:
     subject_side None is the conflict's first side."""
     loaded = check_conflict(conflict, data_dir, about_max_share)
@@ -84,48 +108,84 @@ def check_compare_parameters(*, conflict, subject_side, population, metric, offi
     arguments.one_of("period_type", period_type, vocab.COMPARED_COUNTS, what="period type", source="the vocabulary")
     incident = arguments.date("incident_date", incident_date)
     if (period_type == "incident") != (incident is not None):
-        raise ParameterError("incident_date", f"required with period_type 'incident' (the date of the incident "
-                                              f"whose tallies are compared) and None otherwise, got "
-                                              f"{arguments.shown(incident_date)}")
+        raise ParameterError(
+            "incident_date",
+            f"required with period_type 'incident' (the date of the incident "
+            f"whose tallies are compared) and None otherwise, got "
+            f"{arguments.shown(incident_date)}",
+        )
     key = vocab.count_key(period_type, incident and incident.isoformat())
     held = comparable(loaded)
     where = f"{key}{subject_side}/{population}"
     if where not in held:
-        raise ParameterError("population", f"no {COUNT_WORDS[period_type]} about {subject_side}'s {population} "
-                                           f"losses; the data hold: {', '.join(sorted(held)) or '(none)'}")
+        raise ParameterError(
+            "population",
+            f"no {COUNT_WORDS[period_type]} about {subject_side}'s {population} "
+            f"losses; the data hold: {', '.join(sorted(held)) or '(none)'}",
+        )
     if metric not in held[where]:
-        raise ParameterError("metric", f"{metric!r}: no claim about {subject_side}'s {population} losses is stated "
-                                       f"in it or convertible to it; valid: {', '.join(held[where])}")
+        raise ParameterError(
+            "metric",
+            f"{metric!r}: no claim about {subject_side}'s {population} losses is stated "
+            f"in it or convertible to it; valid: {', '.join(held[where])}",
+        )
     within = arguments.days("pair_within_days", pair_within_days, allow_none=True, default=loaded.pair_within_days)
     start_date, end_date = arguments.window(start, end)
     ratio = DEFAULT_WOUNDED_TO_KILLED if wounded_to_killed is None else _ratio_range(wounded_to_killed)
 
     valid_by_role = role_claimants(loaded)
-    roles = {role: _claimants(role, value, valid_by_role.get(f"{where}/{role}", []), loaded, period_type)
-             for role, value in (("official", official), ("opposing", opposing), ("independent", independent))}
+    roles = {
+        role: _claimants(role, value, valid_by_role.get(f"{where}/{role}", []), loaded, period_type)
+        for role, value in (("official", official), ("opposing", opposing), ("independent", independent))
+    }
     phrase = loaded.subject_phrase(subject_side, population)
     default_title = f"{phrase[:1].upper()}{phrase[1:]} — {vocab.METRIC_LABEL[metric]}" + (
-        f", the incident of {incident.isoformat()}" if incident else ", counts at one moment"
-        if period_type == "snapshot" else "")
+        f", the incident of {incident.isoformat()}"
+        if incident
+        else ", counts at one moment"
+        if period_type == "snapshot"
+        else ""
+    )
     _title(title)
-    return CompareParameters(loaded, subject_side, population, metric, roles["official"], roles["opposing"],
-                             roles["independent"], start_date, end_date, ratio, title or default_title,
-                             within, loaded.about_max_share, period_type, incident)
+    return CompareParameters(
+        loaded,
+        subject_side,
+        population,
+        metric,
+        roles["official"],
+        roles["opposing"],
+        roles["independent"],
+        start_date,
+        end_date,
+        ratio,
+        title or default_title,
+        within,
+        loaded.about_max_share,
+        period_type,
+        incident,
+    )
 
 
-COUNT_WORDS = {"cumulative": "cumulative claims", "snapshot": "counts at one moment",
-               "incident": "tallies of that incident"}
+COUNT_WORDS = {
+    "cumulative": "cumulative claims",
+    "snapshot": "counts at one moment",
+    "incident": "tallies of that incident",
+}
 
 
 def _counted(conflict: Conflict) -> pl.DataFrame:
     """The claims a compare report can show, each with its count key (vocabulary.count_key):
     totals, counts at one moment and incident tallies; never period totals, ratios or shares."""
-    claims = conflict.claims.filter(pl.col("period_type").is_in(list(vocab.COMPARED_COUNTS)),
-                                    ~pl.col("metric").is_in(list(vocab.RATIO_METRICS)))
-    key = (pl.when(pl.col("period_type") == "incident")
-           .then(pl.concat_str(pl.lit("incident "), pl.col("period_start_date").dt.to_string("%Y-%m-%d"), pl.lit(":")))
-           .when(pl.col("period_type") == "snapshot").then(pl.lit("snapshot:"))
-           .otherwise(pl.lit("")))
+    claims = conflict.claims.filter(
+        pl.col("period_type").is_in(list(vocab.COMPARED_COUNTS)), ~pl.col("metric").is_in(list(vocab.RATIO_METRICS))
+    )
+    key = (
+        pl.when(pl.col("period_type") == "incident")
+        .then(pl.concat_str(pl.lit("incident "), pl.col("period_start_date").dt.to_string("%Y-%m-%d"), pl.lit(":")))
+        .when(pl.col("period_type") == "snapshot")
+        .then(pl.lit("snapshot:"))
+        .otherwise(pl.lit(""))
+    )
     return claims.with_columns(_key=key)
 
 
@@ -135,8 +195,9 @@ def role_claimants(conflict: Conflict) -> dict[str, list[str]]:
     (third parties and independents). The report build caches this (report.catalog.ConflictFacts)
     to check a catalog without loading data; both use this one function, so they cannot disagree."""
     found: dict[str, set[str]] = {}
-    for prefix, side, population, role, claimant in _counted(conflict).select(
-            "_key", "subject_side", "population", "role", "claimant_id").unique().iter_rows():
+    for prefix, side, population, role, claimant in (
+        _counted(conflict).select("_key", "subject_side", "population", "role", "claimant_id").unique().iter_rows()
+    ):
         kind = "independent" if role in ("third_party", "independent") else role
         found.setdefault(f"{prefix}{side}/{population}/{kind}", set()).add(claimant)
     return {key: sorted(ids) for key, ids in sorted(found.items())}
@@ -146,8 +207,9 @@ def comparable(conflict: Conflict) -> dict[str, list[str]]:
     """{"[count key]subject_side/population": metrics compare_claims can show}
     (harmonise.comparable_metrics); the report build caches it to check a catalog the same way."""
     stated: dict[str, set[str]] = {}
-    for prefix, side, population, metric in _counted(conflict).select(
-            "_key", "subject_side", "population", "metric").unique().iter_rows():
+    for prefix, side, population, metric in (
+        _counted(conflict).select("_key", "subject_side", "population", "metric").unique().iter_rows()
+    ):
         stated.setdefault(f"{prefix}{side}/{population}", set()).add(metric)
     return {key: comparable_metrics(metrics) for key, metrics in sorted(stated.items())}
 
@@ -190,16 +252,20 @@ def papermill_list(name: str, value, numbers: bool = False):
             raise ValueError("empty item")
         return [json.loads(item, parse_constant=_no_constant) for item in items] if numbers else items
     except ValueError:  # json.JSONDecodeError is one
-        raise ParameterError(name, f"{value!r} is neither a JSON list nor a comma-separated list; "
-                                   f"or pass the list as YAML: -y '{name}: [...]'") from None
+        raise ParameterError(
+            name,
+            f"{value!r} is neither a JSON list nor a comma-separated list; "
+            f"or pass the list as YAML: -y '{name}: [...]'",
+        ) from None
 
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a number here")
 
 
-def _claimants(role: str, value, valid: list[str], conflict: Conflict,
-               period_type: str = "cumulative") -> tuple[str, ...]:
+def _claimants(
+    role: str, value, valid: list[str], conflict: Conflict, period_type: str = "cumulative"
+) -> tuple[str, ...]:
     """The claimants of one role: None is every one the data hold in it. Comma-separated text is
     read as a list here only (papermill -p official 'a, b' on the command line), never in the
     library; an empty list is allowed (a report without that role)."""
@@ -210,8 +276,10 @@ def _claimants(role: str, value, valid: list[str], conflict: Conflict,
     known = conflict.claimants["claimant_id"].to_list()
     for claimant in value:
         if claimant not in valid:
-            why = f"is not a claimant of {conflict.conflict_id}" if claimant not in known else \
-                f"has no {COUNT_WORDS[period_type]} in the {role} role for this side and population"
-            raise ParameterError(role, f"claimant {arguments.shown(claimant)} {why}; valid: "
-                                       f"{arguments.listing(valid)}")
+            why = (
+                f"is not a claimant of {conflict.conflict_id}"
+                if claimant not in known
+                else f"has no {COUNT_WORDS[period_type]} in the {role} role for this side and population"
+            )
+            raise ParameterError(role, f"claimant {arguments.shown(claimant)} {why}; valid: {arguments.listing(valid)}")
     return tuple(value)

@@ -55,6 +55,8 @@ def default_data_dir(start: Path | None = None) -> Path:
     project = find_project(start)
     if project is None:
         here = Path(start or Path.cwd()).resolve()
-        raise NoDataDir(f"no data folder: no {CATALOG_FILE} in {here} or any parent (use --project DIR) "
-                        f"and {DATA_DIR_ENV} is not set")
+        raise NoDataDir(
+            f"no data folder: no {CATALOG_FILE} in {here} or any parent (use --project DIR) "
+            f"and {DATA_DIR_ENV} is not set"
+        )
     return catalog_data_dir(project / CATALOG_FILE)

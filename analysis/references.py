@@ -14,16 +14,34 @@ from pathlib import Path
 import polars as pl
 
 from analysis import arguments, validate
-from analysis.arguments import refusing
 from analysis import vocabulary as vocab
+from analysis.arguments import refusing
 from analysis.errors import DataValidationError, Problem
 from analysis.load import LINE, default_data_dir, read_csv_text
 
 REFERENCES_FILE = "wounded_to_killed_references.csv"
-COLUMNS = ("reference_id", "population", "description", "ratio_low", "ratio_high", "source_url",
-           "source_outlet", "source_title", "quote", "notes")
-REQUIRED = ("reference_id", "population", "description", "ratio_low", "ratio_high", "source_url",
-            "source_outlet", "quote")
+COLUMNS = (
+    "reference_id",
+    "population",
+    "description",
+    "ratio_low",
+    "ratio_high",
+    "source_url",
+    "source_outlet",
+    "source_title",
+    "quote",
+    "notes",
+)
+REQUIRED = (
+    "reference_id",
+    "population",
+    "description",
+    "ratio_low",
+    "ratio_high",
+    "source_url",
+    "source_outlet",
+    "quote",
+)
 RATIO_COLUMNS = ("ratio_low", "ratio_high")
 
 # The same forms the claims' validation accepts: one rule for ids and URLs (analysis.validate).
@@ -62,8 +80,7 @@ def _load(data_dir: Path) -> pl.DataFrame:
         problems += _row_problems(table.rel, row, position, seen)
     if problems:
         raise DataValidationError(problems)
-    return frame.sort(LINE).select(
-        [pl.col(c).cast(pl.Float64) if c in RATIO_COLUMNS else pl.col(c) for c in COLUMNS])
+    return frame.sort(LINE).select([pl.col(c).cast(pl.Float64) if c in RATIO_COLUMNS else pl.col(c) for c in COLUMNS])
 
 
 wounded_to_killed_references.cache_clear = _load.cache_clear  # type: ignore[attr-defined]

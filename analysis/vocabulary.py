@@ -199,6 +199,7 @@ SERIES_SOURCE_PREFIX = "series:"
 # from analysis.dataset for the columns added on load. The package module turns this into each
 # file's Table Schema: the one place a published column is described.
 
+
 class PackageColumn(NamedTuple):
     type: str  # Table Schema type: string, integer, number, boolean, date
     description: str
@@ -212,119 +213,190 @@ class PackageColumn(NamedTuple):
 
 
 def _value_unit() -> str:
-    ratios = "; ".join(f"{metric}: {'percent' if metric in PERCENT_METRICS else words}"
-                       for metric, words in RATIO_METRICS.items())
+    ratios = "; ".join(
+        f"{metric}: {'percent' if metric in PERCENT_METRICS else words}" for metric, words in RATIO_METRICS.items()
+    )
     return f"people; for the ratio metrics, their own unit ({ratios})"
 
 
 VALUE_UNIT = _value_unit()
-BOUNDS_RULE = ("derived by the project from qualifier, value and the stated range (data/raw/README.md, 'Bounds: "
-               "how a qualifier becomes an interval': 'about 16,100' is 16,050 to 16,150), then possibly narrowed "
-               "by the same claimant's earlier and later cumulative figures in the same metric (a count cannot "
-               "fall). Not the source's words: see stated_low and stated_high")
+BOUNDS_RULE = (
+    "derived by the project from qualifier, value and the stated range (data/raw/README.md, 'Bounds: "
+    "how a qualifier becomes an interval': 'about 16,100' is 16,050 to 16,150), then possibly narrowed "
+    "by the same claimant's earlier and later cumulative figures in the same metric (a count cannot "
+    "fall). Not the source's words: see stated_low and stated_high"
+)
 
 PACKAGE_COLUMNS: dict[str, dict[str, PackageColumn]] = {
     "claims": {
         "claim_id": PackageColumn(
-            "string", "Unique within the conflict. A curated claim's id from claims.csv; a series record's is "
-            "<series_id>.<date>, stable so others can cite it.", required=True, id=True),
+            "string",
+            "Unique within the conflict. A curated claim's id from claims.csv; a series record's is "
+            "<series_id>.<date>, stable so others can cite it.",
+            required=True,
+            id=True,
+        ),
         "statement_id": PackageColumn(
-            "string", "The statement the number comes from. A curated claim's statement is a row of "
+            "string",
+            "The statement the number comes from. A curated claim's statement is a row of "
             "statements.csv; a series record's is the series' report of that day (<series_id>.<date>, equal to "
             "its claim_id), which statements.csv does not list: its source is the series (columns source, url, "
-            "outlet, title, statement_date, and the package's sources).", required=True, id=True),
+            "outlet, title, statement_date, and the package's sources).",
+            required=True,
+            id=True,
+        ),
         "claimant_id": PackageColumn(
-            "string", "Who made the statement: an institution, a row of claimants.csv.", required=True, id=True),
+            "string", "Who made the statement: an institution, a row of claimants.csv.", required=True, id=True
+        ),
         "claimant_name": PackageColumn("string", "The claimant's full name (claimants.csv name).", required=True),
         "claimant_side": PackageColumn(
-            "string", "The claimant's own side: a side of the conflict, third_party (another government or "
-            "alliance) or independent (monitors, journalists, researchers).", required=True, enum="claimant_side"),
+            "string",
+            "The claimant's own side: a side of the conflict, third_party (another government or "
+            "alliance) or independent (monitors, journalists, researchers).",
+            required=True,
+            enum="claimant_side",
+        ),
         "role": PackageColumn(
-            "string", "The claimant's role towards this claim, derived from claimant_side and subject_side, never "
+            "string",
+            "The claimant's role towards this claim, derived from claimant_side and subject_side, never "
             "typed: official (a self-report), opposing (the adversary's claim), third_party or independent.",
-            required=True, enum="role"),
+            required=True,
+            enum="role",
+        ),
         "subject_side": PackageColumn("string", "Whose losses the number counts.", required=True, enum="side"),
         "population": PackageColumn(
-            "string", "Military, civilian, or all for a count that does not separate them.", required=True,
-            enum="population"),
+            "string",
+            "Military, civilian, or all for a count that does not separate them.",
+            required=True,
+            enum="population",
+        ),
         "metric": PackageColumn(
-            "string", "What is counted, in the source's own meaning; an undefined term ('personnel', 'losses') is "
-            "personnel_losses, never a precise one.", required=True, enum="metric"),
+            "string",
+            "What is counted, in the source's own meaning; an undefined term ('personnel', 'losses') is "
+            "personnel_losses, never a precise one.",
+            required=True,
+            enum="metric",
+        ),
         "qualifier": PackageColumn(
-            "string", "How the source hedged the number. Qualifiers are data: they become the bounds value_low "
-            "and value_high.", required=True, enum="qualifier"),
+            "string",
+            "How the source hedged the number. Qualifiers are data: they become the bounds value_low and value_high.",
+            required=True,
+            enum="qualifier",
+        ),
         "value": PackageColumn(
-            "integer", "The stated number, as the source says it, never rounded. For a range (closed or "
-            "open-ended): the central value, only if the source gave one; else empty.", unit=VALUE_UNIT, minimum=0),
+            "integer",
+            "The stated number, as the source says it, never rounded. For a range (closed or "
+            "open-ended): the central value, only if the source gave one; else empty.",
+            unit=VALUE_UNIT,
+            minimum=0,
+        ),
         "stated_low": PackageColumn(
-            "integer", "Low end of a range as the source stated it: a closed range ('X to Y', qualifier range) or "
+            "integer",
+            "Low end of a range as the source stated it: a closed range ('X to Y', qualifier range) or "
             "a range with an open end ('at least 7,000-8,000': qualifier at_least, stated_low 7000, stated_high "
             "8000). Empty for other claims. A figure quoted as stated is written from qualifier, value and these.",
-            unit=VALUE_UNIT, minimum=0),
+            unit=VALUE_UNIT,
+            minimum=0,
+        ),
         "stated_high": PackageColumn(
-            "integer", "High end of a range as the source stated it (see stated_low); stated_low <= value <= "
-            "stated_high.", unit=VALUE_UNIT, minimum=0),
+            "integer",
+            "High end of a range as the source stated it (see stated_low); stated_low <= value <= stated_high.",
+            unit=VALUE_UNIT,
+            minimum=0,
+        ),
         "value_low": PackageColumn(
-            "number", "The low end of the claim's interval, " + BOUNDS_RULE + ". Empty: open (no floor).",
-            unit=VALUE_UNIT, minimum=0),
+            "number",
+            "The low end of the claim's interval, " + BOUNDS_RULE + ". Empty: open (no floor).",
+            unit=VALUE_UNIT,
+            minimum=0,
+        ),
         "value_high": PackageColumn(
-            "number", "The high end of the claim's interval, " + BOUNDS_RULE + ". Empty: open (no ceiling).",
-            unit=VALUE_UNIT, minimum=0),
+            "number",
+            "The high end of the claim's interval, " + BOUNDS_RULE + ". Empty: open (no ceiling).",
+            unit=VALUE_UNIT,
+            minimum=0,
+        ),
         "is_low_exclusive": PackageColumn(
-            "boolean", "true when value_low is exclusive ('more than X'): the count is above it, not at it.",
-            required=True),
+            "boolean",
+            "true when value_low is exclusive ('more than X'): the count is above it, not at it.",
+            required=True,
+        ),
         "period_type": PackageColumn(
-            "string", "Cumulative since the start, a stated period, one incident, or a snapshot (a count at one "
-            "moment). Period, incident and snapshot claims never enter cumulative series.", required=True,
-            enum="period_type"),
+            "string",
+            "Cumulative since the start, a stated period, one incident, or a snapshot (a count at one "
+            "moment). Period, incident and snapshot claims never enter cumulative series.",
+            required=True,
+            enum="period_type",
+        ),
         "period_start_date": PackageColumn(
-            "date", "Start of the period, or the incident's date; empty for cumulative and snapshot claims; not "
-            "after as_of_date."),
+            "date",
+            "Start of the period, or the incident's date; empty for cumulative and snapshot claims; not "
+            "after as_of_date.",
+        ),
         "as_of_date": PackageColumn(
-            "date", "The date the number counts up to. Not after statement_date (it may be earlier: a count "
-            "published later).", required=True),
+            "date",
+            "The date the number counts up to. Not after statement_date (it may be earlier: a count published later).",
+            required=True,
+        ),
         "statement_date": PackageColumn(
-            "date", "When the statement was made or published (a series record: the day of its report).",
-            required=True),
+            "date", "When the statement was made or published (a series record: the day of its report).", required=True
+        ),
         "method": PackageColumn("string", "How the number was arrived at.", required=True, enum="method"),
         "confidence": PackageColumn(
-            "string", "How well the figure and its attribution are attested - not whether it is true.",
-            required=True, enum="confidence"),
+            "string",
+            "How well the figure and its attribution are attested - not whether it is true.",
+            required=True,
+            enum="confidence",
+        ),
         "derived_from": PackageColumn(
-            "string", "The claim this number was computed from or copies (a claim_id of this file). A derived "
-            "claim never counts as independent corroboration.", id=True),
+            "string",
+            "The claim this number was computed from or copies (a claim_id of this file). A derived "
+            "claim never counts as independent corroboration.",
+            id=True,
+        ),
         "is_dependent": PackageColumn("boolean", "true when the claim has derived_from.", required=True),
         "source_term": PackageColumn(
-            "string", "The source's own words for what it counts, as they appear in quote, in the quote's "
+            "string",
+            "The source's own words for what it counts, as they appear in quote, in the quote's "
             "language ('personnel', 'manpower losses', 'martyrs'). metric stays the project's; a party's term is "
-            "only ever that party's words."),
+            "only ever that party's words.",
+        ),
         "quote": PackageColumn(
-            "string", "The words in the source that carry this number, character for character in the source's "
-            "language. Every curated claim has one; series records have none."),
+            "string",
+            "The words in the source that carry this number, character for character in the source's "
+            "language. Every curated claim has one; series records have none.",
+        ),
         "url": PackageColumn("string", "The source document (http or https).", required=True, url=True),
         "outlet": PackageColumn("string", "Publisher of the document.", required=True),
         "title": PackageColumn("string", "Title of the document, if it has one."),
         "source": PackageColumn(
-            "string", "Where the row comes from in the project's data/raw/<conflict-id>/: claims.csv (a curated "
+            "string",
+            "Where the row comes from in the project's data/raw/<conflict-id>/: claims.csv (a curated "
             "claim) or series:<series_id> (a record of a bulk daily series, under the series' own licence). A "
             "series record that repeats a curated claim word for word is left out; one that disagrees is kept.",
-            required=True, enum="source"),
+            required=True,
+            enum="source",
+        ),
     },
     "statements": {
         "statement_id": PackageColumn("string", "Unique within the conflict.", required=True, id=True),
         "claimant_id": PackageColumn(
-            "string", "Who made the statement: a row of claimants.csv.", required=True, id=True),
+            "string", "Who made the statement: a row of claimants.csv.", required=True, id=True
+        ),
         "claimant_name": PackageColumn("string", "The claimant's full name (claimants.csv name).", required=True),
         "speaker": PackageColumn("string", "Who spoke, as the source attributes it (verbatim)."),
         "statement_date": PackageColumn(
-            "date", "When the statement was made or published. Not before the conflict's start.", required=True),
+            "date", "When the statement was made or published. Not before the conflict's start.", required=True
+        ),
         "url": PackageColumn("string", "The source document (http or https).", required=True, url=True),
         "outlet": PackageColumn("string", "Publisher of the document.", required=True),
         "title": PackageColumn("string", "Title of the document, if it has one."),
         "language": PackageColumn("string", "Language of the document, an ISO 639 code (empty: not recorded)."),
         "speaks_for": PackageColumn(
-            "string", "A joint briefing: the other claimants the statement speaks for besides its own claimant_id, "
-            "claimant ids separated by ';'. Its claims are recorded once, under claimant_id."),
+            "string",
+            "A joint briefing: the other claimants the statement speaks for besides its own claimant_id, "
+            "claimant ids separated by ';'. Its claims are recorded once, under claimant_id.",
+        ),
         "notes": PackageColumn("string", "Anything a reader of the source should know."),
     },
     "claimants": {
@@ -332,12 +404,19 @@ PACKAGE_COLUMNS: dict[str, dict[str, PackageColumn]] = {
         "name": PackageColumn("string", "Full name: an institution, not a person.", required=True),
         "short_name": PackageColumn("string", "Label in charts (the name when none is set).", required=True),
         "side": PackageColumn(
-            "string", "The claimant's own side: a side of the conflict, third_party or independent. A claim's role "
-            "is derived from it.", required=True, enum="claimant_side"),
+            "string",
+            "The claimant's own side: a side of the conflict, third_party or independent. A claim's role "
+            "is derived from it.",
+            required=True,
+            enum="claimant_side",
+        ),
         "kind": PackageColumn("string", "What sort of body the claimant is.", required=True, enum="kind"),
         "independence_group": PackageColumn(
-            "string", "Claimants sharing a group share information: they never corroborate each other.",
-            required=True, id=True),
+            "string",
+            "Claimants sharing a group share information: they never corroborate each other.",
+            required=True,
+            id=True,
+        ),
         "notes": PackageColumn("string", "The claimant's scope and caveats."),
     },
     "truces": {
@@ -345,7 +424,8 @@ PACKAGE_COLUMNS: dict[str, dict[str, PackageColumn]] = {
         "name": PackageColumn("string", "The pause's name, as reports show it.", required=True),
         "start_date": PackageColumn("date", "The first day of the pause.", required=True),
         "end_date": PackageColumn(
-            "date", "The last day of the pause (fighting resumed the day after); empty while it holds."),
+            "date", "The last day of the pause (fighting resumed the day after); empty while it holds."
+        ),
         "url": PackageColumn("string", "A source for the dates (http or https).", required=True, url=True),
         "quote": PackageColumn("string", "The source's words for the dates.", required=True),
         "notes": PackageColumn("string", "What the pause covered; what continued during it."),

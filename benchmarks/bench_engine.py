@@ -54,32 +54,106 @@ TARGET_SECONDS = 5.0
 TARGET_MIB = 2048.0
 SERIES_ID = "south_general_staff_personnel"
 
-STATEMENT_HEADER = ["statement_id", "claimant_id", "speaker", "statement_date", "url", "outlet", "title",
-                    "language", "notes"]
-CLAIM_HEADER = ["claim_id", "statement_id", "subject_side", "population", "metric", "qualifier", "value",
-                "value_low", "value_high", "period_type", "period_start_date", "as_of_date", "method",
-                "confidence", "derived_from", "quote", "notes"]
+STATEMENT_HEADER = [
+    "statement_id",
+    "claimant_id",
+    "speaker",
+    "statement_date",
+    "url",
+    "outlet",
+    "title",
+    "language",
+    "notes",
+]
+CLAIM_HEADER = [
+    "claim_id",
+    "statement_id",
+    "subject_side",
+    "population",
+    "metric",
+    "qualifier",
+    "value",
+    "value_low",
+    "value_high",
+    "period_type",
+    "period_start_date",
+    "as_of_date",
+    "method",
+    "confidence",
+    "derived_from",
+    "quote",
+    "notes",
+]
 
 # claimant_id, name, side, kind, independence_group, speaker, outlet, language
 CLAIMANTS = [
-    ("north_mod", "Northern Ministry of Defence", "north", "military", "north_government",
-     "Northern MoD (spokesman Col. A. Varga)", "Northern State Television", "nl"),
-    ("north_president", "Office of the President of the North", "north", "government", "north_government",
-     "President of the North, evening address", "The Northern Courier", "nl"),
-    ("south_general_staff", "General Staff of the South", "south", "military", "south_government",
-     "General Staff of the South (daily briefing)", "Southern Armed Forces Press Service", "sl"),
-    ("south_mod", "Southern Ministry of Defence", "south", "military", "south_government",
-     "Southern MoD (Minister R. Okonkwo-Lind)", "Southern News Agency", "sl"),
-    ("allied_intelligence", "Allied Defence Intelligence", "third_party", "intelligence", "allied_government",
-     "Allied Defence Intelligence (daily update)", "Allied Ministry of Defence", "en"),
-    ("open_ledger", "Open Ledger (open-source investigators)", "independent", "media_investigation",
-     "open_ledger", "Open Ledger research team", "Open Ledger", "en"),
+    (
+        "north_mod",
+        "Northern Ministry of Defence",
+        "north",
+        "military",
+        "north_government",
+        "Northern MoD (spokesman Col. A. Varga)",
+        "Northern State Television",
+        "nl",
+    ),
+    (
+        "north_president",
+        "Office of the President of the North",
+        "north",
+        "government",
+        "north_government",
+        "President of the North, evening address",
+        "The Northern Courier",
+        "nl",
+    ),
+    (
+        "south_general_staff",
+        "General Staff of the South",
+        "south",
+        "military",
+        "south_government",
+        "General Staff of the South (daily briefing)",
+        "Southern Armed Forces Press Service",
+        "sl",
+    ),
+    (
+        "south_mod",
+        "Southern Ministry of Defence",
+        "south",
+        "military",
+        "south_government",
+        "Southern MoD (Minister R. Okonkwo-Lind)",
+        "Southern News Agency",
+        "sl",
+    ),
+    (
+        "allied_intelligence",
+        "Allied Defence Intelligence",
+        "third_party",
+        "intelligence",
+        "allied_government",
+        "Allied Defence Intelligence (daily update)",
+        "Allied Ministry of Defence",
+        "en",
+    ),
+    (
+        "open_ledger",
+        "Open Ledger (open-source investigators)",
+        "independent",
+        "media_investigation",
+        "open_ledger",
+        "Open Ledger research team",
+        "Open Ledger",
+        "en",
+    ),
 ]
 
 
 # --------------------------------------------------------------------------------------------
 # Synthetic data (not timed as part of the pipeline)
 # --------------------------------------------------------------------------------------------
+
 
 def conflict_yml(k: int, start: dt.date) -> str:
     lines = [
@@ -88,13 +162,22 @@ def conflict_yml(k: int, start: dt.date) -> str:
         f"name: The war of the North and the South, no. {k:02d} (synthetic benchmark)",
         f"start_date: {start.isoformat()}",
         "sides:",
-        "  - side_id: north", f"    label: Northland {k:02d}", '    colour: "#D55E00"',
-        "  - side_id: south", f"    label: Southmark {k:02d}", '    colour: "#0072B2"',
+        "  - side_id: north",
+        f"    label: Northland {k:02d}",
+        '    colour: "#D55E00"',
+        "  - side_id: south",
+        f"    label: Southmark {k:02d}",
+        '    colour: "#0072B2"',
         "claimants:",
     ]
     for cid, name, side, kind, group, *_ in CLAIMANTS:
-        lines += [f"  - claimant_id: {cid}", f"    name: {name}", f"    side: {side}", f"    kind: {kind}",
-                  f"    independence_group: {group}"]
+        lines += [
+            f"  - claimant_id: {cid}",
+            f"    name: {name}",
+            f"    side: {side}",
+            f"    kind: {kind}",
+            f"    independence_group: {group}",
+        ]
     lines += [
         "series:",
         f"  - series_id: {SERIES_ID}",
@@ -163,124 +246,461 @@ def generate_conflict(folder: Path, k: int) -> tuple[int, int, int]:
         lag = 1 if (i % 7 == 3) else 0  # some claims count up to the day before
         a = s - lag
         sid = f"{cid}_{day(s)}"
-        title = rng.choice([
-            f'{name}: "losses of the enemy exceed {int(north_killed(a)):,}"',
-            f"Briefing, day {s:,}: figures, corrections and context",
-            f'"We will not hide our dead," says {speaker.split(" (")[0]}',
-            "",
-        ])
-        note = "" if i % 5 else rng.choice([
-            'Transcript circulated later; the "official" figure was read out twice, once with a slip.',
-            "Reported by two outlets, one of which (a wire service) added a correction, later withdrawn.",
-            'Line 2 of the transcript says "approximately", line 5 says "exactly";\nwe record "exactly".',
-        ])
-        sw.writerow([sid, cid, speaker, day(s),
-                     f"https://example.org/conflict-{k:02d}/{cid}/{day(s)}?item={i}&lang={language}",
-                     outlet, title, "" if i % 9 == 0 else language, note])
+        title = rng.choice(
+            [
+                f'{name}: "losses of the enemy exceed {int(north_killed(a)):,}"',
+                f"Briefing, day {s:,}: figures, corrections and context",
+                f'"We will not hide our dead," says {speaker.split(" (")[0]}',
+                "",
+            ]
+        )
+        note = (
+            ""
+            if i % 5
+            else rng.choice(
+                [
+                    'Transcript circulated later; the "official" figure was read out twice, once with a slip.',
+                    "Reported by two outlets, one of which (a wire service) added a correction, later withdrawn.",
+                    'Line 2 of the transcript says "approximately", line 5 says "exactly";\nwe record "exactly".',
+                ]
+            )
+        )
+        sw.writerow(
+            [
+                sid,
+                cid,
+                speaker,
+                day(s),
+                f"https://example.org/conflict-{k:02d}/{cid}/{day(s)}?item={i}&lang={language}",
+                outlet,
+                title,
+                "" if i % 9 == 0 else language,
+                note,
+            ]
+        )
 
         claims: list[tuple] = []  # (subject, population, metric, qualifier, value, low, high,
         #                             period_type, period_start, method, derived_from, quote)
 
         def quote(n: int, what: str) -> str:
-            return rng.choice([
-                f'"As of today, {n:,} {what}," the spokesman said, "and the figure is verified."',
-                f"{n:,} {what}, according to the briefing, including those, sadly, confirmed overnight",
-                f'He repeated: "{n:,}" — adding, "not one more, not one less."',
-                # every claim carries a quote (validation requires one); four choices, as when this
-                # one was empty, keep the random stream and so every other generated value unchanged
-                f"{n:,} {what}.",
-            ])
+            return rng.choice(
+                [
+                    f'"As of today, {n:,} {what}," the spokesman said, "and the figure is verified."',
+                    f"{n:,} {what}, according to the briefing, including those, sadly, confirmed overnight",
+                    f'He repeated: "{n:,}" — adding, "not one more, not one less."',
+                    # every claim carries a quote (validation requires one); four choices, as when this
+                    # one was empty, keep the random stream and so every other generated value unchanged
+                    f"{n:,} {what}.",
+                ]
+            )
 
         if cid == "north_mod":
             kn = int(north_killed(a)) + rng.randint(0, 4)
             wn = 3 * kn + rng.randint(0, 30)
-            claims.append(("north", "military", "killed", "exact", kn, None, None, "cumulative", None,
-                           "reported", None, quote(kn, "of our servicemen have died")))
-            claims.append(("north", "military", "wounded", "exact", wn, None, None, "cumulative", None,
-                           "reported", None, quote(wn, "have been wounded")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "killed",
+                    "exact",
+                    kn,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(kn, "of our servicemen have died"),
+                )
+            )
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "wounded",
+                    "exact",
+                    wn,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(wn, "have been wounded"),
+                )
+            )
             if i % 25 == 0 and a > 31:
                 v = rng.randint(200, 900)
-                claims.append(("south", "military", "killed", "more_than", v, None, None, "period", day(a - 30),
-                               "reported", None, quote(v, "enemy soldiers killed in the last thirty days")))
+                claims.append(
+                    (
+                        "south",
+                        "military",
+                        "killed",
+                        "more_than",
+                        v,
+                        None,
+                        None,
+                        "period",
+                        day(a - 30),
+                        "reported",
+                        None,
+                        quote(v, "enemy soldiers killed in the last thirty days"),
+                    )
+                )
             else:
                 v = _round(9.0 * a + 500, 100)
-                claims.append(("south", "military", "killed", "about", v, None, None, "cumulative", None,
-                               "reported", None, quote(v, "enemy soldiers eliminated")))
+                claims.append(
+                    (
+                        "south",
+                        "military",
+                        "killed",
+                        "about",
+                        v,
+                        None,
+                        None,
+                        "cumulative",
+                        None,
+                        "reported",
+                        None,
+                        quote(v, "enemy soldiers eliminated"),
+                    )
+                )
         elif cid == "north_president":
             v = _round(north_killed(a) * 4.2, 100)
-            claims.append(("north", "military", "killed_and_wounded", "about", v, None, None, "cumulative", None,
-                           "reported", None, quote(v, "killed and wounded on our side")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "killed_and_wounded",
+                    "about",
+                    v,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(v, "killed and wounded on our side"),
+                )
+            )
             v = _round(30.0 * a + 1000, 100)
-            claims.append(("south", "military", "personnel_losses", "more_than", v, None, None, "cumulative",
-                           None, "reported", None, quote(v, "enemy personnel lost")))
+            claims.append(
+                (
+                    "south",
+                    "military",
+                    "personnel_losses",
+                    "more_than",
+                    v,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(v, "enemy personnel lost"),
+                )
+            )
             if i % 20 == 1 and a > 3:
                 v = rng.randint(3, 60)
-                claims.append(("south", "military", "killed", "exact", v, None, None, "incident", day(a - 2),
-                               "reported", None, quote(v, "killed in the strike on the depot")))
+                claims.append(
+                    (
+                        "south",
+                        "military",
+                        "killed",
+                        "exact",
+                        v,
+                        None,
+                        None,
+                        "incident",
+                        day(a - 2),
+                        "reported",
+                        None,
+                        quote(v, "killed in the strike on the depot"),
+                    )
+                )
             else:
                 v = _round(11.0 * a + 700, 100)
-                claims.append(("south", "military", "killed", "up_to", v, None, None, "cumulative", None,
-                               "reported", None, quote(v, "enemy dead, at most")))
+                claims.append(
+                    (
+                        "south",
+                        "military",
+                        "killed",
+                        "up_to",
+                        v,
+                        None,
+                        None,
+                        "cumulative",
+                        None,
+                        "reported",
+                        None,
+                        quote(v, "enemy dead, at most"),
+                    )
+                )
         elif cid == "south_general_staff":
             ks = int(south_killed(a)) + rng.randint(0, 4)
             ws = int(ks * 2.7) + rng.randint(0, 30)
-            claims.append(("south", "military", "killed", "exact", ks, None, None, "cumulative", None,
-                           "reported", None, quote(ks, "of our defenders have fallen")))
+            claims.append(
+                (
+                    "south",
+                    "military",
+                    "killed",
+                    "exact",
+                    ks,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(ks, "of our defenders have fallen"),
+                )
+            )
             last_south_staff_killed = f"{sid}.south.mil.killed"  # its claim_id below
-            claims.append(("south", "military", "wounded", "exact", ws, None, None, "cumulative", None,
-                           "reported", None, quote(ws, "wounded")))
+            claims.append(
+                (
+                    "south",
+                    "military",
+                    "wounded",
+                    "exact",
+                    ws,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(ws, "wounded"),
+                )
+            )
             v = series_value(a) + 100  # a revised figure: disagrees with that day's series record
-            claims.append(("north", "military", "personnel_losses", "about", v, None, None, "cumulative", None,
-                           "reported", None, quote(v, "enemy personnel, revised")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "personnel_losses",
+                    "about",
+                    v,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(v, "enemy personnel, revised"),
+                )
+            )
         elif cid == "south_mod":
             v = int(north_killed(a) * 9)
-            claims.append(("north", "military", "killed_and_wounded", "at_least", v, None, None, "cumulative",
-                           None, "reported", None, quote(v, "enemy killed and wounded at the least")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "killed_and_wounded",
+                    "at_least",
+                    v,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(v, "enemy killed and wounded at the least"),
+                )
+            )
             v = _round(north_killed(a) * 2.4, 100)
-            claims.append(("north", "military", "killed", "about", v, None, None, "cumulative", None,
-                           "reported", None, quote(v, "enemy dead")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "killed",
+                    "about",
+                    v,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(v, "enemy dead"),
+                )
+            )
             v = int(south_killed(a) * 3.6) + rng.randint(0, 9)
-            claims.append(("south", "military", "killed_and_wounded", "exact", v, None, None, "cumulative",
-                           None, "reported", None, quote(v, "our killed and wounded")))
+            claims.append(
+                (
+                    "south",
+                    "military",
+                    "killed_and_wounded",
+                    "exact",
+                    v,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    None,
+                    quote(v, "our killed and wounded"),
+                )
+            )
         elif cid == "allied_intelligence":
             lo, hi = _round(north_killed(a) * 1.5, 100), _round(north_killed(a) * 3.0, 100)
             central = (lo + hi) // 2 if i % 2 else None
-            claims.append(("north", "military", "killed", "range", central, lo, hi, "cumulative", None,
-                           "estimate", None, quote(lo, f"to {hi:,} northern troops killed (our assessment)")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "killed",
+                    "range",
+                    central,
+                    lo,
+                    hi,
+                    "cumulative",
+                    None,
+                    "estimate",
+                    None,
+                    quote(lo, f"to {hi:,} northern troops killed (our assessment)"),
+                )
+            )
             lo, hi = _round(south_killed(a) * 0.8, 100), _round(south_killed(a) * 1.6, 100)
             derived = last_south_staff_killed if (i % 3 == 0 and last_south_staff_killed) else None
-            claims.append(("south", "military", "killed", "range", None, lo, hi, "cumulative", None,
-                           "estimate", derived, quote(lo, f"to {hi:,} southern troops killed")))
+            claims.append(
+                (
+                    "south",
+                    "military",
+                    "killed",
+                    "range",
+                    None,
+                    lo,
+                    hi,
+                    "cumulative",
+                    None,
+                    "estimate",
+                    derived,
+                    quote(lo, f"to {hi:,} southern troops killed"),
+                )
+            )
             v = series_value(a)
-            claims.append(("north", "military", "personnel_losses", "about", v, None, None, "cumulative", None,
-                           "reported", f"{SERIES_ID}.{day(a)}", quote(v, "northern personnel, per the South")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "personnel_losses",
+                    "about",
+                    v,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "reported",
+                    f"{SERIES_ID}.{day(a)}",
+                    quote(v, "northern personnel, per the South"),
+                )
+            )
         else:  # open_ledger
             v = int(north_killed(a) * 0.45)
-            claims.append(("north", "military", "killed", "at_least", v, None, None, "cumulative", None,
-                           "named_list", None, quote(v, "named northern dead confirmed")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "killed",
+                    "at_least",
+                    v,
+                    None,
+                    None,
+                    "cumulative",
+                    None,
+                    "named_list",
+                    None,
+                    quote(v, "named northern dead confirmed"),
+                )
+            )
             lo, hi = _round(north_killed(a) * 0.8, 100), _round(north_killed(a) * 1.3, 100)
-            claims.append(("north", "military", "killed", "range", (lo + hi) // 2, lo, hi, "cumulative", None,
-                           "model", None, quote(lo, f"to {hi:,} northern dead (probate-registry model)")))
+            claims.append(
+                (
+                    "north",
+                    "military",
+                    "killed",
+                    "range",
+                    (lo + hi) // 2,
+                    lo,
+                    hi,
+                    "cumulative",
+                    None,
+                    "model",
+                    None,
+                    quote(lo, f"to {hi:,} northern dead (probate-registry model)"),
+                )
+            )
             if i % 10 == 5:
                 v = 10 + a // 3
-                claims.append(("north", "civilian", "killed", "at_least", v, None, None, "cumulative", None,
-                               "verified_count", None, quote(v, "civilians killed, verified")))
+                claims.append(
+                    (
+                        "north",
+                        "civilian",
+                        "killed",
+                        "at_least",
+                        v,
+                        None,
+                        None,
+                        "cumulative",
+                        None,
+                        "verified_count",
+                        None,
+                        quote(v, "civilians killed, verified"),
+                    )
+                )
             else:
                 v = int(south_killed(a) * 0.4)
-                claims.append(("south", "military", "killed", "at_least", v, None, None, "cumulative", None,
-                               "named_list", None, quote(v, "named southern dead confirmed")))
+                claims.append(
+                    (
+                        "south",
+                        "military",
+                        "killed",
+                        "at_least",
+                        v,
+                        None,
+                        None,
+                        "cumulative",
+                        None,
+                        "named_list",
+                        None,
+                        quote(v, "named southern dead confirmed"),
+                    )
+                )
 
-        for subject, population, metric, qualifier, value, low, high, period_type, pstart, method, derived, q \
-                in claims:
+        for subject, population, metric, qualifier, value, low, high, period_type, pstart, method, derived, q in claims:
             claim_id = f"{sid}.{subject}.{population[:3]}.{metric}" + ("" if method == "reported" else f".{method}")
-            notes = "" if rng.random() < 0.6 else rng.choice([
-                "Figure as reported; scope (regular forces only, or incl. volunteers) not stated.",
-                'Outlet headline says "nearly", the transcript says "about": we use about.',
-                "Same figure in three outlets, dated the same day, one of which (a wire) was amended.",
-            ])
-            cw.writerow([claim_id, sid, subject, population, metric, qualifier,
-                         "" if value is None else value, "" if low is None else low, "" if high is None else high,
-                         period_type, pstart or "", day(a), method, rng.choice(confidences), derived or "", q, notes])
+            notes = (
+                ""
+                if rng.random() < 0.6
+                else rng.choice(
+                    [
+                        "Figure as reported; scope (regular forces only, or incl. volunteers) not stated.",
+                        'Outlet headline says "nearly", the transcript says "about": we use about.',
+                        "Same figure in three outlets, dated the same day, one of which (a wire) was amended.",
+                    ]
+                )
+            )
+            cw.writerow(
+                [
+                    claim_id,
+                    sid,
+                    subject,
+                    population,
+                    metric,
+                    qualifier,
+                    "" if value is None else value,
+                    "" if low is None else low,
+                    "" if high is None else high,
+                    period_type,
+                    pstart or "",
+                    day(a),
+                    method,
+                    rng.choice(confidences),
+                    derived or "",
+                    q,
+                    notes,
+                ]
+            )
             n_claims += 1
 
     (folder / "statements.csv").write_text(st_buf.getvalue(), encoding="utf-8")
@@ -298,8 +718,11 @@ STAGES = [
     ("type+bounds", "analysis.dataset._typed_conflict (what load_conflict does after validating)"),
     ("harmonise", "select_claims x4, combine_killed_and_wounded x1, convert_metric x2"),
     ("align", "analysis.align.align x1 (opposing converted vs official combined), standalone"),
-    ("compare", "ratio_over_time x2 (each aligns again), implied_daily_rates, wounded_to_killed, "
-                "floor_coverage, latest_claims, ratio_summary x2"),
+    (
+        "compare",
+        "ratio_over_time x2 (each aligns again), implied_daily_rates, wounded_to_killed, "
+        "floor_coverage, latest_claims, ratio_summary x2",
+    ),
 ]
 
 
@@ -326,8 +749,14 @@ def run_pipeline(data_dir: Path, ids: list[str], retain: bool) -> tuple[Timer, f
     or, with retain=True, all kept alive until the pass ends (worst case for memory)."""
     t = Timer()
     h, c = harmonise, compare
-    counts = {"claims loaded": 0, "pairs (align)": 0, "ratio rows": 0, "rate rows": 0,
-              "wounded:killed rows": 0, "coverage rows": 0}
+    counts = {
+        "claims loaded": 0,
+        "pairs (align)": 0,
+        "ratio rows": 0,
+        "rate rows": 0,
+        "wounded:killed rows": 0,
+        "coverage rows": 0,
+    }
     kept = []
     wall0 = time.perf_counter()
     for cid in ids:
@@ -339,19 +768,54 @@ def run_pipeline(data_dir: Path, ids: list[str], retain: bool) -> tuple[Timer, f
         claims = conflict.claims
         end = claims["as_of_date"].max()
 
-        opposing = t("harmonise", "select_claims", h.select_claims, claims, subject_side="north",
-                     population="military", metric="personnel_losses", claimants=["south_general_staff"])
-        official = t("harmonise", "select_claims", h.select_claims, claims, subject_side="north",
-                     population="military", claimants=["north_mod"])
+        opposing = t(
+            "harmonise",
+            "select_claims",
+            h.select_claims,
+            claims,
+            subject_side="north",
+            population="military",
+            metric="personnel_losses",
+            claimants=["south_general_staff"],
+        )
+        official = t(
+            "harmonise",
+            "select_claims",
+            h.select_claims,
+            claims,
+            subject_side="north",
+            population="military",
+            claimants=["north_mod"],
+        )
         official_kw = t("harmonise", "combine_killed_and_wounded", h.combine_killed_and_wounded, official)
-        opposing_kw = t("harmonise", "convert_metric", h.convert_metric, opposing,
-                        h.Conversion("killed_and_wounded"))
-        official_killed = t("harmonise", "select_claims", h.select_claims, claims, subject_side="north",
-                            population="military", metric="killed", roles=["official"])
-        opposing_kw_claims = t("harmonise", "select_claims", h.select_claims, claims, subject_side="north",
-                               population="military", metric="killed_and_wounded", roles=["opposing"])
-        opposing_killed = t("harmonise", "convert_metric", h.convert_metric, opposing_kw_claims,
-                            h.Conversion("killed", wounded_to_killed=(2.5, 13.0)))
+        opposing_kw = t("harmonise", "convert_metric", h.convert_metric, opposing, h.Conversion("killed_and_wounded"))
+        official_killed = t(
+            "harmonise",
+            "select_claims",
+            h.select_claims,
+            claims,
+            subject_side="north",
+            population="military",
+            metric="killed",
+            roles=["official"],
+        )
+        opposing_kw_claims = t(
+            "harmonise",
+            "select_claims",
+            h.select_claims,
+            claims,
+            subject_side="north",
+            population="military",
+            metric="killed_and_wounded",
+            roles=["opposing"],
+        )
+        opposing_killed = t(
+            "harmonise",
+            "convert_metric",
+            h.convert_metric,
+            opposing_kw_claims,
+            h.Conversion("killed", wounded_to_killed=(2.5, 13.0)),
+        )
 
         pairs = t("align", "align", align, opposing_kw, official_kw)
 
@@ -361,8 +825,10 @@ def run_pipeline(data_dir: Path, ids: list[str], retain: bool) -> tuple[Timer, f
         wk = t("compare", "wounded_to_killed", c.wounded_to_killed, claims)
         coverage = t("compare", "floor_coverage", c.floor_coverage, claims)
         latest = t("compare", "latest_claims", c.latest_claims, claims, end)
-        summaries = (t("compare", "ratio_summary", c.ratio_summary, ratios_kw),
-                     t("compare", "ratio_summary", c.ratio_summary, ratios_killed))
+        summaries = (
+            t("compare", "ratio_summary", c.ratio_summary, ratios_kw),
+            t("compare", "ratio_summary", c.ratio_summary, ratios_killed),
+        )
 
         counts["claims loaded"] += claims.height
         counts["pairs (align)"] += pairs.height
@@ -408,6 +874,7 @@ def verdict(ok: bool) -> str:
 # One timed run: in this process (jobs=1) or in a pool of worker processes (jobs>1)
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Run:
     seconds: dict[tuple[str, str], float]  # (stage, function) -> seconds, summed over conflicts (and workers)
@@ -424,9 +891,12 @@ class Run:
 
 def _cpu_note(wall: float, busy: float | None, mine: float, label: str) -> str:
     others = None if busy is None else max(0.0, busy - mine)
-    return (f"{label} {mine:.1f} CPU-s in {wall:.1f} s wall"
-            + ("" if others is None else f"; other processes {others:.1f} CPU-s"
-               f"{'  <- machine was busy: figures inflated' if others > 0.1 * wall else ''}"))
+    return f"{label} {mine:.1f} CPU-s in {wall:.1f} s wall" + (
+        ""
+        if others is None
+        else f"; other processes {others:.1f} CPU-s"
+        f"{'  <- machine was busy: figures inflated' if others > 0.1 * wall else ''}"
+    )
 
 
 def run_in_process(data_dir: Path, ids: list[str], retain: bool) -> Run:
@@ -442,8 +912,15 @@ def _worker(data_dir: str, ids: list[str], retain: bool) -> dict:
     row counts, peak RSS, CPU-seconds), never frames."""
     began = time.monotonic()  # CLOCK_MONOTONIC: comparable with the parent's clock on Linux
     timer, wall, counts = run_pipeline(Path(data_dir), ids, retain)
-    return {"seconds": timer.seconds, "wall": wall, "counts": counts, "began": began,
-            "rss_mib": rss_mib(), "cpu": own_cpu_seconds(), "threads": pl.thread_pool_size()}
+    return {
+        "seconds": timer.seconds,
+        "wall": wall,
+        "counts": counts,
+        "began": began,
+        "rss_mib": rss_mib(),
+        "cpu": own_cpu_seconds(),
+        "threads": pl.thread_pool_size(),
+    }
 
 
 def split_evenly(ids: list[str], jobs: int) -> list[list[str]]:
@@ -488,15 +965,27 @@ def run_in_pool(data_dir: Path, ids: list[str], retain: bool, jobs: int, threads
     # Workers' CPU-seconds cover their whole life (interpreter start, imports, pipeline).
     mine = (mine1 - mine0) + sum(r["cpu"] for r in results)
     busy = None if busy0 is None or busy1 is None else busy1 - busy0
-    note = (_cpu_note(wall, busy, mine, f"parent + {len(results)} workers")
-            + "; workers' own pipeline wall " + ", ".join(f"{r['wall']:.1f}" for r in results) + " s")
-    return Run(seconds, wall, counts, note, startup=max(r["began"] for r in results) - t0,
-               worker_rss=[r["rss_mib"] for r in results], worker_threads=results[0]["threads"])
+    note = (
+        _cpu_note(wall, busy, mine, f"parent + {len(results)} workers")
+        + "; workers' own pipeline wall "
+        + ", ".join(f"{r['wall']:.1f}" for r in results)
+        + " s"
+    )
+    return Run(
+        seconds,
+        wall,
+        counts,
+        note,
+        startup=max(r["began"] for r in results) - t0,
+        worker_rss=[r["rss_mib"] for r in results],
+        worker_threads=results[0]["threads"],
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Reporting
 # --------------------------------------------------------------------------------------------
+
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
@@ -524,8 +1013,10 @@ def print_runs(runs: list[Run], jobs: int) -> None:
         print(row("pool start-up (until last worker)", [r.startup for r in runs]))
     print(row("pipeline wall (read → compare)", [r.wall for r in runs]))
     if jobs > 1:
-        print(f"(jobs={jobs}: stage lines add up the time inside every worker; the workers run at the same "
-              f"time, so the stages sum to more than the wall time)")
+        print(
+            f"(jobs={jobs}: stage lines add up the time inside every worker; the workers run at the same "
+            f"time, so the stages sum to more than the wall time)"
+        )
     print("\nCPU use during each run (from getrusage and /proc/stat; 2 cores = 2 CPU-s per wall second):")
     for i, r in enumerate(runs):
         print(f"  run {i + 1}: {r.cpu_note}")
@@ -556,20 +1047,28 @@ def print_targets(runs: list[Run], jobs: int, mem: Memory) -> None:
     label = f"jobs={jobs}"
     print(f"\ntargets, {label} (2-core machine):")
     if jobs == 1:
-        print(f"  wall time   ≤ {TARGET_SECONDS:.0f} s : run 1 (cold) {cold:.2f} s {verdict(cold <= TARGET_SECONDS)}; "
-              f"median of {len(walls)} {median_wall:.2f} s {verdict(median_wall <= TARGET_SECONDS)}")
-        print(f"  peak memory ≤ 2 GB: ru_maxrss {mem.peak:,.0f} MiB {verdict(mem.peak <= TARGET_MIB)} "
-              f"(whole process: imports, generation, every run so far; includes polars' native memory, "
-              f"which tracemalloc would miss; memory mode above)")
+        print(
+            f"  wall time   ≤ {TARGET_SECONDS:.0f} s : run 1 (cold) {cold:.2f} s {verdict(cold <= TARGET_SECONDS)}; "
+            f"median of {len(walls)} {median_wall:.2f} s {verdict(median_wall <= TARGET_SECONDS)}"
+        )
+        print(
+            f"  peak memory ≤ 2 GB: ru_maxrss {mem.peak:,.0f} MiB {verdict(mem.peak <= TARGET_MIB)} "
+            f"(whole process: imports, generation, every run so far; includes polars' native memory, "
+            f"which tracemalloc would miss; memory mode above)"
+        )
         return
-    print(f"  wall time   ≤ {TARGET_SECONDS:.0f} s : run 1 {cold:.2f} s {verdict(cold <= TARGET_SECONDS)}; "
-          f"median of {len(walls)} {median_wall:.2f} s {verdict(median_wall <= TARGET_SECONDS)} "
-          f"(every run starts {jobs} fresh workers: pool start-up included, each worker cold)")
+    print(
+        f"  wall time   ≤ {TARGET_SECONDS:.0f} s : run 1 {cold:.2f} s {verdict(cold <= TARGET_SECONDS)}; "
+        f"median of {len(walls)} {median_wall:.2f} s {verdict(median_wall <= TARGET_SECONDS)} "
+        f"(every run starts {jobs} fresh workers: pool start-up included, each worker cold)"
+    )
     workers = ", ".join(f"{w:,.0f}" for w in mem.workers)
-    print(f"  peak memory ≤ 2 GB: max over processes {mem.peak:,.0f} MiB {verdict(mem.peak <= TARGET_MIB)}; "
-          f"sum {mem.total:,.0f} MiB {verdict(mem.total <= TARGET_MIB)} "
-          f"(ru_maxrss of the parent {mem.parent:,.0f} MiB + workers {workers} MiB; "
-          f"the sum bounds what the processes held at once)")
+    print(
+        f"  peak memory ≤ 2 GB: max over processes {mem.peak:,.0f} MiB {verdict(mem.peak <= TARGET_MIB)}; "
+        f"sum {mem.total:,.0f} MiB {verdict(mem.total <= TARGET_MIB)} "
+        f"(ru_maxrss of the parent {mem.parent:,.0f} MiB + workers {workers} MiB; "
+        f"the sum bounds what the processes held at once)"
+    )
 
 
 def print_side_by_side(results: dict[int, tuple[list[Run], Memory]]) -> None:
@@ -586,35 +1085,54 @@ def print_side_by_side(results: dict[int, tuple[list[Run], Memory]]) -> None:
     for stage, _ in STAGES:
         row(f"{stage} (sum over 50)", [f"{median([r.stage(stage) for r in results[j][0]]):.2f}s" for j in jobs_list])
     print(rule)
-    row("pool start-up", ["-" if j == 1 else f"{median([r.startup for r in results[j][0]]):.2f}s"
-                          for j in jobs_list])
+    row("pool start-up", ["-" if j == 1 else f"{median([r.startup for r in results[j][0]]):.2f}s" for j in jobs_list])
     row("run 1 wall", [f"{results[j][0][0].wall:.2f}s" for j in jobs_list])
     row("median wall", [f"{median([r.wall for r in results[j][0]]):.2f}s" for j in jobs_list])
-    row(f"  ≤ {TARGET_SECONDS:.0f} s", [verdict(median([r.wall for r in results[j][0]]) <= TARGET_SECONDS)
-                                        for j in jobs_list])
+    row(
+        f"  ≤ {TARGET_SECONDS:.0f} s",
+        [verdict(median([r.wall for r in results[j][0]]) <= TARGET_SECONDS) for j in jobs_list],
+    )
     row("peak RSS, max over processes", [f"{results[j][1].peak:,.0f} MiB" for j in jobs_list])
     row("  ≤ 2 GB", [verdict(results[j][1].peak <= TARGET_MIB) for j in jobs_list])
     row("peak RSS, sum over processes", [f"{results[j][1].total:,.0f} MiB" for j in jobs_list])
     row("  ≤ 2 GB", [verdict(results[j][1].total <= TARGET_MIB) for j in jobs_list])
-    print("(jobs=1 runs in this process, run 1 cold and later runs warm; jobs>1 starts fresh workers for every "
-          "run; the jobs>1 parent figure is its ru_maxrss before any in-process run)")
+    print(
+        "(jobs=1 runs in this process, run 1 cold and later runs warm; jobs>1 starts fresh workers for every "
+        "run; the jobs>1 parent figure is its ru_maxrss before any in-process run)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed pipeline runs per setting (default 3)")
-    parser.add_argument("--retain", action="store_true",
-                        help="keep every conflict's typed claims and outputs alive until the end of a run "
-                             "(worst case for memory); default: released after each conflict")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="worker processes for the per-conflict pipeline (default 1: in this process)")
-    parser.add_argument("--compare-jobs", action="store_true",
-                        help="run with jobs=1 and jobs=2 and print them side by side (overrides --jobs)")
-    parser.add_argument("--worker-threads", type=int, default=None,
-                        help="polars threads in each worker when jobs>1 (default: CPUs // jobs, at least 1)")
-    parser.add_argument("--profile", action="store_true",
-                        help="after the timed runs, profile one more in-process run with cProfile and print the "
-                             "top functions")
+    parser.add_argument(
+        "--retain",
+        action="store_true",
+        help="keep every conflict's typed claims and outputs alive until the end of a run "
+        "(worst case for memory); default: released after each conflict",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="worker processes for the per-conflict pipeline (default 1: in this process)",
+    )
+    parser.add_argument(
+        "--compare-jobs",
+        action="store_true",
+        help="run with jobs=1 and jobs=2 and print them side by side (overrides --jobs)",
+    )
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=None,
+        help="polars threads in each worker when jobs>1 (default: CPUs // jobs, at least 1)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the timed runs, profile one more in-process run with cProfile and print the top functions",
+    )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
@@ -624,8 +1142,10 @@ def main() -> None:
         parser.error("--worker-threads must be >= 1")
     settings = [1, 2] if args.compare_jobs else [args.jobs]
 
-    print(f"python {sys.version.split()[0]}, polars {pl.__version__}, {os.cpu_count()} CPU(s), "
-          f"polars threads {pl.thread_pool_size()}")
+    print(
+        f"python {sys.version.split()[0]}, polars {pl.__version__}, {os.cpu_count()} CPU(s), "
+        f"polars threads {pl.thread_pool_size()}"
+    )
     print(f"peak RSS after imports: {rss_mib():,.0f} MiB")
 
     with tempfile.TemporaryDirectory(prefix="bench_engine_") as tmp:
@@ -641,16 +1161,23 @@ def main() -> None:
         gen_s = time.perf_counter() - g0
         size = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
         n_statements, n_curated, n_series = totals
-        print(f"\ngenerated {N_CONFLICTS} conflicts in {gen_s:.1f} s (not timed below), {size / 2**20:,.0f} MiB "
-              f"of CSV/YAML in {data_dir}")
-        print(f"  statements: {n_statements:,}   curated claims (claims.csv rows): {n_curated:,}   "
-              f"series records: {n_series:,}")
+        print(
+            f"\ngenerated {N_CONFLICTS} conflicts in {gen_s:.1f} s (not timed below), {size / 2**20:,.0f} MiB "
+            f"of CSV/YAML in {data_dir}"
+        )
+        print(
+            f"  statements: {n_statements:,}   curated claims (claims.csv rows): {n_curated:,}   "
+            f"series records: {n_series:,}"
+        )
         print(f"  TOTAL CLAIMS: {n_curated + n_series:,}")
         assert n_curated + n_series == 1_000_000, n_curated + n_series
         print(f"peak RSS after generation: {rss_mib():,.0f} MiB")
 
-        mode = ("--retain: all 50 conflicts' claims and outputs kept alive until the run ends" if args.retain
-                else "each conflict's claims and outputs released before the next conflict (--retain to keep all)")
+        mode = (
+            "--retain: all 50 conflicts' claims and outputs kept alive until the run ends"
+            if args.retain
+            else "each conflict's claims and outputs released before the next conflict (--retain to keep all)"
+        )
         print(f"\nmemory mode: {mode}")
 
         results: dict[int, tuple[list[Run], Memory]] = {}
@@ -660,9 +1187,12 @@ def main() -> None:
         for jobs in sorted(settings, reverse=True):
             threads = args.worker_threads or max(1, (os.cpu_count() or 1) // jobs)
             runs = []
-            for r in range(args.repeat):
-                run = run_in_pool(data_dir, ids, args.retain, jobs, threads) if jobs > 1 else \
-                    run_in_process(data_dir, ids, args.retain)
+            for _ in range(args.repeat):
+                run = (
+                    run_in_pool(data_dir, ids, args.retain, jobs, threads)
+                    if jobs > 1
+                    else run_in_process(data_dir, ids, args.retain)
+                )
                 if expected_counts is None:
                     expected_counts = run.counts
                 elif run.counts != expected_counts:
@@ -672,13 +1202,26 @@ def main() -> None:
 
         for jobs in sorted(results):
             runs, mem = results[jobs]
-            print(f"\n==== jobs={jobs}: " + ("in this process" if jobs == 1 else
-                  f"{jobs} spawned worker processes ({len(split_evenly(ids, jobs)[0])}+ conflicts each), "
-                  f"polars threads per worker {runs[0].worker_threads}") + " ====")
-            print(("run 1 is cold for the engine (first polars/pandera call paths)" if jobs == 1 else
-                   "every run is cold: fresh workers import polars, pandera and the engine and take the first "
-                   "call paths") + f", warm for the OS page cache (files just written). Validation: 0 problems "
-                  f"in all {len(ids)} conflicts.")
+            print(
+                f"\n==== jobs={jobs}: "
+                + (
+                    "in this process"
+                    if jobs == 1
+                    else f"{jobs} spawned worker processes ({len(split_evenly(ids, jobs)[0])}+ conflicts each), "
+                    f"polars threads per worker {runs[0].worker_threads}"
+                )
+                + " ===="
+            )
+            print(
+                (
+                    "run 1 is cold for the engine (first polars/pandera call paths)"
+                    if jobs == 1
+                    else "every run is cold: fresh workers import polars, pandera and the engine and take the first "
+                    "call paths"
+                )
+                + f", warm for the OS page cache (files just written). Validation: 0 problems "
+                f"in all {len(ids)} conflicts."
+            )
             print("  rows: " + ", ".join(f"{k} {v:,}" for k, v in runs[0].counts.items()))
             print_runs(runs, jobs)
             print_targets(runs, jobs, mem)
@@ -686,9 +1229,11 @@ def main() -> None:
         print("\nwhat each line contains:")
         for stage, what in STAGES:
             print(f"  {stage:<12} {what}")
-        print("  pipeline wall: perf_counter around the whole loop over the 50 conflicts (all stages above, "
-              "plus loop overhead); generation excluded. jobs>1: the parent's clock from before creating the "
-              "pool to its shutdown, start-up of the workers (interpreter, imports) included")
+        print(
+            "  pipeline wall: perf_counter around the whole loop over the 50 conflicts (all stages above, "
+            "plus loop overhead); generation excluded. jobs>1: the parent's clock from before creating the "
+            "pool to its shutdown, start-up of the workers (interpreter, imports) included"
+        )
         print("  pool start-up: from creating the pool until the last worker began its first conflict")
 
         if len(results) > 1:
@@ -699,8 +1244,10 @@ def main() -> None:
         for cid in ids:
             load_conflict(cid, data_dir)
         load_s = time.perf_counter() - c0
-        print(f"\ncross-check, not part of the pipeline: analysis.dataset.load_conflict (read+validate+type, "
-              f"plus its list_conflicts glob) over 50 conflicts, in this process: {load_s:.2f} s")
+        print(
+            f"\ncross-check, not part of the pipeline: analysis.dataset.load_conflict (read+validate+type, "
+            f"plus its list_conflicts glob) over 50 conflicts, in this process: {load_s:.2f} s"
+        )
 
         if args.profile:
             profiler = cProfile.Profile()
@@ -708,8 +1255,10 @@ def main() -> None:
             run_pipeline(data_dir, ids, args.retain)
             profiler.disable()
             stats = pstats.Stats(profiler, stream=sys.stdout)
-            print("\ncProfile of one more in-process pipeline run (inflated by profiling overhead), "
-                  "top by cumulative time:")
+            print(
+                "\ncProfile of one more in-process pipeline run (inflated by profiling overhead), "
+                "top by cumulative time:"
+            )
             stats.sort_stats("cumulative").print_stats(r"analysis|pandera|polars|csv", 35)
             print("top by own time:")
             stats.sort_stats("tottime").print_stats(20)

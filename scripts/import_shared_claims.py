@@ -56,11 +56,36 @@ DERIVED_FROM_SERIES = {
 }
 SIDE_CODE = {"russia": "ru", "ukraine": "ua"}
 
-STATEMENT_COLUMNS = ["statement_id", "claimant_id", "speaker", "statement_date", "url", "outlet",
-                     "title", "language", "notes"]
-CLAIM_COLUMNS = ["claim_id", "statement_id", "subject_side", "population", "metric", "qualifier",
-                 "value", "value_low", "value_high", "period_type", "period_start_date",
-                 "as_of_date", "method", "confidence", "derived_from", "quote", "notes"]
+STATEMENT_COLUMNS = [
+    "statement_id",
+    "claimant_id",
+    "speaker",
+    "statement_date",
+    "url",
+    "outlet",
+    "title",
+    "language",
+    "notes",
+]
+CLAIM_COLUMNS = [
+    "claim_id",
+    "statement_id",
+    "subject_side",
+    "population",
+    "metric",
+    "qualifier",
+    "value",
+    "value_low",
+    "value_high",
+    "period_type",
+    "period_start_date",
+    "as_of_date",
+    "method",
+    "confidence",
+    "derived_from",
+    "quote",
+    "notes",
+]
 
 
 def claimant_id(text: str) -> str:
@@ -108,9 +133,14 @@ def main(source: Path, out_dir: Path) -> None:
                 sid = f"{base}_{n}"
             used_ids.add(sid)
             statements[key] = {
-                "statement_id": sid, "claimant_id": cid, "speaker": row["claimant"],
-                "statement_date": row["statement_date"], "url": row["source_url"],
-                "outlet": row["source_outlet"], "title": row["source_title"], "language": "",
+                "statement_id": sid,
+                "claimant_id": cid,
+                "speaker": row["claimant"],
+                "statement_date": row["statement_date"],
+                "url": row["source_url"],
+                "outlet": row["source_outlet"],
+                "title": row["source_title"],
+                "language": "",
                 "notes": "",
             }
         statement = statements[key]
@@ -131,21 +161,32 @@ def main(source: Path, out_dir: Path) -> None:
         derived = ""
         if (row["statement_date"], cid, row["metric"]) in DERIVED_FROM_SERIES:
             derived = f"ua_general_staff_personnel.{as_of}"
-        claims.append({
-            "claim_id": claim_id, "statement_id": statement["statement_id"],
-            "subject_side": row["subject_side"], "population": row["population"],
-            "metric": row["metric"], "qualifier": row["qualifier"],
-            "value": "" if is_range else row["value_low"],
-            "value_low": row["value_low"] if is_range else "",
-            "value_high": row["value_high"] if is_range else "",
-            "period_type": period_type, "period_start_date": start, "as_of_date": as_of,
-            "method": method(cid, row["qualifier"], row["notes"]), "confidence": conf.group(1),
-            "derived_from": derived, "quote": row["short_quote"],
-            "notes": CONFIDENCE_RE.sub("", row["notes"]).strip(),
-        })
+        claims.append(
+            {
+                "claim_id": claim_id,
+                "statement_id": statement["statement_id"],
+                "subject_side": row["subject_side"],
+                "population": row["population"],
+                "metric": row["metric"],
+                "qualifier": row["qualifier"],
+                "value": "" if is_range else row["value_low"],
+                "value_low": row["value_low"] if is_range else "",
+                "value_high": row["value_high"] if is_range else "",
+                "period_type": period_type,
+                "period_start_date": start,
+                "as_of_date": as_of,
+                "method": method(cid, row["qualifier"], row["notes"]),
+                "confidence": conf.group(1),
+                "derived_from": derived,
+                "quote": row["short_quote"],
+                "notes": CONFIDENCE_RE.sub("", row["notes"]).strip(),
+            }
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, columns, records in (("statements.csv", STATEMENT_COLUMNS, statements.values()),
-                                   ("claims.csv", CLAIM_COLUMNS, claims)):
+    for name, columns, records in (
+        ("statements.csv", STATEMENT_COLUMNS, statements.values()),
+        ("claims.csv", CLAIM_COLUMNS, claims),
+    ):
         path = out_dir / name
         if path.exists():
             raise SystemExit(f"{path} exists: raw data is edited by hand after the first import")

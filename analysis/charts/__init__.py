@@ -29,22 +29,66 @@ from __future__ import annotations
 
 import importlib
 
-from analysis.charts.frames import (CLAIM_COLUMNS_NEEDED, DENSE_AFTER, HOVER_POINTS, LINE_POINTS, VISIBLE_SHARE,
-                                    claimant_styles)
-from analysis.charts.texts import (KEY_CONVERSION_BAND, KEY_CONVERSION_BAR, KEY_CONVERTED, KEY_CONVERTED_LINE,
-                                   KEY_HOLLOW, KEY_INTERVAL, KEY_MIDPOINT, KEY_OPEN, KEY_OPEN_HORIZONTAL,
-                                   KEY_REVISED, SOURCE_FIELDS, figure_text, ratio_text)
-from analysis.charts.theme import (HEIGHT, NON_BELLIGERENT_COLOURS, OKABE_ITO, WIDTH,
-                                   theme_config)
+from analysis.charts.frames import (
+    CLAIM_COLUMNS_NEEDED,
+    DENSE_AFTER,
+    HOVER_POINTS,
+    LINE_POINTS,
+    VISIBLE_SHARE,
+    claimant_styles,
+)
+from analysis.charts.texts import (
+    KEY_CONVERSION_BAND,
+    KEY_CONVERSION_BAR,
+    KEY_CONVERTED,
+    KEY_CONVERTED_LINE,
+    KEY_HOLLOW,
+    KEY_INTERVAL,
+    KEY_MIDPOINT,
+    KEY_OPEN,
+    KEY_OPEN_HORIZONTAL,
+    KEY_REVISED,
+    SOURCE_FIELDS,
+    figure_text,
+    ratio_text,
+)
+from analysis.charts.theme import HEIGHT, NON_BELLIGERENT_COLOURS, OKABE_ITO, WIDTH, theme_config
 
-_BUILDERS = {"cumulative_chart": "cumulative", "ratio_chart": "ratio", "rates_chart": "rates",
-             "ladder_chart": "latest", "staleness_chart": "latest"}
+_BUILDERS = {
+    "cumulative_chart": "cumulative",
+    "ratio_chart": "ratio",
+    "rates_chart": "rates",
+    "ladder_chart": "latest",
+    "staleness_chart": "latest",
+}
 
-__all__ = ["CLAIM_COLUMNS_NEEDED", "DENSE_AFTER", "HEIGHT", "HOVER_POINTS", "KEY_CONVERSION_BAND",
-           "KEY_CONVERSION_BAR", "KEY_CONVERTED", "KEY_CONVERTED_LINE", "KEY_HOLLOW", "KEY_INTERVAL",
-           "KEY_MIDPOINT", "KEY_OPEN", "KEY_OPEN_HORIZONTAL", "KEY_REVISED", "LINE_POINTS",
-           "NON_BELLIGERENT_COLOURS", "OKABE_ITO", "SOURCE_FIELDS", "VISIBLE_SHARE", "WIDTH",
-           "claimant_styles", "figure_text", "ratio_text", "theme_config", *_BUILDERS]
+__all__ = [
+    "CLAIM_COLUMNS_NEEDED",
+    "DENSE_AFTER",
+    "HEIGHT",
+    "HOVER_POINTS",
+    "KEY_CONVERSION_BAND",
+    "KEY_CONVERSION_BAR",
+    "KEY_CONVERTED",
+    "KEY_CONVERTED_LINE",
+    "KEY_HOLLOW",
+    "KEY_INTERVAL",
+    "KEY_MIDPOINT",
+    "KEY_OPEN",
+    "KEY_OPEN_HORIZONTAL",
+    "KEY_REVISED",
+    "LINE_POINTS",
+    "NON_BELLIGERENT_COLOURS",
+    "OKABE_ITO",
+    "SOURCE_FIELDS",
+    "VISIBLE_SHARE",
+    "WIDTH",
+    "claimant_styles",
+    "figure_text",
+    "ratio_text",
+    "theme_config",
+    *_BUILDERS,
+]
 
 
 def __getattr__(name: str):

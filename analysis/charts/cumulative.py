@@ -9,7 +9,8 @@ import polars as pl
 
 from analysis import formatting
 from analysis.align import DEFAULT_STALE_AFTER_DAYS
-from analysis.charts import frames, layers as lay, texts
+from analysis.charts import frames, texts
+from analysis.charts import layers as lay
 from analysis.charts.frames import HOVER_POINTS
 from analysis.charts.texts import SOURCE_FIELDS
 from analysis.charts.theme import HEIGHT
@@ -18,10 +19,18 @@ from analysis.dataset import Conflict
 SOURCE = [f for f, _ in SOURCE_FIELDS]
 
 
-def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, subtitle: str | Sequence[str],
-                     description: str, y_scale: str = "linear",
-                     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, count: str = "cumulative",
-                     truces: bool = True) -> alt.LayerChart:
+def cumulative_chart(
+    claims: pl.DataFrame,
+    conflict: Conflict,
+    *,
+    title: str,
+    subtitle: str | Sequence[str],
+    description: str,
+    y_scale: str = "linear",
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+    count: str = "cumulative",
+    truces: bool = True,
+) -> alt.LayerChart:
     """Each claimant's cumulative figure over as-of dates (select_claims output, optionally
     converted: one subject side, population and metric).
 
@@ -45,8 +54,9 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
     quantity = frames.one_quantity(claims, what)
     styles = frames.styles_for(conflict, claims["claimant_id"].unique().to_list())
     identity = lay.identity(styles)
-    frame, sparse, dense, line, hover = frames.cumulative_frames(claims, styles, stale_after_days=stale_after_days,
-                                                                 count=count)
+    frame, sparse, dense, line, hover = frames.cumulative_frames(
+        claims, styles, stale_after_days=stale_after_days, count=count
+    )
     all_y = pl.concat([frame["value_low"], frame["value_high"], frame["y"]])
     scale = lay.scale(y_scale, [all_y], what)
     y_title = texts.quantity_label(quantity, conflict, suffix=texts.COUNT_SUFFIX[count])
@@ -59,41 +69,69 @@ def cumulative_chart(claims: pl.DataFrame, conflict: Conflict, *, title: str, su
     bars = sparse.filter(frames.visible(frame, "value_low", "value_high", ["y"], log=y_scale == "log"))
     if bars.height:
         key += texts.interval_keys(bars)
-        layers.append(alt.Chart(bars.select(lay.columns("as_of_date", "value_low", "value_high", "claimant", SOURCE)))
-                      .mark_rule(strokeWidth=7, opacity=0.3, strokeCap="round")
-                      .encode(x=x, y=y_low, y2="value_high:Q",
-                              color=identity["color"], tooltip=tooltip, href=alt.Href("url:N")))
-    layers += _step_layers(sparse, key, x, lay.date_x("next_date", frame["as_of_date"]), y, identity,
-                           stale_after_days)
+        layers.append(
+            alt.Chart(bars.select(lay.columns("as_of_date", "value_low", "value_high", "claimant", SOURCE)))
+            .mark_rule(strokeWidth=7, opacity=0.3, strokeCap="round")
+            .encode(x=x, y=y_low, y2="value_high:Q", color=identity["color"], tooltip=tooltip, href=alt.Href("url:N"))
+        )
+    layers += _step_layers(sparse, key, x, lay.date_x("next_date", frame["as_of_date"]), y, identity, stale_after_days)
     layers += _line_layers(line, hover, x, y, identity, tooltip)
     if pl.concat([sparse.filter(pl.col("next_date").is_not_null())["is_converted"], line["is_converted"]]).any():
         key.append(texts.KEY_CONVERTED_LINE)
     marker_columns = lay.columns("as_of_date", "y", "claimant", SOURCE)
-    layers += lay.marker_layers(sparse, marker_columns, size=75, key=key,
-                                x=x, y=y, color=identity["color"], shape=identity["shape"], tooltip=tooltip)
+    layers += lay.marker_layers(
+        sparse,
+        marker_columns,
+        size=75,
+        key=key,
+        x=x,
+        y=y,
+        color=identity["color"],
+        shape=identity["shape"],
+        tooltip=tooltip,
+    )
     open_layers = lay.open_end_layers(sparse, marker_columns, x, y, identity["color"], tooltip)
     if open_layers:
         key.append(texts.KEY_OPEN)
         layers += open_layers
-    return lay.compose(layers, title=title, subtitle=subtitle, key=key, assumptions=texts.assumptions(claims),
-                       description=description, notes=_dense_notes(dense, quantity["metric"]),
-                       width="container", height=HEIGHT)
+    return lay.compose(
+        layers,
+        title=title,
+        subtitle=subtitle,
+        key=key,
+        assumptions=texts.assumptions(claims),
+        description=description,
+        notes=_dense_notes(dense, quantity["metric"]),
+        width="container",
+        height=HEIGHT,
+    )
 
 
 def _band_layers(line: pl.DataFrame, key: list[str], x, y_low, identity: dict) -> list[alt.Chart]:
     """A converted daily series: the band its conversion allows, under its line (whole people, outwards)."""
-    band = (line.filter(pl.col("is_converted") & pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null())
-            .select("as_of_date", pl.col("value_low").floor(), pl.col("value_high").ceil(), "claimant", "_series"))
+    band = line.filter(
+        pl.col("is_converted") & pl.col("value_low").is_not_null() & pl.col("value_high").is_not_null()
+    ).select("as_of_date", pl.col("value_low").floor(), pl.col("value_high").ceil(), "claimant", "_series")
     if not band.height:
         return []
     key.append(texts.KEY_CONVERSION_BAND)
-    return [alt.Chart(band).mark_area(opacity=0.16, interpolate="linear")
-            .encode(x=x, y=y_low, y2="value_high:Q", color=identity["color"], detail=alt.Detail("_series:N"),
-                    tooltip=lay.tooltip([("claimant", "Claimant")]))]
+    return [
+        alt.Chart(band)
+        .mark_area(opacity=0.16, interpolate="linear")
+        .encode(
+            x=x,
+            y=y_low,
+            y2="value_high:Q",
+            color=identity["color"],
+            detail=alt.Detail("_series:N"),
+            tooltip=lay.tooltip([("claimant", "Claimant")]),
+        )
+    ]
 
 
-def _step_layers(sparse: pl.DataFrame, key: list[str], x, x_next, y, identity: dict,
-                 stale_after_days: int) -> list[alt.Chart]:
+def _step_layers(
+    sparse: pl.DataFrame, key: list[str], x, x_next, y, identity: dict, stale_after_days: int
+) -> list[alt.Chart]:
     """Each figure held until the claimant's next one, then a riser up to it (never a fall)."""
     steps = sparse.filter(pl.col("next_date").is_not_null())
     if not steps.height:
@@ -101,8 +139,11 @@ def _step_layers(sparse: pl.DataFrame, key: list[str], x, x_next, y, identity: d
     hold_opacity = alt.Opacity("is_stale_hold:N", legend=None, scale=alt.Scale(domain=[False, True], range=[0.9, 0.4]))
     if steps["is_stale_hold"].any():
         key.append(f"faint step: the figure went un-updated for more than {formatting.days(stale_after_days)}")
-    step_frame = steps.select(lay.columns("as_of_date", "next_date", "y", "next_y", "is_stale_hold", "held",
-                                          "is_converted", "claimant", SOURCE))
+    step_frame = steps.select(
+        lay.columns(
+            "as_of_date", "next_date", "y", "next_y", "is_stale_hold", "held", "is_converted", "claimant", SOURCE
+        )
+    )
     # A cumulative count cannot fall: where the next figure is lower (a revision downwards) the
     # riser is left out, so the line never draws a fall; the caveats say it in words.
     risers = step_frame.filter(pl.col("next_y") >= pl.col("y"))
@@ -112,16 +153,29 @@ def _step_layers(sparse: pl.DataFrame, key: list[str], x, x_next, y, identity: d
     # (the figure's marker carries the source); a second copy of every source field per step
     # made the spec of a report with many claimants larger than the reader gains.
     riser_fields = [("claimant", "Claimant"), ("figure", "Figure"), ("held", "Figure stood for")]
-    risers = risers.select(lay.columns("as_of_date", "next_date", "y", "next_y", "is_stale_hold", "is_converted",
-                                       [f for f, _ in riser_fields]))
+    risers = risers.select(
+        lay.columns(
+            "as_of_date", "next_date", "y", "next_y", "is_stale_hold", "is_converted", [f for f, _ in riser_fields]
+        )
+    )
     held_tooltip = lay.tooltip(lay.fields(SOURCE_FIELDS, [("held", "Figure stood for")]))
-    return [alt.Chart(frame_of).mark_rule()
-            .encode(**encodings, color=identity["color"], strokeDash=identity["strokeDash"],
-                    strokeWidth=lay.CONVERTED_WIDTH, opacity=hold_opacity, tooltip=tips)
-            for frame_of, encodings, tips in (
-                (step_frame, {"x": x, "x2": "next_date:T", "y": y}, held_tooltip),  # the figure held ...
-                (risers, {"x": x_next, "y": y, "y2": "next_y:Q"}, lay.tooltip(riser_fields)))  # ... then rose
-            if not frame_of.is_empty()]
+    return [
+        alt.Chart(frame_of)
+        .mark_rule()
+        .encode(
+            **encodings,
+            color=identity["color"],
+            strokeDash=identity["strokeDash"],
+            strokeWidth=lay.CONVERTED_WIDTH,
+            opacity=hold_opacity,
+            tooltip=tips,
+        )
+        for frame_of, encodings, tips in (
+            (step_frame, {"x": x, "x2": "next_date:T", "y": y}, held_tooltip),  # the figure held ...
+            (risers, {"x": x_next, "y": y, "y2": "next_y:Q"}, lay.tooltip(riser_fields)),
+        )  # ... then rose
+        if not frame_of.is_empty()
+    ]
 
 
 def _line_layers(line: pl.DataFrame, hover: pl.DataFrame, x, y, identity: dict, tooltip) -> list[alt.Chart]:
@@ -129,22 +183,36 @@ def _line_layers(line: pl.DataFrame, hover: pl.DataFrame, x, y, identity: dict, 
     people are finer than a pixel, and keep the spec small)."""
     if not line.height:
         return []
-    return [alt.Chart(line.select("as_of_date", pl.col("y").round(0), "claimant", "_series", "is_converted"))
-            .mark_line()
-            .encode(x=x, y=y, color=identity["color"], strokeDash=identity["strokeDash"],
-                    strokeWidth=lay.CONVERTED_WIDTH, detail=alt.Detail("_series:N"),
-                    tooltip=lay.tooltip([("claimant", "Claimant")])),
-            alt.Chart(hover.select(lay.columns("as_of_date", "y", SOURCE)))
-            .mark_circle(size=110, color="transparent")
-            .encode(x=x, y=y, tooltip=tooltip, href=alt.Href("url:N"))]
+    return [
+        alt.Chart(line.select("as_of_date", pl.col("y").round(0), "claimant", "_series", "is_converted"))
+        .mark_line()
+        .encode(
+            x=x,
+            y=y,
+            color=identity["color"],
+            strokeDash=identity["strokeDash"],
+            strokeWidth=lay.CONVERTED_WIDTH,
+            detail=alt.Detail("_series:N"),
+            tooltip=lay.tooltip([("claimant", "Claimant")]),
+        ),
+        alt.Chart(hover.select(lay.columns("as_of_date", "y", SOURCE)))
+        .mark_circle(size=110, color="transparent")
+        .encode(x=x, y=y, tooltip=tooltip, href=alt.Href("url:N")),
+    ]
 
 
 def _dense_notes(dense: pl.DataFrame, metric: str | None) -> list[str]:
     """The description's note per dense series: drawn as a line, how many answer hover."""
-    return [f"{label}: a series of {n:,} figures, drawn as a line"
-            + (f" ({texts.metric_words(orig)} read as {texts.metric_words(metric)}, with the band the "
-               f"conversion allows)" if converted else "")
-            + f"; {min(n, HOVER_POINTS + 1)} of them answer hover."
-            for label, orig, converted, n in dense.group_by("claimant", "_original", "is_converted").len()
-            .sort("claimant", "_original").iter_rows()]
-
+    return [
+        f"{label}: a series of {n:,} figures, drawn as a line"
+        + (
+            f" ({texts.metric_words(orig)} read as {texts.metric_words(metric)}, with the band the conversion allows)"
+            if converted
+            else ""
+        )
+        + f"; {min(n, HOVER_POINTS + 1)} of them answer hover."
+        for label, orig, converted, n in dense.group_by("claimant", "_original", "is_converted")
+        .len()
+        .sort("claimant", "_original")
+        .iter_rows()
+    ]

@@ -21,8 +21,7 @@ from analysis.dataset import Conflict
 # Rows sorted by a numeric column: a sort by a list of labels would compile the labels into a Vega expression.
 ROW_SORT = alt.EncodingSortField(field="row_order", op="min")
 STALE_OPACITY = alt.Opacity("is_stale:N", legend=None, scale=alt.Scale(domain=[False, True], range=[1.0, 0.45]))
-CONVERTED_WIDTH = alt.StrokeWidth("is_converted:N", legend=None,
-                                  scale=alt.Scale(domain=[False, True], range=[2, 1.2]))
+CONVERTED_WIDTH = alt.StrokeWidth("is_converted:N", legend=None, scale=alt.Scale(domain=[False, True], range=[2, 1.2]))
 
 
 def identity(styles: pl.DataFrame, *, field: str = "claimant", title: str = "Claimant") -> dict:
@@ -35,16 +34,21 @@ def identity(styles: pl.DataFrame, *, field: str = "claimant", title: str = "Cla
 
     # one merged legend; its symbols are filled shapes (a dashed outline would garble them)
     legend = alt.Legend(title=title, symbolStrokeWidth=0)
-    return {"color": alt.Color(field=field, type="nominal", legend=legend, scale=scale("colour")),
-            "shape": alt.Shape(field=field, type="nominal", legend=legend, scale=scale("shape")),
-            "strokeDash": alt.StrokeDash(field=field, type="nominal", legend=legend, scale=scale("dash"))}
+    return {
+        "color": alt.Color(field=field, type="nominal", legend=legend, scale=scale("colour")),
+        "shape": alt.Shape(field=field, type="nominal", legend=legend, scale=scale("shape")),
+        "strokeDash": alt.StrokeDash(field=field, type="nominal", legend=legend, scale=scale("dash")),
+    }
 
 
 def side_colour(styles: pl.DataFrame) -> alt.Color:
     """Colour by the claimant's side (ladder and staleness name each claimant on the axis)."""
     present = styles.unique("side_label", maintain_order=True)
-    return alt.Color("side_label:N", title="Claimant's side",
-                     scale=alt.Scale(domain=present["side_label"].to_list(), range=present["colour"].to_list()))
+    return alt.Color(
+        "side_label:N",
+        title="Claimant's side",
+        scale=alt.Scale(domain=present["side_label"].to_list(), range=present["colour"].to_list()),
+    )
 
 
 def tooltip(fields: Sequence[tuple[str, str]]) -> list[alt.Tooltip]:
@@ -77,12 +81,14 @@ def value_axis(kind: str, values: pl.Series) -> alt.Axis:
 def date_x(field: str, *dates: pl.Series) -> alt.X:
     """A date axis whose labels suit the span: months and years over long spans, days over short ones."""
     fmt, count = frames.date_format(*dates)
-    return alt.X(f"{field}:T", axis=alt.Axis(format=fmt, labelAngle=0, tickCount=count, title=None),
-                 scale=alt.Scale(padding=14))
+    return alt.X(
+        f"{field}:T", axis=alt.Axis(format=fmt, labelAngle=0, tickCount=count, title=None), scale=alt.Scale(padding=14)
+    )
 
 
-def marker_layers(frame: pl.DataFrame, columns: Sequence[str], *, size: int, key: list[str],
-                  **encodings) -> list[alt.Chart]:
+def marker_layers(
+    frame: pl.DataFrame, columns: Sequence[str], *, size: int, key: list[str], **encodings
+) -> list[alt.Chart]:
     """A marker per claim: filled at a stated figure, hollow where the point is no figure a source
     stated (frames.hollow), so a midpoint or a conversion never passes for something a source said."""
     is_converted = frames.converted(frame)
@@ -90,32 +96,44 @@ def marker_layers(frame: pl.DataFrame, columns: Sequence[str], *, size: int, key
     stated, middle = frame.filter(~is_hollow), frame.filter(is_hollow)
     layers = []
     if stated.height:
-        layers.append(alt.Chart(stated.select(columns))
-                      .mark_point(filled=True, size=size, stroke="white", strokeWidth=0.8, opacity=1)
-                      .encode(**encodings, href=alt.Href("url:N")))
+        layers.append(
+            alt.Chart(stated.select(columns))
+            .mark_point(filled=True, size=size, stroke="white", strokeWidth=0.8, opacity=1)
+            .encode(**encodings, href=alt.Href("url:N"))
+        )
     if middle.height:
         kinds = (bool(middle.filter(~is_converted).height), bool(middle.filter(is_converted).height))
-        key.append({(True, False): texts.KEY_MIDPOINT, (False, True): texts.KEY_CONVERTED,
-                    (True, True): texts.KEY_HOLLOW}[kinds])
-        layers.append(alt.Chart(middle.select(columns))
-                      .mark_point(filled=False, size=size, strokeWidth=2, fill="white", opacity=1)
-                      .encode(**encodings, href=alt.Href("url:N")))
+        key.append(
+            {(True, False): texts.KEY_MIDPOINT, (False, True): texts.KEY_CONVERTED, (True, True): texts.KEY_HOLLOW}[
+                kinds
+            ]
+        )
+        layers.append(
+            alt.Chart(middle.select(columns))
+            .mark_point(filled=False, size=size, strokeWidth=2, fill="white", opacity=1)
+            .encode(**encodings, href=alt.Href("url:N"))
+        )
     return layers
 
 
-def open_end_layers(frame: pl.DataFrame, columns: Sequence[str], x, y, colour, tooltip, *,
-                    horizontal: bool = False) -> list[alt.Chart]:
+def open_end_layers(
+    frame: pl.DataFrame, columns: Sequence[str], x, y, colour, tooltip, *, horizontal: bool = False
+) -> list[alt.Chart]:
     """Triangles beside open-ended figures, pointing where the figure is open."""
     layers = []
-    for flag, shape, offset in (("is_open_above", "triangle-right" if horizontal else "triangle-up", 12),
-                                ("is_open_below", "triangle-left" if horizontal else "triangle-down", -12)):
+    for flag, shape, offset in (
+        ("is_open_above", "triangle-right" if horizontal else "triangle-up", 12),
+        ("is_open_below", "triangle-left" if horizontal else "triangle-down", -12),
+    ):
         rows = frame.filter(pl.col(flag))
         if rows.is_empty():
             continue
         place = {"xOffset": offset} if horizontal else {"yOffset": -offset}
-        layers.append(alt.Chart(rows.select(columns))
-                      .mark_point(shape=shape, filled=True, size=85, opacity=0.95, **place)
-                      .encode(x=x, y=y, color=colour, tooltip=tooltip, href=alt.Href("url:N")))
+        layers.append(
+            alt.Chart(rows.select(columns))
+            .mark_point(shape=shape, filled=True, size=85, opacity=0.95, **place)
+            .encode(x=x, y=y, color=colour, tooltip=tooltip, href=alt.Href("url:N"))
+        )
     return layers
 
 
@@ -125,19 +143,31 @@ def truce_layers(conflict: Conflict, x_field: str, *dates: pl.Series) -> tuple[l
     bands = frames.truce_bands(conflict, x_field, *dates)
     if bands.is_empty():
         return [], []
-    layer = (alt.Chart(bands).mark_rect(color=MUTED, opacity=0.14)
-             .encode(x=f"{x_field}:T", x2="truce_end:T",
-                     tooltip=tooltip([("truce", "Truce"), ("truce_dates", "Dates")])))
+    layer = (
+        alt.Chart(bands)
+        .mark_rect(color=MUTED, opacity=0.14)
+        .encode(x=f"{x_field}:T", x2="truce_end:T", tooltip=tooltip([("truce", "Truce"), ("truce_dates", "Dates")]))
+    )
     return [layer], ["grey band: a truce (" + "; ".join(bands["truce"].to_list()) + ")"]
 
 
-def compose(layers: list, *, title: str, subtitle: str | Sequence[str], key: Sequence[str],
-            assumptions: Sequence[str], description: str, notes: Sequence[str] = (),
-            **properties) -> alt.LayerChart:
+def compose(
+    layers: list,
+    *,
+    title: str,
+    subtitle: str | Sequence[str],
+    key: Sequence[str],
+    assumptions: Sequence[str],
+    description: str,
+    notes: Sequence[str] = (),
+    **properties,
+) -> alt.LayerChart:
     """The layers as one chart with its title, subtitle (assumptions and key added), description
     and the theme's config: the chart carries its look, so no global altair theme is needed."""
     text, subtitle_lines = texts.title_lines(title, subtitle, assumptions, key)
     return alt.layer(*layers).properties(
         title=alt.TitleParams(text=text, subtitle=subtitle_lines),
         description=texts.description_text(description, assumptions, notes),
-        config=theme_config()["config"], **properties)
+        config=theme_config()["config"],
+        **properties,
+    )

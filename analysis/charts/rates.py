@@ -7,18 +7,31 @@ from collections.abc import Sequence
 import altair as alt
 import polars as pl
 
-from analysis.charts import frames, layers as lay, texts
+from analysis.charts import frames, texts
+from analysis.charts import layers as lay
 from analysis.charts.texts import SOURCE_FIELDS
 from analysis.charts.theme import HEIGHT, MUTED, NUMBER_FORMAT
 from analysis.dataset import Conflict
 
 FIELDS = lay.fields(SOURCE_FIELDS, [("period", "Between"), ("rate_text", "Implied rate")])
-NEEDED = [*frames.CLAIM_COLUMNS_NEEDED, "previous_as_of_date", "previous_qualifier", "previous_value", "days",
-          "increase_low", "increase_high", "increase_central", "rate_low", "rate_high", "rate_central"]
+NEEDED = [
+    *frames.CLAIM_COLUMNS_NEEDED,
+    "previous_as_of_date",
+    "previous_qualifier",
+    "previous_value",
+    "days",
+    "increase_low",
+    "increase_high",
+    "increase_central",
+    "rate_low",
+    "rate_high",
+    "rate_central",
+]
 
 
-def rates_chart(rates: pl.DataFrame, conflict: Conflict, *, title: str, subtitle: str | Sequence[str],
-                description: str) -> alt.LayerChart:
+def rates_chart(
+    rates: pl.DataFrame, conflict: Conflict, *, title: str, subtitle: str | Sequence[str], description: str
+) -> alt.LayerChart:
     """The implied average daily increase between consecutive claims of each claimant
     (analysis.compare: implied_daily_rates, a daily series merged by merge_consecutive_rates;
     one metric): a horizontal segment from the earlier as-of date to the later one at the
@@ -43,28 +56,61 @@ def rates_chart(rates: pl.DataFrame, conflict: Conflict, *, title: str, subtitle
     layers, key = lay.truce_layers(conflict, "previous_as_of_date", frame["previous_as_of_date"], frame["as_of_date"])
     if frame["y"].min() < 0:
         zero = pl.DataFrame({"y": [0.0], "note": ["0 = no increase"]})
-        layers.append(alt.Chart(zero).mark_rule(color=MUTED, strokeWidth=1)
-                      .encode(y=alt.Y("y:Q", title=y_title, scale=y_scale),
-                              tooltip=lay.tooltip([("note", "Reference")])))
+        layers.append(
+            alt.Chart(zero)
+            .mark_rule(color=MUTED, strokeWidth=1)
+            .encode(y=alt.Y("y:Q", title=y_title, scale=y_scale), tooltip=lay.tooltip([("note", "Reference")]))
+        )
     sparse = frame.filter(~pl.col("is_dense"))
     boxes = sparse.filter(frames.visible(frame, "rate_low", "rate_high", ["y"]))
     if boxes.height:
         key.append(texts.KEY_INTERVAL.replace("a hedged figure", "a rate between hedged figures"))
-        layers.append(alt.Chart(boxes.select(lay.columns(columns, "rate_low", "rate_high"))).mark_rect(opacity=0.18)
-                      .encode(x=x, x2="as_of_date:T", y=alt.Y("rate_low:Q", title=y_title, scale=y_scale),
-                              y2="rate_high:Q", color=identity["color"], tooltip=tooltip, href=alt.Href("url:N")))
-    layers.append(alt.Chart(frame.select(columns)).mark_rule(strokeWidth=2.5)
-                  .encode(x=x, x2="as_of_date:T", y=y, color=identity["color"], strokeDash=identity["strokeDash"],
-                          tooltip=tooltip, href=alt.Href("url:N")))
+        layers.append(
+            alt.Chart(boxes.select(lay.columns(columns, "rate_low", "rate_high")))
+            .mark_rect(opacity=0.18)
+            .encode(
+                x=x,
+                x2="as_of_date:T",
+                y=alt.Y("rate_low:Q", title=y_title, scale=y_scale),
+                y2="rate_high:Q",
+                color=identity["color"],
+                tooltip=tooltip,
+                href=alt.Href("url:N"),
+            )
+        )
+    layers.append(
+        alt.Chart(frame.select(columns))
+        .mark_rule(strokeWidth=2.5)
+        .encode(
+            x=x,
+            x2="as_of_date:T",
+            y=y,
+            color=identity["color"],
+            strokeDash=identity["strokeDash"],
+            tooltip=tooltip,
+            href=alt.Href("url:N"),
+        )
+    )
     if sparse.height:
-        layers.append(alt.Chart(sparse.select(columns)).mark_point(filled=True, size=60, stroke="white",
-                                                                   strokeWidth=0.8, opacity=1)
-                      .encode(x=x_end, y=y, color=identity["color"], shape=identity["shape"], tooltip=tooltip,
-                              href=alt.Href("url:N")))
+        layers.append(
+            alt.Chart(sparse.select(columns))
+            .mark_point(filled=True, size=60, stroke="white", strokeWidth=0.8, opacity=1)
+            .encode(
+                x=x_end, y=y, color=identity["color"], shape=identity["shape"], tooltip=tooltip, href=alt.Href("url:N")
+            )
+        )
     open_layers = lay.open_end_layers(sparse, columns, x_end, y, identity["color"], tooltip)
     if open_layers:
         key.append(texts.KEY_OPEN)
         layers += open_layers
-    return lay.compose(layers, title=title, subtitle=subtitle, key=key, assumptions=texts.assumptions(rates),
-                       description=description, notes=frames.merged_notes(rates, styles),
-                       width="container", height=HEIGHT)
+    return lay.compose(
+        layers,
+        title=title,
+        subtitle=subtitle,
+        key=key,
+        assumptions=texts.assumptions(rates),
+        description=description,
+        notes=frames.merged_notes(rates, styles),
+        width="container",
+        height=HEIGHT,
+    )

@@ -19,8 +19,13 @@ from analysis.vocabulary import METRIC_LABEL, URL_PATTERN
 QUOTE_CHARS = 160
 # Tooltip fields of one claim, in the order shown: (column, title).
 SOURCE_FIELDS = (
-    ("claimant", "Claimant"), ("stated_on", "Stated on"), ("as_of", "As of"), ("figure", "Figure"),
-    ("quote_excerpt", "Quote"), ("outlet", "Outlet"), ("url", "Source"),
+    ("claimant", "Claimant"),
+    ("stated_on", "Stated on"),
+    ("as_of", "As of"),
+    ("figure", "Figure"),
+    ("quote_excerpt", "Quote"),
+    ("outlet", "Outlet"),
+    ("url", "Source"),
 )
 COUNT_SUFFIX = {"cumulative": ", cumulative", "snapshot": ", at one moment", "incident": ", tally of one incident"}
 SUMMED = "killed + wounded"  # original_metric of a claimant's own killed + wounded (combine_killed_and_wounded)
@@ -35,17 +40,31 @@ KEY_CONVERSION_BAR = "bar at a converted figure: the range the conversion allows
 KEY_CONVERSION_BAND = "band: the range the conversion allows"
 KEY_OPEN = "▲ no ceiling stated (at least, more than)  ▼ no floor stated (up to)"
 KEY_OPEN_HORIZONTAL = "► no ceiling stated (at least, more than)  ◄ no floor stated (up to)"
-KEY_REVISED = ("break in a line: the claimant's next figure was lower (a revision downwards, or another "
-               "reading of the same day), not drawn as a fall")
+KEY_REVISED = (
+    "break in a line: the claimant's next figure was lower (a revision downwards, or another "
+    "reading of the same day), not drawn as a fall"
+)
 
 
 # --- the figure in words: the one way a claim is described ----------------------------------------------
 
-def figure_text(qualifier: str | None, value: float | None, low: float | None = None, high: float | None = None,
-                *, metric: str | None = None, original_metric: str | None = None,
-                assumption: str | None = None, stated_low: float | None = None, stated_high: float | None = None,
-                unconverted_low: float | None = None, unconverted_high: float | None = None,
-                is_low_exclusive: bool = False, source_term: str | None = None) -> str:
+
+def figure_text(
+    qualifier: str | None,
+    value: float | None,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    metric: str | None = None,
+    original_metric: str | None = None,
+    assumption: str | None = None,
+    stated_low: float | None = None,
+    stated_high: float | None = None,
+    unconverted_low: float | None = None,
+    unconverted_high: float | None = None,
+    is_low_exclusive: bool = False,
+    source_term: str | None = None,
+) -> str:
     """A claim's figure in words as the source hedged it, in the source's metric
     (analysis.formatting.stated_value: "about 16,100", "more than 14,000", "up to 120,000",
     "7,000–15,000", "47,000 (40,000–55,000)").
@@ -129,31 +148,54 @@ def source_columns(frame: pl.DataFrame, prefix: str = "", out: str = "") -> pl.D
 
     The figure is the source's own (qualifier, value, stated_low/stated_high, original metric);
     only a frame without stated_* columns falls back to value_low/value_high for a stated range."""
+
     def col(name: str, dtype) -> pl.Expr:
         return (pl.col(prefix + name) if prefix + name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
 
-    parts = (("qualifier", pl.String), ("value", pl.Float64), ("value_low", pl.Float64),
-             ("value_high", pl.Float64), ("metric", pl.String), ("original_metric", pl.String),
-             ("assumption", pl.String), ("stated_low", pl.Float64), ("stated_high", pl.Float64),
-             ("unconverted_low", pl.Float64), ("unconverted_high", pl.Float64), ("source_term", pl.String))
+    parts = (
+        ("qualifier", pl.String),
+        ("value", pl.Float64),
+        ("value_low", pl.Float64),
+        ("value_high", pl.Float64),
+        ("metric", pl.String),
+        ("original_metric", pl.String),
+        ("assumption", pl.String),
+        ("stated_low", pl.Float64),
+        ("stated_high", pl.Float64),
+        ("unconverted_low", pl.Float64),
+        ("unconverted_high", pl.Float64),
+        ("source_term", pl.String),
+    )
     # ratio frames lack num_/den_is_low_exclusive (ratio_over_time's own num_/den_ intervals replace them)
-    exclusive = (col("is_low_exclusive", pl.Boolean) if prefix + "is_low_exclusive" in frame.columns
-                 else (pl.col(prefix + "qualifier") == "more_than").alias("is_low_exclusive"))
+    exclusive = (
+        col("is_low_exclusive", pl.Boolean)
+        if prefix + "is_low_exclusive" in frame.columns
+        else (pl.col(prefix + "qualifier") == "more_than").alias("is_low_exclusive")
+    )
     figure = pl.struct(*(col(name, dtype) for name, dtype in parts), exclusive)
     return frame.with_columns(
         date_text(prefix + "statement_date").alias(out + "stated_on"),
         date_text(prefix + "as_of_date").alias(out + "as_of"),
-        figure.map_elements(lambda r: figure_text(r["qualifier"], r["value"], r["value_low"], r["value_high"],
-                                                  metric=r["metric"], original_metric=r["original_metric"],
-                                                  assumption=r["assumption"], stated_low=r["stated_low"],
-                                                  stated_high=r["stated_high"],
-                                                  unconverted_low=r["unconverted_low"],
-                                                  unconverted_high=r["unconverted_high"],
-                                                  is_low_exclusive=bool(r["is_low_exclusive"]),
-                                                  source_term=r["source_term"]),
-                            return_dtype=pl.String)
-        .alias(out + "figure"),
-        pl.col(prefix + "quote").map_elements(_excerpt, return_dtype=pl.String, skip_nulls=False)
+        figure.map_elements(
+            lambda r: figure_text(
+                r["qualifier"],
+                r["value"],
+                r["value_low"],
+                r["value_high"],
+                metric=r["metric"],
+                original_metric=r["original_metric"],
+                assumption=r["assumption"],
+                stated_low=r["stated_low"],
+                stated_high=r["stated_high"],
+                unconverted_low=r["unconverted_low"],
+                unconverted_high=r["unconverted_high"],
+                is_low_exclusive=bool(r["is_low_exclusive"]),
+                source_term=r["source_term"],
+            ),
+            return_dtype=pl.String,
+        ).alias(out + "figure"),
+        pl.col(prefix + "quote")
+        .map_elements(_excerpt, return_dtype=pl.String, skip_nulls=False)
         .alias(out + "quote_excerpt"),
         pl.col(prefix + "outlet").fill_null("(outlet not recorded)").alias(out + "outlet"),
         _safe_url(prefix + "url").alias(out + "url"),
@@ -163,8 +205,9 @@ def source_columns(frame: pl.DataFrame, prefix: str = "", out: str = "") -> pl.D
 def ratio_text(r: dict) -> str:
     """'1.64 (1.02–2.10)'; an open-ended ratio only as its stated end ('more than 1.02'): a
     central value of an interval with no ceiling (or no floor) is nothing a reader can check."""
-    span = formatting.interval(r["ratio_low"], r["ratio_high"], is_low_exclusive=bool(r["ratio_is_low_exclusive"]),
-                               significant_digits=2)
+    span = formatting.interval(
+        r["ratio_low"], r["ratio_high"], is_low_exclusive=bool(r["ratio_is_low_exclusive"]), significant_digits=2
+    )
     central, low, high = r["ratio_central"], r["ratio_low"], r["ratio_high"]
     if central is None or low is None or high is None or formatting.significant(low) == formatting.significant(high):
         return span
@@ -172,6 +215,7 @@ def ratio_text(r: dict) -> str:
 
 
 # --- titles, keys and descriptions -------------------------------------------------------------------
+
 
 def quantity_label(quantity: dict[str, str | None], conflict: Conflict, prefix: str = "", suffix: str = "") -> str:
     """'Killed (Russia, military)': the metric in words and whose losses."""
@@ -193,8 +237,9 @@ def assumptions(frame: pl.DataFrame) -> list[str]:
     return sorted(a for a in frame["assumption"].cast(pl.String).unique().to_list() if a)
 
 
-def title_lines(title: str, subtitle: str | Sequence[str], assumptions: Sequence[str],
-                key: Sequence[str]) -> tuple[str | list[str], list[str]]:
+def title_lines(
+    title: str, subtitle: str | Sequence[str], assumptions: Sequence[str], key: Sequence[str]
+) -> tuple[str | list[str], list[str]]:
     """The title (one line as a string, else its lines) and the subtitle's lines: the given
     subtitle, each assumption not already said, and the key, each wrapped to a phone's width."""
     lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)

@@ -21,8 +21,14 @@ NUMBER_FORMAT = ",~r"  # 1,400,000 and 2.5 alike (a bare "," gives 1.4e+6 on Veg
 
 # Okabe & Ito (2008): the colour-blind-safe palette conflict.yml's side colours come from.
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
 # Non-belligerent claimants take the first colour of their list that no side uses
 # (yellow is left out: too faint on white).
@@ -33,8 +39,10 @@ NON_BELLIGERENT_COLOURS = {
 GROUP_LABEL = {"third_party": "Third party", "independent": "Independent"}
 
 # Claimants of one colour differ by shape and dash; triangles are reserved for open ends.
-STAR = ("M0,-1L0.225,-0.309L0.951,-0.309L0.363,0.118L0.588,0.809L0,0.382L-0.588,0.809"
-        "L-0.363,0.118L-0.951,-0.309L-0.225,-0.309Z")
+STAR = (
+    "M0,-1L0.225,-0.309L0.951,-0.309L0.363,0.118L0.588,0.809L0,0.382L-0.588,0.809"
+    "L-0.363,0.118L-0.951,-0.309L-0.225,-0.309Z"
+)
 HEXAGON = "M0,-1L0.866,-0.5L0.866,0.5L0,1L-0.866,0.5L-0.866,-0.5Z"
 CLAIMANT_SHAPES = ("circle", "square", "diamond", "cross", STAR, HEXAGON)
 CLAIMANT_DASHES = ((1, 0), (7, 3), (2, 2), (9, 3, 2, 3), (4, 4), (12, 3, 2, 3, 2, 3))  # one per shape
@@ -48,23 +56,51 @@ def theme_config() -> dict:
             "background": "white",
             "padding": 8,
             "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
-            "title": {"fontSize": {"expr": f"isFinite(containerSize()[0]) && containerSize()[0] < {PHONE_WIDTH} ? 15 : 18"}, "fontWeight": 600, "color": TEXT_COLOUR, "anchor": "start",
-                      "subtitleFontSize": 12, "subtitleColor": "#444444", "subtitlePadding": 6,
-                      "offset": 14},
-            "axis": {"labelFontSize": 12, "titleFontSize": 13, "titleFontWeight": "normal",
-                     "labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR, "gridColor": "#e8e8e8",
-                     "domainColor": "#888888", "tickColor": "#888888",
-                     "labelOverlap": True, "titlePadding": 10,
-                     # long claimant names give way on a phone (cut with an ellipsis; the tooltip has them)
-                     "labelLimit": {"expr": f"isFinite(containerSize()[0]) && containerSize()[0] < {PHONE_WIDTH} ? 120 : 300"}},
+            "title": {
+                "fontSize": {"expr": f"isFinite(containerSize()[0]) && containerSize()[0] < {PHONE_WIDTH} ? 15 : 18"},
+                "fontWeight": 600,
+                "color": TEXT_COLOUR,
+                "anchor": "start",
+                "subtitleFontSize": 12,
+                "subtitleColor": "#444444",
+                "subtitlePadding": 6,
+                "offset": 14,
+            },
+            "axis": {
+                "labelFontSize": 12,
+                "titleFontSize": 13,
+                "titleFontWeight": "normal",
+                "labelColor": TEXT_COLOUR,
+                "titleColor": TEXT_COLOUR,
+                "gridColor": "#e8e8e8",
+                "domainColor": "#888888",
+                "tickColor": "#888888",
+                "labelOverlap": True,
+                "titlePadding": 10,
+                # long claimant names give way on a phone (cut with an ellipsis; the tooltip has them)
+                "labelLimit": {
+                    "expr": f"isFinite(containerSize()[0]) && containerSize()[0] < {PHONE_WIDTH} ? 120 : 300"
+                },
+            },
             # one column on a phone, three from 560 px (the chart follows its container's width)
             # ticks follow the chart's width (a wide page would otherwise crowd its labels together)
             "axisX": {"tickCount": {"expr": "ceil(width / 110)"}},
-            "legend": {"orient": "bottom", "direction": "horizontal", "columns": {"expr": f"width < {PHONE_WIDTH} ? 1 : 3"},
-                       "labelFontSize": 12,
-                       "titleFontSize": 12, "titleFontWeight": 600, "labelLimit": 260, "symbolSize": 100,
-                       "symbolStrokeWidth": 0, "symbolOpacity": 1, "columnPadding": 18, "rowPadding": 6,
-                       "titleOrient": "top", "offset": 14},
+            "legend": {
+                "orient": "bottom",
+                "direction": "horizontal",
+                "columns": {"expr": f"width < {PHONE_WIDTH} ? 1 : 3"},
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+                "titleFontWeight": 600,
+                "labelLimit": 260,
+                "symbolSize": 100,
+                "symbolStrokeWidth": 0,
+                "symbolOpacity": 1,
+                "columnPadding": 18,
+                "rowPadding": 6,
+                "titleOrient": "top",
+                "offset": 14,
+            },
             # no line/rule strokeWidth here: Vega-Lite copies it onto legend symbols, whose dashed
             # outlines then garble the shapes; builders set stroke widths per mark
             "point": {"size": 70, "filled": True},

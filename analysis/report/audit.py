@@ -88,8 +88,10 @@ class AuditResult:
 def axe_source() -> str:
     """The pinned axe-core bundle; a clear error (never a silent pass) when it is not installed."""
     if not AXE_SCRIPT.is_file():
-        raise FileNotFoundError(f"axe-core is not installed: {AXE_SCRIPT} is missing; "
-                                f"run `npm ci --prefix {AXE_DIR.relative_to(REPO)}` (.ci/run does)")
+        raise FileNotFoundError(
+            f"axe-core is not installed: {AXE_SCRIPT} is missing; "
+            f"run `npm ci --prefix {AXE_DIR.relative_to(REPO)}` (.ci/run does)"
+        )
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
@@ -98,14 +100,16 @@ def run_axe(browser: Browser, session: str, source: str) -> tuple[str, list[Viol
     injected = browser.send("Runtime.evaluate", {"expression": source, "returnByValue": True}, session)
     if "exceptionDetails" in injected:
         raise RuntimeError(f"injecting axe-core failed: {injected['exceptionDetails']}")
-    reply = browser.send("Runtime.evaluate", {"expression": RUN_AXE, "awaitPromise": True,
-                                              "returnByValue": True}, session)
+    reply = browser.send(
+        "Runtime.evaluate", {"expression": RUN_AXE, "awaitPromise": True, "returnByValue": True}, session
+    )
     if "exceptionDetails" in reply:
         details = reply["exceptionDetails"]
         raise RuntimeError(f"axe.run failed: {(details.get('exception') or {}).get('description') or details}")
     data = json.loads(reply["result"]["value"])
-    return data["version"], [Violation(v["id"], v["impact"] or "unknown", v["help"], v["helpUrl"], v["nodes"])
-                             for v in data["violations"]]
+    return data["version"], [
+        Violation(v["id"], v["impact"] or "unknown", v["help"], v["helpUrl"], v["nodes"]) for v in data["violations"]
+    ]
 
 
 def audit_pages(paths: list[Path], browser: Browser | None = None, width: int = 1200) -> list[AuditResult]:
@@ -129,8 +133,9 @@ def audit_pages(paths: list[Path], browser: Browser | None = None, width: int = 
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Audit reports with axe-core in headless Chromium; "
-                                                 "exit 1 on any serious or critical violation.")
+    parser = argparse.ArgumentParser(
+        description="Audit reports with axe-core in headless Chromium; exit 1 on any serious or critical violation."
+    )
     parser.add_argument("pages", nargs="+", type=Path)
     parser.add_argument("--width", type=int, default=1200, help="viewport width in CSS pixels (default 1200)")
     args = parser.parse_args(argv)
@@ -143,11 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         print(result.lines())
     failed = sum(not r.ok for r in results)
     totals = {impact: sum(r.counts()[impact] for r in results) for impact in IMPACTS}
-    print(f"accessibility audit: {len(results) - failed} page(s) without serious or critical violations, "
-          f"{failed} with; violated rules over all pages: "
-          + ", ".join(f"{n} {impact}" for impact, n in totals.items()))
+    print(
+        f"accessibility audit: {len(results) - failed} page(s) without serious or critical violations, "
+        f"{failed} with; violated rules over all pages: " + ", ".join(f"{n} {impact}" for impact, n in totals.items())
+    )
     return 1 if failed else 0
-
 
 
 # ------------------------------------------------------------------------------------ print
@@ -180,10 +185,16 @@ def print_to_pdf(path: Path, browser: Browser) -> PrintResult:
     found: dict = {}
 
     def inspect(session: str) -> None:
-        found.update(json.loads(browser.send("Runtime.evaluate", {"expression": PRINT_CONTENTS,
-                                                                  "returnByValue": True}, session)["result"]["value"]))
-        found["pdf"] = base64.b64decode(browser.send("Page.printToPDF", {"printBackground": True,
-                                                                         "preferCSSPageSize": True}, session)["data"])
+        found.update(
+            json.loads(
+                browser.send("Runtime.evaluate", {"expression": PRINT_CONTENTS, "returnByValue": True}, session)[
+                    "result"
+                ]["value"]
+            )
+        )
+        found["pdf"] = base64.b64decode(
+            browser.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True}, session)["data"]
+        )
 
     page = browser.check(Path(path), inspect=inspect)
     if not page.ok:

@@ -29,9 +29,10 @@ import ast
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -71,26 +72,42 @@ class ConflictFacts:
     name: str = ""  # the conflict's name for readers (conflict.yml), the index's group heading
 
     def to_json(self) -> dict:
-        return {"conflict_id": self.conflict_id, "sides": list(self.sides),
-                "claimant_sides": self.claimant_sides, "role_claimants": self.role_claimants,
-                "comparable": self.comparable, "data_as_of": self.data_as_of, "name": self.name}
+        return {
+            "conflict_id": self.conflict_id,
+            "sides": list(self.sides),
+            "claimant_sides": self.claimant_sides,
+            "role_claimants": self.role_claimants,
+            "comparable": self.comparable,
+            "data_as_of": self.data_as_of,
+            "name": self.name,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> ConflictFacts:
-        return cls(data["conflict_id"], tuple(data["sides"]), dict(data["claimant_sides"]),
-                   {k: list(v) for k, v in (data.get("role_claimants") or {}).items()},
-                   {k: list(v) for k, v in (data.get("comparable") or {}).items()}, data.get("data_as_of", ""),
-                   data.get("name", ""))
+        return cls(
+            data["conflict_id"],
+            tuple(data["sides"]),
+            dict(data["claimant_sides"]),
+            {k: list(v) for k, v in (data.get("role_claimants") or {}).items()},
+            {k: list(v) for k, v in (data.get("comparable") or {}).items()},
+            data.get("data_as_of", ""),
+            data.get("name", ""),
+        )
 
     @classmethod
     def from_conflict(cls, conflict: Any) -> ConflictFacts:
         """From an analysis.dataset.Conflict (validated)."""
         from analysis.params import comparable, role_claimants  # polars: only once a conflict is loaded anyway
 
-        return cls(conflict.conflict_id, tuple(conflict.sides["side_id"].to_list()),
-                   dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list())),
-                   role_claimants(conflict), comparable(conflict), conflict.data_as_of.isoformat(),
-                   conflict.name)
+        return cls(
+            conflict.conflict_id,
+            tuple(conflict.sides["side_id"].to_list()),
+            dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list(), strict=True)),
+            role_claimants(conflict),
+            comparable(conflict),
+            conflict.data_as_of.isoformat(),
+            conflict.name,
+        )
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,7 @@ class Catalog:
 
 
 # ------------------------------------------------------------------------------- reading
+
 
 def read_catalog(path: Path, display_path: str | None = None, data_dir: Path | None = None) -> Catalog:
     """Parse and check the structure of a catalog; raise CatalogError listing every problem.
@@ -193,8 +211,10 @@ def read_catalog(path: Path, display_path: str | None = None, data_dir: Path | N
                 problems.append(f"{where}: `{key}` must be a non-empty string")
         if isinstance(slug, str):
             if not SLUG_PATTERN.match(slug) or slug in RESERVED_SLUGS:
-                problems.append(f"{where}: slug {slug!r} must be 1-64 of a-z, 0-9 and '-' "
-                                f"(starting with a letter or digit; not {', '.join(sorted(RESERVED_SLUGS))})")
+                problems.append(
+                    f"{where}: slug {slug!r} must be 1-64 of a-z, 0-9 and '-' "
+                    f"(starting with a letter or digit; not {', '.join(sorted(RESERVED_SLUGS))})"
+                )
             elif slug in seen:
                 problems.append(f"{where}: slug {slug!r} is already used by entry {seen[slug]}")
             seen.setdefault(slug, position)
@@ -208,8 +228,19 @@ def read_catalog(path: Path, display_path: str | None = None, data_dir: Path | N
         if not all(isinstance(raw.get(k), str) for k in ("slug", "title", "notebook")):
             continue
         notebook = (base / raw["notebook"]).resolve()
-        entries.append(Entry(position, entry_line, raw["slug"], raw["title"].strip(), notebook,
-                             raw["notebook"], _plain(parameters), timeout, parameter_lines))
+        entries.append(
+            Entry(
+                position,
+                entry_line,
+                raw["slug"],
+                raw["title"].strip(),
+                notebook,
+                raw["notebook"],
+                _plain(parameters),
+                timeout,
+                parameter_lines,
+            )
+        )
     if problems:
         raise CatalogError(problems)
     return Catalog(path, shown, data_dir.resolve(), tuple(entries), site_url)
@@ -253,6 +284,7 @@ def _entry_lines(node: yaml.Node | None) -> list[tuple[int, dict[str, int]]]:
 
 # ------------------------------------------------------------------------- notebook parameters
 
+
 def read_notebook(path: Path) -> dict:
     """The notebook's JSON (plain json: nbformat and its jsonschema import are not needed)."""
     with open(path, encoding="utf-8") as fh:
@@ -261,8 +293,11 @@ def read_notebook(path: Path) -> dict:
 
 def notebook_parameters(notebook: dict) -> dict[str, Any]:
     """Names and default values of the one cell tagged `parameters`; ValueError otherwise."""
-    cells = [c for c in notebook.get("cells", [])
-             if c.get("cell_type") == "code" and "parameters" in ((c.get("metadata") or {}).get("tags") or [])]
+    cells = [
+        c
+        for c in notebook.get("cells", [])
+        if c.get("cell_type") == "code" and "parameters" in ((c.get("metadata") or {}).get("tags") or [])
+    ]
     if len(cells) != 1:
         raise ValueError(f"has {len(cells)} cells tagged `parameters`; exactly one is required")
     source = cells[0].get("source", "")
@@ -278,13 +313,13 @@ def notebook_parameters(notebook: dict) -> dict[str, Any]:
         elif isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
             targets, value = statement.targets, statement.value
         else:
-            raise ValueError(f"its parameters cell may only assign literals to names "
-                             f"(line {statement.lineno})")
+            raise ValueError(f"its parameters cell may only assign literals to names (line {statement.lineno})")
         try:
             literal = ast.literal_eval(value)
         except ValueError:
-            raise ValueError(f"its parameters cell may only assign literals to names "
-                             f"(line {statement.lineno})") from None
+            raise ValueError(
+                f"its parameters cell may only assign literals to names (line {statement.lineno})"
+            ) from None
         for target in targets:
             defaults[target.id] = literal
     return defaults
@@ -292,8 +327,10 @@ def notebook_parameters(notebook: dict) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ parameter rules
 
-def check_entries(catalog: Catalog, conflicts: list[str],
-                  facts_for: Callable[[str], ConflictFacts]) -> tuple[list[str], dict[str, dict]]:
+
+def check_entries(
+    catalog: Catalog, conflicts: list[str], facts_for: Callable[[str], ConflictFacts]
+) -> tuple[list[str], dict[str, dict]]:
     """Check every entry; return (problems, {slug: parameters to inject})."""
     problems: list[str] = []
     resolved: dict[str, dict] = {}
@@ -310,13 +347,17 @@ def check_entries(catalog: Catalog, conflicts: list[str],
         parameters = dict(entry.parameters)
         if "title" in declared:
             if "title" in parameters:
-                problems.append(f"{entry.where(catalog, 'title')}: give the title once, as the entry's "
-                                "`title` (it is passed to the notebook's `title` parameter)")
+                problems.append(
+                    f"{entry.where(catalog, 'title')}: give the title once, as the entry's "
+                    "`title` (it is passed to the notebook's `title` parameter)"
+                )
             parameters["title"] = entry.title
         for name in parameters:
             if name not in declared:
-                problems.append(f"{entry.where(catalog, name)}: unknown; the notebook "
-                                f"{entry.notebook_rel!r} declares: {', '.join(declared) or '(none)'}")
+                problems.append(
+                    f"{entry.where(catalog, name)}: unknown; the notebook "
+                    f"{entry.notebook_rel!r} declares: {', '.join(declared) or '(none)'}"
+                )
         normalised = {}
         context = {**declared, **parameters}  # e.g. the notebook's default conflict
         for name, value in parameters.items():
@@ -334,8 +375,14 @@ def check_entries(catalog: Catalog, conflicts: list[str],
     return problems, resolved
 
 
-def _check_value(name: str, value: Any, default: Any, parameters: dict, conflicts: list[str],
-                 facts_for: Callable[[str], ConflictFacts]) -> Any:
+def _check_value(
+    name: str,
+    value: Any,
+    default: Any,
+    parameters: dict,
+    conflicts: list[str],
+    facts_for: Callable[[str], ConflictFacts],
+) -> Any:
     rule = RULES.get(name)
     if rule is not None:
         return rule(value, parameters, conflicts, facts_for)
@@ -350,12 +397,20 @@ def _check_value(name: str, value: Any, default: Any, parameters: dict, conflict
 
 
 def _type_name(kind: type) -> str:
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-            list: "a list", tuple: "a list", dict: "a mapping"}.get(kind, kind.__name__)
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        tuple: "a list",
+        dict: "a mapping",
+    }.get(kind, kind.__name__)
 
 
-def _conflict_facts(parameters: dict, conflicts: list[str],
-                    facts_for: Callable[[str], ConflictFacts]) -> ConflictFacts | None:
+def _conflict_facts(
+    parameters: dict, conflicts: list[str], facts_for: Callable[[str], ConflictFacts]
+) -> ConflictFacts | None:
     conflict = parameters.get("conflict")
     if isinstance(conflict, str) and conflict in conflicts:
         return facts_for(conflict)
@@ -376,6 +431,7 @@ def _side(value, parameters, conflicts, facts_for) -> str:
 def _vocabulary(allowed: dict[str, str], name: str, what: str):
     def check(value, parameters, conflicts, facts_for) -> str:
         return arguments.one_of(name, value, allowed, what=what, source="the vocabulary")
+
     return check
 
 
@@ -386,8 +442,14 @@ def _claimants(role: str):
         value = _decoded(role, value)
         facts = _conflict_facts(parameters, conflicts, facts_for)
         known = facts.claimant_sides if facts is not None else None
-        value = arguments.some_of(role, value, None if known is None else sorted(known), what="claimant",
-                                  source=facts.conflict_id if facts else "", unique=True)
+        value = arguments.some_of(
+            role,
+            value,
+            None if known is None else sorted(known),
+            what="claimant",
+            source=facts.conflict_id if facts else "",
+            unique=True,
+        )
         if facts is None:
             return value
         subject = parameters.get("subject_side")
@@ -397,16 +459,20 @@ def _claimants(role: str):
                 raise ValueError(
                     f"{', '.join(f'{v!r} ({_role_of(known[v], subject)})' for v in wrong)} "
                     f"cannot be {role} about {subject!r}: official = the subject side's own claimants, "
-                    "opposing = its adversary's, independent = third parties and independents")
+                    "opposing = its adversary's, independent = third parties and independents"
+                )
             population = parameters.get("population")
             if isinstance(population, str) and facts.role_claimants:
                 valid = facts.role_claimants.get(f"{_count_key(parameters)}{subject}/{population}/{role}", [])
                 silent = [v for v in value if v not in valid]
                 if silent:
-                    raise ValueError(f"{', '.join(map(repr, silent))} made no {_count_words(parameters)} about "
-                                     f"{subject} {population} losses in the {role} role; valid: "
-                                     f"{', '.join(valid) or '(none)'}")
+                    raise ValueError(
+                        f"{', '.join(map(repr, silent))} made no {_count_words(parameters)} about "
+                        f"{subject} {population} losses in the {role} role; valid: "
+                        f"{', '.join(valid) or '(none)'}"
+                    )
         return value
+
     return check
 
 
@@ -457,11 +523,15 @@ def _metric(value, parameters, conflicts, facts_for) -> str:
         return value
     where = f"{_count_key(parameters)}{subject}/{population}"
     if where not in facts.comparable:
-        raise ValueError(f"no {_count_words(parameters)} about {subject}'s {population} losses in {facts.conflict_id}; "
-                         f"the data hold: {', '.join(sorted(facts.comparable)) or '(none)'}")
+        raise ValueError(
+            f"no {_count_words(parameters)} about {subject}'s {population} losses in {facts.conflict_id}; "
+            f"the data hold: {', '.join(sorted(facts.comparable)) or '(none)'}"
+        )
     if value not in facts.comparable[where]:
-        raise ValueError(f"no claim about {subject}'s {population} losses is stated in {value!r} or convertible "
-                         f"to it; valid: {', '.join(facts.comparable[where])}")
+        raise ValueError(
+            f"no claim about {subject}'s {population} losses is stated in {value!r} or convertible "
+            f"to it; valid: {', '.join(facts.comparable[where])}"
+        )
     return value
 
 
@@ -475,15 +545,18 @@ def _count_key(parameters: dict) -> str:
 
 def _count_words(parameters: dict) -> str:
     return {"snapshot": "count at one moment", "incident": "tally of that incident"}.get(
-        parameters.get("period_type"), "cumulative claim")
+        parameters.get("period_type"), "cumulative claim"
+    )
 
 
 def _incident_date(value, parameters, conflicts, facts_for) -> str | None:
     """The incident's date: required with period_type incident, null otherwise."""
     value = _date(value, parameters, conflicts, facts_for)
     if (parameters.get("period_type") == "incident") != (value is not None):
-        raise ValueError("is required with period_type incident (the date of the incident whose tallies are "
-                         f"compared) and must be null otherwise, got {value!r}")
+        raise ValueError(
+            "is required with period_type incident (the date of the incident whose tallies are "
+            f"compared) and must be null otherwise, got {value!r}"
+        )
     return value
 
 

@@ -50,13 +50,14 @@ import datetime as dt
 import functools
 import io
 import json
-import re
 import os
+import re
 import shutil
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from analysis import formatting
 from analysis.report import fingerprint as fp
@@ -78,13 +79,27 @@ INDEX_ENTRIES = 10  # the index shows the latest ones; changes.json and the feed
 # each complete build), in its column order: what the next build compares with.
 CLAIMS_CSV_COLUMNS = tuple(PACKAGE_COLUMNS["claims"])
 # What a source said and what it is about: a change in any of these is a correction.
-COMPARED_FIELDS = ("qualifier", "value", "stated_low", "stated_high", "period_type", "period_start_date",
-                   "as_of_date", "metric", "population", "subject_side", "source_term", "quote", "url")
+COMPARED_FIELDS = (
+    "qualifier",
+    "value",
+    "stated_low",
+    "stated_high",
+    "period_type",
+    "period_start_date",
+    "as_of_date",
+    "metric",
+    "population",
+    "subject_side",
+    "source_term",
+    "quote",
+    "url",
+)
 NUMBER_FIELDS = {"value", "stated_low", "stated_high", "value_low", "value_high"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a CSV writer may neutralise these with a leading '
 
 
 # --------------------------------------------------------------------------- claims.csv
+
 
 def _same(field: str, old: str, new: str) -> bool:
     if old == new:
@@ -113,11 +128,11 @@ def current_rows(conflict: Any) -> dict[str, dict[str, str]]:
 
 
 def _rows(lines) -> dict[str, dict[str, str]]:
-    return {row["claim_id"]: {k: (v or "") for k, v in row.items() if k is not None}
-            for row in csv.DictReader(lines)}
+    return {row["claim_id"]: {k: (v or "") for k, v in row.items() if k is not None} for row in csv.DictReader(lines)}
 
 
 # ---------------------------------------------------------------------------- CHANGELOG
+
 
 @dataclass(frozen=True)
 class ChangelogLine:
@@ -128,8 +143,13 @@ class ChangelogLine:
     source: str
 
     def to_json(self) -> dict:
-        return {"date": self.date, "file": self.file, "change": self.change, "reason": self.reason,
-                "source": self.source}
+        return {
+            "date": self.date,
+            "file": self.file,
+            "change": self.change,
+            "reason": self.reason,
+            "source": self.source,
+        }
 
     def is_about(self, conflict_id: str) -> bool:
         """A line about one of the conflict's files ('gaza-war/statements.csv, claims.csv')."""
@@ -139,8 +159,7 @@ class ChangelogLine:
         """Whether the file or the change names one of these claim or series ids as a whole word
         (`x.killed` is not named by `x.killed_and_wounded`; a series id is by its `<id>.csv`)."""
         text = f"{self.file} {self.change}"
-        return any(re.search(rf"(?<![\w.+-]){re.escape(name)}(?![\w+-]|\.(?!csv\b)\w)", text)
-                   for name in names if name)
+        return any(re.search(rf"(?<![\w.+-]){re.escape(name)}(?![\w+-]|\.(?!csv\b)\w)", text) for name in names if name)
 
 
 def read_changelog(path: Path) -> list[ChangelogLine]:
@@ -163,6 +182,7 @@ def read_changelog(path: Path) -> list[ChangelogLine]:
 
 
 # ------------------------------------------------------------------------------ scopes
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -193,11 +213,13 @@ def report_scope(entry: Any, conflict_of: Callable[[Any], str | None]) -> Scope:
         parameters = {}
     parameters.update(entry.parameters)
     side, population = parameters.get("subject_side"), parameters.get("population")
-    return Scope(conflict_of(entry), side if isinstance(side, str) else None,
-                 population if isinstance(population, str) else None)
+    return Scope(
+        conflict_of(entry), side if isinstance(side, str) else None, population if isinstance(population, str) else None
+    )
 
 
 # -------------------------------------------------------------------------- comparison
+
 
 @dataclass
 class Diff:
@@ -215,8 +237,9 @@ def compare(previous: dict[str, dict[str, str]], current: dict[str, dict[str, st
     corrected = {}
     for claim_id in sorted(previous.keys() & current.keys()):
         old, new = previous[claim_id], current[claim_id]
-        fields = [(f, old[f], new.get(f, "")) for f in COMPARED_FIELDS
-                  if f in old and not _same(f, old[f], new.get(f, ""))]
+        fields = [
+            (f, old[f], new.get(f, "")) for f in COMPARED_FIELDS if f in old and not _same(f, old[f], new.get(f, ""))
+        ]
         if fields:
             corrected[claim_id] = fields
     return Diff(sorted(current.keys() - previous.keys()), sorted(previous.keys() - current.keys()), corrected)
@@ -233,9 +256,14 @@ def figure(row: dict[str, str]) -> str:
     """A claim as stated, in words: 'about 16,100 “personnel” (personnel losses)' (what
     narrative.stated_text says, from a claims.csv row)."""
     try:
-        return formatting.claim_text(row.get("qualifier", ""), _number(row.get("value", "")),
-                                     _number(row.get("stated_low", "")), _number(row.get("stated_high", "")),
-                                     row.get("metric", ""), row.get("source_term") or None)
+        return formatting.claim_text(
+            row.get("qualifier", ""),
+            _number(row.get("value", "")),
+            _number(row.get("stated_low", "")),
+            _number(row.get("stated_high", "")),
+            row.get("metric", ""),
+            row.get("source_term") or None,
+        )
     except ValueError:
         return f"{row.get('qualifier', '')} {row.get('value', '')} {row.get('metric', '')}".strip()
 
@@ -253,59 +281,116 @@ def _series_of(row: dict[str, str]) -> str:
 def _reasons(lines: list[ChangelogLine], names: Iterable[str]) -> list[dict]:
     """The CHANGELOG lines naming a claim id (or, for a series record, its series' file)."""
     names = [n for n in names if n]
-    return [{"date": line.date, "reason": line.reason, "source": line.source}
-            for line in lines if line.mentions(names)]
+    return [{"date": line.date, "reason": line.reason, "source": line.source} for line in lines if line.mentions(names)]
 
 
-def make_entry(diff: Diff, previous: dict[str, dict[str, str]], current: dict[str, dict[str, str]], *,
-               date: str, conflict_id: str, conflict_name: str, data_as_of: str, number: int,
-               changelog: list[ChangelogLine], reports: list[tuple[str, str, Scope]]) -> dict:
+def make_entry(
+    diff: Diff,
+    previous: dict[str, dict[str, str]],
+    current: dict[str, dict[str, str]],
+    *,
+    date: str,
+    conflict_id: str,
+    conflict_name: str,
+    data_as_of: str,
+    number: int,
+    changelog: list[ChangelogLine],
+    reports: list[tuple[str, str, Scope]],
+) -> dict:
     """One change entry of changes.json (see the module's docstring)."""
     added, series = [], {}
     for claim_id in diff.added:
         row = current[claim_id]
         series_id = _series_of(row)
         if series_id:
-            group = series.setdefault(series_id, {"series_id": series_id, "claimant": row.get("claimant_name", ""),
-                                                  "count": 0, "first": row["as_of_date"], "last": row["as_of_date"],
-                                                  "scopes": [_pair(row)]})
+            group = series.setdefault(
+                series_id,
+                {
+                    "series_id": series_id,
+                    "claimant": row.get("claimant_name", ""),
+                    "count": 0,
+                    "first": row["as_of_date"],
+                    "last": row["as_of_date"],
+                    "scopes": [_pair(row)],
+                },
+            )
             group["count"] += 1
-            group["first"], group["last"] = min(group["first"], row["as_of_date"]), max(group["last"], row["as_of_date"])
+            group["first"], group["last"] = (
+                min(group["first"], row["as_of_date"]),
+                max(group["last"], row["as_of_date"]),
+            )
         else:
-            added.append({"claim_id": claim_id, "claimant": row.get("claimant_name", ""),
-                          "figure": figure(row), "as_of_date": row.get("as_of_date", ""),
-                          "scopes": [_pair(row)], "reasons": _reasons(changelog, [claim_id])})
+            added.append(
+                {
+                    "claim_id": claim_id,
+                    "claimant": row.get("claimant_name", ""),
+                    "figure": figure(row),
+                    "as_of_date": row.get("as_of_date", ""),
+                    "scopes": [_pair(row)],
+                    "reasons": _reasons(changelog, [claim_id]),
+                }
+            )
     added_series = []
     for group in sorted(series.values(), key=lambda g: g["series_id"]):
         span = group["first"] if group["first"] == group["last"] else f"{group['first']} to {group['last']}"
         count = group["count"]
-        group["text"] = (f"{count:,} new daily record{'' if count == 1 else 's'} of {group['series_id']}, {span}")
+        group["text"] = f"{count:,} new daily record{'' if count == 1 else 's'} of {group['series_id']}, {span}"
         group["reasons"] = _reasons(changelog, [group["series_id"]])
         added_series.append(group)
     corrected = []
     for claim_id, fields in diff.corrected.items():
         old, new = previous[claim_id], current[claim_id]
         scopes = [_pair(old)] + ([_pair(new)] if _pair(new) != _pair(old) else [])
-        corrected.append({"claim_id": claim_id, "claimant": new.get("claimant_name") or old.get("claimant_name", ""),
-                          "before": figure(old), "after": figure(new),
-                          "fields": [{"field": f, "old": o, "new": n} for f, o, n in fields],
-                          "scopes": scopes, "reasons": _reasons(changelog, [claim_id, _series_of(old)])})
+        corrected.append(
+            {
+                "claim_id": claim_id,
+                "claimant": new.get("claimant_name") or old.get("claimant_name", ""),
+                "before": figure(old),
+                "after": figure(new),
+                "fields": [{"field": f, "old": o, "new": n} for f, o, n in fields],
+                "scopes": scopes,
+                "reasons": _reasons(changelog, [claim_id, _series_of(old)]),
+            }
+        )
     removed = []
     for claim_id in diff.removed:
         row = previous[claim_id]
-        removed.append({"claim_id": claim_id, "claimant": row.get("claimant_name", ""), "figure": figure(row),
-                        "as_of_date": row.get("as_of_date", ""), "scopes": [_pair(row)],
-                        "reasons": _reasons(changelog, [claim_id, _series_of(row)])})
-    counts = {"corrected": len(corrected), "added": len(added) + sum(g["count"] for g in added_series),
-              "removed": len(removed)}
+        removed.append(
+            {
+                "claim_id": claim_id,
+                "claimant": row.get("claimant_name", ""),
+                "figure": figure(row),
+                "as_of_date": row.get("as_of_date", ""),
+                "scopes": [_pair(row)],
+                "reasons": _reasons(changelog, [claim_id, _series_of(row)]),
+            }
+        )
+    counts = {
+        "corrected": len(corrected),
+        "added": len(added) + sum(g["count"] for g in added_series),
+        "removed": len(removed),
+    }
     items = [*corrected, *added, *added_series, *removed]
-    touched = [{"slug": slug, "title": title} for slug, title, scope in reports
-               if scope.conflict == conflict_id and any(scope.touches(i["scopes"]) for i in items)]
-    return {"id": f"tag:casualty-claims,{date}:{conflict_id}:{number}", "date": date,
-            "conflict_id": conflict_id, "conflict_name": conflict_name, "data_as_of": data_as_of,
-            "counts": counts, "summary": summary(counts), "reports": touched,
-            "corrected": corrected, "added": added, "added_series": added_series, "removed": removed,
-            "changelog": [line.to_json() for line in changelog]}
+    touched = [
+        {"slug": slug, "title": title}
+        for slug, title, scope in reports
+        if scope.conflict == conflict_id and any(scope.touches(i["scopes"]) for i in items)
+    ]
+    return {
+        "id": f"tag:casualty-claims,{date}:{conflict_id}:{number}",
+        "date": date,
+        "conflict_id": conflict_id,
+        "conflict_name": conflict_name,
+        "data_as_of": data_as_of,
+        "counts": counts,
+        "summary": summary(counts),
+        "reports": touched,
+        "corrected": corrected,
+        "added": added,
+        "added_series": added_series,
+        "removed": removed,
+        "changelog": [line.to_json() for line in changelog],
+    }
 
 
 def summary(counts: dict[str, int]) -> str:
@@ -320,6 +405,7 @@ def anchor(entry: dict) -> str:
 
 
 # ------------------------------------------------------------------------------- driver
+
 
 def _read_json(path: Path) -> Any:
     try:
@@ -336,8 +422,16 @@ class SiteChanges:
     """One build's view of the history: what was recorded, what this build found (pending until
     `publish`), and what each report shows from it."""
 
-    def __init__(self, out: Path, catalog: Any, built: dt.date, history: dict, changelog: list[ChangelogLine],
-                 scopes: dict[str, Scope], say: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        out: Path,
+        catalog: Any,
+        built: dt.date,
+        history: dict,
+        changelog: list[ChangelogLine],
+        scopes: dict[str, Scope],
+        say: Callable[[str], None] | None = None,
+    ):
         self.out = Path(out)
         self.catalog = catalog
         self.built = built
@@ -352,8 +446,15 @@ class SiteChanges:
 
     # -- before the reports run
     @classmethod
-    def prepare(cls, catalog: Any, out: Path, conflict_of: Callable[[Any], str | None], fingerprints: dict,
-                built: dt.date, say: Callable[[str], None] | None = None) -> SiteChanges:
+    def prepare(
+        cls,
+        catalog: Any,
+        out: Path,
+        conflict_of: Callable[[Any], str | None],
+        fingerprints: dict,
+        built: dt.date,
+        say: Callable[[str], None] | None = None,
+    ) -> SiteChanges:
         started = time.perf_counter()
         out = Path(out)
         history = _read_json(out / HISTORY)
@@ -376,8 +477,11 @@ class SiteChanges:
         """Compare one conflict with its previous claims.csv; return the cache token when they are
         the same (nothing to record, nothing to load next time)."""
         previous_path = self.out / "data" / conflict / "claims.csv"
-        token = {"data": fingerprints.get("data", {}).get(conflict), "code": fingerprints.get("code"),
-                 "previous": fp.sha256_file(previous_path) if previous_path.is_file() else None}
+        token = {
+            "data": fingerprints.get("data", {}).get(conflict),
+            "code": fingerprints.get("code"),
+            "previous": fp.sha256_file(previous_path) if previous_path.is_file() else None,
+        }
         if token["previous"] and cached == token and conflict in self.history["first_build"]:
             return token
         from analysis.dataset import load_conflict
@@ -395,8 +499,10 @@ class SiteChanges:
         try:
             previous = read_claims_csv(previous_path)
         except (OSError, UnicodeDecodeError, KeyError, csv.Error) as exc:
-            self.say(f"changes: {conflict}: cannot read the previous {previous_path.name} ({exc}); "
-                     "this build is a new baseline")
+            self.say(
+                f"changes: {conflict}: cannot read the previous {previous_path.name} ({exc}); "
+                "this build is a new baseline"
+            )
             return None
         current = current_rows(loaded)
         diff = compare(previous, current)
@@ -404,19 +510,38 @@ class SiteChanges:
             return token
         entries = [e for e in self.history["entries"] if e["conflict_id"] == conflict]
         listed = {json.dumps(line, sort_keys=True) for e in entries for line in e["changelog"]}
-        since = entries[-1]["date"] if entries else (self.history["first_build"].get(conflict)
-                                                      or self.baselines.get(conflict, ""))
-        lines = [line for line in self.changelog if line.is_about(conflict) and line.date >= since
-                 and json.dumps(line.to_json(), sort_keys=True) not in listed]
+        since = (
+            entries[-1]["date"]
+            if entries
+            else (self.history["first_build"].get(conflict) or self.baselines.get(conflict, ""))
+        )
+        lines = [
+            line
+            for line in self.changelog
+            if line.is_about(conflict)
+            and line.date >= since
+            and json.dumps(line.to_json(), sort_keys=True) not in listed
+        ]
         date = self.built.isoformat()
         number = 1 + sum(1 for e in entries if e["date"] == date)
         reports = [(e.slug, e.title, self.scopes[e.slug]) for e in self.catalog.entries]
-        entry = make_entry(diff, previous, current, date=date, conflict_id=conflict, conflict_name=loaded.name,
-                           data_as_of=loaded.data_as_of.isoformat(), number=number, changelog=lines,
-                           reports=reports)
+        entry = make_entry(
+            diff,
+            previous,
+            current,
+            date=date,
+            conflict_id=conflict,
+            conflict_name=loaded.name,
+            data_as_of=loaded.data_as_of.isoformat(),
+            number=number,
+            changelog=lines,
+            reports=reports,
+        )
         self.pending.append(entry)
-        self.say(f"changes: {conflict}: {entry['summary']} since the last build (recorded in {HISTORY} "
-                 "when this build completes)")
+        self.say(
+            f"changes: {conflict}: {entry['summary']} since the last build (recorded in {HISTORY} "
+            "when this build completes)"
+        )
         return None
 
     def _entries(self, conflict: str | None) -> list[dict]:
@@ -428,8 +553,13 @@ class SiteChanges:
         scope = self.scopes.get(entry.slug) or Scope(None)
         entries = self._entries(scope.conflict)
         listed = {json.dumps(line, sort_keys=True) for e in entries for line in e["changelog"]}
-        dates = [line.date for line in self.changelog if scope.conflict and line.is_about(scope.conflict)
-                 and json.dumps(line.to_json(), sort_keys=True) not in listed]
+        dates = [
+            line.date
+            for line in self.changelog
+            if scope.conflict
+            and line.is_about(scope.conflict)
+            and json.dumps(line.to_json(), sort_keys=True) not in listed
+        ]
         corrections = []
         for change in reversed(entries):
             items = [i for kind in ("corrected", "added", "added_series", "removed") for i in change[kind]]
@@ -439,11 +569,18 @@ class SiteChanges:
             for kind in ("corrected", "removed"):
                 for item in change[kind]:
                     if scope.touches(item["scopes"]):
-                        corrections.append({"date": change["date"], "kind": kind, "claim_id": item["claim_id"],
-                                            "claimant": item["claimant"],
-                                            "before": item.get("before") or item.get("figure"),
-                                            "after": item.get("after"), "fields": item.get("fields", []),
-                                            "reasons": item["reasons"]})
+                        corrections.append(
+                            {
+                                "date": change["date"],
+                                "kind": kind,
+                                "claim_id": item["claim_id"],
+                                "claimant": item["claimant"],
+                                "before": item.get("before") or item.get("figure"),
+                                "after": item.get("after"),
+                                "fields": item.get("fields", []),
+                                "reasons": item["reasons"],
+                            }
+                        )
         return {"last_changed": max(dates) if dates else None, "corrections": corrections}
 
     def key_part(self, entry: Any) -> str:
@@ -451,8 +588,14 @@ class SiteChanges:
         return fp.digest_json(self.report_context(entry))
 
     # -- after the reports ran (not when interrupted)
-    def publish(self, catalog: Any, state: dict, built_slugs: Iterable[str],
-                conflict_of: Callable[[Any], str | None], site_url: str | None = None) -> None:
+    def publish(
+        self,
+        catalog: Any,
+        state: dict,
+        built_slugs: Iterable[str],
+        conflict_of: Callable[[Any], str | None],
+        site_url: str | None = None,
+    ) -> None:
         """Record what this build found (changes.json), write the feed (changes.xml), the list of
         published reports (published.json) and the pages of removed ones."""
         started = time.perf_counter()
@@ -466,8 +609,9 @@ class SiteChanges:
         self.seconds += time.perf_counter() - started
 
     def _write_feed(self, site_url: str | None) -> None:
-        inputs = fp.digest_json({"history": self.history, "site_url": site_url, "updated": self.feed_updated(),
-                                 "format": FORMAT})
+        inputs = fp.digest_json(
+            {"history": self.history, "site_url": site_url, "updated": self.feed_updated(), "format": FORMAT}
+        )
         cache_path = self.out / ".build" / "feed-inputs"
         path = self.out / FEED
         try:
@@ -483,20 +627,26 @@ class SiteChanges:
         entries = self.history["entries"]
         return max(e["date"] for e in entries) if entries else self.built.isoformat()
 
-    def _write_published(self, catalog: Any, state: dict, built_slugs: set[str],
-                         conflict_of: Callable[[Any], str | None]) -> None:
+    def _write_published(
+        self, catalog: Any, state: dict, built_slugs: set[str], conflict_of: Callable[[Any], str | None]
+    ) -> None:
         today = self.built.isoformat()
         published = _read_json(self.out / PUBLISHED)
         if not isinstance(published, dict) or published.get("format") != FORMAT:
             published = {"format": FORMAT, "reports": {}}
         from analysis.report.catalog import SLUG_PATTERN
 
-        reports = {slug: record for slug, record in (published.get("reports") or {}).items()
-                   if SLUG_PATTERN.match(slug) and isinstance(record, dict)}  # never a path from the file
+        reports = {
+            slug: record
+            for slug, record in (published.get("reports") or {}).items()
+            if SLUG_PATTERN.match(slug) and isinstance(record, dict)
+        }  # never a path from the file
         for entry in catalog.entries:
             record = reports.get(entry.slug)
-            has_html = bool((state["reports"].get(entry.slug) or {}).get("has_html")) \
+            has_html = (
+                bool((state["reports"].get(entry.slug) or {}).get("has_html"))
                 and (self.out / f"{entry.slug}.html").is_file()
+            )
             if not has_html:
                 continue  # never published (a first build that failed)
             if record is None:
@@ -520,8 +670,7 @@ class SiteChanges:
                 aside = trash / f"{slug}.{os.getpid()}.{time.monotonic_ns()}"
                 os.rename(folder, aside)
                 shutil.rmtree(aside, ignore_errors=True)
-        published["reports"] = {slug: {k: reports[slug][k] for k in sorted(reports[slug])}
-                                for slug in sorted(reports)}
+        published["reports"] = {slug: {k: reports[slug][k] for k in sorted(reports[slug])} for slug in sorted(reports)}
         write_if_changed(self.out / PUBLISHED, _json_bytes(published))
 
     def _overviews(self, catalog: Any, state: dict, conflict_of) -> dict[str, dict]:
@@ -531,8 +680,12 @@ class SiteChanges:
         for entry in catalog.entries:
             record = state["reports"].get(entry.slug) or {}
             conflict = conflict_of(entry)
-            if conflict and conflict not in found and (self.out / f"{entry.slug}.html").is_file() \
-                    and is_overview(record.get("headline"), entry.notebook_rel):
+            if (
+                conflict
+                and conflict not in found
+                and (self.out / f"{entry.slug}.html").is_file()
+                and is_overview(record.get("headline"), entry.notebook_rel)
+            ):
                 found[conflict] = {"slug": entry.slug, "title": entry.title}
         return found
 
@@ -540,24 +693,32 @@ class SiteChanges:
     def index_context(self) -> dict:
         """For the index's "What changed" section: the recorded entries, newest first."""
         entries = list(reversed(self.history["entries"]))
-        first = min(self.history["first_build"].values(), default=None) \
-            or min(self.baselines.values(), default=None)
-        return {"entries": [{**e, "anchor": anchor(e)} for e in entries[:INDEX_ENTRIES]],
-                "older": max(0, len(entries) - INDEX_ENTRIES),
-                "first_build": dt.date.fromisoformat(first) if first else None,
-                "feed": FEED, "history": HISTORY}
+        first = min(self.history["first_build"].values(), default=None) or min(self.baselines.values(), default=None)
+        return {
+            "entries": [{**e, "anchor": anchor(e)} for e in entries[:INDEX_ENTRIES]],
+            "older": max(0, len(entries) - INDEX_ENTRIES),
+            "first_build": dt.date.fromisoformat(first) if first else None,
+            "feed": FEED,
+            "history": HISTORY,
+        }
 
 
 # --------------------------------------------------------------------------- rendering
+
 
 @functools.lru_cache(maxsize=1)
 def _environment():
     """One jinja2 environment per process (templates compiled once, ~13 ms each time otherwise)."""
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["date"] = formatting.date
     env.filters["isodate"] = lambda value: formatting.date(dt.date.fromisoformat(value)) if value else ""
     return env
@@ -581,8 +742,10 @@ def feed_bytes(history: dict, *, updated: str, site_url: str | None = None) -> b
     feed = FeedGenerator()
     feed.id(FEED_ID)
     feed.title(FEED_TITLE)
-    feed.subtitle("Claims added, corrected or removed between builds of the casualty-claims reports, "
-                  "with the reasons recorded in the data's CHANGELOG.")
+    feed.subtitle(
+        "Claims added, corrected or removed between builds of the casualty-claims reports, "
+        "with the reasons recorded in the data's CHANGELOG."
+    )
     feed.author({"name": "casualty-claims contributors"})
     feed.language("en")
     feed.generator("casualty-claims", version=__version__)
@@ -604,17 +767,25 @@ def feed_bytes(history: dict, *, updated: str, site_url: str | None = None) -> b
 
 
 def _midnight(iso_date: str) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(iso_date), dt.time(0, 0), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(dt.date.fromisoformat(iso_date), dt.time(0, 0), tzinfo=dt.UTC)
 
 
 def removed_page(slug: str, record: dict, overview: dict | None) -> str:
     """The page a removed report's URL keeps: the index's look, the date it was removed, links."""
     from analysis import __version__
 
-    return _environment().get_template("removed.html.j2").render(
-        title=record.get("title") or slug, slug=slug, removed=dt.date.fromisoformat(record["removed"]),
-        first_built=dt.date.fromisoformat(record["first_built"]), overview=overview,
-        package_version=__version__)
+    return (
+        _environment()
+        .get_template("removed.html.j2")
+        .render(
+            title=record.get("title") or slug,
+            slug=slug,
+            removed=dt.date.fromisoformat(record["removed"]),
+            first_built=dt.date.fromisoformat(record["first_built"]),
+            overview=overview,
+            package_version=__version__,
+        )
+    )
 
 
 def report_block_html(context: dict) -> tuple[str, str]:
@@ -625,8 +796,9 @@ def report_block_html(context: dict) -> tuple[str, str]:
 
 def annotate_notebook(nb: Any, context: dict | None) -> Any:
     """Put "Data last changed" at the end of the report header's line of dates (narrative.header's
-    `cc-dates`: "Data as of … · built … · Data last changed …") and its corrections after the header; a notebook without that header gets
-    both in a first output. nb: the notebook as the HTML shows it (export.html_notebook)."""
+    `cc-dates`: "Data as of … · built … · Data last changed …") and its corrections after the header;
+    a notebook without that header gets both in a first output. nb: the notebook as the HTML shows
+    it (export.html_notebook)."""
     if not context:
         return nb
     dates, block = report_block_html(context)
@@ -647,7 +819,10 @@ def annotate_notebook(nb: Any, context: dict | None) -> Any:
     import nbformat
 
     first = nbformat.v4.new_code_cell(source="", id="data-changes")
-    first.outputs = [nbformat.v4.new_output("display_data", data={
-        "text/html": f'<p class="cc-dates">{dates.removeprefix(" · ")}</p>{block}'})]
+    first.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": f'<p class="cc-dates">{dates.removeprefix(" · ")}</p>{block}'}
+        )
+    ]
     nb.cells.insert(0, first)
     return nb

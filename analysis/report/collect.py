@@ -94,8 +94,9 @@ HEADLINE_NAME = "headline"  # the artifact's name: one headline per notebook (na
 HEADLINE_KEYS = ("name", "kind", "text", "conflict_id", "conflict_name", "data_as_of", "is_overview")
 
 
-def publish_headline(text: str, *, conflict_id: str, conflict_name: str, data_as_of: dt.date,
-                     is_overview: bool) -> None:
+def publish_headline(
+    text: str, *, conflict_id: str, conflict_name: str, data_as_of: dt.date, is_overview: bool
+) -> None:
     """Hand the report's one-sentence headline to the build, for the site index.
 
     Displays an output with only the headline artifact and an empty text/plain: nothing is shown
@@ -103,17 +104,29 @@ def publish_headline(text: str, *, conflict_id: str, conflict_name: str, data_as
     """
     from IPython.display import display
 
-    display(headline_bundle(text, conflict_id=conflict_id, conflict_name=conflict_name,
-                            data_as_of=data_as_of, is_overview=is_overview), raw=True)
+    display(
+        headline_bundle(
+            text, conflict_id=conflict_id, conflict_name=conflict_name, data_as_of=data_as_of, is_overview=is_overview
+        ),
+        raw=True,
+    )
 
 
-def headline_bundle(text: str, *, conflict_id: str, conflict_name: str, data_as_of: dt.date,
-                    is_overview: bool) -> dict[str, Any]:
+def headline_bundle(
+    text: str, *, conflict_id: str, conflict_name: str, data_as_of: dt.date, is_overview: bool
+) -> dict[str, Any]:
     """The MIME bundle `publish_headline` displays (whitespace in the texts collapsed)."""
     if not isinstance(data_as_of, dt.date) or isinstance(data_as_of, dt.datetime):
         raise TypeError(f"publish_headline: data_as_of must be a datetime.date, got {data_as_of!r}")
-    doc = {"name": HEADLINE_NAME, "kind": "headline", "text": text, "conflict_id": conflict_id,
-           "conflict_name": conflict_name, "data_as_of": data_as_of.isoformat(), "is_overview": is_overview}
+    doc = {
+        "name": HEADLINE_NAME,
+        "kind": "headline",
+        "text": text,
+        "conflict_id": conflict_id,
+        "conflict_name": conflict_name,
+        "data_as_of": data_as_of.isoformat(),
+        "is_overview": is_overview,
+    }
     return {"text/plain": "", ARTIFACT_MIME: check_headline(doc)}
 
 
@@ -152,14 +165,17 @@ def check_headline(doc: Any) -> dict[str, Any]:
 def artifact_bundle(name: str, obj: Any, *, title: str | None = None, collapsed: bool = False) -> dict[str, Any]:
     """The MIME bundle `publish` displays: a visible representation plus `ARTIFACT_MIME`."""
     if not isinstance(name, str) or not ARTIFACT_NAME.match(name):
-        raise ValueError(f"publish: invalid name {name!r}: use 1-64 of a-z, 0-9, '-', '_' "
-                         "(starting with a letter or digit)")
+        raise ValueError(
+            f"publish: invalid name {name!r}: use 1-64 of a-z, 0-9, '-', '_' (starting with a letter or digit)"
+        )
     if _is_polars_frame(obj):
         return _table_bundle(name, obj, title, collapsed)
     if _is_altair_chart(obj):
         return _chart_bundle(name, obj, title)
-    raise TypeError(f"publish({name!r}, ...): expected an altair chart or a polars DataFrame, "
-                    f"got {type(obj).__module__}.{type(obj).__qualname__}")
+    raise TypeError(
+        f"publish({name!r}, ...): expected an altair chart or a polars DataFrame, "
+        f"got {type(obj).__module__}.{type(obj).__qualname__}"
+    )
 
 
 def _is_polars_frame(obj: Any) -> bool:
@@ -226,12 +242,19 @@ def chart_html(name: str, spec: dict) -> str:
     # Only what works offline: save as PNG or SVG (vega-embed's own export); never "Open in Vega
     # Editor" or the source views, which need the network or show code to readers.
     embed_options.setdefault("actions", OFFLINE_ACTIONS)
-    return spec_to_html(spec, mode="vega", vega_version=alt.VEGA_VERSION,
-                        vegaembed_version=alt.VEGAEMBED_VERSION, vegalite_version=alt.VEGALITE_VERSION,
-                        output_div=f"altair-viz-{name}", embed_options=embed_options,
-                        json_kwds={"sort_keys": True, "separators": (",", ":"), "cls": ScriptSafeJSONEncoder},
-                        fullhtml=False,
-                        requirejs=False, template="universal")
+    return spec_to_html(
+        spec,
+        mode="vega",
+        vega_version=alt.VEGA_VERSION,
+        vegaembed_version=alt.VEGAEMBED_VERSION,
+        vegalite_version=alt.VEGALITE_VERSION,
+        output_div=f"altair-viz-{name}",
+        embed_options=embed_options,
+        json_kwds={"sort_keys": True, "separators": (",", ":"), "cls": ScriptSafeJSONEncoder},
+        fullhtml=False,
+        requirejs=False,
+        template="universal",
+    )
 
 
 def accessible_spec(spec: dict, fallback_description: str) -> dict:
@@ -257,8 +280,10 @@ def _accessible_mark(mark: dict) -> dict:
         return {**mark, "marks": [_accessible_mark(m) for m in mark["marks"]]} if "marks" in mark else mark
     if mark.get("type") == "text" or "aria" in mark or mark.get("description"):
         return mark
-    if any(isinstance(channels, dict) and channels.get("description") not in (None, {"value": None})
-           for channels in (mark.get("encode") or {}).values()):
+    if any(
+        isinstance(channels, dict) and channels.get("description") not in (None, {"value": None})
+        for channels in (mark.get("encode") or {}).values()
+    ):
         return mark  # its items describe themselves
     return {**mark, "aria": False}
 
@@ -286,17 +311,22 @@ def _table_bundle(name: str, frame: Any, title: str | None, collapsed: bool = Fa
 
     from analysis.narrative import table_html
 
-    html = table_html(frame, COLLAPSED_TABLE_ROWS if collapsed else TABLE_HTML_ROWS, name=name, title=title,
-                      collapsed=collapsed)
-    with pl.Config(tbl_rows=TABLE_HTML_ROWS, tbl_cols=-1, fmt_str_lengths=200,
-                   tbl_hide_dataframe_shape=False):
+    html = table_html(
+        frame, COLLAPSED_TABLE_ROWS if collapsed else TABLE_HTML_ROWS, name=name, title=title, collapsed=collapsed
+    )
+    with pl.Config(tbl_rows=TABLE_HTML_ROWS, tbl_cols=-1, fmt_str_lengths=200, tbl_hide_dataframe_shape=False):
         text = repr(frame)
     return {
         "text/html": html,
         "text/plain": text,
-        ARTIFACT_MIME: {"name": name, "kind": "table", "title": title or name,
-                        "columns": list(frame.columns), "rows": frame.height,
-                        "csv": csv_text(frame)},
+        ARTIFACT_MIME: {
+            "name": name,
+            "kind": "table",
+            "title": title or name,
+            "columns": list(frame.columns),
+            "rows": frame.height,
+            "csv": csv_text(frame),
+        },
     }
 
 
@@ -315,8 +345,10 @@ def csv_text(frame: Any) -> str:
         frame = frame.with_columns(
             pl.when(pl.col(name).cast(pl.String).str.contains(FORMULA_START))
             .then(pl.lit("'") + pl.col(name).cast(pl.String))
-            .otherwise(pl.col(name).cast(pl.String)).alias(name)
-            for name in text_columns)
+            .otherwise(pl.col(name).cast(pl.String))
+            .alias(name)
+            for name in text_columns
+        )
     return frame.write_csv()
 
 
@@ -325,8 +357,11 @@ def _without_phone_limits(spec: Any) -> Any:
     width): an export is drawn at the fixed width where they never apply, and vl-convert measures
     every label against a signal limit (measured: the ladder's SVG 0.68 s with them, 0.32 s without)."""
     if isinstance(spec, dict):
-        return {k: _without_phone_limits(v) for k, v in spec.items()
-                if not (k == "limit" and isinstance(v, dict) and "width" in str(v.get("signal", "")))}
+        return {
+            k: _without_phone_limits(v)
+            for k, v in spec.items()
+            if not (k == "limit" and isinstance(v, dict) and "width" in str(v.get("signal", "")))
+        }
     if isinstance(spec, list):
         return [_without_phone_limits(v) for v in spec]
     return spec

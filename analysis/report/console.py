@@ -42,16 +42,27 @@ class Progress:
             self.mode = "rich" if self.say.stream.isatty() else "plain"
         if self.mode == "rich":
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
-                                       TextColumn, TimeElapsedColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import (
+                Progress as RichProgress,
+            )
 
-            self.rich = RichProgress(TextColumn("{task.description:<40}"), BarColumn(),
-                                     MofNCompleteColumn(), TextColumn("{task.fields[status]:<24}"),
-                                     TimeElapsedColumn(), console=Console(file=self.say.stream),
-                                     transient=False)
+            self.rich = RichProgress(
+                TextColumn("{task.description:<40}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]:<24}"),
+                TimeElapsedColumn(),
+                console=Console(file=self.say.stream),
+                transient=False,
+            )
             self.rich.start()
-            self.tasks["__all__"] = self.rich.add_task("[bold]all reports", total=self.total,
-                                                       status="")
+            self.tasks["__all__"] = self.rich.add_task("[bold]all reports", total=self.total, status="")
             for slug in slugs:
                 self.tasks[slug] = self.rich.add_task(slug, total=None, status="queued")
 
@@ -63,8 +74,7 @@ class Progress:
 
     def cell(self, slug: str, done: int, total: int) -> None:
         if self.rich:
-            self.rich.update(self.tasks[slug], completed=done, total=max(total, done),
-                             status=f"cell {done}/{total}")
+            self.rich.update(self.tasks[slug], completed=done, total=max(total, done), status=f"cell {done}/{total}")
 
     def phase(self, slug: str, status: str) -> None:
         if self.rich:
@@ -79,8 +89,12 @@ class Progress:
         if self.rich:
             task = self.tasks[outcome.slug]
             total = next(t.total for t in self.rich.tasks if t.id == task) or 1
-            self.rich.update(task, total=total, completed=total if outcome.status == "built" else None,
-                             status=f"{outcome.status} {seconds:.1f} s")
+            self.rich.update(
+                task,
+                total=total,
+                completed=total if outcome.status == "built" else None,
+                status=f"{outcome.status} {seconds:.1f} s",
+            )
             self.rich.update(self.tasks["__all__"], completed=finished)
         elif self.mode == "plain":
             self.say(f"  [{finished}/{self.total}] {outcome.status:<7} {outcome.slug} ({seconds:.1f} s)")

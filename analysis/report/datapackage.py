@@ -30,9 +30,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
@@ -46,14 +46,20 @@ LINK_TEXT = "Data package (CSV + datapackage.json)"
 STATE_KEY = "packages"
 PACKAGE_FORMAT = 1  # bump when the package's layout changes in a way the code fingerprint misses
 
-CC_BY = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
-         "title": "Creative Commons Attribution 4.0 International"}
+CC_BY = {
+    "name": "CC-BY-4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+    "title": "Creative Commons Attribution 4.0 International",
+}
 # Licences a series may name by their SPDX id (conflict.yml series[].licence); any other text is
 # published as the licence's title, with its notice file as its path.
 KNOWN_LICENCES = {
     "CC-BY-4.0": CC_BY,
-    "CC0-1.0": {"name": "CC0-1.0", "path": "https://creativecommons.org/publicdomain/zero/1.0/",
-                "title": "Creative Commons Zero v1.0 Universal"},
+    "CC0-1.0": {
+        "name": "CC0-1.0",
+        "path": "https://creativecommons.org/publicdomain/zero/1.0/",
+        "title": "Creative Commons Zero v1.0 Universal",
+    },
     "MIT": {"name": "MIT", "path": "https://opensource.org/license/mit", "title": "MIT License"},
 }
 AUTHORS = "casualty-claims contributors"
@@ -66,6 +72,7 @@ def package_href(conflict_id: str) -> str:
 
 # ------------------------------------------------------------------------------- tables
 
+
 def claims_table(conflict) -> pl.DataFrame:
     """Every claim of the conflict in the published columns, sorted by claim_id."""
     return conflict.claims.select(list(vocabulary.PACKAGE_COLUMNS["claims"])).sort("claim_id")
@@ -75,9 +82,11 @@ def statements_table(conflict) -> pl.DataFrame:
     """The curated statements (not the series' daily reports load_conflict adds), with the
     claimant's name, in statements.csv's order."""
     names = conflict.claimants.select("claimant_id", pl.col("name").alias("claimant_name"))
-    return (conflict.statements.filter(~_is_series_report(conflict))
-            .join(names, on="claimant_id", how="left", maintain_order="left")
-            .select(list(vocabulary.PACKAGE_COLUMNS["statements"])))
+    return (
+        conflict.statements.filter(~_is_series_report(conflict))
+        .join(names, on="claimant_id", how="left", maintain_order="left")
+        .select(list(vocabulary.PACKAGE_COLUMNS["statements"]))
+    )
 
 
 def claimants_table(conflict) -> pl.DataFrame:
@@ -87,9 +96,9 @@ def claimants_table(conflict) -> pl.DataFrame:
 def truces_table(conflict) -> pl.DataFrame:
     """conflict.yml's truces in date order, with their notes (the loaded frame has none)."""
     notes = {str(t["truce_id"]): _text(t.get("notes")) for t in conflict.meta.get("truces") or []}
-    return (conflict.truces.with_columns(
-                notes=pl.col("truce_id").replace_strict(notes, default=None, return_dtype=pl.String))
-            .select(list(vocabulary.PACKAGE_COLUMNS["truces"])))
+    return conflict.truces.with_columns(
+        notes=pl.col("truce_id").replace_strict(notes, default=None, return_dtype=pl.String)
+    ).select(list(vocabulary.PACKAGE_COLUMNS["truces"]))
 
 
 def _is_series_report(conflict) -> pl.Expr:
@@ -99,9 +108,14 @@ def _is_series_report(conflict) -> pl.Expr:
     if not series:
         return pl.lit(False)
     statement_id = pl.col("statement_id")
-    return pl.any_horizontal([statement_id.str.starts_with(f"{s['series_id']}.")
-                              & statement_id.str.contains(r"\.\d{4}-\d{2}-\d{2}$")
-                              & (pl.col("url") == str(s["url"])) for s in series])
+    return pl.any_horizontal(
+        [
+            statement_id.str.starts_with(f"{s['series_id']}.")
+            & statement_id.str.contains(r"\.\d{4}-\d{2}-\d{2}$")
+            & (pl.col("url") == str(s["url"]))
+            for s in series
+        ]
+    )
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
@@ -111,13 +125,18 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 
 # ------------------------------------------------------------------------------- schema
 
+
 def enums(conflict) -> dict[str, list[str]]:
     """Every vocabulary a published column may name (PackageColumn.enum), for this conflict."""
     sides = [str(s["side_id"]) for s in conflict.meta["sides"]]
     sources = ["claims.csv"] + [f"series:{s['series_id']}" for s in conflict.meta.get("series") or []]
-    return {**{name: list(terms) for name, terms in vocabulary.VOCABULARIES.items()},
-            "role": list(vocabulary.ROLE), "side": sides,
-            "claimant_side": sides + list(vocabulary.NON_BELLIGERENT_SIDES), "source": sources}
+    return {
+        **{name: list(terms) for name, terms in vocabulary.VOCABULARIES.items()},
+        "role": list(vocabulary.ROLE),
+        "side": sides,
+        "claimant_side": sides + list(vocabulary.NON_BELLIGERENT_SIDES),
+        "source": sources,
+    }
 
 
 def table_schema(table: str, conflict, **keys):
@@ -127,8 +146,13 @@ def table_schema(table: str, conflict, **keys):
     from analysis.validate import ID_PATTERN
     from analysis.vocabulary import URL_PATTERN
 
-    kinds = {"string": fields.StringField, "integer": fields.IntegerField, "number": fields.NumberField,
-             "boolean": fields.BooleanField, "date": fields.DateField}
+    kinds = {
+        "string": fields.StringField,
+        "integer": fields.IntegerField,
+        "number": fields.NumberField,
+        "boolean": fields.BooleanField,
+        "date": fields.DateField,
+    }
     vocabularies = enums(conflict)
     schema_fields = []
     for name, column in vocabulary.PACKAGE_COLUMNS[table].items():
@@ -144,8 +168,7 @@ def table_schema(table: str, conflict, **keys):
         if column.enum:
             constraints["enum"] = vocabularies[column.enum]
         options = {"true_values": ["true"], "false_values": ["false"]} if column.type == "boolean" else {}
-        schema_field = kinds[column.type](name=name, description=column.description, constraints=constraints,
-                                          **options)
+        schema_field = kinds[column.type](name=name, description=column.description, constraints=constraints, **options)
         if column.unit:
             schema_field.custom["unit"] = column.unit
         schema_fields.append(schema_field)
@@ -158,6 +181,7 @@ def _unanchored(pattern: str) -> str:
 
 
 # ------------------------------------------------------------------------------ package
+
 
 def series_entries(conflict) -> list[dict]:
     return list(conflict.meta.get("series") or [])
@@ -195,14 +219,25 @@ def build_package(conflict, tables: dict[str, bytes], *, created: dt.date, data_
     def resource(name: str, title: str, description: str, schema, licences: list[dict] | None = None):
         data = tables[f"{name}.csv"]
         own = {"licenses": licences} if licences else {}  # otherwise the package's
-        return Resource(name=name, path=f"{name}.csv", title=title, description=description,
-                        format="csv", mediatype="text/csv", encoding="utf-8", schema=schema,
-                        bytes=len(data), hash=f"sha256:{fp.sha256_bytes(data)}", **own)
+        return Resource(
+            name=name,
+            path=f"{name}.csv",
+            title=title,
+            description=description,
+            format="csv",
+            mediatype="text/csv",
+            encoding="utf-8",
+            schema=schema,
+            bytes=len(data),
+            hash=f"sha256:{fp.sha256_bytes(data)}",
+            **own,
+        )
 
     series_words = "; ".join(
-        f"source series:{s['series_id']}: {s['licence']}" + (f" (notice: {Path(str(s['licence_file'])).name})"
-                                                             if s.get("licence_file") else "")
-        for s in series)
+        f"source series:{s['series_id']}: {s['licence']}"
+        + (f" (notice: {Path(str(s['licence_file'])).name})" if s.get("licence_file") else "")
+        for s in series
+    )
     claims_description = (
         f"Every figure of the conflict, one row per claim: {curated} curated claim(s) from the project's "
         f"claims.csv and {conflict.claims.height - curated} record(s) of bulk daily series, sorted by claim_id. "
@@ -210,27 +245,58 @@ def build_package(conflict, tables: dict[str, bytes], *, created: dt.date, data_
         "the project derives from the qualifier (see their descriptions). No foreign key from statement_id to "
         "statements.csv: a series record's statement is the series' report of that day, which statements.csv "
         "does not list (the claim's url, outlet, title and statement_date say where it comes from)."
-        + (f" Licences: curated claims CC-BY-4.0; series records their series' licence ({series_words})."
-           if series else ""))
+        + (
+            f" Licences: curated claims CC-BY-4.0; series records their series' licence ({series_words})."
+            if series
+            else ""
+        )
+    )
     resources = [
-        resource("claims", "Claims", claims_description,
-                 table_schema("claims", conflict, primary_key=["claim_id"], foreign_keys=[
-                     {"fields": ["claimant_id"], "reference": {"resource": "claimants", "fields": ["claimant_id"]}},
-                     {"fields": ["derived_from"], "reference": {"resource": "", "fields": ["claim_id"]}}]),
-                 [CC_BY, *series_licences] if series else None),
-        resource("statements", "Statements",
-                 "The curated statements: one row per source document or briefing the claims come from.",
-                 table_schema("statements", conflict, primary_key=["statement_id"], foreign_keys=[
-                     {"fields": ["claimant_id"], "reference": {"resource": "claimants", "fields": ["claimant_id"]}}])),
-        resource("claimants", "Claimants",
-                 "Who makes claims: institutions, each with its side and independence group.",
-                 table_schema("claimants", conflict, primary_key=["claimant_id"])),
+        resource(
+            "claims",
+            "Claims",
+            claims_description,
+            table_schema(
+                "claims",
+                conflict,
+                primary_key=["claim_id"],
+                foreign_keys=[
+                    {"fields": ["claimant_id"], "reference": {"resource": "claimants", "fields": ["claimant_id"]}},
+                    {"fields": ["derived_from"], "reference": {"resource": "", "fields": ["claim_id"]}},
+                ],
+            ),
+            [CC_BY, *series_licences] if series else None,
+        ),
+        resource(
+            "statements",
+            "Statements",
+            "The curated statements: one row per source document or briefing the claims come from.",
+            table_schema(
+                "statements",
+                conflict,
+                primary_key=["statement_id"],
+                foreign_keys=[
+                    {"fields": ["claimant_id"], "reference": {"resource": "claimants", "fields": ["claimant_id"]}}
+                ],
+            ),
+        ),
+        resource(
+            "claimants",
+            "Claimants",
+            "Who makes claims: institutions, each with its side and independence group.",
+            table_schema("claimants", conflict, primary_key=["claimant_id"]),
+        ),
     ]
     if "truces.csv" in tables:
-        resources.append(resource(
-            "truces", "Truces", "Periods when the fighting paused, each with its source. Implied daily rates "
-            "never average across a truce's start or end.",
-            table_schema("truces", conflict, primary_key=["truce_id"])))
+        resources.append(
+            resource(
+                "truces",
+                "Truces",
+                "Periods when the fighting paused, each with its source. Implied daily rates "
+                "never average across a truce's start or end.",
+                table_schema("truces", conflict, primary_key=["truce_id"]),
+            )
+        )
 
     description = (
         f"{conflict.name}: what each side and independent counters say about casualties, every figure with "
@@ -238,9 +304,9 @@ def build_package(conflict, tables: dict[str, bytes], *, created: dt.date, data_
         f"(version {__version__}). Figures up to {conflict.data_as_of.isoformat()}; data fingerprint sha256 "
         f"{data_fingerprint} of the project's data/raw/{conflict.conflict_id}/. Each field's description says "
         "what it holds; data/raw/README.md in the project is the full data dictionary. Cite as "
-        f"\"{AUTHORS}, data/raw/{conflict.conflict_id}\" and the original source of each figure (its url).")
-    sources = [{"title": "The source of each claim: its url (with outlet and title) in claims.csv and "
-                         "statements.csv"}]
+        f'"{AUTHORS}, data/raw/{conflict.conflict_id}" and the original source of each figure (its url).'
+    )
+    sources = [{"title": "The source of each claim: its url (with outlet and title) in claims.csv and statements.csv"}]
     for entry in series:
         words = f"{entry.get('title') or entry['outlet']} (series {entry['series_id']})"
         if entry.get("compiler"):
@@ -249,26 +315,32 @@ def build_package(conflict, tables: dict[str, bytes], *, created: dt.date, data_
             words += f" from {entry['producer']}"
         sources.append({"title": words, "path": str(entry["url"])})
     contributors = [{"title": AUTHORS, "role": "author"}]
-    contributors += _unique([{"title": str(s["compiler"]), "role": "contributor"} for s in series
-                             if s.get("compiler")])
+    contributors += _unique([{"title": str(s["compiler"]), "role": "contributor"} for s in series if s.get("compiler")])
     return Package(
-        name=conflict.conflict_id, title=conflict.name, description=description,
-        licenses=[CC_BY], sources=sources, contributors=contributors,
+        name=conflict.conflict_id,
+        title=conflict.name,
+        description=description,
+        licenses=[CC_BY],
+        sources=sources,
+        contributors=contributors,
         keywords=["casualties", "war", "claims", conflict.conflict_id],
-        created=f"{created.isoformat()}T00:00:00Z", resources=resources)
+        created=f"{created.isoformat()}T00:00:00Z",
+        resources=resources,
+    )
 
 
-def package_files(conflict, *, created: dt.date | None = None,
-                  data_fingerprint: str | None = None) -> dict[str, bytes]:
+def package_files(conflict, *, created: dt.date | None = None, data_fingerprint: str | None = None) -> dict[str, bytes]:
     """{file name: bytes} of one conflict's package, datapackage.json last."""
     from analysis import formatting
 
     created = created or formatting.build_date()
     if data_fingerprint is None:
         data_fingerprint = fp.data_fingerprint(Path(conflict.data_dir) / conflict.conflict_id)
-    files = {"claims.csv": csv_bytes(claims_table(conflict)),
-             "statements.csv": csv_bytes(statements_table(conflict)),
-             "claimants.csv": csv_bytes(claimants_table(conflict))}
+    files = {
+        "claims.csv": csv_bytes(claims_table(conflict)),
+        "statements.csv": csv_bytes(statements_table(conflict)),
+        "claimants.csv": csv_bytes(claimants_table(conflict)),
+    }
     if conflict.truces.height:
         files["truces.csv"] = csv_bytes(truces_table(conflict))
     package = build_package(conflict, files, created=created, data_fingerprint=data_fingerprint)
@@ -291,16 +363,26 @@ def write_package(conflict, folder: Path, staging: Path, trash: Path, **options)
 
 # -------------------------------------------------------------------------- in the build
 
+
 @dataclass
 class Published:
     """What the build published: {conflict id: descriptor href} and the problems, in words."""
+
     links: dict[str, str] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
-def publish(out: Path, conflicts: list[str], data_dir: Path, state: dict, *, code: str,
-            data: dict[str, str], save: Callable[[], None] | None = None) -> Published:
+def publish(
+    out: Path,
+    conflicts: list[str],
+    data_dir: Path,
+    state: dict,
+    *,
+    code: str,
+    data: dict[str, str],
+    save: Callable[[], None] | None = None,
+) -> Published:
     """Each conflict's package into <out>/data/<conflict-id>/, unless its data fingerprint, the code
     fingerprint and its files are what the last build wrote (state["packages"])."""
     out = Path(out)
@@ -317,14 +399,21 @@ def publish(out: Path, conflicts: list[str], data_dir: Path, state: dict, *, cod
             from analysis.dataset import load_conflict
 
             conflict = load_conflict(conflict_id, data_dir)
-            files = write_package(conflict, folder, out / ".build" / "tmp" / f"data-{conflict_id}",
-                                  out / ".build" / "trash", data_fingerprint=data.get(conflict_id))
+            files = write_package(
+                conflict,
+                folder,
+                out / ".build" / "tmp" / f"data-{conflict_id}",
+                out / ".build" / "trash",
+                data_fingerprint=data.get(conflict_id),
+            )
         except Exception as exc:  # noqa: BLE001 - a package's failure must not stop the index
             published.problems.append(f"data package {conflict_id}: {type(exc).__name__}: {exc}")
             records.pop(conflict_id, None)
             continue
-        records[conflict_id] = {"key": key, "outputs": {name: {"sha256": fp.sha256_bytes(b), "bytes": len(b)}
-                                                        for name, b in sorted(files.items())}}
+        records[conflict_id] = {
+            "key": key,
+            "outputs": {name: {"sha256": fp.sha256_bytes(b), "bytes": len(b)} for name, b in sorted(files.items())},
+        }
         published.links[conflict_id] = package_href(conflict_id)
         published.written.append(conflict_id)
     if published.written and save is not None:

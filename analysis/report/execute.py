@@ -14,9 +14,10 @@ import logging
 import re
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from analysis.report.catalog import read_notebook
 
@@ -50,13 +51,20 @@ def register_engine() -> None:
 def code_cells(notebook: Path, parameters: dict) -> int:
     """The cells papermill will run: the non-empty code cells, and its parameters cell if any."""
     source = read_notebook(notebook)
-    cells = sum(1 for c in source.get("cells", [])
-                if c.get("cell_type") == "code" and "".join(c.get("source", "")).strip())
+    cells = sum(
+        1 for c in source.get("cells", []) if c.get("cell_type") == "code" and "".join(c.get("source", "")).strip()
+    )
     return cells + (1 if parameters else 0)
 
 
-def run_notebook(notebook: Path, parameters: dict, *, manager_class: type, timeout: float,
-                 on_cell: Callable[[int], None] = lambda done: None) -> NotebookRun:
+def run_notebook(
+    notebook: Path,
+    parameters: dict,
+    *,
+    manager_class: type,
+    timeout: float,
+    on_cell: Callable[[int], None] = lambda done: None,
+) -> NotebookRun:
     """Execute `notebook` with `parameters` in a kernel of `manager_class` within `timeout` seconds
     in all; `on_cell(done)` after each cell. Raises only when papermill never started the notebook."""
     import papermill
@@ -81,15 +89,29 @@ def run_notebook(notebook: Path, parameters: dict, *, manager_class: type, timeo
     error = None
     try:
         papermill.execute_notebook(
-            str(notebook), None, parameters=parameters, engine_name=ENGINE_NAME,
-            request_save_on_cell_execute=False, progress_bar=False, log_output=False,
-            start_timeout=START_TIMEOUT, kernel_manager_class=manager_class, record_timing=False,
-            timeout_func=timeout_for, on_cell_start=on_cell_start, on_cell_complete=on_cell_complete,
-            shutdown_kernel="immediate", resources={"metadata": {"path": str(notebook.parent)}},
-            claims_holder=holder)
+            str(notebook),
+            None,
+            parameters=parameters,
+            engine_name=ENGINE_NAME,
+            request_save_on_cell_execute=False,
+            progress_bar=False,
+            log_output=False,
+            start_timeout=START_TIMEOUT,
+            kernel_manager_class=manager_class,
+            record_timing=False,
+            timeout_func=timeout_for,
+            on_cell_start=on_cell_start,
+            on_cell_complete=on_cell_complete,
+            shutdown_kernel="immediate",
+            resources={"metadata": {"path": str(notebook.parent)}},
+            claims_holder=holder,
+        )
     except PapermillExecutionError as exc:
-        error = {"cell": cell_label(exc.exec_count, exc.source), "error": f"{exc.ename}: {exc.evalue}",
-                 "traceback": strip_ansi("\n".join(exc.traceback))}
+        error = {
+            "cell": cell_label(exc.exec_count, exc.source),
+            "error": f"{exc.ename}: {exc.evalue}",
+            "traceback": strip_ansi("\n".join(exc.traceback)),
+        }
     except Exception as exc:  # noqa: BLE001 - timeouts, dead kernels, start failures
         name = type(exc).__name__
         if name == "CellTimeoutError" or isinstance(exc, TimeoutError):

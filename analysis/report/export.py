@@ -29,8 +29,7 @@ REPORT_TEMPLATE = "claims_report"
 ALTAIR_DIV = re.compile(r"altair-viz-[0-9a-f]{32}")
 INJECTED_TAG = "injected-parameters"
 PAPERMILL_KEEP = ("parameters", "default_parameters", "input_path")
-LANGUAGE_INFO_KEEP = ("name", "mimetype", "file_extension", "pygments_lexer", "codemirror_mode",
-                      "nbconvert_exporter")
+LANGUAGE_INFO_KEEP = ("name", "mimetype", "file_extension", "pygments_lexer", "codemirror_mode", "nbconvert_exporter")
 # altair's html loader falls back to this CDN when window.VEGA_DEBUG does not match; the report
 # presets VEGA_DEBUG, so the fallback never runs. In the HTML it points nowhere (a failed, local
 # load with a visible error), never at the network. The executed .ipynb keeps the CDN for JupyterLab.
@@ -64,6 +63,7 @@ class ReportContext:
 
 
 # ----------------------------------------------------------------------------- notebook
+
 
 def normalise_notebook(nb: Any, source_cell_ids: set[str], notebook_rel: str) -> Any:
     """A deterministic copy of an executed notebook (nbformat NotebookNode)."""
@@ -117,8 +117,10 @@ def _as_outside_the_build(cell: Any) -> Any:
     for output in cell.outputs:
         if _is_chart(output):
             doc = output["data"][ARTIFACT_MIME]
-            output["data"] = {**{k: v for k, v in output["data"].items() if k != "text/html"},
-                              ARTIFACT_MIME: {k: v for k, v in doc.items() if k != "rendered"}}
+            output["data"] = {
+                **{k: v for k, v in output["data"].items() if k != "text/html"},
+                ARTIFACT_MIME: {k: v for k, v in doc.items() if k != "rendered"},
+            }
     return cell
 
 
@@ -128,6 +130,7 @@ def _is_chart(output: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------- artifacts
+
 
 def collect_artifacts(nb: Any) -> list[Artifact]:
     """Every object the notebook published, in order; names must be unique."""
@@ -177,6 +180,7 @@ def headline_of(artifacts: list[Artifact]) -> dict | None:
 
 # --------------------------------------------------------------------------------- HTML
 
+
 class VegaAssets:
     """The inline vega + vega-lite + vega-embed bundle (~0.9 MB) and the versions altair asks for.
 
@@ -202,17 +206,19 @@ class VegaAssets:
         import sys
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen([sys.executable, "-m", "analysis.report.export", "--vega-assets",
-                                      str(self.path)], stdout=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "analysis.report.export", "--vega-assets", str(self.path)], stdout=subprocess.DEVNULL
+        )
 
     def get(self) -> dict:
         with self._lock:
             if self._data is None:
                 self.start()
-                if self.proc is not None:
-                    if self.proc.wait() != 0:
-                        raise RuntimeError("making the inline vega bundle failed "
-                                           f"(python -m analysis.report.export --vega-assets {self.path})")
+                if self.proc is not None and self.proc.wait() != 0:
+                    raise RuntimeError(
+                        "making the inline vega bundle failed "
+                        f"(python -m analysis.report.export --vega-assets {self.path})"
+                    )
                 self._data = json.loads(self.path.read_text(encoding="utf-8"))
             return self._data
 
@@ -237,9 +243,14 @@ def make_vega_assets(path: Path) -> None:
 
     from analysis.report.files import atomic_write
 
-    data = {"versions": {"vega_version": alt.VEGA_VERSION, "vegalite_version": alt.VEGALITE_VERSION,
-                         "vegaembed_version": alt.VEGAEMBED_VERSION},
-            "bundle": vlc.javascript_bundle(vl_version=vl_convert_version(alt.SCHEMA_VERSION))}
+    data = {
+        "versions": {
+            "vega_version": alt.VEGA_VERSION,
+            "vegalite_version": alt.VEGALITE_VERSION,
+            "vegaembed_version": alt.VEGAEMBED_VERSION,
+        },
+        "bundle": vlc.javascript_bundle(vl_version=vl_convert_version(alt.SCHEMA_VERSION)),
+    }
     atomic_write(Path(path), json.dumps(data).encode("utf-8"))
 
 
@@ -259,22 +270,55 @@ def _exporter():
     if exporter is None:
         from nbconvert import HTMLExporter
 
-        exporter = HTMLExporter(template_name=REPORT_TEMPLATE, extra_template_basedirs=[str(TEMPLATES)],
-                                exclude_input=True, exclude_input_prompt=True,
-                                exclude_output_prompt=True)
+        exporter = HTMLExporter(
+            template_name=REPORT_TEMPLATE,
+            extra_template_basedirs=[str(TEMPLATES)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
         _local.exporter = exporter
     return exporter
 
 
 # JupyterLab UI that a static report never shows: rules whose every selector names one of these
 # are dropped from the inlined lab CSS, as are the `--jp-icon-*` data-URI variables (~86 KB).
-UI_ONLY_CLASSES = ("lm-", "jp-DirListing", "jp-Dialog", "jp-CommandPalette", "jp-FileBrowser",
-                   "jp-DocumentSearch", "jp-Toolbar", "jp-StatusBar", "jp-Statusbar", "jp-tocItem",
-                   "jp-TableOfContents", "jp-LauncherCard", "jp-Launcher", "jp-FormGroup", "jp-switch",
-                   "jp-dragImage", "jp-Debugger", "jp-PropertyInspector", "jp-Menu", "jp-ContextMenu",
-                   "jp-icon", "jp-ThemedContainer", "jp-InputGroup", "jp-HTMLSelect", "jp-extensionmanager",
-                   "jp-ExtensionManager", "jp-KeyboardShortcuts", "jp-RunningSessions", "jp-SideBar",
-                   "jp-Collapse", "jp-NotebookTools", "jp-Inspector", "jp-Activity", "jp-ToolbarButton")
+UI_ONLY_CLASSES = (
+    "lm-",
+    "jp-DirListing",
+    "jp-Dialog",
+    "jp-CommandPalette",
+    "jp-FileBrowser",
+    "jp-DocumentSearch",
+    "jp-Toolbar",
+    "jp-StatusBar",
+    "jp-Statusbar",
+    "jp-tocItem",
+    "jp-TableOfContents",
+    "jp-LauncherCard",
+    "jp-Launcher",
+    "jp-FormGroup",
+    "jp-switch",
+    "jp-dragImage",
+    "jp-Debugger",
+    "jp-PropertyInspector",
+    "jp-Menu",
+    "jp-ContextMenu",
+    "jp-icon",
+    "jp-ThemedContainer",
+    "jp-InputGroup",
+    "jp-HTMLSelect",
+    "jp-extensionmanager",
+    "jp-ExtensionManager",
+    "jp-KeyboardShortcuts",
+    "jp-RunningSessions",
+    "jp-SideBar",
+    "jp-Collapse",
+    "jp-NotebookTools",
+    "jp-Inspector",
+    "jp-Activity",
+    "jp-ToolbarButton",
+)
 _css_cache: dict[str, str] = {}
 
 
@@ -295,8 +339,10 @@ def lab_css(exporter: Any) -> str:
     for rule in _top_level_rules(css):
         selector, _, body = rule.partition("{")
         if not selector.lstrip().startswith("@") and (
-                all(any(f".{cls}" in part for cls in UI_ONLY_CLASSES) for part in selector.split(","))
-                or "var(--jp-icon-" in body or not body.rstrip("}").strip()):
+            all(any(f".{cls}" in part for cls in UI_ONLY_CLASSES) for part in selector.split(","))
+            or "var(--jp-icon-" in body
+            or not body.rstrip("}").strip()
+        ):
             continue  # UI-only selectors, icon images (their variables are gone), empty rules
         kept.append(rule)
     css = re.sub(r"\s+", " ", "".join(kept))
@@ -314,10 +360,10 @@ def _top_level_rules(css: str) -> list[str]:
         elif char == "}":
             depth -= 1
             if depth == 0:
-                rules.append(css[start:index + 1])
+                rules.append(css[start : index + 1])
                 start = index + 1
         elif char == ";" and depth == 0:  # @import / @charset
-            rules.append(css[start:index + 1])
+            rules.append(css[start : index + 1])
             start = index + 1
     return rules
 
@@ -335,9 +381,11 @@ def html_notebook(nb: Any) -> Any:
         if "parameters" in tags or INJECTED_TAG in tags or ANALYST_ONLY_TAG in tags:
             continue
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-                            and not _is_headline(o)]
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr") and not _is_headline(o)
+            ]
             for output in cell.outputs:
                 html = (output.get("data") or {}).get("text/html")
                 if isinstance(html, str) and CDN_BASE in html:
@@ -413,8 +461,7 @@ def _show_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def export_report(nb: Any, context: ReportContext, assets: VegaAssets
-                  ) -> tuple[dict[str, bytes], list[Artifact]]:
+def export_report(nb: Any, context: ReportContext, assets: VegaAssets) -> tuple[dict[str, bytes], list[Artifact]]:
     """Every file of one report: {relative path: bytes}, the HTML page last."""
     artifacts = collect_artifacts(nb)
     files = {f"{context.slug}/{context.slug}.ipynb": notebook_bytes(nb)}

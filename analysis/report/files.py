@@ -14,8 +14,8 @@ import fcntl
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -89,8 +89,9 @@ class BuildLock:
             holder = self._holder(fd)
             if not wait:
                 os.close(fd)
-                raise BuildLocked(f"another build ({holder}) is running on {self.path.parent}; "
-                                  "not waiting (--no-wait)") from None
+                raise BuildLocked(
+                    f"another build ({holder}) is running on {self.path.parent}; not waiting (--no-wait)"
+                ) from None
             if on_wait:
                 on_wait(f"waiting for another build ({holder}) to finish ...")
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -28,8 +28,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-
-
 def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
@@ -90,11 +88,21 @@ def notebook_fingerprint(notebook: dict) -> str:
     cells = []
     for cell in notebook.get("cells", []):
         source = cell.get("source", "")
-        cells.append([cell.get("cell_type"), "".join(source) if isinstance(source, list) else source,
-                      sorted((cell.get("metadata") or {}).get("tags") or [])])
+        cells.append(
+            [
+                cell.get("cell_type"),
+                "".join(source) if isinstance(source, list) else source,
+                sorted((cell.get("metadata") or {}).get("tags") or []),
+            ]
+        )
     meta = notebook.get("metadata") or {}
-    return digest_json({"cells": cells, "kernel": (meta.get("kernelspec") or {}).get("name"),
-                        "language": (meta.get("language_info") or {}).get("name")})
+    return digest_json(
+        {
+            "cells": cells,
+            "kernel": (meta.get("kernelspec") or {}).get("name"),
+            "language": (meta.get("language_info") or {}).get("name"),
+        }
+    )
 
 
 def short(fingerprint: str) -> str:

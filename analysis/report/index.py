@@ -52,8 +52,11 @@ class IndexReport:
     def notice(self) -> str | None:
         """What a reader must know about the report's availability, or None."""
         if self.state == "failed":
-            return ("The last build of this report failed; this is the previous version." if self.has_html
-                    else "Not available: the last build failed.")
+            return (
+                "The last build of this report failed; this is the previous version."
+                if self.has_html
+                else "Not available: the last build failed."
+            )
         if self.state == "not-built":
             return "Not available: not built yet."
         if self.state == "out-of-date":
@@ -80,8 +83,19 @@ def is_overview(headline: dict | None, notebook: str) -> bool:
     return Path(notebook).name == OVERVIEW_NOTEBOOK
 
 
-def report_row(slug: str, title: str, notebook: str, record: dict, *, key: str, out: Path, parameters: dict,
-               conflict_id: str | None, conflict_facts: dict[str, Any], data: tuple[str, str]) -> IndexReport:
+def report_row(
+    slug: str,
+    title: str,
+    notebook: str,
+    record: dict,
+    *,
+    key: str,
+    out: Path,
+    parameters: dict,
+    conflict_id: str | None,
+    conflict_facts: dict[str, Any],
+    data: tuple[str, str],
+) -> IndexReport:
     """A report's line in the index, from its state.json record (state.py): so a report not rebuilt
     in this run keeps its headline, and a failed one says it shows the last good build.
     `conflict_id` is the one its parameters name (else its headline's); `conflict_facts` the checked
@@ -101,13 +115,23 @@ def report_row(slug: str, title: str, notebook: str, record: dict, *, key: str, 
     facts = conflict_facts.get(str(conflict_id))
     as_of = (headline.get("data_as_of") or (facts.data_as_of if facts else "")) if has_html else ""
     return IndexReport(
-        slug=slug, title=title, has_html=has_html, state=state, status=status, conflict_id=conflict_id,
+        slug=slug,
+        title=title,
+        has_html=has_html,
+        state=state,
+        status=status,
+        conflict_id=conflict_id,
         conflict_name=(facts.name if facts else "") or headline.get("conflict_name") or conflict_id or "",
-        is_overview=is_overview(headline or None, notebook), headline=headline.get("text"),
-        data_as_of=dt.date.fromisoformat(as_of) if as_of else None, notebook=notebook,
-        parameters=tuple((k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-                         for k, v in parameters.items()),
-        data_label=data[0], data_fingerprint=data[1])
+        is_overview=is_overview(headline or None, notebook),
+        headline=headline.get("text"),
+        data_as_of=dt.date.fromisoformat(as_of) if as_of else None,
+        notebook=notebook,
+        parameters=tuple(
+            (k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in parameters.items()
+        ),
+        data_label=data[0],
+        data_fingerprint=data[1],
+    )
 
 
 def group_reports(reports: list[IndexReport]) -> list[ConflictGroup]:
@@ -117,9 +141,14 @@ def group_reports(reports: list[IndexReport]) -> list[ConflictGroup]:
     for report in reports:
         groups.setdefault(report.conflict_id, []).append(report)
     ordered = sorted(groups.items(), key=lambda item: item[0] is None)
-    return [ConflictGroup(conflict_id, members[0].conflict_name if conflict_id else OTHER_REPORTS,
-                          tuple(sorted(members, key=lambda r: not r.is_overview)))
-            for conflict_id, members in ordered]
+    return [
+        ConflictGroup(
+            conflict_id,
+            members[0].conflict_name if conflict_id else OTHER_REPORTS,
+            tuple(sorted(members, key=lambda r: not r.is_overview)),
+        )
+        for conflict_id, members in ordered
+    ]
 
 
 def filter_script() -> str:
@@ -131,21 +160,41 @@ def script_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def render_index(reports: list[IndexReport], *, title: str, catalog_name: str, package_version: str,
-                 built: dt.date, packages: dict[str, str] | None = None, changes: dict | None = None) -> str:
+def render_index(
+    reports: list[IndexReport],
+    *,
+    title: str,
+    catalog_name: str,
+    package_version: str,
+    built: dt.date,
+    packages: dict[str, str] | None = None,
+    changes: dict | None = None,
+) -> str:
     """The page; `packages`: {conflict id: its data package's descriptor, relative to the index};
     `changes` (changes.SiteChanges.index_context) adds "What changed" and the link to the Atom feed."""
     import jinja2
     from markupsafe import Markup  # jinja2's own dependency
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["date"] = formatting.date
     env.filters["isodate"] = lambda value: formatting.date(dt.date.fromisoformat(value)) if value else ""
     script = filter_script()
     groups = [replace(group, package=(packages or {}).get(group.conflict_id or "")) for group in group_reports(reports)]
     return env.get_template("index.html.j2").render(
-        title=title, groups=groups, count=len(reports), catalog=catalog_name,
-        package_version=package_version, built=built, changes=changes, filter_js=Markup(script),
-        script_hash=script_hash(script))
+        title=title,
+        groups=groups,
+        count=len(reports),
+        catalog=catalog_name,
+        package_version=package_version,
+        built=built,
+        changes=changes,
+        filter_js=Markup(script),
+        script_hash=script_hash(script),
+    )

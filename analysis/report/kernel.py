@@ -22,6 +22,7 @@ fails when the upstream method it mirrors changes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -74,10 +75,8 @@ class KernelRegistry:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except OSError:
-                try:
+                with contextlib.suppress(OSError):  # already gone: nothing left to kill
                     proc.kill()
-                except OSError:
-                    pass  # already gone: nothing left to kill
 
 
 class ReportProvisioner(LocalProvisioner):
@@ -190,9 +189,14 @@ class Zygote:
         self.socket = str(self.dir / "zygote.sock")
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "-m", KERNEL_MODULE, "--zygote", self.socket],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                     env=env, cwd=str(cwd))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", KERNEL_MODULE, "--zygote", self.socket],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=env,
+            cwd=str(cwd),
+        )
         self._ready: bool | None = None
         self._lock = threading.Lock()
 
@@ -241,12 +245,20 @@ class ReportKernels:
 
     def manager_class(self, argv: list[str], log_path: Path) -> type[ReportKernelManager]:
         """papermill's kernel_manager_class for one report: its kernel command, env and log."""
-        provisioner = {"provisioner_name": PROVISIONER_NAME,
-                       "config": {"log_path": str(log_path), "registry": self.registry}}
-        spec = KernelSpec(argv=[*argv, "-f", "{connection_file}"], display_name="casualty-claims report kernel",
-                          language="python", env=self.env, metadata={"kernel_provisioner": provisioner})
-        return type("ReportKernelManager", (ReportKernelManager,),
-                    {"report_spec": spec, "report_context": self.context})
+        provisioner = {
+            "provisioner_name": PROVISIONER_NAME,
+            "config": {"log_path": str(log_path), "registry": self.registry},
+        }
+        spec = KernelSpec(
+            argv=[*argv, "-f", "{connection_file}"],
+            display_name="casualty-claims report kernel",
+            language="python",
+            env=self.env,
+            metadata={"kernel_provisioner": provisioner},
+        )
+        return type(
+            "ReportKernelManager", (ReportKernelManager,), {"report_spec": spec, "report_context": self.context}
+        )
 
     def kill_all(self) -> None:
         """Ctrl-C or SIGTERM: kill every live kernel and the zygote now."""

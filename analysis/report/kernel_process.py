@@ -30,6 +30,7 @@ and the launcher execs an ordinary kernel instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -39,9 +40,21 @@ import sys
 
 BLOCKED_MODULES = ("rfc3987_syntax",)
 # Imported once by the zygote. Nothing here may start a thread at import (checked before forks).
-PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython",
-           "altair", "altair.utils.html", "vegafusion", "jupyter_client.session", "zmq",
-           "tornado.ioloop", "comm", "analysis.report.collect")
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",
+    "IPython",
+    "altair",
+    "altair.utils.html",
+    "vegafusion",
+    "jupyter_client.session",
+    "zmq",
+    "tornado.ioloop",
+    "comm",
+    "analysis.report.collect",
+)
 REFUSE_NOT_LINUX = "zygote needs Linux (fork, /proc)"
 READY = b"ready"  # the zygote's one line on stdout once it can fork kernels (kernel.Zygote reads it)
 ORPHAN_POLL_SECONDS = 0.5  # how often the zygote and a kernel's launcher check that the build is alive
@@ -72,6 +85,7 @@ def thread_count() -> int:
 
 
 # --------------------------------------------------------------------------------------- zygote
+
 
 def serve_zygote(socket_path: str) -> None:
     """Preload, then fork a kernel per request on `socket_path` until stdin closes.
@@ -107,16 +121,12 @@ def serve_zygote(socket_path: str) -> None:
                     children.add(pid)
     finally:
         for pid in children:
-            try:
+            with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
         _reap(children)
         listener.close()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(socket_path)
-        except OSError:
-            pass
 
 
 def _reap(children: set[int]) -> None:
@@ -140,10 +150,8 @@ def _fork_kernel(conn: socket.socket, listener: socket.socket) -> int | None:
             _send(conn, {"error": f"not forking: {threads} threads, {len(fds)} fds"})
             return None
     except (OSError, ValueError) as exc:
-        try:
+        with contextlib.suppress(OSError):
             _send(conn, {"error": f"bad request: {exc}"})
-        except OSError:
-            pass
         conn.close()
         return None
     pid = os.fork()
@@ -196,6 +204,7 @@ def _send(conn: socket.socket, message: dict) -> None:
 
 # ------------------------------------------------------------------------------------- launcher
 
+
 def launch_via(socket_path: str, argv: list[str]) -> None:
     """Ask the zygote for a kernel; relay SIGINT/SIGTERM; exit when it exits. Else exec a kernel."""
     pid = _request_kernel(socket_path, argv)
@@ -204,10 +213,8 @@ def launch_via(socket_path: str, argv: list[str]) -> None:
     conn, child = pid
 
     def relay(signum, _frame):
-        try:
+        with contextlib.suppress(OSError):
             os.kill(child, signum)
-        except OSError:
-            pass
         if signum == signal.SIGTERM:
             os._exit(0)
 
@@ -222,10 +229,8 @@ def launch_via(socket_path: str, argv: list[str]) -> None:
             if os.getppid() != parent:
                 # The build that manages us is gone (killed with SIGKILL: no signal reached us), so
                 # nobody will ever stop this kernel: stop it, and its process group, ourselves.
-                try:
+                with contextlib.suppress(OSError):
                     os.killpg(child, signal.SIGKILL)
-                except OSError:
-                    pass
                 break
     except OSError:
         pass

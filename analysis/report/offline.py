@@ -22,16 +22,28 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-default-apps", "--disable-extensions", "--mute-audio", "--disable-dev-shm-usage",
-                  "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-                  "--remote-debugging-port=0", "--remote-allow-origins=*")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--disable-dev-shm-usage",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
+)
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:", "chrome-error:", "devtools:")
 
 COUNT_CHARTS = """(() => {
@@ -63,14 +75,16 @@ class PageResult:
 
     @property
     def ok(self) -> bool:
-        return (self.charts == self.rendered and not self.console_errors and not self.network
-                and not self.chart_errors)
+        return self.charts == self.rendered and not self.console_errors and not self.network and not self.chart_errors
 
     def line(self) -> str:
         status = "ok" if self.ok else "FAILED"
         text = f"{status}: {self.path}: {self.rendered}/{self.charts} charts rendered"
-        for label, items in (("console error", self.console_errors), ("network request", self.network),
-                             ("chart error", self.chart_errors)):
+        for label, items in (
+            ("console error", self.console_errors),
+            ("network request", self.network),
+            ("chart error", self.chart_errors),
+        ):
             text += "".join(f"\n    {label}: {item}" for item in items)
         return text
 
@@ -88,9 +102,12 @@ class Browser:
             raise FileNotFoundError("no chromium found (install Debian's `chromium`, or set $CHROMIUM)")
         self.profile = Path(tempfile.mkdtemp(prefix="claims-chromium-"))
         flags = [f for f in CHROMIUM_FLAGS if not (allow_loopback and f == "--proxy-bypass-list=<-loopback>")]
-        self.proc = subprocess.Popen([self.binary, *flags, f"--user-data-dir={self.profile}",
-                                      "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [self.binary, *flags, f"--user-data-dir={self.profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + timeout
         while not (port_file.is_file() and len(port_file.read_text().split()) >= 2):
@@ -99,8 +116,7 @@ class Browser:
                 raise RuntimeError(f"{self.binary} did not start its DevTools endpoint")
             time.sleep(0.05)
         port, path = port_file.read_text().split()[:2]
-        self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=timeout,
-                                              suppress_origin=True)
+        self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=timeout, suppress_origin=True)
         self.ids = itertools.count(1)
         self.events: list[dict] = []
         self.timeout = timeout
@@ -133,8 +149,13 @@ class Browser:
         finally:
             self.ws.settimeout(self.timeout)
 
-    def check(self, path: Path, screenshot: Path | None = None, width: int = 1200,
-              inspect: Callable[[str], object] | None = None) -> PageResult:
+    def check(
+        self,
+        path: Path,
+        screenshot: Path | None = None,
+        width: int = 1200,
+        inspect: Callable[[str], object] | None = None,
+    ) -> PageResult:
         """Open a page, wait for its charts, collect problems; `inspect(session)` then runs on the
         loaded page (e.g. analysis.report.audit's axe run, a print to PDF) before the screenshot."""
         url = Path(path).resolve().as_uri()
@@ -143,8 +164,11 @@ class Browser:
         try:
             for domain in ("Page", "Runtime", "Log", "Network"):
                 self.send(f"{domain}.enable", session=session)
-            self.send("Emulation.setDeviceMetricsOverride",
-                      {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
+            self.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+                session,
+            )
             self.events.clear()
             self.send("Page.navigate", {"url": url}, session)
             result = PageResult(Path(path))
@@ -155,9 +179,11 @@ class Browser:
                 loaded = loaded or any(e.get("method") == "Page.loadEventFired" for e in self.events)
                 if not loaded:
                     continue
-                state = json.loads(self.send("Runtime.evaluate", {"expression": COUNT_CHARTS,
-                                                                  "returnByValue": True}, session)
-                                   ["result"]["value"])
+                state = json.loads(
+                    self.send("Runtime.evaluate", {"expression": COUNT_CHARTS, "returnByValue": True}, session)[
+                        "result"
+                    ]["value"]
+                )
                 result.charts, result.rendered = state["charts"], state["rendered"]
                 result.chart_errors = state["errors"]
                 if result.rendered == result.charts or result.chart_errors:
@@ -167,9 +193,11 @@ class Browser:
             if inspect is not None:
                 inspect(session)
             if screenshot is not None:
-                self.send("Emulation.setDeviceMetricsOverride",
-                          {"width": width, "height": min(state["height"], 16000), "deviceScaleFactor": 1,
-                           "mobile": False}, session)
+                self.send(
+                    "Emulation.setDeviceMetricsOverride",
+                    {"width": width, "height": min(state["height"], 16000), "deviceScaleFactor": 1, "mobile": False},
+                    session,
+                )
                 self.pump(0.3)
                 shot = self.send("Page.captureScreenshot", {"format": "png"}, session)
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
@@ -193,8 +221,9 @@ class Browser:
                 result.console_errors.append(f"uncaught: {text[:300]}")
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
                 entry = params["entry"]
-                result.console_errors.append(f"{entry.get('source')}: {entry.get('text', '')[:300]} "
-                                             f"{entry.get('url', '')}".strip())
+                result.console_errors.append(
+                    f"{entry.get('source')}: {entry.get('text', '')[:300]} {entry.get('url', '')}".strip()
+                )
             elif method == "Network.requestWillBeSent":
                 request_url = params.get("request", {}).get("url", "")
                 if not request_url.startswith(allowed):

@@ -103,6 +103,7 @@ def default_jobs() -> int:
 
 # ---------------------------------------------------------------------------------- build
 
+
 class Build:
     def __init__(self, options: Options, say: Say | None = None):
         self.options = options
@@ -114,7 +115,7 @@ class Build:
         self.state_lock = threading.Lock()
         self.cancel = threading.Event()
         self.kernels: ReportKernels | None = None  # the zygote, live kernels, their zmq context
-        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self.started_at = dt.datetime.now(dt.UTC)
         self.t0 = time.perf_counter()
         self.key_parts: dict[str, dict[str, str]] = {}
         self.reasons: dict[str, str] = {}
@@ -133,8 +134,10 @@ class Build:
         except OSError as exc:
             if not unwritable(exc):
                 raise
-            self.say(f"error: cannot write to the output folder {_display(self.out)}: {_os_error(exc)}; "
-                     "nothing was changed", err=True)
+            self.say(
+                f"error: cannot write to the output folder {_display(self.out)}: {_os_error(exc)}; nothing was changed",
+                err=True,
+            )
             return EXIT_FAILED
         try:
             return self._run_locked()
@@ -142,8 +145,11 @@ class Build:
             if not unwritable(exc):
                 raise
             # Files are written aside and renamed into place: each report is as it was or complete.
-            self.say(f"error: cannot write to the output folder {_display(self.out)}: {_os_error(exc)}; "
-                     "the build stopped, every report is as it was or complete", err=True)
+            self.say(
+                f"error: cannot write to the output folder {_display(self.out)}: {_os_error(exc)}; "
+                "the build stopped, every report is as it was or complete",
+                err=True,
+            )
             return EXIT_FAILED
         finally:
             if self.kernels is not None:
@@ -160,22 +166,25 @@ class Build:
             return self._invalid(exc.problems)
         unknown = [s for s in options.only if s not in catalog.slugs]
         if unknown:
-            return self._invalid([f"--only: unknown report(s) {', '.join(unknown)}; "
-                                  f"the catalog has: {', '.join(catalog.slugs)}"])
+            return self._invalid(
+                [f"--only: unknown report(s) {', '.join(unknown)}; the catalog has: {', '.join(catalog.slugs)}"]
+            )
         shutil.rmtree(self.build_dir / "tmp", ignore_errors=True)  # leftovers of a killed build
         state = self.state = load_state(self.state_path)
         self.fingerprints = self._fingerprints(catalog)
         # what changed since the previous build (changes.py): part of each report's key and page
-        self.changes = SiteChanges.prepare(catalog, self.out, self._conflict_of, self.fingerprints,
-                                           formatting.build_date(), say=self.say)
+        self.changes = SiteChanges.prepare(
+            catalog, self.out, self._conflict_of, self.fingerprints, formatting.build_date(), say=self.say
+        )
         keys = {e.slug: self._key(e, catalog) for e in catalog.entries}
         selected = [e for e in catalog.entries if not options.only or e.slug in options.only]
         stale = [e for e in selected if self._is_stale(e, keys[e.slug], state)]
         if stale:  # started before the checks: the zygote warms up while they run
             from analysis.report.kernel import ReportKernels
 
-            self.kernels = ReportKernels(self._kernel_env(catalog), self.build_dir / "logs",
-                                         warm=options.warm_kernels, cwd=catalog.path.parent)
+            self.kernels = ReportKernels(
+                self._kernel_env(catalog), self.build_dir / "logs", warm=options.warm_kernels, cwd=catalog.path.parent
+            )
 
         problems, parameters = self._check(catalog, state)
         if problems:
@@ -183,8 +192,9 @@ class Build:
         outcomes: dict[str, Outcome] = {}
         for entry in selected:
             if entry not in stale:
-                outcomes[entry.slug] = Outcome(entry.slug, "up-to-date", keys[entry.slug],
-                                               outputs=state["reports"][entry.slug]["outputs"])
+                outcomes[entry.slug] = Outcome(
+                    entry.slug, "up-to-date", keys[entry.slug], outputs=state["reports"][entry.slug]["outputs"]
+                )
         interrupted = False
         if stale:
             interrupted = self._run_reports(catalog, stale, parameters, keys, state, outcomes)
@@ -195,8 +205,13 @@ class Build:
             # only by a build that ran to its end, like the record of what changed.
             self._write_packages(catalog, state)
             # changes.json, changes.xml, published.json, removed reports' pages
-            self.changes.publish(catalog, state, [s for s, o in outcomes.items() if o.status == "built"],
-                                 self._conflict_of, catalog.site_url)
+            self.changes.publish(
+                catalog,
+                state,
+                [s for s, o in outcomes.items() if o.status == "built"],
+                self._conflict_of,
+                catalog.site_url,
+            )
         self._write_index(catalog, keys, state, parameters)
         code = self._exit_code(outcomes, interrupted)
         self._write_manifest(catalog, outcomes, code)
@@ -218,8 +233,11 @@ class Build:
             if label not in data:
                 folder = catalog.data_dir / conflict if conflict else catalog.data_dir
                 data[label] = fp.data_fingerprint(folder) if folder.is_dir() else "missing"
-        return {"code": fp.code_fingerprint(PACKAGE), "lock": fp.lock_fingerprint(catalog.path.parent / LOCK_NAME),
-                "data": data}
+        return {
+            "code": fp.code_fingerprint(PACKAGE),
+            "lock": fp.lock_fingerprint(catalog.path.parent / LOCK_NAME),
+            "data": data,
+        }
 
     def _conflict_of(self, entry: Entry) -> str | None:
         """The conflict a report reads: its `conflict` parameter, else the notebook's default."""
@@ -249,9 +267,16 @@ class Build:
         except (OSError, ValueError):
             notebook = "unreadable"
         return {
-            "entry": fp.digest_json({"format": fp.BUILD_FORMAT, "slug": entry.slug, "title": entry.title,
-                                     "notebook_path": entry.notebook_rel, "timeout": entry.timeout,
-                                     "data_dir": _relative(catalog.data_dir, catalog.path.parent)}),
+            "entry": fp.digest_json(
+                {
+                    "format": fp.BUILD_FORMAT,
+                    "slug": entry.slug,
+                    "title": entry.title,
+                    "notebook_path": entry.notebook_rel,
+                    "timeout": entry.timeout,
+                    "data_dir": _relative(catalog.data_dir, catalog.path.parent),
+                }
+            ),
             "parameters": fp.digest_json(entry.parameters),
             "notebook": notebook,
             "data": self.fingerprints["data"][self._conflict_of(entry) or "*"],
@@ -318,8 +343,7 @@ class Build:
             return ConflictFacts(conflict, (), {})
         facts = ConflictFacts.from_conflict(loaded)
         with self.state_lock:
-            state["facts"][conflict] = {"data": data, "code": self.fingerprints["code"],
-                                        "facts": facts.to_json()}
+            state["facts"][conflict] = {"data": data, "code": self.fingerprints["code"], "facts": facts.to_json()}
             save_state(self.state_path, state)
         self.say(f"data: {conflict} valid (fingerprint {fp.short(data)})")
         return facts
@@ -331,8 +355,14 @@ class Build:
         in the kernel (collect.BUILD_ENV: in parallel, not one by one in this process; without
         altair's schema check, which the tests make)."""
         env = dict(os.environ)
-        env.update({"CLAIMS_DATA_DIR": str(catalog.data_dir), "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-                    "PYTHONHASHSEED": "0", BUILD_ENV: "1"})
+        env.update(
+            {
+                "CLAIMS_DATA_DIR": str(catalog.data_dir),
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                "PYTHONHASHSEED": "0",
+                BUILD_ENV: "1",
+            }
+        )
         return env
 
     def _run_reports(self, catalog, stale, parameters, keys, state, outcomes) -> bool:
@@ -343,8 +373,10 @@ class Build:
         block_slow_imports()  # this process imports papermill and nbconvert: same jsonschema tax
         jobs = min(self.options.jobs or default_jobs(), len(stale))
         progress = Progress(self.options.progress, self.say)
-        self.say(f"building {len(stale)} of {len(catalog.entries)} report(s) with {jobs} job(s)"
-                 + (", warm kernels" if self.kernels.zygote else ""))
+        self.say(
+            f"building {len(stale)} of {len(catalog.entries)} report(s) with {jobs} job(s)"
+            + (", warm kernels" if self.kernels.zygote else "")
+        )
         from analysis.report.execute import LogsToFile, register_engine
         from analysis.report.export import VegaAssets
 
@@ -383,8 +415,7 @@ class Build:
         except KeyboardInterrupt:
             interrupted = True
             self.cancel.set()
-            self.say("interrupted: stopping kernels; finished reports are kept, nothing half-written",
-                     err=True)
+            self.say("interrupted: stopping kernels; finished reports are kept, nothing half-written", err=True)
             self.kernels.kill_all()
         finally:
             executors.shutdown(wait=True, cancel_futures=True)
@@ -414,8 +445,7 @@ class Build:
             return "done" if self.cancel.is_set() else "export"
         except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the others
             self._stop_if_unwritable(exc)
-            outcome.error = {"cell": None, "error": f"{type(exc).__name__}: {exc}",
-                             "traceback": traceback.format_exc()}
+            outcome.error = {"cell": None, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
             outcome.seconds["total"] = round(time.perf_counter() - task.started, 3)
             self._record(task.entry, outcome, self.state)
             task.finished = True
@@ -433,8 +463,11 @@ class Build:
         except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the others
             self._stop_if_unwritable(exc)
             outcome.status = "failed"
-            outcome.error = outcome.error or {"cell": None, "error": f"export: {type(exc).__name__}: {exc}",
-                                              "traceback": traceback.format_exc()}
+            outcome.error = outcome.error or {
+                "cell": None,
+                "error": f"export: {type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(),
+            }
         finally:
             shutil.rmtree(staging, ignore_errors=True)
             outcome.seconds["export"] = round(time.perf_counter() - exported, 3)
@@ -460,9 +493,13 @@ class Build:
         log_path = self.build_dir / "logs" / f"{entry.slug}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_bytes(b"")
-        run = run_notebook(entry.notebook, parameters, manager_class=self.kernels.manager_class(argv, log_path),
-                           timeout=entry.timeout,
-                           on_cell=lambda done: progress.cell(entry.slug, done, cells))
+        run = run_notebook(
+            entry.notebook,
+            parameters,
+            manager_class=self.kernels.manager_class(argv, log_path),
+            timeout=entry.timeout,
+            on_cell=lambda done: progress.cell(entry.slug, done, cells),
+        )
         if run.error is not None:
             run.error["kernel_log"] = _display(log_path)
         return run
@@ -480,9 +517,16 @@ class Build:
             outcome.status = "failed"
             return
         data_label, data_fingerprint = self._data_label(catalog, entry)
-        context = export.ReportContext(entry.slug, entry.title, entry.notebook_rel, parameters,
-                                       data_label, data_fingerprint, __version__,
-                                       data_changes=self.changes.report_context(entry))
+        context = export.ReportContext(
+            entry.slug,
+            entry.title,
+            entry.notebook_rel,
+            parameters,
+            data_label,
+            data_fingerprint,
+            __version__,
+            data_changes=self.changes.report_context(entry),
+        )
         files, artifacts = export.export_report(nb, context, bundle)
         outcome.headline = export.headline_of(artifacts)
         html_rel = f"{entry.slug}.html"
@@ -494,8 +538,9 @@ class Build:
         replace_dir(staging / entry.slug, self.out / entry.slug, self.build_dir / "trash")
         atomic_write(self.out / html_rel, html)
         files[html_rel] = html
-        outcome.outputs = {rel: {"sha256": fp.sha256_bytes(data), "bytes": len(data)}
-                           for rel, data in sorted(files.items())}
+        outcome.outputs = {
+            rel: {"sha256": fp.sha256_bytes(data), "bytes": len(data)} for rel, data in sorted(files.items())
+        }
         outcome.status = "built"
 
     def _record(self, entry: Entry, outcome: Outcome, state: dict) -> None:
@@ -513,9 +558,15 @@ class Build:
         from analysis.report import datapackage
 
         conflicts = [c for c in map(self._conflict_of, catalog.entries) if c in self.conflict_facts]
-        published = datapackage.publish(self.out, conflicts, catalog.data_dir, state, code=self.fingerprints["code"],
-                                        data=self.fingerprints["data"],
-                                        save=lambda: save_state(self.state_path, state))
+        published = datapackage.publish(
+            self.out,
+            conflicts,
+            catalog.data_dir,
+            state,
+            code=self.fingerprints["code"],
+            data=self.fingerprints["data"],
+            save=lambda: save_state(self.state_path, state),
+        )
         self.package_links, self.package_problems = published.links, published.problems
         for conflict in published.written:
             self.say(f"data package: {conflict} -> {_display(self.out / datapackage.package_href(conflict))}")
@@ -530,14 +581,29 @@ class Build:
 
         reports = []
         for entry in catalog.entries:
-            reports.append(index.report_row(
-                entry.slug, entry.title, entry.notebook_rel, state["reports"].get(entry.slug) or {},
-                key=keys[entry.slug], out=self.out, parameters=parameters.get(entry.slug, entry.parameters),
-                conflict_id=self._conflict_of(entry), conflict_facts=self.conflict_facts,
-                data=self._data_label(catalog, entry)))
-        html = index.render_index(reports, title="Casualty claims: reports", catalog_name=catalog.path.name,
-                                  package_version=__version__, built=formatting.build_date(),
-                                  packages=self.package_links, changes=self.changes.index_context())
+            reports.append(
+                index.report_row(
+                    entry.slug,
+                    entry.title,
+                    entry.notebook_rel,
+                    state["reports"].get(entry.slug) or {},
+                    key=keys[entry.slug],
+                    out=self.out,
+                    parameters=parameters.get(entry.slug, entry.parameters),
+                    conflict_id=self._conflict_of(entry),
+                    conflict_facts=self.conflict_facts,
+                    data=self._data_label(catalog, entry),
+                )
+            )
+        html = index.render_index(
+            reports,
+            title="Casualty claims: reports",
+            catalog_name=catalog.path.name,
+            package_version=__version__,
+            built=formatting.build_date(),
+            packages=self.package_links,
+            changes=self.changes.index_context(),
+        )
         write_if_changed(self.out / "index.html", html.encode("utf-8"))
 
     def _exit_code(self, outcomes: dict[str, Outcome], interrupted: bool) -> int:
@@ -549,11 +615,20 @@ class Build:
     def _write_manifest(self, catalog: Catalog, outcomes: dict[str, Outcome], code: int) -> None:
         from analysis.report.manifest import write_manifest
 
-        write_manifest(self.out / "manifest.json", started_at=self.started_at, seconds=time.perf_counter() - self.t0,
-                       exit_code=code, options=self.options, jobs=self.options.jobs or default_jobs(),
-                       cpus=default_jobs(), catalog=_display(catalog.path), out=_display(self.out),
-                       fingerprints=self.fingerprints, reasons=self.reasons,
-                       outcomes=[outcomes[e.slug] for e in catalog.entries if e.slug in outcomes])
+        write_manifest(
+            self.out / "manifest.json",
+            started_at=self.started_at,
+            seconds=time.perf_counter() - self.t0,
+            exit_code=code,
+            options=self.options,
+            jobs=self.options.jobs or default_jobs(),
+            cpus=default_jobs(),
+            catalog=_display(catalog.path),
+            out=_display(self.out),
+            fingerprints=self.fingerprints,
+            reasons=self.reasons,
+            outcomes=[outcomes[e.slug] for e in catalog.entries if e.slug in outcomes],
+        )
 
     def _summary(self, catalog: Catalog, outcomes: dict[str, Outcome], interrupted: bool) -> None:
         counts: dict[str, int] = {}
@@ -563,15 +638,20 @@ class Build:
             outcome = outcomes.get(entry.slug)
             if outcome and outcome.status == "failed" and outcome.error:
                 error = outcome.error
-                self.say(f"FAILED {entry.slug} ({entry.notebook_rel}): "
-                         f"{('cell ' + error['cell'] + ': ') if error.get('cell') else ''}{error['error']}", err=True)
+                self.say(
+                    f"FAILED {entry.slug} ({entry.notebook_rel}): "
+                    f"{('cell ' + error['cell'] + ': ') if error.get('cell') else ''}{error['error']}",
+                    err=True,
+                )
                 for extra in ("failed_notebook", "kernel_log"):
                     if error.get(extra):
                         self.say(f"       {extra.replace('_', ' ')}: {error[extra]}", err=True)
         parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         elapsed = time.perf_counter() - self.t0
-        self.say(f"{'interrupted' if interrupted else 'done'}: {parts or 'nothing to do'} "
-                 f"in {elapsed:.2f} s -> {_display(self.out / 'index.html')}")
+        self.say(
+            f"{'interrupted' if interrupted else 'done'}: {parts or 'nothing to do'} "
+            f"in {elapsed:.2f} s -> {_display(self.out / 'index.html')}"
+        )
 
 
 @dataclass

@@ -51,12 +51,24 @@ def record_outcome(state: dict, slug: str, outcome: Any, key_parts: dict[str, st
     last good HTML (and its headline, which the index shows) when there is one."""
     previous = state["reports"].get(slug) or {}
     if outcome.status == "built":
-        record = {"key": outcome.key, "status": "ok", "outputs": outcome.outputs,
-                  "has_html": True, "seconds": outcome.seconds.get("execute", 0.0),
-                  "parts": key_parts, "headline": outcome.headline}
+        record = {
+            "key": outcome.key,
+            "status": "ok",
+            "outputs": outcome.outputs,
+            "has_html": True,
+            "seconds": outcome.seconds.get("execute", 0.0),
+            "parts": key_parts,
+            "headline": outcome.headline,
+        }
     else:
         has_html = bool(previous.get("has_html")) and (out / f"{slug}.html").is_file()
-        record = {"key": outcome.key, "status": "failed", "outputs": previous.get("outputs") or {},
-                  "has_html": has_html, "seconds": outcome.seconds.get("execute", 0.0),
-                  "parts": key_parts, "headline": previous.get("headline") if has_html else None}
+        record = {
+            "key": outcome.key,
+            "status": "failed",
+            "outputs": previous.get("outputs") or {},
+            "has_html": has_html,
+            "seconds": outcome.seconds.get("execute", 0.0),
+            "parts": key_parts,
+            "headline": previous.get("headline") if has_html else None,
+        }
     state["reports"][slug] = record
