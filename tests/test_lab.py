@@ -93,7 +93,9 @@ class LabServer:
         (home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
             '{"fetchNews": "false"}')
         env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_CONFIG_DIR": str(home / "config"),
-               "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_PLATFORM_DIRS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+               "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_PLATFORM_DIRS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               # the notebook's copy is outside any project: the data as an analyst names it there
+               "CLAIMS_DATA_DIR": str(ROOT / "data" / "raw")}
         env.pop("CLAIMS_BUILD", None)  # charts as outside the build
         self.log = (home / "lab.log").open("wb")
         self.proc = subprocess.Popen(
@@ -152,6 +154,7 @@ def lab(tmp_path_factory):
     root.mkdir()
     shutil.copy(NOTEBOOK, root / "compare_claims.ipynb")
     env = {k: v for k, v in os.environ.items() if k != "CLAIMS_BUILD"}
+    env["CLAIMS_DATA_DIR"] = str(ROOT / "data" / "raw")  # run outside any project (no reports.yml upwards)
     subprocess.run([str(BIN / "papermill"), "--log-level", "WARNING", "-k", "python3", str(NOTEBOOK),
                     str(root / "executed.ipynb"), "--cwd", str(root)], check=True, env=env, timeout=600)
     server = LabServer(root, home)
