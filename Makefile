@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help reports test validate lab lock benchmark clean
+.PHONY: help reports test test-all validate lab lock benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,8 +27,15 @@ $(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml Makefile
 reports: $(STAMP) ## Build the stale reports of reports.yml into reports/ (creates .venv first if needed)
 	$(BIN)/claims build
 
-test: $(STAMP) ## Run the test suite
-	$(BIN)/python -m pytest
+# pytest-xdist: one worker per core. --dist loadgroup keeps the tests of one built site (their
+# xdist_group, see tests/conftest.py) on one worker, so each site is built once.
+PYTEST := $(BIN)/python -m pytest -n logical --dist loadgroup
+
+test: $(STAMP) ## Run the fast tests: all but those marked slow (kernels, builds, Chromium); ~1-2 min
+	$(PYTEST) -m "not slow"
+
+test-all: $(STAMP) ## Run every test, the slow ones too (what CI runs)
+	$(PYTEST)
 
 validate: $(STAMP) ## Validate data/raw
 	$(BIN)/claims validate

@@ -1,6 +1,8 @@
 import pytest
+import yaml
 
 from analysis.dataset import load_conflict
+from tests.fixture_data import SITES, claims_build
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +18,23 @@ def sparse():
     from tests.fixture_data import SPARSE_DATA, SPARSE_ID
 
     return load_conflict(SPARSE_ID, SPARSE_DATA)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """site(name) -> (catalog entries, output dir, data dir): a catalog of fixture_data.SITES built
+    cold, once per session. Several files read the same built reports (the sparse war's: read as
+    text, audited, printed, downloaded), and each build costs kernels; tests only read the output
+    (one that needs to change a page copies it first). Under pytest-xdist a session is a worker:
+    the tests of one site share an xdist_group so that one worker builds it."""
+    done = {}
+
+    def build(name: str):
+        if name not in done:
+            catalog, data_dir = SITES[name]
+            out = tmp_path_factory.mktemp(f"site-{name}")
+            result = claims_build("--catalog", catalog, "--out", out, timeout=900)
+            assert result.returncode == 0, result.stdout + result.stderr
+            done[name] = (yaml.safe_load(catalog.read_text(encoding="utf-8"))["reports"], out, data_dir)
+        return done[name]
+    return build
