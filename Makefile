@@ -27,9 +27,10 @@ $(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml Makefile
 reports: $(STAMP) ## Build the stale reports of reports.yml into reports/ (creates .venv first if needed)
 	$(BIN)/claims build
 
-# pytest-xdist: one worker per core. --dist loadgroup keeps the tests of one built site (their
-# xdist_group, see tests/conftest.py) on one worker, so each site is built once.
-PYTEST := $(BIN)/python -m pytest -n logical --dist loadgroup
+# pytest-xdist: one worker per core; --dist loadfile keeps a file's tests on one worker, so its
+# module-scoped fixtures (builds, subprocess runs) run once. (Not loadgroup: with pytest 9.2 it
+# silently stops grouping, pytest-xdist issue #1386.)
+PYTEST := $(BIN)/python -m pytest -n logical --dist loadfile
 
 test: $(STAMP) ## Run the fast tests: all but those marked slow (kernels, builds, Chromium); ~1-2 min
 	$(PYTEST) -m "not slow"

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import yaml
 
@@ -23,18 +25,25 @@ def sparse():
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """site(name) -> (catalog entries, output dir, data dir): a catalog of fixture_data.SITES built
-    cold, once per session. Several files read the same built reports (the sparse war's: read as
-    text, audited, printed, downloaded), and each build costs kernels; tests only read the output
-    (one that needs to change a page copies it first). Under pytest-xdist a session is a worker:
-    the tests of one site share an xdist_group so that one worker builds it."""
+    once per test run. Several files read the same built reports (the sparse war's: read as text,
+    audited, printed, downloaded), and each build costs kernels; tests only read the output (one
+    that changes a page writes a copy elsewhere).
+
+    Under pytest-xdist each worker is a session, so the folder is the run's, shared by the workers
+    (the parent of a worker's basetemp), and every worker runs the build: the build's own lock makes
+    the second wait, and it then finds every report up to date (an incremental no-op build)."""
     done = {}
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
 
     def build(name: str):
         if name not in done:
             catalog, data_dir = SITES[name]
-            out = tmp_path_factory.mktemp(f"site-{name}")
+            out = root / f"site-{name}"
             result = claims_build("--catalog", catalog, "--out", out, timeout=900)
             assert result.returncode == 0, result.stdout + result.stderr
             done[name] = (yaml.safe_load(catalog.read_text(encoding="utf-8"))["reports"], out, data_dir)
         return done[name]
     return build
+

@@ -27,8 +27,7 @@ DIRECTION = re.compile(r"(\d[\d,]*) days? (earlier|later)|the same as-of date")
 AS_OF = re.compile(r"as of " + DATE, re.IGNORECASE)
 
 
-# One worker builds each site: the tests of a site share its xdist group (make test-all: --dist loadgroup).
-@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.xdist_group(f"site-{name}")) for name in sorted(SITES)])
+@pytest.fixture(params=sorted(SITES))
 def built(request, site):
     return site(request.param)
 
@@ -167,7 +166,6 @@ def test_no_ratio_between_figures_further_apart_than_the_tolerance(built):
                 assert " times " not in sentence
 
 
-@pytest.mark.xdist_group("site-sparse")
 def test_the_sparse_war_shows_its_opposing_over_official_comparisons(site):
     entries, out, _ = site("sparse")
     for slug in ("ruritania-losses", "borduria-losses"):
@@ -195,7 +193,6 @@ def test_every_page_says_how_current_its_data_are_and_a_figure_has_one_age(built
     assert ages and all(len(found) == 1 for found in ages.values()), {k: v for k, v in ages.items() if len(v) > 1}
 
 
-@pytest.mark.xdist_group("site-sparse")
 def test_the_sparse_war_says_what_its_sources_said(site):
     """Open-ended ranges, the sources' own words, snapshots, everyone counts and a joint briefing,
     through to the text a reader sees."""
@@ -213,7 +210,6 @@ def test_the_sparse_war_says_what_its_sources_said(site):
     assert "“fallen” (killed)" in ruritania and "1,140" not in ruritania
 
 
-@pytest.mark.xdist_group("site-real")
 def test_the_real_reports_carry_the_records_newest_estimates(site):
     _, out, _ = site("real")
     russia = visible_text((out / "russia-military-losses.html").read_text(encoding="utf-8"))
@@ -235,7 +231,6 @@ MEASURE = """JSON.stringify({
                                   .map(t => parseFloat(getComputedStyle(t).fontSize)).filter(x => x > 0))})"""
 
 
-@pytest.mark.xdist_group("site-real")
 def test_every_real_page_fits_a_phone_and_a_desk(site):
     """At 390 px no page scrolls sideways and chart text stays at least 10 CSS px; at 1280 px no
     report is taller than 9,000 px with its collapsed sections closed; every file is under 1.5 MB."""

@@ -22,7 +22,7 @@ from analysis.report import audit
 from analysis.report.offline import find_chromium
 from tests.fixture_data import REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site-sparse"),
+pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)")]
 
 SPARSE_SLUGS = ["ruritania-losses", "borduria-losses", "ruritania-borduria-overview"]

@@ -14,7 +14,7 @@ import pytest
 
 from analysis.report.offline import Browser, find_chromium
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site-sparse")]
+pytestmark = pytest.mark.slow
 
 SLUG = "ruritania-losses"
 

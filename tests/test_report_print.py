@@ -20,7 +20,7 @@ import pytest
 from analysis.report.audit import print_to_pdf
 from analysis.report.offline import Browser, find_chromium
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site-sparse"),
+pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)")]
 
 SLUGS = ["ruritania-losses", "ruritania-borduria-overview"]
