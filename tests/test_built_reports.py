@@ -4,7 +4,7 @@ quoted as stated is the claim's own figure in its own metric, and no ratio is ma
 figures further apart than the report's pair_within_days (unless both are final tolls).
 
 Reads the real catalog (reports.yml, the real data) and the fictional sparse war's catalog as
-conftest.py's `site` builds them, once a session. Slow: real kernels."""
+conftest.py's `site` builds them, once a test run. Slow: real kernels."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from analysis.report.collect import ARTIFACT_MIME
 from tests.fixture_data import SITES
 
 pytestmark = pytest.mark.slow
+
 DATE = r"(\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})"
 DIRECTION = re.compile(r"(\d[\d,]*) days? (earlier|later)|the same as-of date")
 AS_OF = re.compile(r"as of " + DATE, re.IGNORECASE)

@@ -1,8 +1,9 @@
 """Accessibility (issue #13, item 8): axe-core audits built reports in headless Chromium.
 
 Reads the fictional sparse war's catalog (tests/fixtures/sparse/catalog.yml: both real notebooks
-and the index) as conftest.py's `site` builds it, once a session; audits every page, and requires no serious or critical violation; a page
-with a deliberate violation must fail, in the API and in the CLI's exit code.
+and the index) as conftest.py's `site` builds it, once a test run; audits every page, and requires
+no serious or critical violation; a page with a deliberate violation must fail, in the API and in
+the CLI's exit code.
 
 axe-core comes from tools/axe (pinned in its package-lock.json). When it is not installed, the
 tests install it as CI does (`npm ci --prefix tools/axe`) and fail loudly if they cannot: an

@@ -2,7 +2,8 @@
 network blocked, a table's CSV and a chart's PNG download from the one HTML file.
 
 Reads one report of the fictional sparse war, built with the real notebook (conftest.py's `site`,
-once a session); drives Debian's Chromium over the DevTools protocol (analysis.report.offline.Browser: the network goes to a dead proxy)."""
+once a test run); drives Debian's Chromium over the DevTools protocol
+(analysis.report.offline.Browser: the network goes to a dead proxy)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Print (issue #13, item 9): Chromium's print-to-PDF of a built report gives readable pages with
 every chart and no cut table.
 
-Prints two reports of the fictional sparse war (conftest.py's `site`, built once a session) over the DevTools
-protocol (Page.printToPDF, the report's print stylesheet and CSS page sizes) and reads the PDF
-back with pdftotext (Debian's poppler-utils; .ci/run installs it): more than one page, every
+Prints two reports of the fictional sparse war (conftest.py's `site`, built once a test run) over
+the DevTools protocol (Page.printToPDF, the report's print stylesheet and CSS page sizes) and reads
+the PDF back with pdftotext (Debian's poppler-utils; .ci/run installs it): more than one page, every
 chart's title and every published table's last column header in the text, and no word beyond
 the right edge of its page. Slow: real kernels."""
 
