@@ -1,4 +1,5 @@
 import os
+import sys
 
 import pytest
 import yaml
@@ -47,3 +48,14 @@ def site(tmp_path_factory):
         return done[name]
     return build
 
+
+
+@pytest.fixture(autouse=True)
+def altair_data_transformer_reset():
+    """The pages enable VegaFusion's data transformer process-wide, as a notebook does; after each
+    test altair is given back its default, so no test depends on which ran before it in the same
+    process (under pytest-xdist a worker runs files in another order than a single process)."""
+    yield
+    altair = sys.modules.get("altair")
+    if altair is not None and altair.data_transformers.active != "default":
+        altair.data_transformers.enable("default")

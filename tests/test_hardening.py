@@ -191,8 +191,7 @@ def hostile_catalog(tmp_path: Path, parameter: str, value) -> Path:
     catalog = tmp_path / "catalog.yml"
     catalog.write_text(json.dumps({  # JSON is YAML: every quote and newline arrives as written
         "data_dir": str(HOSTILE_DATA),
-        "reports": [{"slug": "evil", "title": f"Evil {number}",
-                "notebook": str(REPO / "notebooks" / "compare_claims.ipynb"),
+        "reports": [{"slug": "evil", "title": "Evil", "notebook": str(REPO / "notebooks" / "compare_claims.ipynb"),
                      "parameters": base}]}))
     return catalog
 
