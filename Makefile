@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help reports test validate lab lock lock-check benchmark clean
+.PHONY: help reports test test-all validate lab lock lock-check benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,8 +34,16 @@ $(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml Makefile
 reports: $(STAMP) ## Build the stale reports of reports.yml into reports/ (creates .venv first if needed)
 	$(BIN)/claims build
 
-test: $(STAMP) ## Run the test suite
-	$(BIN)/python -m pytest
+# pytest-xdist: one worker per core; --dist loadfile keeps a file's tests on one worker, so its
+# module-scoped fixtures (builds, subprocess runs) run once. (Not loadgroup: with pytest 9.2 it
+# silently stops grouping, pytest-xdist issue #1386.)
+PYTEST := $(BIN)/python -m pytest -n logical --dist loadfile
+
+test: $(STAMP) ## Run the fast tests: all but those marked slow (kernels, builds, Chromium); ~1-2 min
+	$(PYTEST) -m "not slow"
+
+test-all: $(STAMP) ## Run every test, the slow ones too (what CI runs)
+	$(PYTEST)
 
 validate: $(STAMP) ## Validate data/raw
 	$(BIN)/claims validate

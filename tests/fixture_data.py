@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 VALID_DATA = FIXTURES / "valid"  # a data dir: holds three conflict folders
@@ -37,6 +39,11 @@ SPARSE_DATA = FIXTURES / "sparse"  # a data dir: a sparse war with a ceasefire a
 SPARSE_ID = "ruritania-borduria"
 REAL_DATA = REPO / "data" / "raw"
 SHARED_DATA = REPO / ".." / "shared" / "data"
+NOTEBOOKS = REPO / "tests" / "fixtures" / "notebooks"  # small notebooks that the build tests run
+CLAIMS = Path(sys.executable).parent / "claims"
+# The catalogs that several test files read built (conftest.py's `site` fixture builds each once):
+# name -> (catalog, data dir).
+SITES = {"real": (REPO / "reports.yml", REAL_DATA), "sparse": (SPARSE_DATA / "catalog.yml", SPARSE_DATA)}
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,43 @@ def run_cli(*args: object, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """Run `python -m analysis ARGS` in a fresh interpreter, as a user would."""
     return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def claims_command() -> list[str]:
+    """The `claims` entry point of this environment (or `python -m analysis` where it is not installed)."""
+    return [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
+
+
+def claims_build(*args: object, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `claims build --progress plain ARGS` in a fresh process, as a maintainer would."""
+    return subprocess.run([*claims_command(), "build", "--progress", "plain", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, cwd=REPO)
+
+
+def descendants(pid: int) -> dict[psutil.Process, str]:
+    """{process: command line} of every process below `pid` now. A build's kernels run in their
+    own sessions but stay its descendants, so a test checks what its own build started, never
+    every kernel on the machine (under pytest-xdist other workers' builds run at the same time)."""
+    found = {}
+    for process in psutil.Process(pid).children(recursive=True):
+        try:
+            found[process] = " ".join(process.cmdline())
+        except psutil.NoSuchProcess:  # ended between the listing and the reading
+            continue
+    return found
+
+
+def still_running(processes: dict[psutil.Process, str]) -> dict[int, str]:
+    """{pid: command line} of those processes still alive. A zombie (dead, waiting for its parent)
+    is not; psutil tells a reused pid from the process it once was."""
+    alive = {}
+    for process, command in processes.items():
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                alive[process.pid] = command
+        except psutil.NoSuchProcess:
+            continue
+    return alive
 
 
 def copy_valid(tmp_path: Path) -> Path:

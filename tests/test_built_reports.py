@@ -3,8 +3,8 @@ agrees with the dates of its sentence, no rate in a report's data falls below ze
 quoted as stated is the claim's own figure in its own metric, and no ratio is made between
 figures further apart than the report's pair_within_days (unless both are final tolls).
 
-Builds the real catalog (reports.yml, the real data) and the fictional sparse war's catalog once.
-Slow: real kernels."""
+Reads the real catalog (reports.yml, the real data) and the fictional sparse war's catalog as
+conftest.py's `site` builds them, once a test run. Slow: real kernels."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ import csv
 import datetime as dt
 import html
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -22,38 +19,18 @@ import yaml
 
 from analysis import formatting
 from analysis.report.collect import ARTIFACT_MIME
-from tests.fixture_data import REAL_DATA, REPO, SPARSE_DATA
+from tests.fixture_data import SITES
 
 pytestmark = pytest.mark.slow
 
-CATALOGS = {"real": (REPO / "reports.yml", REAL_DATA), "sparse": (SPARSE_DATA / "catalog.yml", SPARSE_DATA)}
-CLAIMS = Path(sys.executable).parent / "claims"
 DATE = r"(\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})"
 DIRECTION = re.compile(r"(\d[\d,]*) days? (earlier|later)|the same as-of date")
 AS_OF = re.compile(r"as of " + DATE, re.IGNORECASE)
 
 
-@pytest.fixture(scope="module")
-def builds(tmp_path_factory):
-    """build(name) -> (catalog entries, output dir, data dir): each catalog built cold, once."""
-    done = {}
-
-    def build(name: str):
-        if name not in done:
-            catalog, data_dir = CATALOGS[name]
-            out = tmp_path_factory.mktemp(f"built-{name}")
-            command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
-            result = subprocess.run([*command, "build", "--catalog", str(catalog), "--out", str(out),
-                                     "--progress", "plain"], capture_output=True, text=True, timeout=600, cwd=REPO)
-            assert result.returncode == 0, result.stdout + result.stderr
-            done[name] = (yaml.safe_load(catalog.read_text(encoding="utf-8"))["reports"], out, data_dir)
-        return done[name]
-    return build
-
-
-@pytest.fixture(params=sorted(CATALOGS))
-def built(request, builds):
-    return builds(request.param)
+@pytest.fixture(params=sorted(SITES))
+def built(request, site):
+    return site(request.param)
 
 
 def visible_text(fragment: str) -> str:
@@ -190,8 +167,8 @@ def test_no_ratio_between_figures_further_apart_than_the_tolerance(built):
                 assert " times " not in sentence
 
 
-def test_the_sparse_war_shows_its_opposing_over_official_comparisons(builds):
-    entries, out, _ = builds("sparse")
+def test_the_sparse_war_shows_its_opposing_over_official_comparisons(site):
+    entries, out, _ = site("sparse")
     for slug in ("ruritania-losses", "borduria-losses"):
         page = (out / f"{slug}.html").read_text(encoding="utf-8")
         assert "Opposing over official claims, each paired" in page
@@ -217,10 +194,10 @@ def test_every_page_says_how_current_its_data_are_and_a_figure_has_one_age(built
     assert ages and all(len(found) == 1 for found in ages.values()), {k: v for k, v in ages.items() if len(v) > 1}
 
 
-def test_the_sparse_war_says_what_its_sources_said(builds):
+def test_the_sparse_war_says_what_its_sources_said(site):
     """Open-ended ranges, the sources' own words, snapshots, everyone counts and a joint briefing,
     through to the text a reader sees."""
-    _, out, _ = builds("sparse")
+    _, out, _ = site("sparse")
     overview = visible_text((out / "ruritania-borduria-overview.html").read_text(encoding="utf-8"))
     assert "at least 7,000–8,000 “manpower losses” (personnel losses)" in overview
     assert "Counts at one moment" in overview
@@ -234,8 +211,8 @@ def test_the_sparse_war_says_what_its_sources_said(builds):
     assert "“fallen” (killed)" in ruritania and "1,140" not in ruritania
 
 
-def test_the_real_reports_carry_the_records_newest_estimates(builds):
-    _, out, _ = builds("real")
+def test_the_real_reports_carry_the_records_newest_estimates(site):
+    _, out, _ = site("real")
     russia = visible_text((out / "russia-military-losses.html").read_text(encoding="utf-8"))
     for claimant in ("CSIS", "The Economist", "GCHQ", "Mediazona/Meduza"):
         assert claimant in russia, claimant
@@ -255,7 +232,7 @@ MEASURE = """JSON.stringify({
                                   .map(t => parseFloat(getComputedStyle(t).fontSize)).filter(x => x > 0))})"""
 
 
-def test_every_real_page_fits_a_phone_and_a_desk(builds):
+def test_every_real_page_fits_a_phone_and_a_desk(site):
     """At 390 px no page scrolls sideways and chart text stays at least 10 CSS px; at 1280 px no
     report is taller than 9,000 px with its collapsed sections closed; every file is under 1.5 MB."""
     import json
@@ -264,7 +241,7 @@ def test_every_real_page_fits_a_phone_and_a_desk(builds):
 
     if find_chromium() is None:
         pytest.fail("Chromium is needed for this test (CI installs Debian's chromium)")
-    entries, out, _ = builds("real")
+    entries, out, _ = site("real")
     pages = [out / "index.html", *(out / f"{e['slug']}.html" for e in entries)]
     with Browser() as browser:
         for page in pages:

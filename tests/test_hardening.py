@@ -199,25 +199,46 @@ def hostile_catalog(tmp_path: Path, parameter: str, value) -> Path:
     return catalog
 
 
-@pytest.mark.parametrize("parameter", ["conflict", "subject_side", "population", "metric", "start",
-                                       "official", "wounded_to_killed"])
-@pytest.mark.parametrize("payload", HOSTILE_STRINGS)
-def test_hostile_parameters_are_refused_before_any_kernel_starts(tmp_path, parameter, payload):
-    marker = tmp_path / "pwned"
+HOSTILE_PARAMETERS = ["conflict", "subject_side", "population", "metric", "start", "official", "wounded_to_killed"]
+HOSTILE_CASES = [(parameter, payload) for payload in HOSTILE_STRINGS for parameter in HOSTILE_PARAMETERS]
+
+
+def hostile_value(parameter: str, payload: str, marker: Path):
     value = payload.format(marker=marker)
     if parameter == "official":
-        value = [value]
-    elif parameter == "wounded_to_killed":
-        value = [value, 13]
-    out = tmp_path / "out"
-    result = claims("build", "--catalog", hostile_catalog(tmp_path, parameter, value), "--out", out,
-                    "--progress", "plain")
+        return [value]
+    if parameter == "wounded_to_killed":
+        return [value, 13]
+    return value
+
+
+@pytest.fixture(scope="module")
+def hostile_parameters_build(tmp_path_factory) -> dict:
+    """One `claims build` of a catalog with one entry per (parameter, payload): the catalog check
+    reports every entry's problems at once, so one process (not 21) shows each refused."""
+    root = tmp_path_factory.mktemp("hostile-parameters")
+    base = {"conflict": HOSTILE_ID, "subject_side": "north", "population": "military", "metric": "killed"}
+    reports = [{"slug": f"evil-{number}", "title": f"Evil {number}",
+                "notebook": str(REPO / "notebooks" / "compare_claims.ipynb"),
+                "parameters": {**base, parameter: hostile_value(parameter, payload, root / f"pwned-{number}")}}
+               for number, (parameter, payload) in enumerate(HOSTILE_CASES, 1)]
+    catalog = root / "catalog.yml"
+    catalog.write_text(json.dumps({"data_dir": str(HOSTILE_DATA), "reports": reports}))  # JSON is YAML
+    out = root / "out"
+    result = claims("build", "--catalog", catalog, "--out", out, "--progress", "plain")
+    return {"root": root, "out": out, "result": result}
+
+
+@pytest.mark.parametrize("parameter, payload", HOSTILE_CASES)
+def test_hostile_parameters_are_refused_before_any_kernel_starts(hostile_parameters_build, parameter, payload):
+    number = HOSTILE_CASES.index((parameter, payload)) + 1
+    result, out = hostile_parameters_build["result"], hostile_parameters_build["out"]
     assert result.returncode == 2, result.stdout + result.stderr
-    assert re.search(rf"catalog\.yml:\d+: report 'evil' \(entry 1\): parameter '{parameter}': ", result.stderr), \
-        result.stderr
+    assert re.search(rf"catalog\.yml:\d+: report 'evil-{number}' \(entry {number}\): parameter '{parameter}': ",
+                     result.stderr), result.stderr
     assert "Traceback" not in result.stderr
-    assert not marker.exists()
-    assert not (out / ".build" / "logs" / "evil.log").exists() and not (out / "evil.html").exists()
+    assert not (hostile_parameters_build["root"] / f"pwned-{number}").exists()
+    assert not (out / ".build" / "logs" / f"evil-{number}.log").exists() and not (out / f"evil-{number}.html").exists()
 
 
 @pytest.mark.parametrize("value", [{"x": 1}, 3, True, [1, 2], "", "   "])

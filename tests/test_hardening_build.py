@@ -10,35 +10,25 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from analysis.report.offline import Browser, PageResult, find_chromium
-from tests.fixture_data import CONFLICT_ID, REPO, VALID_DATA
+from tests.fixture_data import (CONFLICT_ID, NOTEBOOKS, REPO, VALID_DATA, claims_build, descendants,
+                                still_running)
+from tests.fixture_data import claims_command as command
 
 pytestmark = pytest.mark.slow
 
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 HOSTILE_CATALOG = HOSTILE / "catalog.yml"
 PAYLOADS = json.loads((HOSTILE / "hostile-conflict" / "PAYLOADS.json").read_text(encoding="utf-8"))
-NOTEBOOKS = REPO / "tests" / "fixtures" / "notebooks"
-CLAIMS = Path(sys.executable).parent / "claims"
 HOSTILE_SLUGS = ["hostile-compare", "hostile-overview"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 needs_chromium = pytest.mark.skipif(find_chromium() is None,
                                     reason="chromium is not installed (.ci/run installs it)")
-
-
-def command() -> list[str]:
-    return [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
-
-
-def claims_build(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*command(), "build", "--progress", "plain", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO)
 
 
 def manifest(out: Path) -> dict[str, dict]:
@@ -245,38 +235,6 @@ def html_is_whole(path: Path) -> bool:
     return text.lstrip().lower().startswith("<!doctype html") and text.rstrip().endswith("</html>")
 
 
-def descendants(root: int) -> dict[int, str]:
-    """{pid: command line} of every process below `root`, from /proc (Linux)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = {}, [root]
-    while todo:
-        for pid in children.get(todo.pop(), []):
-            try:
-                found[pid] = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            todo.append(pid)
-    return found
-
-
-def is_running(pid: int) -> bool:
-    """A live process (a zombie, dead and waiting for its parent, does not count)."""
-    try:
-        stat = (Path("/proc") / str(pid) / "stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def test_sigkill_mid_build_leaves_earlier_reports_intact_and_the_next_build_completes(tmp_path):
     catalog = write_catalog(tmp_path / "catalog.yml", [("first", "overview.ipynb", None),
                                                        ("second", "hanging.ipynb", 60),
@@ -303,7 +261,7 @@ def test_sigkill_mid_build_leaves_earlier_reports_intact_and_the_next_build_comp
     # Nothing the build started outlives it: kernels in their own sessions and their launchers
     # notice the build is gone (within ORPHAN_POLL_SECONDS) and stop.
     deadline = time.monotonic() + 10
-    while (alive := {pid: cmd for pid, cmd in spawned.items() if is_running(pid)}) and time.monotonic() < deadline:
+    while (alive := still_running(spawned)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive, alive
     first = (out / "first.html").read_bytes()

@@ -1,8 +1,9 @@
 """Accessibility (issue #13, item 8): axe-core audits built reports in headless Chromium.
 
-Builds the fictional sparse war's catalog (tests/fixtures/sparse/catalog.yml: both real notebooks
-and the index) once, audits every page, and requires no serious or critical violation; a page
-with a deliberate violation must fail, in the API and in the CLI's exit code.
+Reads the fictional sparse war's catalog (tests/fixtures/sparse/catalog.yml: both real notebooks
+and the index) as conftest.py's `site` builds it, once a test run; audits every page, and requires
+no serious or critical violation; a page with a deliberate violation must fail, in the API and in
+the CLI's exit code.
 
 axe-core comes from tools/axe (pinned in its package-lock.json). When it is not installed, the
 tests install it as CI does (`npm ci --prefix tools/axe`) and fail loudly if they cannot: an
@@ -20,12 +21,11 @@ import pytest
 
 from analysis.report import audit
 from analysis.report.offline import find_chromium
-from tests.fixture_data import REPO, SPARSE_DATA
+from tests.fixture_data import REPO
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)")]
 
-CLAIMS = Path(sys.executable).parent / "claims"
 SPARSE_SLUGS = ["ruritania-losses", "borduria-losses", "ruritania-borduria-overview"]
 
 
@@ -43,20 +43,16 @@ def ensure_axe() -> Path:
 
 
 @pytest.fixture(scope="module")
-def sparse_build(tmp_path_factory) -> Path:
+def sparse_build(site) -> Path:
     ensure_axe()
-    out = tmp_path_factory.mktemp("audited")
-    command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
-    result = subprocess.run([*command, "build", "--catalog", str(SPARSE_DATA / "catalog.yml"), "--out", str(out),
-                             "--progress", "plain"], capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
+    return site("sparse")[1]
 
 
 @pytest.fixture(scope="module")
-def broken_page(sparse_build) -> Path:
+def broken_page(sparse_build, tmp_path_factory) -> Path:
     """A built report with two deliberate violations: an <img> without alt (critical) and a
-    scrolling region a keyboard cannot reach (serious)."""
+    scrolling region a keyboard cannot reach (serious). Written to a folder of its own: the
+    built site is shared with other tests."""
     html = (sparse_build / f"{SPARSE_SLUGS[0]}.html").read_text(encoding="utf-8")
     pixel = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
     injected = (f'<img src="{pixel}" width="40" height="40">'
@@ -64,7 +60,7 @@ def broken_page(sparse_build) -> Path:
                 '<p style="width:400px">A paragraph wider than the box that scrolls it.</p></div>')
     broken, count = re.subn(r"(<main[^>]*>)", lambda m: m.group(1) + injected, html, count=1)
     assert count == 1, "the report has a <main> element"
-    path = sparse_build / "broken-a11y.html"
+    path = tmp_path_factory.mktemp("broken") / "broken-a11y.html"
     path.write_text(broken, encoding="utf-8")
     return path
 

@@ -10,7 +10,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,21 +18,14 @@ import pytest
 from analysis import __version__
 from analysis.report.fingerprint import data_fingerprint, sha256_file
 from analysis.report.offline import check_pages, find_chromium
-from tests.fixture_data import CONFLICT_ID, REPO, VALID_DATA
+from tests.fixture_data import (CONFLICT_ID, NOTEBOOKS, REPO, VALID_DATA, claims_build, claims_command, descendants,
+                                still_running)
 
 pytestmark = pytest.mark.slow
 
-NOTEBOOKS = REPO / "tests" / "fixtures" / "notebooks"
 CATALOG = NOTEBOOKS / "catalog.yml"
 FAILURES = NOTEBOOKS / "catalog_failures.yml"
-CLAIMS = Path(sys.executable).parent / "claims"
 SLUGS = ["freedonia-killed", "freedonia-personnel-losses", "sylvania-killed", "freedonia-civilians", "overview"]
-
-
-def claims_build(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
-    return subprocess.run([*command, "build", "--progress", "plain", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO)
 
 
 def manifest(out: Path) -> dict[str, dict]:
@@ -274,8 +266,7 @@ reports:
 
 def test_a_second_build_refuses_with_no_wait_and_interrupt_leaves_nothing_half_written(tmp_path):
     out = tmp_path / "out"
-    command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
-    first = subprocess.Popen([*command, "build", "--catalog", str(FAILURES), "--out", str(out),
+    first = subprocess.Popen([*claims_command(), "build", "--catalog", str(FAILURES), "--out", str(out),
                               "--progress", "plain", "--only", "hanging"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     try:
@@ -287,6 +278,8 @@ def test_a_second_build_refuses_with_no_wait_and_interrupt_leaves_nothing_half_w
         assert second.returncode == 3
         assert "another build (pid" in second.stderr and "--no-wait" in second.stderr
         time.sleep(1.0)  # the hanging kernel is running
+        spawned = descendants(first.pid)  # this build's own processes (other builds may run beside it)
+        assert any("analysis.report.kernel" in command for command in spawned.values()), spawned
         first.send_signal(signal.SIGINT)
         stdout, stderr = first.communicate(timeout=60)
     finally:
@@ -297,8 +290,8 @@ def test_a_second_build_refuses_with_no_wait_and_interrupt_leaves_nothing_half_w
     assert not (out / "hanging.html").exists()
     assert not list(out.rglob("*.tmp")) and not (out / ".build" / "tmp").exists()
     assert manifest(out)["hanging"]["status"] == "interrupted"
-    leftovers = subprocess.run(["pgrep", "-f", f"analysis.report.kernel.*{out.name}"], capture_output=True)
-    assert leftovers.stdout == b""
+    assert not {pid: command for pid, command in still_running(spawned).items()
+                if "analysis.report.kernel" in command}, "a kernel outlived the interrupted build"
     # the lock is free again
     assert claims_build("--catalog", FAILURES, "--out", out, "--no-wait", "--only", "good").returncode == 0
 

@@ -1,37 +1,28 @@
 """A report forwarded alone still gives its data: copied into an empty folder and opened with the
 network blocked, a table's CSV and a chart's PNG download from the one HTML file.
 
-Builds one report of the fictional sparse war with the real notebook; drives Debian's Chromium
-over the DevTools protocol (analysis.report.offline.Browser: the network goes to a dead proxy)."""
+Reads one report of the fictional sparse war, built with the real notebook (conftest.py's `site`,
+once a test run); drives Debian's Chromium over the DevTools protocol
+(analysis.report.offline.Browser: the network goes to a dead proxy)."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from analysis.report.offline import Browser, find_chromium
-from tests.fixture_data import REPO, SPARSE_DATA
 
 pytestmark = pytest.mark.slow
 
 SLUG = "ruritania-losses"
-CLAIMS = Path(sys.executable).parent / "claims"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("built")
-    command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
-    result = subprocess.run([*command, "build", "--catalog", str(SPARSE_DATA / "catalog.yml"), "--out", str(out),
-                             "--only", SLUG, "--progress", "plain"], capture_output=True, text=True, timeout=600,
-                            cwd=REPO)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
+def built(site) -> Path:
+    return site("sparse")[1]
 
 
 def wait_for_file(folder: Path, pattern: str, seconds: float = 20.0) -> Path:

@@ -1,9 +1,9 @@
 """Print (issue #13, item 9): Chromium's print-to-PDF of a built report gives readable pages with
 every chart and no cut table.
 
-Prints the compare_claims report of the fictional sparse war (built once) over the DevTools
-protocol (Page.printToPDF, the report's print stylesheet and CSS page sizes) and reads the PDF
-back with pdftotext (Debian's poppler-utils; .ci/run installs it): more than one page, every
+Prints two reports of the fictional sparse war (conftest.py's `site`, built once a test run) over
+the DevTools protocol (Page.printToPDF, the report's print stylesheet and CSS page sizes) and reads
+the PDF back with pdftotext (Debian's poppler-utils; .ci/run installs it): more than one page, every
 chart's title and every published table's last column header in the text, and no word beyond
 the right edge of its page. Slow: real kernels."""
 
@@ -13,19 +13,16 @@ import html
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from analysis.report.audit import print_to_pdf
 from analysis.report.offline import Browser, find_chromium
-from tests.fixture_data import REPO, SPARSE_DATA
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)")]
 
-CLAIMS = Path(sys.executable).parent / "claims"
 SLUGS = ["ruritania-losses", "ruritania-borduria-overview"]
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>')
 MARGIN = 36  # points: the report's @page margin, 0.5in
@@ -33,17 +30,16 @@ PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory):
+def printed(site, tmp_path_factory):
+    """(folder, {slug: print result}): the PDFs go to a folder of their own; the HTML is read from
+    the shared build."""
+    built = site("sparse")[1]
     out = tmp_path_factory.mktemp("printed")
-    command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
-    result = subprocess.run([*command, "build", "--catalog", str(SPARSE_DATA / "catalog.yml"), "--out", str(out),
-                             "--progress", "plain", *[arg for slug in SLUGS for arg in ("--only", slug)]],
-                            capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert result.returncode == 0, result.stdout + result.stderr
     with Browser() as browser:
-        results = {slug: print_to_pdf(out / f"{slug}.html", browser) for slug in SLUGS}
+        results = {slug: print_to_pdf(built / f"{slug}.html", browser) for slug in SLUGS}
     for slug, printed_page in results.items():
         (out / f"{slug}.pdf").write_bytes(printed_page.pdf)
+        shutil.copy(built / f"{slug}.html", out / f"{slug}.html")
     return out, results
 
 

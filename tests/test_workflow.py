@@ -186,7 +186,7 @@ def test_zizmor_catches_an_unpinned_action_and_an_injection(tmp_path):
 
 def test_readme_commands_are_parsed():
     documented = readme_commands(README.read_text(encoding="utf-8"))
-    assert {"make reports", "make test", CHECK_SCRIPT} <= documented
+    assert {"make reports", "make test", "make test-all", CHECK_SCRIPT} <= documented
     assert not any(command.startswith(("from ", "import ")) for command in documented)  # the python block
 
 
@@ -321,9 +321,11 @@ def test_the_test_matrix_is_the_locks_python_versions(workflow):
         assert setup["with"]["python-version"] in versions
 
 
-def test_the_test_job_installs_from_the_lock_and_runs_make_test(workflow):
+def test_the_test_job_installs_from_the_lock_and_runs_every_test(workflow):
+    """`make test-all`: `make test` leaves out the slow tests (kernels, builds, Chromium), CI must not."""
     commands = command_lines("\n".join(s["run"] for s in steps(workflow, "test") if "run" in s))
-    assert commands.index("make .venv/.installed") < commands.index("make test")
+    assert commands.index("make .venv/.installed") < commands.index("make test-all")
+    assert "make test-all" in command_lines(CI_RUN.read_text(encoding="utf-8"))
     (cache,) = [s for s in steps(workflow, "test") if s.get("uses", "").startswith("actions/cache@")]
     key = cache["with"]["key"]
     assert "requirements.lock" in key and "pyproject.toml" in key and "matrix.python-version" in key
