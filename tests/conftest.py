@@ -46,8 +46,8 @@ def site(tmp_path_factory):
             assert result.returncode == 0, result.stdout + result.stderr
             done[name] = (yaml.safe_load(catalog.read_text(encoding="utf-8"))["reports"], out, data_dir)
         return done[name]
-    return build
 
+    return build
 
 
 @pytest.fixture(autouse=True)

@@ -68,15 +68,23 @@ class Expected:
 
 def read_expected() -> list[Expected]:
     with EXPECTED_CSV.open(encoding="utf-8", newline="") as fh:
-        return [Expected(row["fixture"], row["file"], int(row["line"]) if row["line"] else None,
-                         row["column"] or None, row["rule_fragment"])
-                for row in csv.DictReader(fh)]
+        return [
+            Expected(
+                row["fixture"],
+                row["file"],
+                int(row["line"]) if row["line"] else None,
+                row["column"] or None,
+                row["rule_fragment"],
+            )
+            for row in csv.DictReader(fh)
+        ]
 
 
 def run_cli(*args: object, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """Run `python -m analysis ARGS` in a fresh interpreter, as a user would."""
-    return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def claims_command() -> list[str]:
@@ -86,8 +94,13 @@ def claims_command() -> list[str]:
 
 def claims_build(*args: object, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `claims build --progress plain ARGS` in a fresh process, as a maintainer would."""
-    return subprocess.run([*claims_command(), "build", "--progress", "plain", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [*claims_command(), "build", "--progress", "plain", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def descendants(pid: int) -> dict[psutil.Process, str]:
@@ -133,5 +146,8 @@ def edit_line(path: Path, line: int, old: str, new: str) -> None:
 
 def digest_tree(folder: Path) -> dict[str, str]:
     """sha256 of every file under folder, by relative path."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

@@ -42,6 +42,6 @@ def test_negative_tolerance_is_refused(ru_ua):
 def test_flag_stale_measures_age_from_the_reference_date(ru_ua):
     moscow = series(ru_ua.claims, "ru_mod", "killed")
     flagged = flag_stale(moscow, dt.date(2022, 4, 24), stale_after_days=30)
-    ages = dict(zip(flagged["as_of_date"], flagged["age_days"]))
+    ages = dict(zip(flagged["as_of_date"], flagged["age_days"], strict=True))
     assert ages[dt.date(2022, 3, 25)] == 30
     assert flagged.filter(pl.col("as_of_date") == dt.date(2022, 3, 2))["is_stale"].item() is True

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import html
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -58,16 +59,27 @@ def raw_claims(data_dir: Path) -> dict[str, dict]:
             with open(conflict / series["path"], newline="", encoding="utf-8") as fh:
                 for row in csv.DictReader(fh):
                     out[f"{series['series_id']}.{row['date']}"] = {
-                        "qualifier": row["qualifier"], "value": row["value"], "value_low": "", "value_high": "",
-                        "metric": series["metric"], "source_term": series.get("source_term") or ""}
+                        "qualifier": row["qualifier"],
+                        "value": row["value"],
+                        "value_low": "",
+                        "value_high": "",
+                        "metric": series["metric"],
+                        "source_term": series.get("source_term") or "",
+                    }
     return out
 
 
 def as_stated(claim: dict) -> str:
     """The figure in words from the raw file's own qualifier, numbers, metric and words for it."""
     number = lambda key: int(claim[key]) if claim.get(key) else None  # noqa: E731
-    return formatting.claim_text(claim["qualifier"], number("value"), number("value_low"), number("value_high"),
-                                 claim["metric"], claim.get("source_term") or None)
+    return formatting.claim_text(
+        claim["qualifier"],
+        number("value"),
+        number("value_low"),
+        number("value_high"),
+        claim["metric"],
+        claim.get("source_term") or None,
+    )
 
 
 def pages(built):
@@ -80,7 +92,7 @@ def test_every_direction_word_agrees_with_the_dates_of_its_sentence(built):
     for entry, page in pages(built):
         for sentence in sentences(page):
             for match in DIRECTION.finditer(sentence):
-                dates = [parse_date(d) for d in AS_OF.findall(sentence[:match.start()])]
+                dates = [parse_date(d) for d in AS_OF.findall(sentence[: match.start()])]
                 assert len(dates) >= 2, (entry["slug"], sentence)
                 first, second = dates[-2], dates[-1]
                 if match.group(0) == "the same as-of date":
@@ -134,12 +146,19 @@ def test_every_figure_quoted_as_stated_is_the_claims_own(built):
         for table in (out / entry["slug"] / "tables").glob("*.csv"):
             with open(table, newline="", encoding="utf-8") as fh:
                 for row in csv.DictReader(fh):
-                    for figure, ids in (("figure", "claim_id"), ("opposing_figure", "opposing_claim_id"),
-                                        ("official_figure", "official_claim_id"), ("claim", "claim_id"),
-                                        ("part_figure", "part_claim_id"), ("total_figure", "total_claim_id")):
+                    for figure, ids in (
+                        ("figure", "claim_id"),
+                        ("opposing_figure", "opposing_claim_id"),
+                        ("official_figure", "official_claim_id"),
+                        ("claim", "claim_id"),
+                        ("part_figure", "part_claim_id"),
+                        ("total_figure", "total_claim_id"),
+                    ):
                         if figure in row:
-                            expected = " and ".join(as_stated(claims[i]) for i in sorted(
-                                row[ids].split("+"), key=lambda i: claims[i]["metric"]))
+                            expected = " and ".join(
+                                as_stated(claims[i])
+                                for i in sorted(row[ids].split("+"), key=lambda i: claims[i]["metric"])
+                            )
                             assert row[figure] == expected, (entry["slug"], table.name, row[ids])
                             quoted += 1
     assert quoted > 0
@@ -202,7 +221,10 @@ def test_the_sparse_war_says_what_its_sources_said(site):
     assert "at least 7,000–8,000 “manpower losses” (personnel losses)" in overview
     assert "Counts at one moment" in overview
     assert "1,140 “currently in hospital” (wounded) on 20 June 2024" in overview
-    assert "Ruritania's losses, combatants and civilians together" in overview and "at least 1,295 “named dead” (killed)" in overview
+    assert (
+        "Ruritania's losses, combatants and civilians together" in overview
+        and "at least 1,295 “named dead” (killed)" in overview
+    )
     assert "Szohôd (MoD), speaking also for Szohôd (General Staff)" in overview
     assert "Szohôd (MoD) (a joint statement, also for Szohôd (General Staff))" in overview
     with open(out / "ruritania-borduria-overview" / "tables" / "latest_claims.csv", newline="", encoding="utf-8") as fh:
@@ -250,8 +272,13 @@ def test_every_real_page_fits_a_phone_and_a_desk(site):
                 found = {}
 
                 def measure(session, found=found):
-                    found.update(json.loads(browser.send("Runtime.evaluate", {
-                        "expression": MEASURE, "returnByValue": True}, session)["result"]["value"]))
+                    found.update(
+                        json.loads(
+                            browser.send("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True}, session)[
+                                "result"
+                            ]["value"]
+                        )
+                    )
 
                 browser.check(page, width=width, inspect=measure)
                 assert found["scroll_width"] <= width, (page.name, width, found)
@@ -267,7 +294,9 @@ PARTY_TERMS = re.compile(
     r"\b(terrorists?|terror|martyrs?|martyred|martyrdom|eliminated|eliminat\w+|liquidat\w+|neutrali[sz]ed|"
     r"massacres?|genocid\w*|zionists?|occupation forces|resistance fighters|the resistance|enemy|enemies|"
     r"invaders|aggressors?|heroes|heroic|nazis?|special military operation|savages?|barbaric|"
-    r"freedom fighters)\b", re.IGNORECASE)
+    r"freedom fighters)\b",
+    re.IGNORECASE,
+)
 QUOTED = re.compile(r"“[^”]*”|‘[^’]*’|\"[^\"]*\"")
 
 
@@ -292,7 +321,9 @@ def test_reports_speak_in_neutral_terms_and_quote_a_partys_terms_as_its_words(bu
 
 
 def test_the_neutral_voice_scan_finds_a_term_in_our_words_and_passes_it_in_a_source_s():
-    page = ('<p>The army said 5 terrorists died; the ministry counted “martyrs”.</p>'
-            '<p><span class="cc-stated" data-claim="x">17,000 “terrorists eliminated” (killed)</span></p>'
-            '<table><tr><td>massacre</td></tr></table>')
+    page = (
+        "<p>The army said 5 terrorists died; the ministry counted “martyrs”.</p>"
+        '<p><span class="cc-stated" data-claim="x">17,000 “terrorists eliminated” (killed)</span></p>'
+        "<table><tr><td>massacre</td></tr></table>"
+    )
     assert [m.group(0) for m in PARTY_TERMS.finditer(own_words(page))] == ["terrorists"]

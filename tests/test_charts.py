@@ -19,8 +19,7 @@ from analysis import charts, formatting
 from analysis.bounds import apply_bounds
 from analysis.compare import implied_daily_rates, latest_claims, merge_consecutive_rates, ratio_over_time
 from analysis.dataset import Conflict
-from analysis.harmonise import (Conversion, LikeForLikeError, combine_killed_and_wounded, convert_metric,
-                                select_claims)
+from analysis.harmonise import Conversion, LikeForLikeError, combine_killed_and_wounded, convert_metric, select_claims
 from analysis.views import harmonise_to
 
 RUSSIA_MIL = {"subject_side": "russia", "population": "military"}
@@ -29,6 +28,7 @@ PAYLOAD = '"); alert(1); //{{x}} datum.y ${z}'  # propaganda text is data, never
 
 
 # --- fixtures: the real data ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def real(ru_ua):
@@ -42,21 +42,40 @@ def real(ru_ua):
     latest = latest_claims(killed, dt.date(2026, 3, 1))
     return ru_ua, {
         "cumulative": charts.cumulative_chart(
-            killed_and_wounded, ru_ua, title="Russian losses as each side tells it",
-            subtitle="Cumulative killed and wounded", description="Kyiv and Moscow on Russian losses."),
+            killed_and_wounded,
+            ru_ua,
+            title="Russian losses as each side tells it",
+            subtitle="Cumulative killed and wounded",
+            description="Kyiv and Moscow on Russian losses.",
+        ),
         "ratio": charts.ratio_chart(
-            ratio_over_time(kyiv_kw, combine_killed_and_wounded(moscow), tolerance_days=7), ru_ua,
-            title="Kyiv over Moscow", subtitle="Killed and wounded, Kyiv over Moscow",
-            description="Ratio of Kyiv's figure to Moscow's own."),
+            ratio_over_time(kyiv_kw, combine_killed_and_wounded(moscow), tolerance_days=7),
+            ru_ua,
+            title="Kyiv over Moscow",
+            subtitle="Killed and wounded, Kyiv over Moscow",
+            description="Ratio of Kyiv's figure to Moscow's own.",
+        ),
         "rates": charts.rates_chart(
-            merge_consecutive_rates(implied_daily_rates(killed_and_wounded), 48), ru_ua, title="Implied losses a day",
-            subtitle="Killed and wounded per day", description="Implied daily rates."),
+            merge_consecutive_rates(implied_daily_rates(killed_and_wounded), 48),
+            ru_ua,
+            title="Implied losses a day",
+            subtitle="Killed and wounded per day",
+            description="Implied daily rates.",
+        ),
         "ladder": charts.ladder_chart(
-            latest, ru_ua, title="Who says how many died", subtitle="Latest killed figure",
-            description="Each claimant's latest figure for Russian dead."),
+            latest,
+            ru_ua,
+            title="Who says how many died",
+            subtitle="Latest killed figure",
+            description="Each claimant's latest figure for Russian dead.",
+        ),
         "staleness": charts.staleness_chart(
-            latest, ru_ua, title="How old the latest figures are", subtitle="Killed, as of 1 March 2026",
-            description="Age of each claimant's latest figure."),
+            latest,
+            ru_ua,
+            title="How old the latest figures are",
+            subtitle="Killed, as of 1 March 2026",
+            description="Age of each claimant's latest figure.",
+        ),
     }
 
 
@@ -75,34 +94,69 @@ CLAIMANTS = [  # id, short name, side
 def synthetic_conflict(short_names: dict | None = None) -> Conflict:
     names = {cid: (short_names or {}).get(cid, short) for cid, short, _ in CLAIMANTS}
     sides = pl.DataFrame(SIDES, schema=["side_id", "label", "colour"], orient="row")
-    claimants = pl.DataFrame({
-        "claimant_id": [c[0] for c in CLAIMANTS], "name": [f"The {c[1]}" for c in CLAIMANTS],
-        "short_name": [names[c[0]] for c in CLAIMANTS], "side": [c[2] for c in CLAIMANTS],
-        "kind": ["military"] * len(CLAIMANTS), "independence_group": [c[0] for c in CLAIMANTS],
-        "notes": [None] * len(CLAIMANTS)}, schema_overrides={"notes": pl.String})
-    return Conflict("north-south", "A synthetic war", dt.date(2030, 1, 1), sides, claimants,
-                    pl.DataFrame(), pl.DataFrame(), {})
+    claimants = pl.DataFrame(
+        {
+            "claimant_id": [c[0] for c in CLAIMANTS],
+            "name": [f"The {c[1]}" for c in CLAIMANTS],
+            "short_name": [names[c[0]] for c in CLAIMANTS],
+            "side": [c[2] for c in CLAIMANTS],
+            "kind": ["military"] * len(CLAIMANTS),
+            "independence_group": [c[0] for c in CLAIMANTS],
+            "notes": [None] * len(CLAIMANTS),
+        },
+        schema_overrides={"notes": pl.String},
+    )
+    return Conflict(
+        "north-south", "A synthetic war", dt.date(2030, 1, 1), sides, claimants, pl.DataFrame(), pl.DataFrame(), {}
+    )
 
 
 def synthetic_claims(rows: list[tuple]) -> pl.DataFrame:
     """rows: (claimant_id, as_of_date, qualifier, value, value_low, value_high, quote)."""
-    frame = pl.DataFrame(rows, orient="row", schema={
-        "claimant_id": pl.String, "as_of_date": pl.Date, "qualifier": pl.String, "value": pl.Int64,
-        "value_low": pl.Int64, "value_high": pl.Int64, "quote": pl.String})
+    frame = pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "claimant_id": pl.String,
+            "as_of_date": pl.Date,
+            "qualifier": pl.String,
+            "value": pl.Int64,
+            "value_low": pl.Int64,
+            "value_high": pl.Int64,
+            "quote": pl.String,
+        },
+    )
     side = {cid: s for cid, _, s in CLAIMANTS}
     claimant_side = pl.col("claimant_id").replace_strict(side)
     claim_id = pl.col("claimant_id") + "." + pl.col("as_of_date").dt.strftime("%Y-%m-%d") + "." + pl.col("qualifier")
-    return apply_bounds(frame).collect().with_columns(
-        claim_id=claim_id, statement_id=claim_id, statement_date=pl.col("as_of_date"),
-        claimant_side=claimant_side, independence_group=pl.col("claimant_id"),
-        role=pl.when(claimant_side == "north").then(pl.lit("official"))
-        .when(claimant_side == "south").then(pl.lit("opposing")).otherwise(claimant_side),
-        subject_side=pl.lit("north"), population=pl.lit("military"), metric=pl.lit("killed"),
-        period_type=pl.lit("cumulative"), method=pl.lit("reported"), outlet=pl.lit("Synthetic Wire"),
-        url=pl.lit("https://example.org/") + claim_id, derived_from=pl.lit(None, pl.String),
-        derived_from_group=pl.lit(None, pl.String), is_dependent=pl.lit(False),
-        assumption=pl.lit(None, pl.String),
-    ).sort("as_of_date", "claimant_id")
+    return (
+        apply_bounds(frame)
+        .collect()
+        .with_columns(
+            claim_id=claim_id,
+            statement_id=claim_id,
+            statement_date=pl.col("as_of_date"),
+            claimant_side=claimant_side,
+            independence_group=pl.col("claimant_id"),
+            role=pl.when(claimant_side == "north")
+            .then(pl.lit("official"))
+            .when(claimant_side == "south")
+            .then(pl.lit("opposing"))
+            .otherwise(claimant_side),
+            subject_side=pl.lit("north"),
+            population=pl.lit("military"),
+            metric=pl.lit("killed"),
+            period_type=pl.lit("cumulative"),
+            method=pl.lit("reported"),
+            outlet=pl.lit("Synthetic Wire"),
+            url=pl.lit("https://example.org/") + claim_id,
+            derived_from=pl.lit(None, pl.String),
+            derived_from_group=pl.lit(None, pl.String),
+            is_dependent=pl.lit(False),
+            assumption=pl.lit(None, pl.String),
+        )
+        .sort("as_of_date", "claimant_id")
+    )
 
 
 D0 = dt.date(2030, 3, 1)
@@ -126,19 +180,35 @@ def tiny():
     conflict = synthetic_conflict(short_names={"s_staff": "South (Staff) " + PAYLOAD})
     claims = synthetic_claims(TINY_ROWS)
     latest = latest_claims(claims, D0 + dt.timedelta(days=250))
-    ratios = ratio_over_time(claims.filter(pl.col("claimant_id") == "s_staff"),
-                             claims.filter(pl.col("claimant_id") == "n_mod"), tolerance_days=10)
+    ratios = ratio_over_time(
+        claims.filter(pl.col("claimant_id") == "s_staff"),
+        claims.filter(pl.col("claimant_id") == "n_mod"),
+        tolerance_days=10,
+    )
     return conflict, {
-        "cumulative": charts.cumulative_chart(claims, conflict, title="Synthetic cumulative",
-                                              subtitle="Killed", description="Synthetic claims."),
-        "ratio": charts.ratio_chart(ratios, conflict, title="Synthetic ratio", subtitle="Killed, Staff over MoD",
-                                    description="Synthetic ratios."),
-        "rates": charts.rates_chart(implied_daily_rates(claims), conflict, title="Synthetic rates",
-                                    subtitle="Killed per day", description="Synthetic rates."),
-        "ladder": charts.ladder_chart(latest, conflict, title="Synthetic ladder", subtitle="Killed, latest",
-                                      description="Synthetic ladder."),
-        "staleness": charts.staleness_chart(latest, conflict, title="Synthetic staleness", subtitle="Killed",
-                                            description="Synthetic staleness."),
+        "cumulative": charts.cumulative_chart(
+            claims, conflict, title="Synthetic cumulative", subtitle="Killed", description="Synthetic claims."
+        ),
+        "ratio": charts.ratio_chart(
+            ratios,
+            conflict,
+            title="Synthetic ratio",
+            subtitle="Killed, Staff over MoD",
+            description="Synthetic ratios.",
+        ),
+        "rates": charts.rates_chart(
+            implied_daily_rates(claims),
+            conflict,
+            title="Synthetic rates",
+            subtitle="Killed per day",
+            description="Synthetic rates.",
+        ),
+        "ladder": charts.ladder_chart(
+            latest, conflict, title="Synthetic ladder", subtitle="Killed, latest", description="Synthetic ladder."
+        ),
+        "staleness": charts.staleness_chart(
+            latest, conflict, title="Synthetic staleness", subtitle="Killed", description="Synthetic staleness."
+        ),
     }
 
 
@@ -156,6 +226,7 @@ def render_svg(chart: alt.TopLevelMixin) -> str:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
+
 
 def units(spec: dict) -> list[dict]:
     """Every single-mark view of a (possibly nested) layered Vega-Lite spec."""
@@ -193,7 +264,7 @@ def colour_maps(spec: dict) -> dict[str, str]:
     for unit in units(spec):
         scale = unit.get("encoding", {}).get("color", {}).get("scale")
         if scale and "domain" in scale:
-            out.update(zip(scale["domain"], scale["range"]))
+            out.update(zip(scale["domain"], scale["range"], strict=True))
     return out
 
 
@@ -201,6 +272,7 @@ KINDS = ["cumulative", "ratio", "rates", "ladder", "staleness"]
 
 
 # --- the value/qualifier formatter ----------------------------------------------------------------------
+
 
 def test_figure_text_adds_the_mixed_case_to_the_shared_formatter():
     """Every stated qualifier is tested in test_formatting.py; figure_text adds 'mixed' (a sum of
@@ -210,26 +282,60 @@ def test_figure_text_adds_the_mixed_case_to_the_shared_formatter():
 
 
 def test_figure_text_of_a_converted_claim_says_what_it_was_read_as():
-    text = charts.figure_text("about", 16100, 16050, 16150, metric="killed_and_wounded",
-                              original_metric="personnel_losses", assumption="read as killed and wounded")
+    text = charts.figure_text(
+        "about",
+        16100,
+        16050,
+        16150,
+        metric="killed_and_wounded",
+        original_metric="personnel_losses",
+        assumption="read as killed and wounded",
+    )
     assert text == "about 16,100 personnel losses, read as killed and wounded: 16,050–16,150"
-    text = charts.figure_text("about", 16100, 16050, 16150, metric="killed_and_wounded", source_term="personnel",
-                              original_metric="personnel_losses", assumption="read as killed and wounded")
+    text = charts.figure_text(
+        "about",
+        16100,
+        16050,
+        16150,
+        metric="killed_and_wounded",
+        source_term="personnel",
+        original_metric="personnel_losses",
+        assumption="read as killed and wounded",
+    )
     assert text == "about 16,100 “personnel”, read as killed and wounded: 16,050–16,150"
-    assert charts.figure_text("at_least", None, 60000, None, metric="killed", stated_low=60000,
-                              stated_high=100000, source_term="have died") == "at least 60,000–100,000 “have died”"
+    assert (
+        charts.figure_text(
+            "at_least",
+            None,
+            60000,
+            None,
+            metric="killed",
+            stated_low=60000,
+            stated_high=100000,
+            source_term="have died",
+        )
+        == "at least 60,000–100,000 “have died”"
+    )
 
 
 def test_every_qualifier_reaches_the_tooltips_in_words(tiny):
     _, built = tiny
     spec = built["cumulative"].to_dict()
     figures = {row.get("figure") for name, rows in spec["datasets"].items() for row in rows}
-    for expected in ["500", "about 16,100", "more than 14,000", "7,000–15,000", "up to 40,000",
-                     "47,000 (40,000–55,000)", "at least 3,000"]:
+    for expected in [
+        "500",
+        "about 16,100",
+        "more than 14,000",
+        "7,000–15,000",
+        "up to 40,000",
+        "47,000 (40,000–55,000)",
+        "at least 3,000",
+    ]:
         assert expected in figures, f"{expected!r} missing from the tooltip data: {sorted(f for f in figures if f)}"
 
 
 # --- every builder, real and synthetic ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("data", ["real", "tiny"])
@@ -258,10 +364,10 @@ def test_spec_validates_with_title_subtitle_description_and_sourced_tooltips(kin
 def test_colours_come_from_the_conflicts_sides(kind, data, request):
     conflict, built = request.getfixturevalue(data)
     spec = built[kind].to_dict()
-    side_colour = dict(zip(conflict.sides["side_id"], conflict.sides["colour"]))
+    side_colour = dict(zip(conflict.sides["side_id"], conflict.sides["colour"], strict=True))
     styles = charts.claimant_styles(conflict)
-    expected = dict(zip(styles["claimant"], styles["colour"]))
-    expected |= dict(zip(styles["side_label"], styles["colour"]))
+    expected = dict(zip(styles["claimant"], styles["colour"], strict=True))
+    expected |= dict(zip(styles["side_label"], styles["colour"], strict=True))
     used = colour_maps(spec)
     assert used
     for label, colour in used.items():
@@ -302,12 +408,14 @@ def test_data_text_never_enters_a_vega_expression(kind, tiny):
 
 # --- what a reader sees --------------------------------------------------------------------------------
 
+
 def test_a_dense_daily_series_does_not_drown_three_official_figures(real, ru_ua):
     _, built = real
     spec = built["cumulative"].to_dict()
     layers = units(spec)
-    marker_rows = [r for u in layers if u["mark"]["type"] == "point" and "shape" in u["encoding"]
-                   for r in unit_rows(spec, u)]
+    marker_rows = [
+        r for u in layers if u["mark"]["type"] == "point" and "shape" in u["encoding"] for r in unit_rows(spec, u)
+    ]
     moscow = [r for r in marker_rows if r["claimant"] == "Moscow (MoD)"]
     assert len(moscow) == 2, "Moscow's both killed+wounded figures are drawn as markers"
     assert not [r for r in marker_rows if r["claimant"] == "Kyiv (General Staff)"], "the daily series has no markers"
@@ -340,11 +448,16 @@ def test_stale_steps_pairs_and_figures_are_marked(real, tiny, ru_ua):
     steps = [u for u in units(spec) if u["mark"]["type"] == "rule" and "opacity" in u["encoding"]]
     rows = unit_rows(spec, steps[0])
     north = [(r["held"], r["is_stale_hold"]) for r in rows if r["claimant"] == "North (MoD)"]
-    assert north == [("23 days, until the next figure of 24 March 2030", False),
-                     ("177 days, until the next figure of 17 September 2030", True)]
+    assert north == [
+        ("23 days, until the next figure of 24 March 2030", False),
+        ("177 days, until the next figure of 17 September 2030", True),
+    ]
     killed = select_claims(ru_ua.claims, **RUSSIA_MIL, metric="killed")
-    ratios = ratio_over_time(killed.filter(pl.col("claimant_id") == "us_government"),
-                             killed.filter(pl.col("claimant_id") == "ru_mod"), tolerance_days=200)
+    ratios = ratio_over_time(
+        killed.filter(pl.col("claimant_id") == "us_government"),
+        killed.filter(pl.col("claimant_id") == "ru_mod"),
+        tolerance_days=200,
+    )
     spec = charts.ratio_chart(ratios, ru_ua, title="t", subtitle="s", description="d").to_dict()
     points = [u for u in units(spec) if "opacity" in u["encoding"]][0]
     assert [r["apart"] for r in unit_rows(spec, points)] == ["63 days (a stale pair)"]  # 20 Jul vs 21 Sep 2022
@@ -366,6 +479,7 @@ def test_rates_chart_refuses_a_falling_count(ru_ua):
 
 # --- quote the source, then convert; stated and converted are different series (DESIGN.md §7) ------------
 
+
 def as_metric(rows: list[tuple], stated_metric: str, to_metric: str = "killed") -> pl.DataFrame:
     """Synthetic claims stated in `stated_metric`, converted to `to_metric` (default ratio range)."""
     claims = synthetic_claims(rows).with_columns(metric=pl.lit(stated_metric))
@@ -374,18 +488,38 @@ def as_metric(rows: list[tuple], stated_metric: str, to_metric: str = "killed") 
 
 def test_a_converted_range_is_quoted_as_the_source_stated_it_then_read_as(tiny):
     conflict, _ = tiny
-    claims = as_metric([("observer", D0, "range", None, 70000, 80000, "70,000 to 80,000 killed and wounded")],
-                       "killed_and_wounded")
+    claims = as_metric(
+        [("observer", D0, "range", None, 70000, 80000, "70,000 to 80,000 killed and wounded")], "killed_and_wounded"
+    )
     assert claims.row(0, named=True)["value_low"] == pytest.approx(5000), "the analysis uses the converted interval"
     spec = charts.cumulative_chart(claims, conflict, title="t", subtitle="Killed", description="d").to_dict()
     figures = {r["figure"] for rows in spec["datasets"].values() for r in rows if "figure" in r}
     assert figures == {"70,000–80,000 killed and wounded, read as killed: 5,000–22,857"}
-    assert charts.figure_text("range", None, 5000, 22857.1, stated_low=70000, stated_high=80000,
-                              metric="killed", original_metric="killed_and_wounded", assumption="a ratio") \
-        .startswith("70,000–80,000 killed and wounded")
+    assert charts.figure_text(
+        "range",
+        None,
+        5000,
+        22857.1,
+        stated_low=70000,
+        stated_high=80000,
+        metric="killed",
+        original_metric="killed_and_wounded",
+        assumption="a ratio",
+    ).startswith("70,000–80,000 killed and wounded")
     # a claimant's own killed + wounded summed: its stated ends are one summand's, so its interval
-    assert charts.figure_text("range", None, 11500, 14000, stated_low=2500, stated_high=3000,
-                              metric="killed_and_wounded", original_metric="killed + wounded") == "11,500–14,000"
+    assert (
+        charts.figure_text(
+            "range",
+            None,
+            11500,
+            14000,
+            stated_low=2500,
+            stated_high=3000,
+            metric="killed_and_wounded",
+            original_metric="killed + wounded",
+        )
+        == "11,500–14,000"
+    )
 
 
 def test_a_dense_converted_series_is_drawn_with_its_conversion_band(tiny):
@@ -407,19 +541,30 @@ def test_a_dense_converted_series_is_drawn_with_its_conversion_band(tiny):
 
 def test_stated_and_converted_figures_of_one_claimant_are_never_joined(tiny):
     conflict, _ = tiny
-    stated = synthetic_claims([("n_mod", D0, "exact", 500, None, None, "500 killed"),
-                               ("n_mod", D0 + dt.timedelta(days=100), "exact", 900, None, None, "900 killed")])
-    read = as_metric([("n_mod", D0 + dt.timedelta(days=50), "exact", 7000, None, None, "7,000 killed and wounded")],
-                     "killed_and_wounded")
+    stated = synthetic_claims(
+        [
+            ("n_mod", D0, "exact", 500, None, None, "500 killed"),
+            ("n_mod", D0 + dt.timedelta(days=100), "exact", 900, None, None, "900 killed"),
+        ]
+    )
+    read = as_metric(
+        [("n_mod", D0 + dt.timedelta(days=50), "exact", 7000, None, None, "7,000 killed and wounded")],
+        "killed_and_wounded",
+    )
     claims = pl.concat([stated, read], how="diagonal_relaxed")
     spec = charts.cumulative_chart(claims, conflict, title="t", subtitle="Killed", description="d").to_dict()
     layers = units(spec)
     assert not [u for u in layers if u["mark"]["type"] == "line"]
-    joined = {(r["as_of_date"][:10], r["next_date"][:10]) for u in layers for r in unit_rows(spec, u)
-              if r.get("next_date")}
+    joined = {
+        (r["as_of_date"][:10], r["next_date"][:10]) for u in layers for r in unit_rows(spec, u) if r.get("next_date")
+    }
     assert joined == {("2030-03-01", "2030-06-09")}, "only the two stated figures are joined"
-    hollow = [r["figure"] for u in layers if u["mark"]["type"] == "point" and u["mark"].get("filled") is False
-              for r in unit_rows(spec, u)]
+    hollow = [
+        r["figure"]
+        for u in layers
+        if u["mark"]["type"] == "point" and u["mark"].get("filled") is False
+        for r in unit_rows(spec, u)
+    ]
     assert hollow == ["7,000 killed and wounded, read as killed: 500–2,000"], "the converted figure is hollow"
     key = " ".join(spec["title"]["subtitle"])
     assert charts.KEY_CONVERTED in key
@@ -438,10 +583,17 @@ def test_a_claimants_cumulative_line_does_not_fall_between_stated_and_converted_
 
 def test_an_open_ended_ratio_is_drawn_at_its_stated_end_without_a_central_value(tiny):
     conflict, _ = tiny
-    claims = synthetic_claims([("s_staff", D0, "more_than", 14000, None, None, "more than 14,000"),
-                               ("n_mod", D0, "about", 1300, None, None, "about 1,300")])
-    ratios = ratio_over_time(claims.filter(pl.col("claimant_id") == "s_staff"),
-                             claims.filter(pl.col("claimant_id") == "n_mod"), tolerance_days=10)
+    claims = synthetic_claims(
+        [
+            ("s_staff", D0, "more_than", 14000, None, None, "more than 14,000"),
+            ("n_mod", D0, "about", 1300, None, None, "about 1,300"),
+        ]
+    )
+    ratios = ratio_over_time(
+        claims.filter(pl.col("claimant_id") == "s_staff"),
+        claims.filter(pl.col("claimant_id") == "n_mod"),
+        tolerance_days=10,
+    )
     ratio = ratios.row(0, named=True)
     assert ratio["ratio_high"] is None and ratio["ratio_central"] > ratio["ratio_low"] + 0.1
     spec = charts.ratio_chart(ratios, conflict, title="t", subtitle="s", description="d").to_dict()
@@ -452,17 +604,23 @@ def test_an_open_ended_ratio_is_drawn_at_its_stated_end_without_a_central_value(
     for row in markers + triangles:
         assert row["y"] == pytest.approx(ratio["ratio_low"])
         assert row["ratio_text"] == f"more than {formatting.significant(ratio['ratio_low'], 2)}"
-    assert charts.ratio_text({"ratio_low": 1.02, "ratio_high": None, "ratio_is_low_exclusive": True,
-                               "ratio_central": 1.64}) == "more than 1.0"  # two significant digits
-    assert charts.ratio_text({"ratio_low": None, "ratio_high": 0.8, "ratio_is_low_exclusive": False,
-                               "ratio_central": 0.5}) == "at most 0.80"
+    assert (
+        charts.ratio_text(
+            {"ratio_low": 1.02, "ratio_high": None, "ratio_is_low_exclusive": True, "ratio_central": 1.64}
+        )
+        == "more than 1.0"
+    )  # two significant digits
+    assert (
+        charts.ratio_text({"ratio_low": None, "ratio_high": 0.8, "ratio_is_low_exclusive": False, "ratio_central": 0.5})
+        == "at most 0.80"
+    )
 
 
 # --- size: VegaFusion keeps specs small ------------------------------------------------------------------
 
+
 def daily_claims(claimant_id: str, n: int, start: dt.date, per_day: int) -> list[tuple]:
-    return [(claimant_id, start + dt.timedelta(days=i), "about", (i + 1) * per_day, None, None, None)
-            for i in range(n)]
+    return [(claimant_id, start + dt.timedelta(days=i), "about", (i + 1) * per_day, None, None, None) for i in range(n)]
 
 
 @pytest.mark.parametrize("kind", ["cumulative", "ratio", "rates"])
@@ -472,8 +630,13 @@ def test_ten_thousand_daily_rows_give_a_spec_under_50_kb_with_vegafusion(kind, v
     if kind == "cumulative":
         chart = charts.cumulative_chart(daily, conflict, title="Big", subtitle="Killed", description="Big.")
     elif kind == "rates":
-        chart = charts.rates_chart(merge_consecutive_rates(implied_daily_rates(daily), 48), conflict, title="Big",
-                                   subtitle="Killed per day", description="Big.")
+        chart = charts.rates_chart(
+            merge_consecutive_rates(implied_daily_rates(daily), 48),
+            conflict,
+            title="Big",
+            subtitle="Killed per day",
+            description="Big.",
+        )
     else:
         other = synthetic_claims(daily_claims("observer", 10_000, D0, 40))
         ratios = ratio_over_time(daily.filter(pl.col("claimant_id") == "s_staff"), other, tolerance_days=1)
@@ -485,6 +648,7 @@ def test_ten_thousand_daily_rows_give_a_spec_under_50_kb_with_vegafusion(kind, v
 
 
 # --- loud failures -----------------------------------------------------------------------------------------
+
 
 def test_two_metrics_on_one_axis_are_refused(ru_ua):
     claims = select_claims(ru_ua.claims, **RUSSIA_MIL, claimants=["ru_mod"])
@@ -513,9 +677,15 @@ def test_unknown_claimant_empty_frame_missing_texts_and_bad_scales_fail_loudly(t
 
 def deep_items(config: dict, path: tuple = ()) -> list[tuple]:
     """(path, value) of every leaf of a nested config."""
-    return [item for key, value in config.items()
-            for item in (deep_items(value, (*path, key)) if isinstance(value, dict) and "expr" not in value
-                         else [((*path, key), value)])]
+    return [
+        item
+        for key, value in config.items()
+        for item in (
+            deep_items(value, (*path, key))
+            if isinstance(value, dict) and "expr" not in value
+            else [((*path, key), value)]
+        )
+    ]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -536,17 +706,29 @@ def test_a_chart_carries_its_theme_and_changes_no_global_state(kind, tiny):
 
 def test_frames_and_texts_work_without_altair():
     """The frame preparation is polars alone: importing it (and the package) loads no altair."""
-    code = ("import sys, analysis.charts, analysis.charts.frames, analysis.charts.texts; "
-            "assert 'altair' not in sys.modules, sorted(m for m in sys.modules if m.startswith('altair'))")
+    code = (
+        "import sys, analysis.charts, analysis.charts.frames, analysis.charts.texts; "
+        "assert 'altair' not in sys.modules, sorted(m for m in sys.modules if m.startswith('altair'))"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
-    assert subprocess.run([sys.executable, "-c", code + "; analysis.charts.ratio_chart; "
-                           "assert 'altair' in sys.modules"], cwd=Path(__file__).resolve().parents[1]).returncode == 0
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code + "; analysis.charts.ratio_chart; assert 'altair' in sys.modules"],
+            cwd=Path(__file__).resolve().parents[1],
+        ).returncode
+        == 0
+    )
 
 
 def test_an_open_ended_converted_figure_is_drawn_at_its_stated_end(ru_ua):
     """'more than 100,000 killed and wounded', read as killed, is 'more than 7,143': drawn there."""
-    eu = select_claims(ru_ua.claims, subject_side="ukraine", population="military", claimants=["eu_commission"],
-                       metric="killed_and_wounded").filter(pl.col("qualifier") == "more_than")
+    eu = select_claims(
+        ru_ua.claims,
+        subject_side="ukraine",
+        population="military",
+        claimants=["eu_commission"],
+        metric="killed_and_wounded",
+    ).filter(pl.col("qualifier") == "more_than")
     read = convert_metric(eu, Conversion("killed"))
     spec = charts.cumulative_chart(read, ru_ua, title="t", subtitle="s", description="d").to_dict()
     drawn = {round(row["y"]) for unit in units(spec) for row in unit_rows(spec, unit) if "y" in row}
@@ -555,19 +737,31 @@ def test_an_open_ended_converted_figure_is_drawn_at_its_stated_end(ru_ua):
 
 def test_a_revision_downwards_is_never_drawn_as_a_fall(sparse):
     """Szohôd's 3,400 (30 Apr 2024) then 3,100 (31 May): the step holds 3,400, no riser goes down."""
-    claims = select_claims(sparse.claims, subject_side="ruritania", population="military", claimants=["bor_mod"],
-                           metric="killed")
+    claims = select_claims(
+        sparse.claims, subject_side="ruritania", population="military", claimants=["bor_mod"], metric="killed"
+    )
     spec = charts.cumulative_chart(claims, sparse, title="t", subtitle="s", description="d").to_dict()
-    risers = [row for unit in units(spec) if "y2" in unit["encoding"] and unit["encoding"]["y2"].get("field")
-              == "next_y" for row in unit_rows(spec, unit)]
+    risers = [
+        row
+        for unit in units(spec)
+        if "y2" in unit["encoding"] and unit["encoding"]["y2"].get("field") == "next_y"
+        for row in unit_rows(spec, unit)
+    ]
     assert risers and all(row["next_y"] >= row["y"] for row in risers)
     assert any("revision downwards" in line for line in spec["title"]["subtitle"])
 
 
 def test_a_floor_is_joined_only_to_floors_so_no_line_falls_from_a_middle_to_a_floor(ru_ua):
     """Kyiv's 'about 11,000' (6 Mar 2022) then 'more than 11,000' read as killed: no step joins them."""
-    kyiv = select_claims(ru_ua.claims, subject_side="russia", population="military", claimants=["ua_general_staff"],
-                         metric="personnel_losses", start=dt.date(2022, 3, 1), end=dt.date(2022, 3, 31))
+    kyiv = select_claims(
+        ru_ua.claims,
+        subject_side="russia",
+        population="military",
+        claimants=["ua_general_staff"],
+        metric="personnel_losses",
+        start=dt.date(2022, 3, 1),
+        end=dt.date(2022, 3, 31),
+    )
     read = convert_metric(kyiv, Conversion("killed"))
     spec = charts.cumulative_chart(read, ru_ua, title="t", subtitle="s", description="d").to_dict()
     steps = [row for unit in units(spec) if "x2" in unit["encoding"] for row in unit_rows(spec, unit)]

@@ -5,12 +5,18 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from analysis.compare import (
+    floor_coverage,
+    implied_daily_rates,
+    independent_groups,
+    latest_claims,
+    merge_consecutive_rates,
+    ratio_over_time,
+    ratio_summary,
+    wounded_to_killed,
+)
+from analysis.harmonise import Conversion, LikeForLikeError, combine_killed_and_wounded, convert_metric, select_claims
 from analysis.references import wounded_to_killed_references
-
-from analysis.compare import (merge_consecutive_rates, floor_coverage, implied_daily_rates, independent_groups, latest_claims,
-                              ratio_over_time, ratio_summary, wounded_to_killed)
-from analysis.harmonise import (Conversion, LikeForLikeError, combine_killed_and_wounded, convert_metric,
-                                select_claims)
 
 RUSSIA_MIL = {"subject_side": "russia", "population": "military"}
 
@@ -58,8 +64,10 @@ def test_moscow_implied_killed_rate_march_2022_is_37_1_a_day(ru_ua):
 
 def test_moscow_wounded_to_killed_on_25_march_2022_is_2_83(ru_ua):
     ratios = wounded_to_killed(ru_ua.claims, wounded_to_killed_references()).filter(
-        pl.col("claimant_id") == "ru_mod", pl.col("subject_side") == "russia",
-        pl.col("as_of_date") == dt.date(2022, 3, 25))
+        pl.col("claimant_id") == "ru_mod",
+        pl.col("subject_side") == "russia",
+        pl.col("as_of_date") == dt.date(2022, 3, 25),
+    )
     row = ratios.row(0, named=True)
     assert (row["wounded_value"], row["killed_value"]) == (3825, 1351)
     assert round(row["ratio_central"], 2) == 2.83
@@ -128,7 +136,8 @@ def test_floor_coverage_named_list_over_model_is_45_to_65_percent(ru_ua):
 
 def test_official_against_named_floor_keeps_the_open_end_open(ru_ua):
     mediazona = select_claims(ru_ua.claims, **RUSSIA_MIL, claimants=["mediazona_bbc"], metric="killed").filter(
-        pl.col("method") == "named_list")
+        pl.col("method") == "named_list"
+    )
     shoigu = moscow(ru_ua.claims, "killed").filter(pl.col("as_of_date") == dt.date(2022, 9, 21))
     ratios = ratio_over_time(shoigu, mediazona, tolerance_days=400)
     row = ratios.row(0, named=True)
@@ -146,8 +155,9 @@ def test_period_and_incident_claims_never_enter_cumulative_series(ru_ua):
 
 
 def test_derived_claims_and_shared_groups_are_not_independent_corroboration(ru_ua):
-    uk = select_claims(ru_ua.claims, **RUSSIA_MIL, claimants=["uk_defence_intelligence"],
-                       metric="killed_and_wounded").filter(pl.col("as_of_date") == dt.date(2025, 3, 20))
+    uk = select_claims(
+        ru_ua.claims, **RUSSIA_MIL, claimants=["uk_defence_intelligence"], metric="killed_and_wounded"
+    ).filter(pl.col("as_of_date") == dt.date(2025, 3, 20))
     assert uk["is_dependent"].to_list() == [True]
     assert uk["derived_from_group"].to_list() == ["ukraine_government"]
     kyiv_kw = convert_metric(kyiv(ru_ua.claims), Conversion("killed_and_wounded"))
@@ -169,7 +179,7 @@ def test_ratio_summary_names_latest_lowest_highest(ru_ua):
     ratios = ratio_over_time(convert_metric(kyiv(ru_ua.claims), Conversion("killed")), moscow(ru_ua.claims, "killed"))
     summary = ratio_summary(ratios)
     assert summary["which"].to_list() == ["latest", "lowest", "highest"]
-    central = dict(zip(summary["which"], summary["ratio_central"]))
+    central = dict(zip(summary["which"], summary["ratio_central"], strict=True))
     assert central["lowest"] <= central["latest"] <= central["highest"]
 
 
@@ -188,8 +198,13 @@ def test_rates_never_difference_a_named_count_against_an_estimate(ru_ua):
 
 
 def test_merged_rate_segments_equal_the_rate_between_their_end_claims(ru_ua):
-    kyiv = select_claims(ru_ua.claims, subject_side="russia", population="military", claimants=["ua_general_staff"],
-                         metric="personnel_losses")
+    kyiv = select_claims(
+        ru_ua.claims,
+        subject_side="russia",
+        population="military",
+        claimants=["ua_general_staff"],
+        metric="personnel_losses",
+    )
     rates = implied_daily_rates(kyiv)
     merged = merge_consecutive_rates(rates, 12)
     assert merged.height <= 13 and merged["merged_segments"].sum() == rates.height

@@ -26,10 +26,14 @@ def read_rows(path) -> list[dict[str, str]]:
 
 
 def curated(claims: pl.DataFrame, claimant: str, as_of: str, subject: str, metric: str) -> dict:
-    rows = claims.filter(pl.col("source") == "claims.csv", pl.col("claimant_id") == claimant,
-                         pl.col("as_of_date") == dt.date.fromisoformat(as_of),
-                         pl.col("subject_side") == subject, pl.col("population") == "military",
-                         pl.col("metric") == metric)
+    rows = claims.filter(
+        pl.col("source") == "claims.csv",
+        pl.col("claimant_id") == claimant,
+        pl.col("as_of_date") == dt.date.fromisoformat(as_of),
+        pl.col("subject_side") == subject,
+        pl.col("population") == "military",
+        pl.col("metric") == metric,
+    )
     assert rows.height == 1, f"{claimant} {as_of} {subject} {metric}: {rows.height} claims"
     return rows.row(0, named=True)
 
@@ -41,6 +45,7 @@ def test_real_data_validates():
 
 
 # --- sizes -----------------------------------------------------------------------------------
+
 
 def test_at_least_100_statements_counting_the_daily_reports(ru_ua):
     assert ru_ua.statements.height >= 100
@@ -88,12 +93,15 @@ def test_series_reports_are_statements_and_claims(ru_ua):
     reports = ru_ua.statements.filter(pl.col("statement_id").str.starts_with(f"{SERIES_ID}."))
     assert reports.height == 1626
     assert (reports["statement_date"].min(), reports["statement_date"].max()) == (
-        dt.date(2022, 2, 25), dt.date(2026, 8, 8))
+        dt.date(2022, 2, 25),
+        dt.date(2026, 8, 8),
+    )
     series_claims = ru_ua.claims.filter(pl.col("source") == f"series:{SERIES_ID}")
     assert 0 < series_claims.height <= 1626  # records repeating a curated claim are dropped
 
 
 # --- every claim is sourced and resolves -------------------------------------------------------
+
 
 def test_every_claim_has_an_http_url(ru_ua):
     urls = ru_ua.claims["url"]
@@ -119,16 +127,24 @@ def test_every_derived_from_names_a_claim(ru_ua):
 
 # --- the seed facts (DESIGN.md §1) -----------------------------------------------------------
 
-@pytest.mark.parametrize("as_of, metric, qualifier, value", [
-    ("2022-03-02", "killed", "exact", 498),
-    ("2022-03-02", "wounded", "exact", 1597),
-    ("2022-03-25", "killed", "exact", 1351),
-    ("2022-03-25", "wounded", "exact", 3825),
-])
+
+@pytest.mark.parametrize(
+    "as_of, metric, qualifier, value",
+    [
+        ("2022-03-02", "killed", "exact", 498),
+        ("2022-03-02", "wounded", "exact", 1597),
+        ("2022-03-25", "killed", "exact", 1351),
+        ("2022-03-25", "wounded", "exact", 3825),
+    ],
+)
 def test_moscow_seed_figures(ru_ua, as_of, metric, qualifier, value):
     row = curated(ru_ua.claims, "ru_mod", as_of, "russia", metric)
     assert (row["qualifier"], row["value"], row["period_type"], row["role"]) == (
-        qualifier, value, "cumulative", "official")
+        qualifier,
+        value,
+        "cumulative",
+        "official",
+    )
 
 
 def series_claim(claims: pl.DataFrame, as_of: str) -> dict:
@@ -153,6 +169,7 @@ def test_like_for_like_ratio_of_the_seed_example(ru_ua):
 
 # --- periods and incidents are never cumulative ------------------------------------------------
 
+
 def test_per_year_claims_are_period_claims(ru_ua):
     flagged = ru_ua.claims.filter(pl.col("notes").str.contains(r"\[period", literal=False))
     assert flagged.height >= 4
@@ -162,8 +179,9 @@ def test_per_year_claims_are_period_claims(ru_ua):
 
 
 def test_makiivka_claims_are_incident_claims(ru_ua):
-    makiivka = ru_ua.claims.filter(pl.col("notes").str.contains("INCIDENT-LEVEL")
-                                   | pl.col("notes").str.contains("Makiivka"))
+    makiivka = ru_ua.claims.filter(
+        pl.col("notes").str.contains("INCIDENT-LEVEL") | pl.col("notes").str.contains("Makiivka")
+    )
     assert sorted(makiivka["value"].to_list()) == [63, 89, 400]
     assert set(makiivka["period_type"]) == {"incident"}
     assert set(makiivka["period_start_date"]) == {dt.date(2023, 1, 1)}
@@ -176,11 +194,14 @@ def test_cumulative_claims_have_no_period_start(ru_ua):
 
 # --- the series equals its source --------------------------------------------------------------
 
+
 def test_series_equals_the_source_json():
     source = SHARED_DATA / "ua_general_staff_personnel.json"
     if not source.exists():
-        pytest.skip(f"source JSON not available: {source.resolve()} (../shared is absent in this "
-                    "checkout); the series cannot be compared with its origin")
+        pytest.skip(
+            f"source JSON not available: {source.resolve()} (../shared is absent in this "
+            "checkout); the series cannot be compared with its origin"
+        )
     assert read_rows(SERIES_CSV) == read_ivaniuk_personnel(source)
 
 
@@ -188,12 +209,15 @@ GAZA_SERIES = REAL_DATA / "gaza-war" / "series"
 GAZA_SOURCE = SHARED_DATA / "gaza_casualties_daily.json"
 
 
-@pytest.mark.parametrize("name, channel, figure, count", [
-    ("gaza_moh_killed", "mohtel", "killed_cum", 999),
-    ("gaza_moh_injured", "mohtel", "injured_cum", 999),
-    ("gaza_gmo_killed", "gmotel", "killed_cum", 22),
-    ("gaza_gmo_injured", "gmotel", "injured_cum", 21),
-])
+@pytest.mark.parametrize(
+    "name, channel, figure, count",
+    [
+        ("gaza_moh_killed", "mohtel", "killed_cum", 999),
+        ("gaza_moh_injured", "mohtel", "injured_cum", 999),
+        ("gaza_gmo_killed", "gmotel", "killed_cum", 22),
+        ("gaza_gmo_injured", "gmotel", "injured_cum", 21),
+    ],
+)
 def test_gaza_series_equal_the_source_json(name, channel, figure, count):
     rows = read_rows(GAZA_SERIES / f"{name}.csv")
     assert len(rows) == count
@@ -214,6 +238,7 @@ def test_gaza_series_carry_the_public_domain_dedication():
 
 # --- the corrections of 2026-12-01 (ru_ua_audit_2026-12.md) ----------------------------------
 
+
 def test_every_curated_claim_has_a_quote():
     rows = read_rows(CONFLICT / "claims.csv")
     assert [r["claim_id"] for r in rows if not r["quote"].strip()] == []
@@ -227,12 +252,19 @@ def test_no_curated_claim_repeats_the_series(ru_ua):
 
 
 def test_rudskoys_25_march_2022_ukrainian_losses_are_not_among_killed(ru_ua):
-    ua_killed = ru_ua.claims.filter(pl.col("claimant_id") == "ru_mod", pl.col("subject_side") == "ukraine",
-                                    pl.col("as_of_date") == dt.date(2022, 3, 25), pl.col("metric") == "killed")
+    ua_killed = ru_ua.claims.filter(
+        pl.col("claimant_id") == "ru_mod",
+        pl.col("subject_side") == "ukraine",
+        pl.col("as_of_date") == dt.date(2022, 3, 25),
+        pl.col("metric") == "killed",
+    )
     assert ua_killed.height == 0
     row = curated(ru_ua.claims, "ru_mod", "2022-03-25", "ukraine", "irrecoverable")
     assert (row["claim_id"], row["qualifier"], row["value"]) == (
-        "ru_mod_2022-03-25_4.ua.military.irrecoverable", "more_than", 14000)
+        "ru_mod_2022-03-25_4.ua.military.irrecoverable",
+        "more_than",
+        14000,
+    )
     assert "безвозвратные" in row["quote"]
     total = curated(ru_ua.claims, "ru_mod", "2022-03-25", "ukraine", "personnel_losses")
     assert (total["qualifier"], total["value"], total["statement_id"]) == ("about", 30000, row["statement_id"])
@@ -243,7 +275,11 @@ def test_rudskoys_25_march_2022_ukrainian_losses_are_not_among_killed(ru_ua):
 def test_syrskyi_2024_figure_in_his_own_words(ru_ua):
     row = curated(ru_ua.claims, "ua_commander_in_chief", "2024-12-28", "russia", "killed_and_wounded")
     assert (row["qualifier"], row["value"], row["period_type"], row["period_start_date"]) == (
-        "more_than", 421000, "period", dt.date(2024, 1, 1))
+        "more_than",
+        421000,
+        "period",
+        dt.date(2024, 1, 1),
+    )
     assert "421,000 killed and wounded" in row["quote"]
     rewrite = ru_ua.claims.filter(pl.col("claim_id") == "ua_commander_in_chief_2024-12-28.ru.military.personnel_losses")
     assert rewrite.row(0, named=True)["derived_from"] == row["claim_id"]
@@ -268,7 +304,7 @@ def test_ohchr_february_2024_counts_run_to_mid_february(ru_ua):
 
 def test_eu_commission_more_than_is_recorded_as_a_disagreement(ru_ua):
     rows = ru_ua.claims.filter(pl.col("claimant_id") == "eu_commission").sort("claim_id")
-    assert list(zip(rows["qualifier"], rows["value"])) == [("exact", 100000), ("more_than", 100000)]
+    assert list(zip(rows["qualifier"], rows["value"], strict=True)) == [("exact", 100000), ("more_than", 100000)]
 
 
 def test_the_economists_open_ended_range_is_carried_as_stated(ru_ua):
@@ -292,15 +328,17 @@ def test_the_general_staff_series_says_personnel(ru_ua):
 
 def test_the_missing_persons_register_is_a_snapshot_of_everyone(ru_ua):
     rows = ru_ua.claims.filter(pl.col("claimant_id") == "ua_missing_persons_commissioner")
-    assert rows.select("population", "metric", "period_type", "qualifier", "value").rows() == \
-        [("all", "missing", "snapshot", "more_than", 70000)]
+    assert rows.select("population", "metric", "period_type", "qualifier", "value").rows() == [
+        ("all", "missing", "snapshot", "more_than", 70000)
+    ]
 
 
 def test_uk_defence_intelligence_2025_and_2024_are_period_claims(ru_ua):
     rows = ru_ua.claims.filter(pl.col("statement_id") == "uk_defence_intelligence_2025-12-23").sort("as_of_date")
     assert rows.select("period_start_date", "as_of_date", "qualifier", "value").rows() == [
         (dt.date(2024, 1, 1), dt.date(2024, 12, 31), "more_than", 400000),
-        (dt.date(2025, 1, 1), dt.date(2025, 12, 23), "more_than", 400000)]
+        (dt.date(2025, 1, 1), dt.date(2025, 12, 23), "more_than", 400000),
+    ]
     assert set(rows["period_type"]) == {"period"}
 
 
@@ -329,8 +367,9 @@ def test_gaza_curated_ministry_claims_never_repeat_its_daily_series():
     source = SHARED_DATA / "gaza_casualties_daily.json"
     if not source.exists():
         pytest.skip(f"source JSON not available: {source.resolve()}")
-    daily = {d["report_date"]: d for d in json.loads(source.read_text(encoding="utf-8"))
-             if d["report_source"] == "mohtel"}
+    daily = {
+        d["report_date"]: d for d in json.loads(source.read_text(encoding="utf-8")) if d["report_source"] == "mohtel"
+    }
     statements = {r["statement_id"]: r for r in read_rows(GAZA / "statements.csv")}
     field = {"killed": "killed_cum", "wounded": "injured_cum"}
     checked = 0
@@ -345,8 +384,9 @@ def test_gaza_curated_ministry_claims_never_repeat_its_daily_series():
 
 
 def test_gaza_7_october_tallies_are_incident_claims(gaza):
-    oct7 = gaza.claims.filter(pl.col("subject_side") == "israel", pl.col("metric") == "killed",
-                              pl.col("population") == "all")
+    oct7 = gaza.claims.filter(
+        pl.col("subject_side") == "israel", pl.col("metric") == "killed", pl.col("population") == "all"
+    )
     assert sorted(oct7["value"].to_list()) == [1139, 1140, 1189, 1200, 1205, 1221, 1400]
     assert set(oct7["period_type"]) == {"incident"}
     assert set(oct7["period_start_date"]) == {dt.date(2023, 10, 7)}
@@ -363,4 +403,5 @@ def test_gaza_truces(gaza):
     assert gaza.truces.select("start_date", "end_date").rows() == [
         (dt.date(2023, 11, 24), dt.date(2023, 11, 30)),
         (dt.date(2025, 1, 19), dt.date(2025, 3, 17)),
-        (dt.date(2025, 10, 10), None)]
+        (dt.date(2025, 10, 10), None),
+    ]

@@ -9,8 +9,15 @@ import pytest
 
 from analysis.dataset import list_conflicts, load_claims, load_conflict
 from analysis.errors import DataValidationError
-from tests.fixture_data import (BROKEN, CONFLICT_ID, MULTIPLE_FAULTS, VALID_CONFLICT, VALID_CONFLICT_IDS, VALID_DATA,
-                                digest_tree)
+from tests.fixture_data import (
+    BROKEN,
+    CONFLICT_ID,
+    MULTIPLE_FAULTS,
+    VALID_CONFLICT,
+    VALID_CONFLICT_IDS,
+    VALID_DATA,
+    digest_tree,
+)
 
 SERIES_ID = "sy_general_staff_personnel"
 
@@ -32,6 +39,7 @@ def claim(claims: pl.DataFrame, claim_id: str) -> dict:
 
 
 # --- metadata --------------------------------------------------------------------------------
+
 
 def test_conflict_metadata(conflict):
     assert conflict.conflict_id == CONFLICT_ID
@@ -55,6 +63,7 @@ def test_list_conflicts():
 
 # --- types -----------------------------------------------------------------------------------
 
+
 def test_claim_columns_are_typed(claims):
     schema = claims.schema
     for column in ("as_of_date", "period_start_date", "statement_date"):
@@ -77,31 +86,42 @@ def test_load_claims_is_the_claims_of_load_conflict(claims):
 
 # --- bounds, roles, derivation -------------------------------------------------------------
 
-@pytest.mark.parametrize("claim_id, low, high, exclusive, central", [
-    ("fr_war_office_2022-03-02.fr.military.killed", 498, 498, False, 498),
-    ("fr_war_office_2022-03-02.fr.military.wounded", 1550, 1650, False, 1600),
-    ("sy_president_2022-03-05.sy.military.killed", 8500, 9500, False, 9000),
-    ("sy_president_2022-03-05.fr.military.killed", 1000, None, True, 1000),
-    ("marsovia_intelligence_2022-04-10.fr.military.killed", 2000, 4000, False, 3000),
-    ("marsovia_intelligence_2022-04-10.fr.military.killed_and_wounded", 8000, 12000, False, 10000),
-    ("marsovia_intelligence_2022-04-10.sy.military.killed", None, 3000, False, 3000),
-    ("ledger_watch_2022-05-20.fr.military.killed", 1203, None, False, 1203),
-])
+
+@pytest.mark.parametrize(
+    "claim_id, low, high, exclusive, central",
+    [
+        ("fr_war_office_2022-03-02.fr.military.killed", 498, 498, False, 498),
+        ("fr_war_office_2022-03-02.fr.military.wounded", 1550, 1650, False, 1600),
+        ("sy_president_2022-03-05.sy.military.killed", 8500, 9500, False, 9000),
+        ("sy_president_2022-03-05.fr.military.killed", 1000, None, True, 1000),
+        ("marsovia_intelligence_2022-04-10.fr.military.killed", 2000, 4000, False, 3000),
+        ("marsovia_intelligence_2022-04-10.fr.military.killed_and_wounded", 8000, 12000, False, 10000),
+        ("marsovia_intelligence_2022-04-10.sy.military.killed", None, 3000, False, 3000),
+        ("ledger_watch_2022-05-20.fr.military.killed", 1203, None, False, 1203),
+    ],
+)
 def test_bounds_are_applied(claims, claim_id, low, high, exclusive, central):
     row = claim(claims, claim_id)
     assert (row["value_low"], row["value_high"], row["is_low_exclusive"], row["value_central"]) == (
-        low, high, exclusive, central)
+        low,
+        high,
+        exclusive,
+        central,
+    )
 
 
-@pytest.mark.parametrize("claim_id, role", [
-    ("fr_war_office_2022-03-02.fr.military.killed", "official"),  # Freedonia on its own losses
-    ("sy_president_2022-03-05.sy.military.killed", "official"),  # Sylvania on its own losses
-    ("sy_president_2022-03-05.fr.military.killed", "opposing"),  # Sylvania on Freedonia's
-    ("fr_war_office_2022-12-30.sy.military.killed_and_wounded", "opposing"),
-    ("marsovia_intelligence_2022-04-10.sy.military.killed", "third_party"),
-    ("ledger_watch_2022-05-20.fr.civilian.killed", "independent"),
-    (f"{SERIES_ID}.2022-02-02", "opposing"),  # the series: Sylvania's staff on Freedonia's losses
-])
+@pytest.mark.parametrize(
+    "claim_id, role",
+    [
+        ("fr_war_office_2022-03-02.fr.military.killed", "official"),  # Freedonia on its own losses
+        ("sy_president_2022-03-05.sy.military.killed", "official"),  # Sylvania on its own losses
+        ("sy_president_2022-03-05.fr.military.killed", "opposing"),  # Sylvania on Freedonia's
+        ("fr_war_office_2022-12-30.sy.military.killed_and_wounded", "opposing"),
+        ("marsovia_intelligence_2022-04-10.sy.military.killed", "third_party"),
+        ("ledger_watch_2022-05-20.fr.civilian.killed", "independent"),
+        (f"{SERIES_ID}.2022-02-02", "opposing"),  # the series: Sylvania's staff on Freedonia's losses
+    ],
+)
 def test_role_is_derived_from_claimant_side_and_subject_side(claims, claim_id, role):
     assert claim(claims, claim_id)["role"] == role
 
@@ -121,10 +141,16 @@ def test_derived_claim_is_dependent(claims):
 def test_period_and_incident_claims_keep_their_dates(claims):
     period = claim(claims, "fr_war_office_2022-12-30.sy.military.killed_and_wounded")
     assert (period["period_type"], period["period_start_date"], period["as_of_date"]) == (
-        "period", dt.date(2022, 6, 1), dt.date(2022, 12, 30))
+        "period",
+        dt.date(2022, 6, 1),
+        dt.date(2022, 12, 30),
+    )
     incident = claim(claims, "fr_war_office_2022-12-30.fr.military.killed")
     assert (incident["period_type"], incident["period_start_date"], incident["as_of_date"]) == (
-        "incident", dt.date(2022, 11, 1), dt.date(2022, 11, 1))
+        "incident",
+        dt.date(2022, 11, 1),
+        dt.date(2022, 11, 1),
+    )
 
 
 def test_as_of_date_and_statement_date_can_differ(claims):
@@ -146,18 +172,40 @@ def test_claims_are_sorted_by_as_of_date(claims):
 
 # --- series ----------------------------------------------------------------------------------
 
+
 def test_series_records_become_claims_with_stable_ids(claims):
     series = claims.filter(pl.col("source") == f"series:{SERIES_ID}")
     assert series["claim_id"].to_list() == [
-        f"{SERIES_ID}.{d}" for d in ("2022-02-02", "2022-02-03", "2022-02-04", "2022-02-05",
-                                     "2022-02-07", "2022-02-10", "2022-03-01", "2022-03-15")]
+        f"{SERIES_ID}.{d}"
+        for d in (
+            "2022-02-02",
+            "2022-02-03",
+            "2022-02-04",
+            "2022-02-05",
+            "2022-02-07",
+            "2022-02-10",
+            "2022-03-01",
+            "2022-03-15",
+        )
+    ]
     row = claim(claims, f"{SERIES_ID}.2022-02-04")
     assert (row["claimant_id"], row["subject_side"], row["population"], row["metric"]) == (
-        "sy_general_staff", "freedonia", "military", "personnel_losses")
+        "sy_general_staff",
+        "freedonia",
+        "military",
+        "personnel_losses",
+    )
     assert (row["qualifier"], row["value"], row["value_low"], row["is_low_exclusive"]) == (
-        "more_than", 1000, 1000.0, True)
+        "more_than",
+        1000,
+        1000.0,
+        True,
+    )
     assert (row["period_type"], row["as_of_date"], row["statement_date"]) == (
-        "cumulative", dt.date(2022, 2, 4), dt.date(2022, 2, 4))
+        "cumulative",
+        dt.date(2022, 2, 4),
+        dt.date(2022, 2, 4),
+    )
     assert (row["method"], row["confidence"], row["source_line"]) == ("reported", "high", 4)
     assert row["url"] == "https://example.org/sylvania/general-staff/daily-losses.json"
 
@@ -172,8 +220,7 @@ def test_a_curated_claim_beside_a_series_record_of_the_same_day_is_its_own_claim
 
 
 def test_series_record_disagreeing_with_a_curated_claim_is_kept(claims):
-    same_day = claims.filter(pl.col("claimant_id") == "sy_general_staff",
-                             pl.col("as_of_date") == dt.date(2022, 3, 1))
+    same_day = claims.filter(pl.col("claimant_id") == "sy_general_staff", pl.col("as_of_date") == dt.date(2022, 3, 1))
     assert sorted(same_day["value"].to_list()) == [5500, 5600]
     assert sorted(same_day["source"].to_list()) == ["claims.csv", f"series:{SERIES_ID}"]
 
@@ -192,12 +239,17 @@ def test_series_daily_reports_are_statements(conflict):
 
 # --- failures and immutability -----------------------------------------------------------------
 
+
 def test_broken_conflict_raises_data_validation_error_listing_the_problem():
     with pytest.raises(DataValidationError) as caught:
         load_conflict(CONFLICT_ID, BROKEN / "15_negative_value")
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.column, problem.value) == (
-        f"{CONFLICT_ID}/claims.csv", 10, "value", "-5")
+        f"{CONFLICT_ID}/claims.csv",
+        10,
+        "value",
+        "-5",
+    )
     assert str(problem) in str(caught.value)
     assert isinstance(caught.value, ValueError)
 
@@ -238,6 +290,10 @@ def test_a_joint_statement_names_the_bodies_it_speaks_for(sparse):
 
 def test_snapshots_and_everyone_counts_load_with_their_own_words(sparse):
     snapshot = sparse.claims.filter(pl.col("period_type") == "snapshot").row(0, named=True)
-    assert (snapshot["metric"], snapshot["value"], snapshot["source_term"]) == ("wounded", 1140, "currently in hospital")
+    assert (snapshot["metric"], snapshot["value"], snapshot["source_term"]) == (
+        "wounded",
+        1140,
+        "currently in hospital",
+    )
     everyone = sparse.claims.filter(pl.col("population") == "all").row(0, named=True)
     assert (everyone["qualifier"], everyone["value"]) == ("at_least", 1295)

@@ -17,8 +17,20 @@ from analysis.report.collect import artifact_bundle
 from tests.fixture_data import REAL_DATA, REPO, SPARSE_DATA, VALID_DATA
 
 DATA_DIRS = {"real": REAL_DATA, "valid": VALID_DATA, "sparse": SPARSE_DATA}
-SECTIONS = ("header", "latest", "key_numbers", "cumulative", "ratio", "rates", "ladder", "staleness", "assumptions",
-            "caveats", "tables", "sources")
+SECTIONS = (
+    "header",
+    "latest",
+    "key_numbers",
+    "cumulative",
+    "ratio",
+    "rates",
+    "ladder",
+    "staleness",
+    "assumptions",
+    "caveats",
+    "tables",
+    "sources",
+)
 
 
 def combinations():
@@ -28,8 +40,9 @@ def combinations():
             for side in sides:
                 for population in vocab.POPULATION:
                     for metric in vocab.METRIC:
-                        yield pytest.param(data_dir, conflict, side, population, metric,
-                                           id=f"{name}-{side}-{population}-{metric}")
+                        yield pytest.param(
+                            data_dir, conflict, side, population, metric, id=f"{name}-{side}-{population}-{metric}"
+                        )
 
 
 def run_compare(data_dir: Path, **parameters) -> int:
@@ -38,8 +51,11 @@ def run_compare(data_dir: Path, **parameters) -> int:
 
     made = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pages, "publish", lambda name, obj, title=None, collapsed=False: made.append(artifact_bundle(name, obj,
-                                                                                                  title=title)))
+        patch.setattr(
+            pages,
+            "publish",
+            lambda name, obj, title=None, collapsed=False: made.append(artifact_bundle(name, obj, title=title)),
+        )
         patch.setattr(pages.ComparePage, "_nothing", staticmethod(lambda message: None))
         page = pages.compare_page(data_dir=data_dir, **parameters)
         for section in SECTIONS:
@@ -76,9 +92,14 @@ def test_the_catalog_refuses_exactly_what_the_notebook_refuses(name, tmp_path):
                         expected[slug] = True
                     except ParameterError:
                         expected[slug] = False
-                    entries.append({"slug": slug, "title": slug, "notebook": str(REPO / "notebooks" /
-                                                                                   "compare_claims.ipynb"),
-                                    "parameters": parameters})
+                    entries.append(
+                        {
+                            "slug": slug,
+                            "title": slug,
+                            "notebook": str(REPO / "notebooks" / "compare_claims.ipynb"),
+                            "parameters": parameters,
+                        }
+                    )
     catalog = tmp_path / "catalog.yml"
     catalog.write_text(json.dumps({"data_dir": str(data_dir), "reports": entries}), encoding="utf-8")
     read = read_catalog(catalog)

@@ -5,23 +5,28 @@ import pytest
 from analysis import formatting
 
 
-@pytest.mark.parametrize("qualifier, value, low, high, expected", [
-    ("exact", 1351, 1351, 1351, "1,351"),
-    ("about", 16100, 16050, 16150, "about 16,100"),
-    ("at_least", 24470, 24470, None, "at least 24,470"),
-    ("more_than", 14000, 14000, None, "more than 14,000"),
-    ("up_to", 120000, None, 120000, "up to 120,000"),
-    ("range", None, 7000, 15000, "7,000–15,000"),
-    ("range", 47000, 40000, 55000, "47,000 (40,000–55,000)"),
-])
+@pytest.mark.parametrize(
+    "qualifier, value, low, high, expected",
+    [
+        ("exact", 1351, 1351, 1351, "1,351"),
+        ("about", 16100, 16050, 16150, "about 16,100"),
+        ("at_least", 24470, 24470, None, "at least 24,470"),
+        ("more_than", 14000, 14000, None, "more than 14,000"),
+        ("up_to", 120000, None, 120000, "up to 120,000"),
+        ("range", None, 7000, 15000, "7,000–15,000"),
+        ("range", 47000, 40000, 55000, "47,000 (40,000–55,000)"),
+    ],
+)
 def test_stated_value_says_what_the_source_said(qualifier, value, low, high, expected):
     assert formatting.stated_value(qualifier, value, low, high) == expected
 
 
 def test_claim_text_names_the_metric_in_words():
     assert formatting.claim_text("about", 16100, None, None, "personnel_losses") == "about 16,100 personnel losses"
-    assert formatting.claim_text("about", 16100, None, None, "personnel_losses", "personnel") == \
-        "about 16,100 “personnel” (personnel losses)"
+    assert (
+        formatting.claim_text("about", 16100, None, None, "personnel_losses", "personnel")
+        == "about 16,100 “personnel” (personnel losses)"
+    )
     assert formatting.claim_text("exact", 1351, None, None, "killed", "Killed") == "1,351 “Killed”"
 
 
@@ -45,13 +50,25 @@ def test_interval_reads_like_a_sentence():
 
 def test_dates_and_day_counts():
     assert formatting.date(dt.date(2022, 3, 5)) == "5 March 2022"
-    assert formatting.days(0) == "the same day" and formatting.days(1) == "1 day" and formatting.days(1417) == "1,417 days"
+    assert (
+        formatting.days(0) == "the same day" and formatting.days(1) == "1 day" and formatting.days(1417) == "1,417 days"
+    )
 
 
-@pytest.mark.parametrize("value, expected", [
-    (12000.0, "12,000"), (1351, "1,351"), (-3, "-3"), (1167.857142857, "1,167.9"), (2.524383, "2.52"),
-    (0.748123, "0.748"), (0.000123456, "0.000123"), (-0.5, "-0.5"), (0.0, "0"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (12000.0, "12,000"),
+        (1351, "1,351"),
+        (-3, "-3"),
+        (1167.857142857, "1,167.9"),
+        (2.524383, "2.52"),
+        (0.748123, "0.748"),
+        (0.000123456, "0.000123"),
+        (-0.5, "-0.5"),
+        (0.0, "0"),
+    ],
+)
 def test_table_numbers_are_rounded_for_reading_only(value, expected):
     assert formatting.table_number(value) == expected
 

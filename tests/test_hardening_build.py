@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from analysis.report.offline import Browser, PageResult, find_chromium
-from tests.fixture_data import (CONFLICT_ID, NOTEBOOKS, REPO, VALID_DATA, claims_build, descendants,
-                                still_running)
+from tests.fixture_data import CONFLICT_ID, NOTEBOOKS, REPO, VALID_DATA, claims_build, descendants, still_running
 from tests.fixture_data import claims_command as command
 
 pytestmark = pytest.mark.slow
@@ -27,8 +26,7 @@ HOSTILE_CATALOG = HOSTILE / "catalog.yml"
 PAYLOADS = json.loads((HOSTILE / "hostile-conflict" / "PAYLOADS.json").read_text(encoding="utf-8"))
 HOSTILE_SLUGS = ["hostile-compare", "hostile-overview"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-needs_chromium = pytest.mark.skipif(find_chromium() is None,
-                                    reason="chromium is not installed (.ci/run installs it)")
+needs_chromium = pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)")
 
 
 def manifest(out: Path) -> dict[str, dict]:
@@ -99,13 +97,17 @@ def probe(browser: Browser, path: Path) -> tuple[dict, PageResult]:
             browser.pump(0.25)
             if not any(e.get("method") == "Page.loadEventFired" for e in browser.events):
                 continue
-            state = json.loads(browser.send("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
-                                            session)["result"]["value"])
+            state = json.loads(
+                browser.send("Runtime.evaluate", {"expression": PROBE, "returnByValue": True}, session)["result"][
+                    "value"
+                ]
+            )
             if state["rendered"] == state["charts"]:
                 break
         browser.pump(1.0)  # late handlers (onerror of a broken image, timers)
-        state = json.loads(browser.send("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
-                                        session)["result"]["value"])
+        state = json.loads(
+            browser.send("Runtime.evaluate", {"expression": PROBE, "returnByValue": True}, session)["result"]["value"]
+        )
         result = PageResult(path, charts=state["charts"], rendered=state["rendered"])
         browser._collect(result, session)
         return state, result
@@ -128,7 +130,7 @@ def test_hostile_reports_build(hostile_build):
 
 @needs_chromium
 def test_no_payload_executes(probed):
-    for name, (state, result) in probed.items():
+    for name, (state, _result) in probed.items():
         assert state["pwned"] is None, f"{name}: a payload ran: window.__pwned = {state['pwned']!r}"
 
 
@@ -154,8 +156,9 @@ def test_links_are_http_only_and_noopener(probed):
                 # the history of changes and its feed (changes.json, changes.xml)
             assert re.match(r"^https?://", href), f"{name}: {href!r}"
             assert "noopener" in rel and "noreferrer" in rel, f"{name}: {link}"
-        assert not any(link["href"].lower().lstrip().startswith(("javascript:", "data:", "vbscript:"))
-                       for link in state["links"]), name
+        assert not any(
+            link["href"].lower().lstrip().startswith(("javascript:", "data:", "vbscript:")) for link in state["links"]
+        ), name
 
 
 @needs_chromium
@@ -166,8 +169,10 @@ def test_payload_text_is_shown_literally(probed):
     for state in (compare, overview):
         text = state["text"]
         assert PAYLOADS["script"] in text  # the conflict's name, in the header
-        assert PAYLOADS["breakout"].replace("</script>", "") in text.replace("</script>", "") \
+        assert (
+            PAYLOADS["breakout"].replace("</script>", "") in text.replace("</script>", "")
             or "window.__pwned='breakout'" in text
+        )
         assert PAYLOADS["markdown"] in text
         assert "Алексей Навальный" in text and "習近平" in text and "محمد" in text
     assert PAYLOADS["html"] in compare["text"] or PAYLOADS["html"] in overview["text"]
@@ -190,6 +195,7 @@ def test_hostile_charts_render_without_console_errors(probed):
 
 # ------------------------------------------------------------------------------------- CSV
 
+
 def test_exported_csv_cells_never_start_a_formula(hostile_build):
     tables = sorted(hostile_build.glob("*/tables/*.csv"))
     assert len(tables) >= 3
@@ -199,7 +205,7 @@ def test_exported_csv_cells_never_start_a_formula(hostile_build):
             rows = list(csv.reader(fh))
         header, body = rows[0], rows[1:]
         for row in body:
-            for column, cell in zip(header, row):
+            for column, cell in zip(header, row, strict=True):
                 assert not cell.startswith(FORMULA_START), f"{path.name}: {column}: {cell[:60]!r}"
                 neutralised += cell.startswith("'") and cell[1:2] in FORMULA_START
     assert neutralised >= 3  # the fixture's =HYPERLINK, +cmd, -2+3 names and outlets reached the tables
@@ -207,11 +213,14 @@ def test_exported_csv_cells_never_start_a_formula(hostile_build):
 
 # ---------------------------------------------------------------------------------- faults
 
+
 def write_catalog(path: Path, entries: list[tuple[str, str | Path, float | None]], data: Path = VALID_DATA) -> Path:
     text = f"data_dir: {data}\ntimeout: 120\nreports:\n"
     for slug, notebook, timeout in entries:
-        text += (f"  - slug: {slug}\n    title: \"{slug}\"\n    notebook: {NOTEBOOKS / notebook}\n"
-                 f"    parameters: {{conflict: {CONFLICT_ID}}}\n")
+        text += (
+            f'  - slug: {slug}\n    title: "{slug}"\n    notebook: {NOTEBOOKS / notebook}\n'
+            f"    parameters: {{conflict: {CONFLICT_ID}}}\n"
+        )
         if timeout:
             text += f"    timeout: {timeout}\n"
     path.write_text(text)
@@ -236,13 +245,19 @@ def html_is_whole(path: Path) -> bool:
 
 
 def test_sigkill_mid_build_leaves_earlier_reports_intact_and_the_next_build_completes(tmp_path):
-    catalog = write_catalog(tmp_path / "catalog.yml", [("first", "overview.ipynb", None),
-                                                       ("second", "hanging.ipynb", 60),
-                                                       ("third", "overview.ipynb", None)])
+    catalog = write_catalog(
+        tmp_path / "catalog.yml",
+        [("first", "overview.ipynb", None), ("second", "hanging.ipynb", 60), ("third", "overview.ipynb", None)],
+    )
     out = tmp_path / "out"
-    build = subprocess.Popen([*command(), "build", "--catalog", str(catalog), "--out", str(out), "--jobs", "1",
-                              "--progress", "plain"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, cwd=REPO, start_new_session=True)
+    build = subprocess.Popen(
+        [*command(), "build", "--catalog", str(catalog), "--out", str(out), "--jobs", "1", "--progress", "plain"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not (out / "first.html").exists():
@@ -271,8 +286,11 @@ def test_sigkill_mid_build_leaves_earlier_reports_intact_and_the_next_build_comp
     catalog.write_text(catalog.read_text().replace("hanging.ipynb", "overview.ipynb"))
     again = claims_build("--catalog", catalog, "--out", out, "--no-wait")  # the lock died with the process
     assert again.returncode == 0, again.stdout + again.stderr
-    assert {s: r["status"] for s, r in manifest(out).items()} == {"first": "up-to-date", "second": "built",
-                                                                   "third": "built"}
+    assert {s: r["status"] for s, r in manifest(out).items()} == {
+        "first": "up-to-date",
+        "second": "built",
+        "third": "built",
+    }
     assert (out / "first.html").read_bytes() == first
     for slug in ("first", "second", "third"):
         assert html_is_whole(out / f"{slug}.html")
@@ -299,16 +317,26 @@ def test_two_builds_at_once_on_one_out_dir_do_not_corrupt_each_other(tmp_path):
 
 def test_raising_hanging_and_kernel_killing_notebooks_fail_alone(tmp_path):
     killer = kernel_killer(tmp_path)  # an absolute path: NOTEBOOKS / killer is killer
-    catalog = write_catalog(tmp_path / "catalog.yml", [("good", "overview.ipynb", None),
-                                                       ("raising", "failing.ipynb", None),
-                                                       ("hanging", "hanging.ipynb", 8),
-                                                       ("killed", killer, 60),
-                                                       ("also-good", "overview.ipynb", None)])
+    catalog = write_catalog(
+        tmp_path / "catalog.yml",
+        [
+            ("good", "overview.ipynb", None),
+            ("raising", "failing.ipynb", None),
+            ("hanging", "hanging.ipynb", 8),
+            ("killed", killer, 60),
+            ("also-good", "overview.ipynb", None),
+        ],
+    )
     out = tmp_path / "out"
     result = claims_build("--catalog", catalog, "--out", out, "--jobs", "2")
     assert result.returncode == 1, result.stdout + result.stderr
     assert {s: r["status"] for s, r in manifest(out).items()} == {
-        "good": "built", "raising": "failed", "hanging": "failed", "killed": "failed", "also-good": "built"}
+        "good": "built",
+        "raising": "failed",
+        "hanging": "failed",
+        "killed": "failed",
+        "also-good": "built",
+    }
     err = result.stderr
     assert re.search(r"FAILED raising \(\S*failing\.ipynb\): cell In \[4\] `raise ValueError\(", err), err
     assert re.search(r"FAILED hanging \(\S*hanging\.ipynb\): cell In \[3\] `import time`: timed out", err), err

@@ -3,13 +3,26 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from analysis.harmonise import (DEFAULT_WOUNDED_TO_KILLED, Conversion, LikeForLikeError, combine_killed_and_wounded,
-                                convert_metric, cumulative, require_like_for_like, select_claims)
+from analysis.harmonise import (
+    DEFAULT_WOUNDED_TO_KILLED,
+    Conversion,
+    LikeForLikeError,
+    combine_killed_and_wounded,
+    convert_metric,
+    cumulative,
+    require_like_for_like,
+    select_claims,
+)
 
 
 def test_select_claims_filters_side_population_metric_window_and_excludes_period_claims(ru_ua):
-    selected = select_claims(ru_ua.claims, subject_side="ukraine", population="military",
-                             start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
+    selected = select_claims(
+        ru_ua.claims,
+        subject_side="ukraine",
+        population="military",
+        start=dt.date(2024, 1, 1),
+        end=dt.date(2024, 12, 31),
+    )
     assert selected.height > 0
     assert set(selected["subject_side"]) == {"ukraine"} and set(selected["period_type"]) == {"cumulative"}
     assert selected["as_of_date"].min() >= dt.date(2024, 1, 1)
@@ -35,8 +48,13 @@ def test_default_wounded_to_killed_range_spans_the_published_studies():
 
 
 def test_killed_and_wounded_to_killed_divides_by_one_plus_the_ratio_range(ru_ua):
-    kw = select_claims(ru_ua.claims, subject_side="russia", population="military", claimants=["us_government"],
-                       metric="killed_and_wounded").filter(pl.col("as_of_date") == dt.date(2022, 8, 8))
+    kw = select_claims(
+        ru_ua.claims,
+        subject_side="russia",
+        population="military",
+        claimants=["us_government"],
+        metric="killed_and_wounded",
+    ).filter(pl.col("as_of_date") == dt.date(2022, 8, 8))
     row = convert_metric(kw, Conversion("killed", (2.5, 13.0))).row(0, named=True)
     assert row["value_low"] == pytest.approx(70000 / 14) and row["value_high"] == pytest.approx(80000 / 3.5)
     assert row["metric"] == "killed" and "÷ (1 + wounded:killed)" in row["assumption"]

@@ -1,7 +1,6 @@
 """Property tests: any values inside the input bounds give a result inside the output bounds,
 and open ends stay open."""
 
-
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -51,9 +50,7 @@ def inside(result: dict, value: float) -> bool:
     tol = 1e-9 * max(1.0, abs(value))
     if low is not None and (value < low - tol or (result["out_is_low_exclusive"] and value < low - tol)):
         return False
-    if high is not None and value > high + tol:
-        return False
-    return True
+    return not (high is not None and value > high + tol)
 
 
 def run(exprs, df):
@@ -94,8 +91,12 @@ def test_ratio_contains_every_ratio(a, b):
 
 
 @settings(max_examples=200, deadline=None)
-@given(interval_with_point(), st.floats(min_value=0.01, max_value=20), st.floats(min_value=0.01, max_value=20),
-       st.floats(min_value=0, max_value=1))
+@given(
+    interval_with_point(),
+    st.floats(min_value=0.01, max_value=20),
+    st.floats(min_value=0.01, max_value=20),
+    st.floats(min_value=0, max_value=1),
+)
 def test_scale_contains_every_scaled_member(a, k1, k2, t):
     k_low, k_high = sorted((k1, k2))
     k = k_low + t * (k_high - k_low)
@@ -104,8 +105,13 @@ def test_scale_contains_every_scaled_member(a, k1, k2, t):
 
 
 @settings(max_examples=300, deadline=None)
-@given(interval_with_point(), interval_with_point(), st.floats(min_value=0.01, max_value=20),
-       st.floats(min_value=0.01, max_value=20), st.floats(min_value=0, max_value=1))
+@given(
+    interval_with_point(),
+    interval_with_point(),
+    st.floats(min_value=0.01, max_value=20),
+    st.floats(min_value=0.01, max_value=20),
+    st.floats(min_value=0, max_value=1),
+)
 def test_a_difference_scaled_by_a_factor_range_contains_every_scaled_difference(a, b, k1, k2, t):
     """How a converted series' increase is read (compare.implied_daily_rates): the difference
     can be below zero, and its ends then take the other end of the factor."""
@@ -132,4 +138,3 @@ def test_exclusive_floor_propagates_through_a_ratio():
     b = {"low": 10.0, "high": 10.0, "is_low_exclusive": False, "central": 10.0}
     out = run(intervals.divide("a", "b", "out"), frame(a=a, b=b))
     assert out == {"out_low": 10.0, "out_high": None, "out_is_low_exclusive": True, "out_central": 10.0}
-

@@ -35,8 +35,11 @@ SCREENSHOTS = ROOT / "reports" / ".lab-screenshots"
 BIN = Path(sys.executable).parent
 TIMEOUT = 240.0  # a shared 2-core machine: Lab's first load and a kernel's start take a while
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser,
-              pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)"),
+]
 
 # Lab's notebook panel, from the app Lab exposes (LabApp.expose_app_in_browser).
 STATE = """(() => {
@@ -75,8 +78,12 @@ def free_port() -> int:
 def published_charts(path: Path) -> list[str]:
     """The charts an executed notebook published (its artifact documents), in order."""
     nb = json.loads(path.read_text(encoding="utf-8"))
-    return [output["data"][ARTIFACT_MIME]["name"] for cell in nb["cells"] for output in cell.get("outputs", [])
-            if (output.get("data") or {}).get(ARTIFACT_MIME, {}).get("kind") == "chart"]
+    return [
+        output["data"][ARTIFACT_MIME]["name"]
+        for cell in nb["cells"]
+        for output in cell.get("outputs", [])
+        if (output.get("data") or {}).get(ARTIFACT_MIME, {}).get("kind") == "chart"
+    ]
 
 
 class LabServer:
@@ -91,21 +98,44 @@ class LabServer:
         (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
         (home / "settings" / "@jupyterlab" / "apputils-extension").mkdir()
         (home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-            '{"fetchNews": "false"}')
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_CONFIG_DIR": str(home / "config"),
-               "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_PLATFORM_DIRS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               # the notebook's copy is outside any project: the data as an analyst names it there
-               "CLAIMS_DATA_DIR": str(ROOT / "data" / "raw")}
+            '{"fetchNews": "false"}'
+        )
+        env = {
+            **os.environ,
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_DATA_DIR": str(home / "data"),
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            # the notebook's copy is outside any project: the data as an analyst names it there
+            "CLAIMS_DATA_DIR": str(ROOT / "data" / "raw"),
+        }
         env.pop("CLAIMS_BUILD", None)  # charts as outside the build
         self.log = (home / "lab.log").open("wb")
         self.proc = subprocess.Popen(
-            [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}", "--allow-root",
-             "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
-             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-             f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
-             "--NotebookNotary.db_file=:memory:"],
-            cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(BIN / "jupyter"),
+                "lab",
+                "--no-browser",
+                f"--port={self.port}",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={root}",
+                "--allow-root",
+                "--ServerApp.port_retries=0",
+                "--LabApp.expose_app_in_browser=True",
+                "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                f"--LabApp.user_settings_dir={home / 'settings'}",
+                f"--LabApp.workspaces_dir={home / 'workspaces'}",
+                "--NotebookNotary.db_file=:memory:",
+            ],
+            cwd=root,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + TIMEOUT
         while True:
@@ -115,12 +145,18 @@ class LabServer:
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"jupyter lab did not start; its log: {(home / 'lab.log').read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"jupyter lab did not start; its log: {(home / 'lab.log').read_text()[-2000:]}"
+                    ) from None
                 time.sleep(0.5)
 
     def api(self, method: str, path: str) -> object:
-        request = urllib.request.Request(self.base + path, method=method, data=b"" if method == "POST" else None,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            self.base + path,
+            method=method,
+            data=b"" if method == "POST" else None,
+            headers={"Authorization": f"token {self.token}"},
+        )
         with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 (127.0.0.1 only)
             body = reply.read()
         return json.loads(body) if body else None
@@ -155,8 +191,22 @@ def lab(tmp_path_factory):
     shutil.copy(NOTEBOOK, root / "compare_claims.ipynb")
     env = {k: v for k, v in os.environ.items() if k != "CLAIMS_BUILD"}
     env["CLAIMS_DATA_DIR"] = str(ROOT / "data" / "raw")  # run outside any project (no reports.yml upwards)
-    subprocess.run([str(BIN / "papermill"), "--log-level", "WARNING", "-k", "python3", str(NOTEBOOK),
-                    str(root / "executed.ipynb"), "--cwd", str(root)], check=True, env=env, timeout=600)
+    subprocess.run(
+        [
+            str(BIN / "papermill"),
+            "--log-level",
+            "WARNING",
+            "-k",
+            "python3",
+            str(NOTEBOOK),
+            str(root / "executed.ipynb"),
+            "--cwd",
+            str(root),
+        ],
+        check=True,
+        env=env,
+        timeout=600,
+    )
     server = LabServer(root, home)
     browser = None
     try:
@@ -173,8 +223,9 @@ def lab(tmp_path_factory):
         assert not left, f"processes of the Lab server survived: {left}"
 
 
-def open_in_lab(server: LabServer, browser: Browser, notebook: str, run_all: bool, charts: int,
-                screenshot: Path) -> tuple[dict, PageResult]:
+def open_in_lab(
+    server: LabServer, browser: Browser, notebook: str, run_all: bool, charts: int, screenshot: Path
+) -> tuple[dict, PageResult]:
     """Open a notebook in Lab (running all its cells if `run_all`), wait until `charts` vega
     outputs drew or the time is up; the last state, and the console and network problems."""
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
@@ -182,8 +233,11 @@ def open_in_lab(server: LabServer, browser: Browser, notebook: str, run_all: boo
     try:
         for domain in ("Page", "Runtime", "Log", "Network"):
             browser.send(f"{domain}.enable", session=session)
-        browser.send("Emulation.setDeviceMetricsOverride",
-                     {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            session,
+        )
         browser.events.clear()
         browser.send("Page.navigate", {"url": server.url(notebook)}, session)
         state: dict = {"ready": False}
@@ -193,8 +247,12 @@ def open_in_lab(server: LabServer, browser: Browser, notebook: str, run_all: boo
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             browser.pump(0.5)
-            state = json.loads(browser.send("Runtime.evaluate", {"expression": STATE, "returnByValue": True},
-                                            session)["result"].get("value") or '{"ready": false}')
+            state = json.loads(
+                browser.send("Runtime.evaluate", {"expression": STATE, "returnByValue": True}, session)["result"].get(
+                    "value"
+                )
+                or '{"ready": false}'
+            )
             if state != last:
                 print(f"{time.monotonic() - begun:6.1f} s: {state}")
                 last = state
@@ -203,13 +261,16 @@ def open_in_lab(server: LabServer, browser: Browser, notebook: str, run_all: boo
             if run_all and not started:
                 if state["kernel"] != "idle":
                     continue
-                browser.send("Runtime.evaluate", {"expression": "window.jupyterapp.commands.execute("
-                                                                "'notebook:run-all-cells') && 'started'"},
-                             session)
+                browser.send(
+                    "Runtime.evaluate",
+                    {"expression": "window.jupyterapp.commands.execute('notebook:run-all-cells') && 'started'"},
+                    session,
+                )
                 started = True
                 continue
-            done = state["drawn"] >= charts and (not run_all or (state["executed"] == state["code_cells"]
-                                                                 and state["kernel"] == "idle"))
+            done = state["drawn"] >= charts and (
+                not run_all or (state["executed"] == state["code_cells"] and state["kernel"] == "idle")
+            )
             if done or state["errors"]:
                 browser.pump(2.0)  # late console messages, and Lab's own PNG of each chart
                 break
@@ -218,9 +279,14 @@ def open_in_lab(server: LabServer, browser: Browser, notebook: str, run_all: boo
         # One screenshot per chart, scrolled into Lab's view (Lab scrolls inside its own panel).
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         for index in range(state.get("vega", 0)):
-            browser.send("Runtime.evaluate", {"expression": "document.querySelectorAll('.jp-RenderedVega5')"
-                                                            f"[{index}].scrollIntoView({{block: 'center'}})"},
-                         session)
+            browser.send(
+                "Runtime.evaluate",
+                {
+                    "expression": "document.querySelectorAll('.jp-RenderedVega5')"
+                    f"[{index}].scrollIntoView({{block: 'center'}})"
+                },
+                session,
+            )
             browser.pump(0.5)
             shot = browser.send("Page.captureScreenshot", {"format": "png"}, session)
             path = screenshot.with_name(f"{screenshot.stem}-chart{index + 1}.png")
@@ -235,8 +301,14 @@ def test_charts_draw_offline_when_the_notebook_runs_in_lab(lab):
     server, browser, root = lab
     charts = published_charts(root / "executed.ipynb")  # what the same notebook publishes
     assert len(charts) >= 5, charts
-    state, result = open_in_lab(server, browser, "compare_claims.ipynb", run_all=True, charts=len(charts),
-                                screenshot=SCREENSHOTS / "compare_claims-run.png")
+    state, result = open_in_lab(
+        server,
+        browser,
+        "compare_claims.ipynb",
+        run_all=True,
+        charts=len(charts),
+        screenshot=SCREENSHOTS / "compare_claims-run.png",
+    )
     assert state["ready"] and state["executed"] == state["code_cells"], state
     assert state["vega"] == len(charts) and state["drawn"] == len(charts), (state, charts)
     assert state["pngs"] == len(charts), state  # saved from Lab, plain nbconvert shows each chart
@@ -249,12 +321,22 @@ def test_charts_draw_offline_in_a_reopened_untrusted_papermill_run(lab):
     server, browser, root = lab
     charts = published_charts(root / "executed.ipynb")
     nb = json.loads((root / "executed.ipynb").read_text(encoding="utf-8"))
-    chart_outputs = [o["data"] for c in nb["cells"] for o in c.get("outputs", [])
-                     if (o.get("data") or {}).get(ARTIFACT_MIME, {}).get("kind") == "chart"]
+    chart_outputs = [
+        o["data"]
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+        if (o.get("data") or {}).get(ARTIFACT_MIME, {}).get("kind") == "chart"
+    ]
     # Lab's own renderer takes every chart: the vega MIME type, and no text/html to outrank it.
     assert all(LAB_VEGA_MIME in data and "text/html" not in data for data in chart_outputs)
-    state, result = open_in_lab(server, browser, "executed.ipynb", run_all=False, charts=len(charts),
-                                screenshot=SCREENSHOTS / "compare_claims-reopened.png")
+    state, result = open_in_lab(
+        server,
+        browser,
+        "executed.ipynb",
+        run_all=False,
+        charts=len(charts),
+        screenshot=SCREENSHOTS / "compare_claims-reopened.png",
+    )
     assert state["ready"] and state["untrusted"] > 0, state  # untrusted: no script of an output runs
     assert state["vega"] == len(charts) and state["drawn"] == len(charts), (state, charts)
     assert not state["errors"], state["errors"]

@@ -8,13 +8,11 @@ import polars as pl
 import pytest
 import yaml
 
-from analysis.validate import validate_conflict
-
 from analysis import load
 from analysis.errors import Problem
-from analysis.load import (LINE, conflict_dirs, default_data_dir, read_conflict, read_csv_text)
-from tests.fixture_data import (CONFLICT_ID, REAL_DATA, VALID_CONFLICT, VALID_DATA, copy_valid,
-                                digest_tree)
+from analysis.load import LINE, conflict_dirs, default_data_dir, read_conflict, read_csv_text
+from analysis.validate import validate_conflict
+from tests.fixture_data import CONFLICT_ID, REAL_DATA, VALID_CONFLICT, VALID_DATA, copy_valid, digest_tree
 
 
 def read(tmp_path: Path, content: bytes | str, name: str = "table.csv"):
@@ -26,6 +24,7 @@ def read(tmp_path: Path, content: bytes | str, name: str = "table.csv"):
 
 
 # --- CSV: line numbers ------------------------------------------------------------------------
+
 
 def test_each_record_keeps_the_line_it_starts_on(tmp_path):
     table, problems = read(tmp_path, "id,note\na,one\nb,two\nc,three\n")
@@ -86,6 +85,7 @@ def test_header_only_file_is_an_empty_table(tmp_path):
 
 # --- CSV: problems instead of exceptions ------------------------------------------------------
 
+
 def test_missing_file_is_a_problem_not_an_exception(tmp_path):
     problems: list[Problem] = []
     table = read_csv_text(tmp_path / "absent.csv", tmp_path, problems)
@@ -135,6 +135,7 @@ def test_old_mac_line_endings_are_read_or_reported_never_raised(tmp_path):
 
 # --- conflict.yml ----------------------------------------------------------------------------
 
+
 def yaml_line(text: str) -> int:
     """The line of conflict.yml that reads exactly `text`."""
     lines = (VALID_CONFLICT / "conflict.yml").read_text(encoding="utf-8").split("\n")
@@ -154,7 +155,8 @@ def test_read_conflict_maps_yaml_keys_to_their_lines():
     assert lines[("sides", 1, "colour")] == yaml_line('    colour: "#D55E00"')
     assert lines[("claimants", 4, "side")] == yaml_line("    side: independent")
     assert lines[("series", 0, "url")] == yaml_line(
-        "    url: https://example.org/sylvania/general-staff/daily-losses.json")
+        "    url: https://example.org/sylvania/general-staff/daily-losses.json"
+    )
 
 
 def test_read_conflict_reads_all_tables_and_series():
@@ -203,8 +205,10 @@ def test_libyaml_and_pure_python_yaml_agree_on_every_conflict_file(path):
 def test_yaml_problems_are_the_same_without_libyaml(tmp_path, monkeypatch):
     data = copy_valid(tmp_path)
     path = data / CONFLICT_ID / "conflict.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace("    label: Sylvania\n",
-                                                            "    label: Sylvania: south\n"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("    label: Sylvania\n", "    label: Sylvania: south\n"),
+        encoding="utf-8",
+    )
     with_fast = read_conflict(data / CONFLICT_ID, data)
     good = read_conflict(VALID_CONFLICT, VALID_DATA)
     monkeypatch.setattr(load, "FastTextDateLoader", None)
@@ -216,8 +220,10 @@ def test_yaml_problems_are_the_same_without_libyaml(tmp_path, monkeypatch):
 def test_yaml_syntax_error_has_a_line(tmp_path):
     data = copy_valid(tmp_path)
     path = data / CONFLICT_ID / "conflict.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace("    label: Sylvania\n",
-                                                            "    label: Sylvania: south\n"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("    label: Sylvania\n", "    label: Sylvania: south\n"),
+        encoding="utf-8",
+    )
     raw = read_conflict(data / CONFLICT_ID, data)
     assert raw.meta is None
     [problem] = [p for p in raw.problems if p.file.endswith("conflict.yml")]
@@ -237,20 +243,26 @@ def test_impossible_date_in_yaml_is_a_problem_not_an_exception(tmp_path):
     """PyYAML turns `2022-02-30` into a date and raises ValueError, which is not a YAMLError."""
     data = copy_valid(tmp_path)
     path = data / CONFLICT_ID / "conflict.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace("start_date: 2022-02-01", "start_date: 2022-02-30"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("start_date: 2022-02-01", "start_date: 2022-02-30"), encoding="utf-8"
+    )
     raw = read_conflict(data / CONFLICT_ID, data)
     assert raw.meta["start_date"] == "2022-02-30", "dates stay text so validation can report them"
     _, problems = validate_conflict(raw)
     assert [(p.line, p.column, p.value) for p in problems] == [
-        (yaml_line("start_date: 2022-02-01"), "start_date", "2022-02-30")], problems
+        (yaml_line("start_date: 2022-02-01"), "start_date", "2022-02-30")
+    ], problems
 
 
 def test_series_path_must_stay_inside_the_conflict_folder(tmp_path):
     data = copy_valid(tmp_path)
     path = data / CONFLICT_ID / "conflict.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "path: series/sy_general_staff_personnel.csv", "path: ../../../etc/passwd"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "path: series/sy_general_staff_personnel.csv", "path: ../../../etc/passwd"
+        ),
+        encoding="utf-8",
+    )
     raw = read_conflict(data / CONFLICT_ID, data)
     [problem] = raw.problems
     assert problem.column == "path"
@@ -260,6 +272,7 @@ def test_series_path_must_stay_inside_the_conflict_folder(tmp_path):
 
 
 # --- folders ---------------------------------------------------------------------------------
+
 
 def test_conflict_dirs_lists_only_folders_with_a_conflict_yml(tmp_path):
     (tmp_path / "b-c").mkdir()

@@ -23,8 +23,7 @@ from analysis.load import read_conflict
 from analysis.params import check_overview_parameters, role_claimants
 from analysis.validate import validate_conflict, validate_data_dir
 from analysis.views import overview_view
-from tests.fixture_data import (CONFLICT_ID, HEALTH_AUTHORITY_ID, THREE_SIDES_ID, VALID_CONFLICT_IDS,
-                                VALID_DATA)
+from tests.fixture_data import CONFLICT_ID, HEALTH_AUTHORITY_ID, THREE_SIDES_ID, VALID_CONFLICT_IDS, VALID_DATA
 
 MINISTRY = "krk_health_ministry"
 MINISTRY_TOTAL = "krk_health_ministry_2023-06-30.krk.all.killed"
@@ -52,6 +51,7 @@ def claim(claims: pl.DataFrame, claim_id: str) -> dict:
 
 
 # --- the data dir as a whole ---------------------------------------------------------------
+
 
 def test_the_valid_data_dir_holds_at_least_three_conflicts():
     found = list_conflicts(VALID_DATA)
@@ -103,6 +103,7 @@ def test_no_id_or_independence_group_is_shared_between_conflicts(conflicts):
 
 # --- three belligerents ------------------------------------------------------------------------
 
+
 def test_three_sides_load_in_their_order(three_sides):
     assert three_sides.sides["side_id"].to_list() == ["pottsylvania", "grand_fenwick", "zubrowka"]
     assert three_sides.side_label("grand_fenwick") == "Grand Fenwick"
@@ -110,17 +111,20 @@ def test_three_sides_load_in_their_order(three_sides):
     assert three_sides.pair_within_days == 30
 
 
-@pytest.mark.parametrize("claim_id, role", [
-    ("pot_high_command_2019-06-15.pot.military.killed", "official"),
-    ("pot_high_command_2019-06-15.gfw.military.killed_and_wounded", "opposing"),  # side A about side B
-    ("pot_high_command_2019-06-15.zub.military.missing", "opposing"),  # side A about side C
-    ("gfw_war_ministry_2019-06-20.pot.military.killed", "opposing"),  # side B about side A
-    ("gfw_duchess_2019-09-10.zub.military.killed", "opposing"),  # side B about side C
-    ("zub_army_staff_2020-02-10.gfw.military.killed_and_wounded", "opposing"),  # side C about side B
-    ("zub_army_staff_2020-02-10.zub.military.missing", "official"),
-    ("sentinel_monitors_2019-10-01.zub.civilian.killed", "independent"),
-    ("concord_council_2019-11-05.pot.military.killed_and_wounded", "third_party"),
-])
+@pytest.mark.parametrize(
+    "claim_id, role",
+    [
+        ("pot_high_command_2019-06-15.pot.military.killed", "official"),
+        ("pot_high_command_2019-06-15.gfw.military.killed_and_wounded", "opposing"),  # side A about side B
+        ("pot_high_command_2019-06-15.zub.military.missing", "opposing"),  # side A about side C
+        ("gfw_war_ministry_2019-06-20.pot.military.killed", "opposing"),  # side B about side A
+        ("gfw_duchess_2019-09-10.zub.military.killed", "opposing"),  # side B about side C
+        ("zub_army_staff_2020-02-10.gfw.military.killed_and_wounded", "opposing"),  # side C about side B
+        ("zub_army_staff_2020-02-10.zub.military.missing", "official"),
+        ("sentinel_monitors_2019-10-01.zub.civilian.killed", "independent"),
+        ("concord_council_2019-11-05.pot.military.killed_and_wounded", "third_party"),
+    ],
+)
 def test_roles_with_three_sides(three_sides, claim_id, role):
     assert claim(three_sides.claims, claim_id)["role"] == role
 
@@ -176,6 +180,7 @@ def test_metrics_of_the_three_sided_war(three_sides):
 
 # --- a health authority counting everyone, hostages, an incident, claimed ratios --------------
 
+
 def test_the_health_authority_counts_everyone_with_a_daily_series(gaza_shaped):
     ministry = gaza_shaped.claims.filter(pl.col("claimant_id") == MINISTRY)
     assert set(ministry["population"]) == {"all"}
@@ -197,8 +202,9 @@ def test_the_adversary_counts_combatants_only(gaza_shaped):
 
 
 def test_an_incident_tallied_on_several_dates_by_two_claimants(gaza_shaped):
-    strike = (gaza_shaped.claims.filter(pl.col("period_type") == "incident", pl.col("metric") == "killed")
-              .sort("as_of_date"))
+    strike = gaza_shaped.claims.filter(pl.col("period_type") == "incident", pl.col("metric") == "killed").sort(
+        "as_of_date"
+    )
     assert strike["period_start_date"].unique().to_list() == [dt.date(2023, 6, 12)]
     assert strike.select("claimant_id", "as_of_date", "qualifier", "value").rows() == [
         (MINISTRY, dt.date(2023, 6, 12), "at_least", 70),
@@ -211,7 +217,8 @@ def test_an_incident_tallied_on_several_dates_by_two_claimants(gaza_shaped):
 
 def test_hostages_are_snapshots_and_a_release_is_an_incident(gaza_shaped):
     captives = gaza_shaped.claims.filter(pl.col("metric").is_in(["captured", "released", "remains_held"])).sort(
-        "as_of_date", "metric")
+        "as_of_date", "metric"
+    )
     assert captives.select("metric", "period_type", "period_start_date", "as_of_date", "value").rows() == [
         ("captured", "snapshot", None, dt.date(2023, 4, 20), 212),
         ("released", "incident", dt.date(2023, 5, 5), dt.date(2023, 5, 5), 80),
@@ -225,24 +232,40 @@ def test_hostages_are_snapshots_and_a_release_is_an_incident(gaza_shaped):
 
 def test_snapshots_reach_the_overview_as_stated(gaza_shaped):
     view = overview_view(check_overview_parameters(conflict=HEALTH_AUTHORITY_ID, data_dir=VALID_DATA))
-    assert view.snapshots.select("metric", "value").rows() == [("captured", 212), ("captured", 130), ("remains_held", 27)]
+    assert view.snapshots.select("metric", "value").rows() == [
+        ("captured", 212),
+        ("captured", 130),
+        ("remains_held", 27),
+    ]
 
 
-@pytest.mark.parametrize("claim_id, metric, qualifier, value, low, high", [
-    ("elb_pm_office_2023-07-05.krk.all.civilians_per_combatant", "civilians_per_combatant", "about", 1, 0.9, 1.1),
-    ("krk_movement_2023-07-06.krk.all.civilian_share_pct", "civilian_share_pct", "exact", 85, 85, 85),
-])
+@pytest.mark.parametrize(
+    "claim_id, metric, qualifier, value, low, high",
+    [
+        ("elb_pm_office_2023-07-05.krk.all.civilians_per_combatant", "civilians_per_combatant", "about", 1, 0.9, 1.1),
+        ("krk_movement_2023-07-06.krk.all.civilian_share_pct", "civilian_share_pct", "exact", 85, 85, 85),
+    ],
+)
 def test_a_claimed_ratio_and_share_load_as_stated(gaza_shaped, claim_id, metric, qualifier, value, low, high):
     row = claim(gaza_shaped.claims, claim_id)
     assert (row["metric"], row["qualifier"], row["value"], row["population"], row["period_type"]) == (
-        metric, qualifier, value, "all", "cumulative")
+        metric,
+        qualifier,
+        value,
+        "all",
+        "cumulative",
+    )
     assert row["value_low"] == pytest.approx(low) and row["value_high"] == pytest.approx(high)
 
 
 def test_the_relay_derives_from_the_ministry_and_is_not_independent(gaza_shaped):
     row = claim(gaza_shaped.claims, "relief_office_2023-07-02.krk.all.killed")
     assert (row["role"], row["derived_from"], row["is_dependent"], row["derived_from_group"]) == (
-        "third_party", MINISTRY_TOTAL, True, "krakozhia_authorities")
+        "third_party",
+        MINISTRY_TOTAL,
+        True,
+        "krakozhia_authorities",
+    )
     assert row["value"] == claim(gaza_shaped.claims, MINISTRY_TOTAL)["value"]
 
 
@@ -263,6 +286,7 @@ def test_every_curated_claim_quotes_its_source_term(gaza_shaped):
 
 
 # --- truces ------------------------------------------------------------------------------------
+
 
 def test_truces_load_as_a_frame_in_date_order(gaza_shaped):
     truces = gaza_shaped.truces

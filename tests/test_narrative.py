@@ -14,11 +14,14 @@ def text(fragment: str) -> str:
 
 
 def test_key_numbers_state_the_seed_article_figures_with_their_qualifiers():
-    view = compare_view(check_compare_parameters(**RUSSIA, metric="killed_and_wounded", start="2022-03-01",
-                                                 end="2022-03-31"))
+    view = compare_view(
+        check_compare_parameters(**RUSSIA, metric="killed_and_wounded", start="2022-03-01", end="2022-03-31")
+    )
     out = text(narrative.key_numbers(view))
-    assert ("As of 25 March 2022, Moscow (MoD) acknowledged 1,351 “have died” (killed) and 3,825 “wounded”;\n"
-            "Kyiv (General Staff) claimed about 16,100 “personnel” (personnel losses)") in out
+    assert (
+        "As of 25 March 2022, Moscow (MoD) acknowledged 1,351 “have died” (killed) and 3,825 “wounded”;\n"
+        "Kyiv (General Staff) claimed about 16,100 “personnel” (personnel losses)"
+    ) in out
     assert "a ratio of about 3.1." in out  # 3.10–3.12 to two significant digits is 3.1
     assert "imply 2.8 wounded per killed" in out  # 3,825 / 1,351 = 2.83, to two significant digits
 
@@ -58,13 +61,22 @@ def test_table_html_reads_like_a_table_not_a_repr():
 
     import polars as pl
 
-    frame = pl.DataFrame({
-        "claimant": ["Kyiv (General Staff)", "<b>Moscow</b> & co"], "low": [1167.857142857, 1351.0],
-        "high": [None, 1351.0], "as_of_date": [dt.date(2022, 3, 31), dt.date(2022, 3, 25)],
-        "is_stale": [False, True], "url": ["https://example.org/a?b=1", "javascript:alert(1)"]})
+    frame = pl.DataFrame(
+        {
+            "claimant": ["Kyiv (General Staff)", "<b>Moscow</b> & co"],
+            "low": [1167.857142857, 1351.0],
+            "high": [None, 1351.0],
+            "as_of_date": [dt.date(2022, 3, 31), dt.date(2022, 3, 25)],
+            "is_stale": [False, True],
+            "url": ["https://example.org/a?b=1", "javascript:alert(1)"],
+        }
+    )
     out = narrative.table_html(frame, max_rows=10, name="latest", title="Latest <figures>")
     # a scrolling region the keyboard reaches (axe scrollable-region-focusable), named by its title
-    assert '<div class="cc-table" id="cc-table-latest" tabindex="0" role="region" aria-label="Latest &lt;figures&gt;">' in out
+    assert (
+        '<div class="cc-table" id="cc-table-latest" tabindex="0" role="region" aria-label="Latest &lt;figures&gt;">'
+        in out
+    )
     assert "<caption>Latest &lt;figures&gt;</caption>" in out
     assert "<th>claimant</th>" in out and "<th>as of date</th>" in out
     assert "<td>Kyiv (General Staff)</td>" in out and '"Kyiv' not in out  # no repr quotes
@@ -98,8 +110,9 @@ def test_a_collapsed_table_states_a_repeated_assumption_once():
     import polars as pl
 
     assumption = "killed = killed and wounded ÷ (1 + wounded:killed) with a wounded:killed ratio between 2.5 and 13"
-    frame = pl.DataFrame({"claimant": ["a", "b", "c"], "ratio_low": [12.5712, 1.0, 0.5],
-                          "assumption": [assumption] * 3})
+    frame = pl.DataFrame(
+        {"claimant": ["a", "b", "c"], "ratio_low": [12.5712, 1.0, 0.5], "assumption": [assumption] * 3}
+    )
     out = narrative.table_html(frame, max_rows=2, name="ratios", title="Ratios", collapsed=True)
     assert out.startswith('<details class="cc-table-details"><summary>Ratios (3 rows)</summary>')
     assert out.count(assumption) == 1 and "For every row, assumption:" in out
@@ -109,6 +122,7 @@ def test_a_collapsed_table_states_a_repeated_assumption_once():
 def test_the_headline_answers_the_reports_question_with_dates_and_the_paired_ratio():
     view = compare_view(check_compare_parameters(**RUSSIA, metric="killed", start="2022-03-01", end="2022-03-31"))
     line = narrative.headline(view)
-    assert line.startswith("Russia's military losses, killed: Moscow (MoD) last gave 1,351 “have died” (killed) "
-                           "as of 25 March 2022")
+    assert line.startswith(
+        "Russia's military losses, killed: Moscow (MoD) last gave 1,351 “have died” (killed) as of 25 March 2022"
+    )
     assert "The latest honest comparison, figures at most 7 days apart:" in line and " times Moscow (MoD)'s" in line

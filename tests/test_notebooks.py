@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import ast
 import html
-import re
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +43,9 @@ def test_notebooks_are_thin(path):
             continue
         tree = ast.parse(cell.source)
         assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda)) for n in ast.walk(tree)), cell.source
-        assert "/" not in "".join(n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
-                                  and isinstance(n.value, str)), "no paths in notebooks"
+        assert "/" not in "".join(
+            n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        ), "no paths in notebooks"
         if cell is not params:
             assert len(cell.source.splitlines()) <= 6, "long cells belong in analysis/"
     index = nb.cells.index(params)
@@ -53,8 +54,24 @@ def test_notebooks_are_thin(path):
 
 def run_papermill(notebook: Path, out: Path, *params: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CLAIMS_DATA_DIR": str(VALID_DATA)}
-    return subprocess.run([sys.executable, "-m", "papermill", str(notebook), str(out), "--cwd", str(notebook.parent),
-                           "-k", "python3", *params], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(notebook),
+            str(out),
+            "--cwd",
+            str(notebook.parent),
+            "-k",
+            "python3",
+            *params,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def outputs(path: Path) -> tuple[str, dict[str, dict]]:
@@ -72,9 +89,21 @@ def outputs(path: Path) -> tuple[str, dict[str, dict]]:
 @pytest.mark.slow
 def test_compare_claims_runs_on_the_fixture_with_papermill_overrides(tmp_path):
     out = tmp_path / "compare.ipynb"
-    result = run_papermill(REPO / "notebooks" / "compare_claims.ipynb", out,
-                           "-p", "conflict", CONFLICT_ID, "-p", "subject_side", "freedonia",
-                           "-p", "metric", "killed", "-y", "wounded_to_killed: [3.0, 4.0]")
+    result = run_papermill(
+        REPO / "notebooks" / "compare_claims.ipynb",
+        out,
+        "-p",
+        "conflict",
+        CONFLICT_ID,
+        "-p",
+        "subject_side",
+        "freedonia",
+        "-p",
+        "metric",
+        "killed",
+        "-y",
+        "wounded_to_killed: [3.0, 4.0]",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     text, artifacts = outputs(out)
     assert {"cumulative", "ladder", "staleness", "latest_claims", "claims"} <= set(artifacts)
@@ -97,23 +126,52 @@ def test_conflict_overview_runs_with_its_defaults_on_the_fixture(tmp_path):
 @pytest.mark.slow
 def test_a_bad_parameter_fails_in_the_validation_cell_with_one_short_message(tmp_path):
     out = tmp_path / "bad.ipynb"
-    result = run_papermill(REPO / "notebooks" / "compare_claims.ipynb", out, "-p", "conflict", CONFLICT_ID,
-                           "-p", "subject_side", "freedonia", "-p", "official", "nobody")
+    result = run_papermill(
+        REPO / "notebooks" / "compare_claims.ipynb",
+        out,
+        "-p",
+        "conflict",
+        CONFLICT_ID,
+        "-p",
+        "subject_side",
+        "freedonia",
+        "-p",
+        "official",
+        "nobody",
+    )
     assert result.returncode != 0
     nb = json.loads(out.read_text())
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert len(errors) == 1
     assert errors[0]["ename"] == "ParameterError"
-    assert "official: claimant 'nobody' is not a claimant of freedonia-sylvania; valid: fr_war_office" in errors[0]["evalue"]
+    assert (
+        "official: claimant 'nobody' is not a claimant of freedonia-sylvania; valid: fr_war_office"
+        in errors[0]["evalue"]
+    )
 
 
 @pytest.mark.slow
 def test_default_notebook_runs_top_to_bottom_as_run_all_would(tmp_path):
     """`jupyter nbconvert --execute` with the defaults, on the real data."""
     out = tmp_path / "default.ipynb"
-    result = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                             str(REPO / "notebooks" / "compare_claims.ipynb"), "--output", str(out)],
-                            capture_output=True, text=True, timeout=300, cwd=REPO / "notebooks")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            str(REPO / "notebooks" / "compare_claims.ipynb"),
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO / "notebooks",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     text, _ = outputs(out)
     assert "Moscow (MoD)" in text and "1,351 “have died” (killed) and 3,825 “wounded”" in text

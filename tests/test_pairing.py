@@ -21,8 +21,9 @@ CEASEFIRE = dt.date(2024, 6, 15)
 
 
 def killed(conflict, side, claimant):
-    return select_claims(conflict.claims, subject_side=side, population="military", claimants=[claimant],
-                         metric="killed")
+    return select_claims(
+        conflict.claims, subject_side=side, population="military", claimants=[claimant], metric="killed"
+    )
 
 
 def test_the_conflict_carries_its_end_and_its_pairing_default(sparse):
@@ -61,14 +62,16 @@ def test_direction_words_come_from_the_signed_gap(sparse):
 
 def test_beyond_the_tolerance_the_nearest_figure_is_named_but_no_ratio_is_made(ru_ua):
     moscow = killed(ru_ua, "russia", "ru_mod")
-    mediazona = select_claims(ru_ua.claims, subject_side="russia", population="military",
-                              claimants=["mediazona_bbc"], metric="killed").tail(1)
+    mediazona = select_claims(
+        ru_ua.claims, subject_side="russia", population="military", claimants=["mediazona_bbc"], metric="killed"
+    ).tail(1)
     out = nearest_comparison(mediazona, moscow, tolerance_days=7).row(0, named=True)
     assert out["den_value"] == 5937 and out["later_by_days"] < -1000
     assert out["is_comparable"] is False
     assert out["ratio_low"] is None and out["ratio_high"] is None and out["ratio_central"] is None
-    nato = select_claims(ru_ua.claims, subject_side="russia", population="military", claimants=["nato"],
-                         metric="killed")
+    nato = select_claims(
+        ru_ua.claims, subject_side="russia", population="military", claimants=["nato"], metric="killed"
+    )
     near = nearest_comparison(nato, moscow, tolerance_days=7).row(0, named=True)
     assert (near["den_value"], near["later_by_days"], near["is_comparable"]) == (1351, 2, True)
     assert (round(near["ratio_low"], 2), round(near["ratio_high"], 2)) == (5.18, 11.10)
@@ -92,30 +95,49 @@ def test_a_revision_downwards_is_flagged_not_a_negative_rate(sparse):
 
 
 def test_the_report_view_shows_opposing_over_official_with_the_conflicts_default(sparse):
-    params = check_compare_parameters(conflict=SPARSE_ID, subject_side="ruritania", population="military",
-                                      metric="killed", data_dir=SPARSE_DATA)
+    params = check_compare_parameters(
+        conflict=SPARSE_ID, subject_side="ruritania", population="military", metric="killed", data_dir=SPARSE_DATA
+    )
     assert params.pair_within_days == 45
     view = compare_view(params)
     assert view.ratios.height > 0 and (view.ratios["is_final_tolls"] | (view.ratios["staleness_days"] <= 45)).all()
     assert view.ratios["is_final_tolls"].any()
     assert view.revisions.height == 1
-    week = compare_view(check_compare_parameters(conflict=SPARSE_ID, subject_side="ruritania",
-                                                 population="military", metric="killed", pair_within_days=7,
-                                                 data_dir=SPARSE_DATA))
+    week = compare_view(
+        check_compare_parameters(
+            conflict=SPARSE_ID,
+            subject_side="ruritania",
+            population="military",
+            metric="killed",
+            pair_within_days=7,
+            data_dir=SPARSE_DATA,
+        )
+    )
     assert week.ratios["is_final_tolls"].all()  # only the final tolls remain comparable
 
 
 @pytest.mark.parametrize("bad", [-1, 2.5, "7", True])
 def test_pair_within_days_must_be_whole_days(bad):
     with pytest.raises(ParameterError, match="pair_within_days"):
-        check_compare_parameters(conflict=SPARSE_ID, subject_side="ruritania", population="military",
-                                 metric="killed", pair_within_days=bad, data_dir=SPARSE_DATA)
+        check_compare_parameters(
+            conflict=SPARSE_ID,
+            subject_side="ruritania",
+            population="military",
+            metric="killed",
+            pair_within_days=bad,
+            data_dir=SPARSE_DATA,
+        )
 
 
 def test_ratio_over_time_keeps_the_numerators_open_end(ru_ua):
     """The working interval names once shadowed num_is_low_exclusive ('more than' read as 'at least')."""
-    eu = select_claims(ru_ua.claims, subject_side="ukraine", population="military", claimants=["eu_commission"],
-                       metric="killed_and_wounded")
+    eu = select_claims(
+        ru_ua.claims,
+        subject_side="ukraine",
+        population="military",
+        claimants=["eu_commission"],
+        metric="killed_and_wounded",
+    )
     # Since 2026-12-01 the EU has two claims (WION: bare 100,000, exact; Novinite: 'over 100,000'): the open one.
     eu = eu.filter(pl.col("qualifier") == "more_than")
     assert eu.height == 1

@@ -17,23 +17,32 @@ from analysis.params import ParameterError, check_compare_parameters, papermill_
 from tests.fixture_data import CONFLICT_ID, REPO, VALID_DATA
 from tests.test_report_catalog import check, write_catalog
 
-BASE = dict(conflict=CONFLICT_ID, subject_side="freedonia", population="military", metric="killed",
-            data_dir=VALID_DATA)
+BASE = dict(conflict=CONFLICT_ID, subject_side="freedonia", population="military", metric="killed", data_dir=VALID_DATA)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("[3, 13]", [3, 13]), (" [2.5,13.0] ", [2.5, 13.0]), ("3,13", [3, 13]), ("2.5, 13", [2.5, 13]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("[3, 13]", [3, 13]),
+        (" [2.5,13.0] ", [2.5, 13.0]),
+        ("3,13", [3, 13]),
+        ("2.5, 13", [2.5, 13]),
+    ],
+)
 def test_number_lists_as_papermill_passes_them(text, expected):
     assert papermill_list("wounded_to_killed", text, numbers=True) == expected
     p = check_compare_parameters(**BASE, wounded_to_killed=text)
     assert p.wounded_to_killed == (float(expected[0]), float(expected[1]))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("sy_general_staff", ["sy_general_staff"]), ("sy_general_staff,sy_president", ["sy_general_staff", "sy_president"]),
-    ('["sy_general_staff", "sy_president"]', ["sy_general_staff", "sy_president"]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sy_general_staff", ["sy_general_staff"]),
+        ("sy_general_staff,sy_president", ["sy_general_staff", "sy_president"]),
+        ('["sy_general_staff", "sy_president"]', ["sy_general_staff", "sy_president"]),
+    ],
+)
 def test_claimant_lists_as_papermill_passes_them(text, expected):
     assert papermill_list("opposing", text) == expected
     assert check_compare_parameters(**BASE, opposing=text).opposing == tuple(expected)
@@ -45,11 +54,13 @@ def test_undecodable_text_is_refused_with_the_yaml_form(text):
         check_compare_parameters(**BASE, wounded_to_killed=text)
     message = str(err.value)
     assert "\n" not in message
-    assert message == (f"wounded_to_killed: {text!r} is neither a JSON list nor a comma-separated list; "
-                       f"or pass the list as YAML: -y 'wounded_to_killed: [...]'")
+    assert message == (
+        f"wounded_to_killed: {text!r} is neither a JSON list nor a comma-separated list; "
+        f"or pass the list as YAML: -y 'wounded_to_killed: [...]'"
+    )
 
 
-@pytest.mark.parametrize("text", ["[3]", "13,3", "[\"a\", \"b\"]", "[0, 3]"])
+@pytest.mark.parametrize("text", ["[3]", "13,3", '["a", "b"]', "[0, 3]"])
 def test_decoded_but_wrong_values_say_what_is_wrong_with_the_value_as_given(text):
     with pytest.raises(ParameterError, match=r"must be two (finite )?numbers") as err:
         check_compare_parameters(**BASE, wounded_to_killed=text)
@@ -57,8 +68,16 @@ def test_decoded_but_wrong_values_say_what_is_wrong_with_the_value_as_given(text
 
 
 AGREEMENT = [("wounded_to_killed", v) for v in ("[3, 13]", "3,13", "[3, 13", "[3]", "13,3", "3;13", "Infinity,3")] + [
-    ("opposing", v) for v in ("sy_general_staff", "sy_general_staff,sy_president", '["sy_president"]', "nobody",
-                              "sy_general_staff,,sy_president", '["sy_president"')]
+    ("opposing", v)
+    for v in (
+        "sy_general_staff",
+        "sy_general_staff,sy_president",
+        '["sy_president"]',
+        "nobody",
+        "sy_general_staff,,sy_president",
+        '["sy_president"',
+    )
+]
 
 
 @pytest.mark.parametrize("name, text", AGREEMENT)
@@ -70,17 +89,21 @@ def test_the_catalog_and_the_notebook_accept_the_same_text(tmp_path, name, text)
         notebook_accepts = False
     notebook = REPO / "notebooks" / "compare_claims.ipynb"
     entry = {k: v for k, v in BASE.items() if k != "data_dir"} | {name: text}
-    path = write_catalog(tmp_path, f"""
+    path = write_catalog(
+        tmp_path,
+        f"""
         - slug: one
           title: One
           notebook: {notebook}
           parameters: {json.dumps(entry)}
-        """)
+        """,
+    )
     problems, _ = check(path)
     assert (problems == []) == notebook_accepts, (problems, notebook_accepts)
 
 
 # ------------------------------------------------------------------------- papermill's CLI
+
 
 def _run(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "CLAIMS_DATA_DIR": str(VALID_DATA)}
@@ -99,12 +122,29 @@ def test_the_kernel_sends_one_line_and_claims_run_prints_only_it(tmp_path):
     # papermill's own frames come first (its CLI catches only a dead kernel) ...
     assert "Traceback (most recent call last)" in plain.stderr
     # ... but what the kernel sent is the one line: the error output's traceback
-    errors = [o for c in json.loads((tmp_path / "a.ipynb").read_text())["cells"] for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in json.loads((tmp_path / "a.ipynb").read_text())["cells"]
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert len(errors) == 1 and len(errors[0]["traceback"]) == 1 and errors[0]["traceback"][0].startswith(LINE)
 
-    short = _run([sys.executable, "-m", "analysis", "run", notebook, str(tmp_path / "b.ipynb"), *ARGS,
-                  "--no-progress-bar", "--log-level", "ERROR"], tmp_path)
+    short = _run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "run",
+            notebook,
+            str(tmp_path / "b.ipynb"),
+            *ARGS,
+            "--no-progress-bar",
+            "--log-level",
+            "ERROR",
+        ],
+        tmp_path,
+    )
     assert short.returncode == 1
     assert "Traceback" not in short.stderr
     last = short.stderr.splitlines()[-1]
@@ -115,11 +155,38 @@ def test_the_kernel_sends_one_line_and_claims_run_prints_only_it(tmp_path):
 @pytest.mark.slow
 def test_papermill_list_text_runs_the_notebook(tmp_path):
     notebook = str(REPO / "notebooks" / "compare_claims.ipynb")
-    result = _run([sys.executable, "-m", "analysis", "run", notebook, str(tmp_path / "c.ipynb"), "-k", "python3",
-                   "-p", "conflict", CONFLICT_ID, "-p", "subject_side", "freedonia",
-                   "-p", "opposing", "sy_general_staff,sy_president", "-p", "wounded_to_killed", "[3, 13]",
-                   "--no-progress-bar", "--log-level", "ERROR"], tmp_path)
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "run",
+            notebook,
+            str(tmp_path / "c.ipynb"),
+            "-k",
+            "python3",
+            "-p",
+            "conflict",
+            CONFLICT_ID,
+            "-p",
+            "subject_side",
+            "freedonia",
+            "-p",
+            "opposing",
+            "sy_general_staff,sy_president",
+            "-p",
+            "wounded_to_killed",
+            "[3, 13]",
+            "--no-progress-bar",
+            "--log-level",
+            "ERROR",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
-    parameters = next(c for c in json.loads((tmp_path / "c.ipynb").read_text())["cells"]
-                      if "injected-parameters" in c["metadata"].get("tags", []))
+    parameters = next(
+        c
+        for c in json.loads((tmp_path / "c.ipynb").read_text())["cells"]
+        if "injected-parameters" in c["metadata"].get("tags", [])
+    )
     assert 'wounded_to_killed = "[3, 13]"' in "".join(parameters["source"])

@@ -17,20 +17,35 @@ def test_defaults_derive_claimants_by_role_from_the_data():
     assert p.title.startswith("Russia")
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ({"conflict": "narnia"}, "conflict: unknown conflict 'narnia'; valid (the data directory): gaza-war, russia-ukraine"),
-    ({"subject_side": "atlantis"}, "subject_side: unknown side 'atlantis'; valid (russia-ukraine): russia, ukraine"),
-    ({"metric": "deaths"}, "metric: unknown metric 'deaths'; valid (the vocabulary): killed, wounded"),
-    ({"population": 3}, "population: must be one population (a string), got 3 (int)"),
-    ({"official": ["nobody"]}, "official: claimant 'nobody' is not a claimant of russia-ukraine; valid: ru_mod"),
-    ({"official": ["ua_president"]}, "official: claimant 'ua_president' has no cumulative claims in the official role"),
-    ({"opposing": "ru_mod; drop table"}, "opposing: claimant 'ru_mod; drop table' is not a claimant"),
-    ({"start": "25/03/2022"}, "start: must be written YYYY-MM-DD (ISO 8601), got '25/03/2022'"),
-    ({"start": "2022-04-01", "end": "2022-03-01"}, "end: 2022-03-01 is before start 2022-04-01"),
-    ({"wounded_to_killed": [13, 2.5]}, "wounded_to_killed: must be two finite numbers with 0 < low <= high, got [13, 2.5]"),
-    ({"wounded_to_killed": "3"}, "wounded_to_killed: must be two numbers [low, high], got '3'"),
-    ({"title": ["x"]}, "title: must be text or None"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        (
+            {"conflict": "narnia"},
+            "conflict: unknown conflict 'narnia'; valid (the data directory): gaza-war, russia-ukraine",
+        ),
+        (
+            {"subject_side": "atlantis"},
+            "subject_side: unknown side 'atlantis'; valid (russia-ukraine): russia, ukraine",
+        ),
+        ({"metric": "deaths"}, "metric: unknown metric 'deaths'; valid (the vocabulary): killed, wounded"),
+        ({"population": 3}, "population: must be one population (a string), got 3 (int)"),
+        ({"official": ["nobody"]}, "official: claimant 'nobody' is not a claimant of russia-ukraine; valid: ru_mod"),
+        (
+            {"official": ["ua_president"]},
+            "official: claimant 'ua_president' has no cumulative claims in the official role",
+        ),
+        ({"opposing": "ru_mod; drop table"}, "opposing: claimant 'ru_mod; drop table' is not a claimant"),
+        ({"start": "25/03/2022"}, "start: must be written YYYY-MM-DD (ISO 8601), got '25/03/2022'"),
+        ({"start": "2022-04-01", "end": "2022-03-01"}, "end: 2022-03-01 is before start 2022-04-01"),
+        (
+            {"wounded_to_killed": [13, 2.5]},
+            "wounded_to_killed: must be two finite numbers with 0 < low <= high, got [13, 2.5]",
+        ),
+        ({"wounded_to_killed": "3"}, "wounded_to_killed: must be two numbers [low, high], got '3'"),
+        ({"title": ["x"]}, "title: must be text or None"),
+    ],
+)
 def test_bad_parameters_fail_with_one_short_message_listing_valid_values(override, fragment):
     with pytest.raises(ParameterError) as err:
         check_compare_parameters(**{**BASE, **override})
@@ -39,15 +54,17 @@ def test_bad_parameters_fail_with_one_short_message_listing_valid_values(overrid
 
 
 def test_claimant_lists_may_be_comma_separated_text_from_the_command_line():
-    p = check_compare_parameters(**BASE, opposing="ua_general_staff, ua_president", start="2022-03-01",
-                                 end="2022-03-31")
+    p = check_compare_parameters(
+        **BASE, opposing="ua_general_staff, ua_president", start="2022-03-01", end="2022-03-31"
+    )
     assert p.opposing == ("ua_general_staff", "ua_president")
     assert (p.start, p.end) == (dt.date(2022, 3, 1), dt.date(2022, 3, 31))
 
 
 def test_fixture_conflict_through_a_data_dir():
-    p = check_compare_parameters(conflict=CONFLICT_ID, subject_side="freedonia", population="military",
-                                 metric="killed", data_dir=VALID_DATA)
+    p = check_compare_parameters(
+        conflict=CONFLICT_ID, subject_side="freedonia", population="military", metric="killed", data_dir=VALID_DATA
+    )
     assert p.official == ("fr_war_office",)
     overview = check_overview_parameters(conflict=CONFLICT_ID, data_dir=VALID_DATA)
     assert "Freedonia" in overview.title

@@ -23,15 +23,20 @@ def claims(*args: object, cwd: Path, env_extra: dict[str, str] | None = None) ->
     """`python -m analysis ARGS` in cwd, without any CLAIMS_DATA_DIR of the caller's."""
     env = {k: v for k, v in os.environ.items() if k != "CLAIMS_DATA_DIR"}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 def python(code: str, cwd: Path, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "CLAIMS_DATA_DIR"}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +54,28 @@ def test_the_temporary_folders_are_outside_the_repository(tmp_path):
 
 # ------------------------------------------------------------------------------- claims init
 
+
 def test_init_writes_a_project_of_the_packages_files(project):
     assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()) == [
-        "README.md", "data/raw/CHANGELOG.md", "data/raw/README.md",
-        f"data/raw/{EXAMPLE}/claims.csv", f"data/raw/{EXAMPLE}/conflict.yml",
-        f"data/raw/{EXAMPLE}/series/krk_health_ministry_killed.csv", f"data/raw/{EXAMPLE}/statements.csv",
+        "README.md",
+        "data/raw/CHANGELOG.md",
+        "data/raw/README.md",
+        f"data/raw/{EXAMPLE}/claims.csv",
+        f"data/raw/{EXAMPLE}/conflict.yml",
+        f"data/raw/{EXAMPLE}/series/krk_health_ministry_killed.csv",
+        f"data/raw/{EXAMPLE}/statements.csv",
         "data/raw/wounded_to_killed_references.csv",
-        "notebooks/compare_claims.ipynb", "notebooks/conflict_overview.ipynb", "reports.yml"]
+        "notebooks/compare_claims.ipynb",
+        "notebooks/conflict_overview.ipynb",
+        "reports.yml",
+    ]
     # copies of the repository's own files, not stale duplicates
     for name in ("compare_claims.ipynb", "conflict_overview.ipynb"):
         assert filecmp.cmp(project / "notebooks" / name, REPO / "notebooks" / name, shallow=False)
     for name in ("README.md", "wounded_to_killed_references.csv"):
         assert filecmp.cmp(project / "data" / "raw" / name, REPO / "data" / "raw" / name, shallow=False)
     for path in EXAMPLE_FIXTURE.rglob("*.*"):
-        assert filecmp.cmp(path, project / "data" / "raw" / EXAMPLE / path.relative_to(EXAMPLE_FIXTURE),
-                           shallow=False)
+        assert filecmp.cmp(path, project / "data" / "raw" / EXAMPLE / path.relative_to(EXAMPLE_FIXTURE), shallow=False)
     # the example says it is made up wherever a user meets it
     assert "FICTIONAL" in (project / "README.md").read_text()
     assert "FICTIONAL" in (project / "reports.yml").read_text()
@@ -84,7 +96,11 @@ def test_init_refuses_a_non_empty_folder(tmp_path, content):
     before = sorted(p.name for p in target.iterdir())
     result = claims("init", target, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and "not an empty folder" in result.stderr
+    assert (
+        result.stderr.count("\n") == 1
+        and result.stderr.startswith("error: ")
+        and "not an empty folder" in result.stderr
+    )
     assert sorted(p.name for p in target.iterdir()) == before
 
 
@@ -97,6 +113,7 @@ def test_init_accepts_an_empty_folder(tmp_path):
 
 # ---------------------------------------------------------------------------- nothing found
 
+
 @pytest.mark.parametrize("command", [["validate"], ["build"], ["--project", "nowhere", "validate"]])
 def test_no_project_and_no_data_dir_is_one_error_line(tmp_path, command):
     result = claims(*command, cwd=tmp_path)
@@ -106,15 +123,20 @@ def test_no_project_and_no_data_dir_is_one_error_line(tmp_path, command):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and "--project" in lines[0]
     if command == ["validate"]:
-        assert lines[0] == (f"error: no data folder: no reports.yml in {tmp_path.resolve()} or any parent "
-                            f"(use --project DIR) and CLAIMS_DATA_DIR is not set")
+        assert lines[0] == (
+            f"error: no data folder: no reports.yml in {tmp_path.resolve()} or any parent "
+            f"(use --project DIR) and CLAIMS_DATA_DIR is not set"
+        )
     assert not (tmp_path / "reports").exists()
 
 
 def test_the_library_without_a_project_names_both_ways(tmp_path):
-    result = python("from analysis.dataset import load_conflict\n"
-                    "try:\n    load_conflict('elbonia-krakozhia')\n"
-                    "except LookupError as exc:\n    print(type(exc).__name__, exc)\n", cwd=tmp_path)
+    result = python(
+        "from analysis.dataset import load_conflict\n"
+        "try:\n    load_conflict('elbonia-krakozhia')\n"
+        "except LookupError as exc:\n    print(type(exc).__name__, exc)\n",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("NoDataDir no data folder: no reports.yml in")
     assert "CLAIMS_DATA_DIR is not set" in result.stdout
@@ -122,13 +144,17 @@ def test_the_library_without_a_project_names_both_ways(tmp_path):
 
 # ------------------------------------------------------------------------- what is honoured
 
+
 def test_the_project_is_found_from_any_folder_below_it(project):
     for folder in (project, project / "notebooks", project / "data" / "raw" / EXAMPLE / "series"):
         result = claims("validate", cwd=folder)
         assert result.returncode == 0, (folder, result.stderr)
         assert "1 conflict(s)" in result.stdout
-        found = python("from analysis.dataset import list_conflicts, load_conflict\n"
-                       "print(list_conflicts(), load_conflict('elbonia-krakozhia').data_dir)", cwd=folder)
+        found = python(
+            "from analysis.dataset import list_conflicts, load_conflict\n"
+            "print(list_conflicts(), load_conflict('elbonia-krakozhia').data_dir)",
+            cwd=folder,
+        )
         assert found.stdout.split() == ["['elbonia-krakozhia']", str(project / "data" / "raw")], found.stderr
 
 
@@ -170,8 +196,7 @@ def test_the_catalogs_data_dir_is_used(tmp_path):
 
 @pytest.mark.slow
 def test_build_with_project_option_writes_into_that_project(project, tmp_path):
-    result = claims("--project", project, "build", "--only", f"{EXAMPLE}-overview", "--progress", "plain",
-                    cwd=tmp_path)
+    result = claims("--project", project, "build", "--only", f"{EXAMPLE}-overview", "--progress", "plain", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project / "reports" / f"{EXAMPLE}-overview.html").is_file()
     assert not (tmp_path / "reports").exists()

@@ -39,6 +39,7 @@ def problems_of(data_dir: Path) -> list:
 
 # --- the real file -----------------------------------------------------------------------------
 
+
 def test_the_real_file_loads_with_a_source_and_a_quote_on_every_row():
     refs = wounded_to_killed_references(REAL_DATA)
     assert refs.columns == list(COLUMNS)
@@ -69,6 +70,7 @@ def test_a_figure_reads_as_the_source_wrote_it():
 
 # --- broken copies -----------------------------------------------------------------------------
 
+
 def test_a_broken_copy_names_file_line_and_column(tmp_path):
     rows = real_rows()
     assert len(rows) >= 3
@@ -77,8 +79,11 @@ def test_a_broken_copy_names_file_line_and_column(tmp_path):
     rows[2]["quote"] = ""  # line 4
     found = {(p.file, p.line, p.column): p for p in problems_of(write(tmp_path / "data", rows))}
 
-    assert set(found) == {(REFERENCES_FILE, 2, "population"), (REFERENCES_FILE, 3, "ratio_low"),
-                          (REFERENCES_FILE, 4, "quote")}
+    assert set(found) == {
+        (REFERENCES_FILE, 2, "population"),
+        (REFERENCES_FILE, 3, "ratio_low"),
+        (REFERENCES_FILE, 4, "quote"),
+    }
     assert found[(REFERENCES_FILE, 2, "population")].value == "soldiers"
     assert "military" in found[(REFERENCES_FILE, 2, "population")].rule
     assert found[(REFERENCES_FILE, 3, "ratio_low")].value == "20.0"
@@ -96,14 +101,17 @@ def test_a_value_spanning_lines_moves_later_records_down(tmp_path):
     assert (problem.line, problem.column, problem.value) == (4, "source_url", "javascript:alert(1)")
 
 
-@pytest.mark.parametrize(("column", "value", "rule"), [
-    ("ratio_low", "0", "greater than zero"),
-    ("ratio_high", "3:1", "decimal number"),
-    ("ratio_low", "-2.5", "decimal number"),
-    ("reference_id", "Has Spaces", "must be an id"),
-    ("source_url", "ftp://example.org/x", "http"),
-    ("description", "   ", "is required"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "rule"),
+    [
+        ("ratio_low", "0", "greater than zero"),
+        ("ratio_high", "3:1", "decimal number"),
+        ("ratio_low", "-2.5", "decimal number"),
+        ("reference_id", "Has Spaces", "must be an id"),
+        ("source_url", "ftp://example.org/x", "http"),
+        ("description", "   ", "is required"),
+    ],
+)
 def test_each_rule_is_enforced(tmp_path, column, value, rule):
     rows = real_rows()[:1]
     rows[0][column] = value
@@ -115,7 +123,11 @@ def test_each_rule_is_enforced(tmp_path, column, value, rule):
 def test_a_duplicate_id_is_reported_on_the_later_line(tmp_path):
     rows = real_rows()[:1] * 2
     [problem] = problems_of(write(tmp_path / "data", rows))
-    assert (problem.line, problem.column, problem.rule) == (3, "reference_id", "must be unique (an earlier line has it)")
+    assert (problem.line, problem.column, problem.rule) == (
+        3,
+        "reference_id",
+        "must be unique (an earlier line has it)",
+    )
 
 
 def test_a_missing_or_unknown_column_is_reported_on_the_header(tmp_path):

@@ -23,8 +23,10 @@ from analysis.report import audit
 from analysis.report.offline import find_chromium
 from tests.fixture_data import REPO
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)"),
+]
 
 SPARSE_SLUGS = ["ruritania-losses", "borduria-losses", "ruritania-borduria-overview"]
 
@@ -35,8 +37,12 @@ def ensure_axe() -> Path:
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail(f"axe-core is not installed ({audit.AXE_SCRIPT}) and npm is not on PATH")
-        result = subprocess.run([npm, "ci", "--prefix", str(audit.AXE_DIR), "--no-audit", "--no-fund"],
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [npm, "ci", "--prefix", str(audit.AXE_DIR), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, f"npm ci --prefix tools/axe failed:\n{result.stdout}{result.stderr}"
     assert audit.AXE_SCRIPT.is_file(), audit.AXE_SCRIPT
     return audit.AXE_SCRIPT
@@ -55,9 +61,11 @@ def broken_page(sparse_build, tmp_path_factory) -> Path:
     built site is shared with other tests."""
     html = (sparse_build / f"{SPARSE_SLUGS[0]}.html").read_text(encoding="utf-8")
     pixel = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
-    injected = (f'<img src="{pixel}" width="40" height="40">'
-                '<div id="cc-broken-scroll" style="overflow:auto;width:80px;height:40px">'
-                '<p style="width:400px">A paragraph wider than the box that scrolls it.</p></div>')
+    injected = (
+        f'<img src="{pixel}" width="40" height="40">'
+        '<div id="cc-broken-scroll" style="overflow:auto;width:80px;height:40px">'
+        '<p style="width:400px">A paragraph wider than the box that scrolls it.</p></div>'
+    )
     broken, count = re.subn(r"(<main[^>]*>)", lambda m: m.group(1) + injected, html, count=1)
     assert count == 1, "the report has a <main> element"
     path = tmp_path_factory.mktemp("broken") / "broken-a11y.html"
@@ -87,16 +95,22 @@ def test_a_deliberate_violation_fails_the_audit(broken_page):
 
 def test_cli_exits_non_zero_and_names_the_rule_and_node(sparse_build, broken_page):
     command = [sys.executable, "-m", "analysis.report.audit"]
-    good = subprocess.run([*command, str(sparse_build / "index.html"), str(sparse_build / f"{SPARSE_SLUGS[0]}.html")],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    good = subprocess.run(
+        [*command, str(sparse_build / "index.html"), str(sparse_build / f"{SPARSE_SLUGS[0]}.html")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert good.returncode == 0, good.stdout + good.stderr
     assert "2 page(s) without serious or critical violations, 0 with" in good.stdout
     bad = subprocess.run([*command, str(broken_page)], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert re.search(r"\[critical\] image-alt: .*\n\s+.*img", bad.stdout), bad.stdout
     assert "#cc-broken-scroll" in bad.stdout
-    missing = subprocess.run([*command, str(sparse_build / "no-such-page.html")], capture_output=True, text=True,
-                             timeout=60, cwd=REPO)
+    missing = subprocess.run(
+        [*command, str(sparse_build / "no-such-page.html")], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
     assert missing.returncode == 2 and "no such page" in missing.stderr
 
 

@@ -18,8 +18,16 @@ import pytest
 from analysis import __version__
 from analysis.report.fingerprint import data_fingerprint, sha256_file
 from analysis.report.offline import check_pages, find_chromium
-from tests.fixture_data import (CONFLICT_ID, NOTEBOOKS, REPO, VALID_DATA, claims_build, claims_command, descendants,
-                                still_running)
+from tests.fixture_data import (
+    CONFLICT_ID,
+    NOTEBOOKS,
+    REPO,
+    VALID_DATA,
+    claims_build,
+    claims_command,
+    descendants,
+    still_running,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +50,7 @@ def built(tmp_path_factory) -> Path:
 
 
 # --------------------------------------------------------------------------------- outputs
+
 
 def test_every_output_is_written(built):
     assert (built / "index.html").is_file() and (built / "manifest.json").is_file()
@@ -70,8 +79,10 @@ def test_report_html_is_self_contained_offline_and_hides_code(built):
         lower = html.lower()
         for loader in ("require.js", "require.min.js", "mathjax", "mermaid", "cdn.jsdelivr", "cdnjs", "unpkg"):
             assert loader not in lower, loader
-        assert '<div class="jp-CodeMirrorEditor' not in html and "from analysis.report.collect import publish" not in html
-        footer = html[html.index('id="claims-report-footer"'):]
+        assert (
+            '<div class="jp-CodeMirrorEditor' not in html and "from analysis.report.collect import publish" not in html
+        )
+        footer = html[html.index('id="claims-report-footer"') :]
         assert fingerprint[:12] in footer and fingerprint in footer
         assert f"casualty-claims {__version__}" in footer
         assert (built / f"{slug}.html").stat().st_size < 1_500_000
@@ -81,9 +92,9 @@ def test_index_lists_every_report(built):
     index = (built / "index.html").read_text()
     fingerprint = data_fingerprint(VALID_DATA / CONFLICT_ID)[:12]
     for slug in SLUGS:
-        item = index[index.index(f'id="report-{slug}"'):].split("</li>\n")[0]
+        item = index[index.index(f'id="report-{slug}"') :].split("</li>\n")[0]
         assert f'href="{slug}.html"' in item and "status-ok" in item
-        assert fingerprint in item[item.index("<details>"):]  # build details, folded away
+        assert fingerprint in item[item.index("<details>") :]  # build details, folded away
     assert "<code>metric</code> = <code>killed</code>" in index
     assert "Fixture: the Freedonia-Sylvania war at a glance" in index
 
@@ -117,6 +128,7 @@ def test_reports_render_in_headless_chromium_with_the_network_blocked(built):
 
 # ---------------------------------------------------------------------- determinism, no-op
 
+
 def test_two_builds_give_byte_identical_html_csv_and_svg(built, tmp_path):
     again = tmp_path / "again"
     result = claims_build("--catalog", CATALOG, "--out", again, "--fresh-kernels", "--jobs", "1")
@@ -142,6 +154,7 @@ def test_noop_build_runs_nothing_and_is_fast(built):
 
 # ---------------------------------------------------------------------------- incremental
 
+
 @pytest.fixture()
 def two_conflicts(tmp_path) -> tuple[Path, Path]:
     """A data dir with two conflicts and a catalog: two reports on one, one on the other."""
@@ -156,15 +169,15 @@ def two_conflicts(tmp_path) -> tuple[Path, Path]:
 reports:
   - slug: a-killed
     title: A killed
-    notebook: {NOTEBOOKS / 'claims_chart.ipynb'}
+    notebook: {NOTEBOOKS / "claims_chart.ipynb"}
     parameters: {{conflict: {CONFLICT_ID}, metric: killed}}
   - slug: a-overview
     title: A overview
-    notebook: {NOTEBOOKS / 'overview.ipynb'}
+    notebook: {NOTEBOOKS / "overview.ipynb"}
     parameters: {{conflict: {CONFLICT_ID}}}
   - slug: b-overview
     title: B overview
-    notebook: {NOTEBOOKS / 'overview.ipynb'}
+    notebook: {NOTEBOOKS / "overview.ipynb"}
     parameters: {{conflict: ruritania-grand-fenwick}}
 """)
     return catalog, data
@@ -219,6 +232,7 @@ def test_only_what_changed_is_rebuilt(two_conflicts, tmp_path):
 
 # ------------------------------------------------------------------------------- failures
 
+
 def test_a_failing_and_a_hanging_notebook_do_not_stop_the_others(tmp_path):
     out = tmp_path / "out"
     result = claims_build("--catalog", FAILURES, "--out", out)
@@ -245,7 +259,7 @@ def test_the_last_good_report_stays_when_a_rebuild_fails(tmp_path):
 reports:
   - slug: report
     title: A report
-    notebook: {NOTEBOOKS / 'overview.ipynb'}
+    notebook: {NOTEBOOKS / "overview.ipynb"}
     parameters: {{conflict: {CONFLICT_ID}}}
 """
     catalog.write_text(good)
@@ -264,11 +278,27 @@ reports:
 
 # ------------------------------------------------------------------------ lock, interrupt
 
+
 def test_a_second_build_refuses_with_no_wait_and_interrupt_leaves_nothing_half_written(tmp_path):
     out = tmp_path / "out"
-    first = subprocess.Popen([*claims_command(), "build", "--catalog", str(FAILURES), "--out", str(out),
-                              "--progress", "plain", "--only", "hanging"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    first = subprocess.Popen(
+        [
+            *claims_command(),
+            "build",
+            "--catalog",
+            str(FAILURES),
+            "--out",
+            str(out),
+            "--progress",
+            "plain",
+            "--only",
+            "hanging",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     try:
         deadline = time.monotonic() + 60
         while not (out / ".build" / "logs" / "hanging.log").exists():
@@ -290,13 +320,15 @@ def test_a_second_build_refuses_with_no_wait_and_interrupt_leaves_nothing_half_w
     assert not (out / "hanging.html").exists()
     assert not list(out.rglob("*.tmp")) and not (out / ".build" / "tmp").exists()
     assert manifest(out)["hanging"]["status"] == "interrupted"
-    assert not {pid: command for pid, command in still_running(spawned).items()
-                if "analysis.report.kernel" in command}, "a kernel outlived the interrupted build"
+    assert not {
+        pid: command for pid, command in still_running(spawned).items() if "analysis.report.kernel" in command
+    }, "a kernel outlived the interrupted build"
     # the lock is free again
     assert claims_build("--catalog", FAILURES, "--out", out, "--no-wait", "--only", "good").returncode == 0
 
 
 # --------------------------------------------------------------- an output folder that takes no files
+
 
 def in_own_mount_namespace(script: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run a bash script in a private mount namespace, where it can mount a small or read-only
@@ -306,18 +338,23 @@ def in_own_mount_namespace(script: str, timeout: float = 600) -> subprocess.Comp
     flags = ["--mount"] if os.geteuid() == 0 else ["--map-root-user", "--mount"]
     if unshare is None or subprocess.run([unshare, *flags, "true"], capture_output=True).returncode != 0:
         pytest.skip("this machine gives no mount namespace (unshare refused): no full or read-only folder to test on")
-    return subprocess.run([unshare, *flags, "bash", "-euc", script], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [unshare, *flags, "bash", "-euc", script], capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
 
 
 def build_command(out: Path, *extra: str) -> str:
-    command = [str(CLAIMS)] if CLAIMS.exists() else [sys.executable, "-m", "analysis"]
-    return shlex.join([*command, "build", "--progress", "plain", "--catalog", str(CATALOG), "--out", str(out), *extra])
+    return shlex.join(
+        [*claims_command(), "build", "--progress", "plain", "--catalog", str(CATALOG), "--out", str(out), *extra]
+    )
 
 
 def files_and_hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*"))
-            if p.is_file() and ".build" not in p.relative_to(root).parts and p.name != "manifest.json"}
+    return {
+        p.relative_to(root).as_posix(): sha256_file(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".build" not in p.relative_to(root).parts and p.name != "manifest.json"
+    }
 
 
 def test_a_read_only_output_folder_is_one_line_and_exit_1(built, tmp_path):
@@ -325,7 +362,8 @@ def test_a_read_only_output_folder_is_one_line_and_exit_1(built, tmp_path):
     mount.mkdir()
     result = in_own_mount_namespace(
         f"mount -t tmpfs -o size=64m tmpfs {mount}; cp -r {built} {mount}/out; mount -o remount,ro {mount}; "
-        + build_command(mount / "out", "--force"))
+        + build_command(mount / "out", "--force")
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 1 and errors[0].startswith("error: cannot write to the output folder "), result.stderr
@@ -344,7 +382,8 @@ def test_a_full_output_folder_stops_the_build_in_one_line_and_loses_nothing(buil
         f"mount -t tmpfs -o size={size_kb}k tmpfs {mount}; mkdir {mount}/out; "
         f"tar -C {built} --exclude=./.build --exclude=./manifest.json -cf - . | tar -C {mount}/out -xf -; "
         f"{build_command(mount / 'out', '--force')} || echo exit=$?; "
-        f"mkdir {kept}; tar -C {mount}/out --exclude=./.build -cf - . | tar -C {kept} -xf -")
+        f"mkdir {kept}; tar -C {mount}/out --exclude=./.build -cf - . | tar -C {kept} -xf -"
+    )
     output = result.stdout.strip().splitlines()
     assert result.returncode == 0 and "exit=1" in output, result.stdout + result.stderr
     errors = result.stderr.strip().splitlines()

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from analysis.dataset import load_conflict
-from analysis.report.catalog import (CatalogError, ConflictFacts, check_entries, notebook_parameters,
-                                     read_catalog)
+from analysis.report.catalog import CatalogError, ConflictFacts, check_entries, notebook_parameters, read_catalog
 from tests.fixture_data import CONFLICT_ID, REPO, VALID_DATA, run_cli
 
 NOTEBOOKS = REPO / "tests" / "fixtures" / "notebooks"
@@ -36,18 +35,20 @@ def check(catalog_path: Path) -> tuple[list[str], dict]:
 
 def write_catalog(tmp_path: Path, reports: str, header: str = "") -> Path:
     path = tmp_path / "catalog.yml"
-    path.write_text(f"data_dir: {VALID_DATA}\n{header}reports:\n" + textwrap.indent(textwrap.dedent(reports), "  "),
-                    encoding="utf-8")
+    path.write_text(
+        f"data_dir: {VALID_DATA}\n{header}reports:\n" + textwrap.indent(textwrap.dedent(reports), "  "),
+        encoding="utf-8",
+    )
     return path
 
 
 def entry(slug="r1", notebook="claims_chart.ipynb", **parameters) -> str:
     params = {"conflict": CONFLICT_ID, **parameters}
-    return (f"- slug: {slug}\n  title: A title\n  notebook: {NOTEBOOKS / notebook}\n"
-            f"  parameters: {json.dumps(params)}\n")
+    return f"- slug: {slug}\n  title: A title\n  notebook: {NOTEBOOKS / notebook}\n  parameters: {json.dumps(params)}\n"
 
 
 # --------------------------------------------------------------------------- default catalog
+
 
 def test_default_catalog_covers_the_required_reports_and_passes_every_check():
     catalog = read_catalog(REPO / "reports.yml")
@@ -55,10 +56,15 @@ def test_default_catalog_covers_the_required_reports_and_passes_every_check():
     assert problems == []
     by_slug = {e.slug: e for e in catalog.entries}
     compare = [e for e in catalog.entries if e.notebook.name == "compare_claims.ipynb"]
-    assert any(e.parameters["subject_side"] == "russia" and e.parameters["population"] == "military"
-               and e.parameters.get("start") is None for e in compare), "Russia's military losses"
-    assert any(e.parameters["subject_side"] == "ukraine" and e.parameters["population"] == "military"
-               for e in compare), "Ukraine's military losses"
+    assert any(
+        e.parameters["subject_side"] == "russia"
+        and e.parameters["population"] == "military"
+        and e.parameters.get("start") is None
+        for e in compare
+    ), "Russia's military losses"
+    assert any(
+        e.parameters["subject_side"] == "ukraine" and e.parameters["population"] == "military" for e in compare
+    ), "Ukraine's military losses"
     assert any(e.parameters["population"] == "civilian" for e in compare), "civilian casualties"
     assert any(e.notebook.name == "conflict_overview.ipynb" for e in catalog.entries), "overview"
     march = by_slug["march-2022"].parameters
@@ -75,28 +81,43 @@ def test_fixture_catalog_passes():
 
 # ------------------------------------------------------------------------------ bad catalogs
 
-@pytest.mark.parametrize("params, fragment", [
-    ({"metric": "dead"}, "parameter 'metric': unknown metric 'dead'; valid (the vocabulary): killed, wounded"),
-    ({"subject_side": "atlantis"}, "parameter 'subject_side': unknown side 'atlantis'"),
-    ({"population": 3}, "parameter 'population': must be one population (a string), got 3 (int)"),
-    # a string is decoded as papermill's -p text ("a,b", JSON), as the notebook does; not this one
-    ({"official": "fr_war_office,,x"}, "parameter 'official': must be a list of claimant ids, not one string"),
-    ({"official": 3}, "parameter 'official': must be a list of claimant ids"),
-    ({"official": ["nobody"]}, "parameter 'official': unknown claimant 'nobody'; valid (freedonia-sylvania): fr_war_office"),
-    ({"official": ["sy_general_staff"]}, "'sy_general_staff' (opposing) cannot be official about 'freedonia'"),
-    ({"subject_side": "sylvania", "official": ["sy_general_staff"]},
-     "'sy_general_staff' made no cumulative claim about sylvania military losses in the official role; "
-     "valid: sy_president"),
-    ({"independent": ["fr_war_office"]}, "'fr_war_office' (official) cannot be independent"),
-    ({"start": "2022-13-01"}, "parameter 'start': is not a calendar date: '2022-13-01'"),
-    ({"start": "1 March 2022"}, "parameter 'start': must be written YYYY-MM-DD (ISO 8601), got '1 March 2022'"),
-    ({"start": "2022-05-01", "end": "2022-04-01"}, "parameter 'end': 2022-04-01 is before start 2022-05-01"),
-    ({"wounded_to_killed": [13, 2.5]}, "parameter 'wounded_to_killed': must be two finite numbers with 0 < low <= high"),
-    ({"wounded_to_killed": "3:1"}, "parameter 'wounded_to_killed': must be two numbers [low, high]"),
-    ({"wounded_to_killed": [True, 3]}, "must be two numbers"),
-    ({"colour": "red"}, "parameter 'colour': unknown; the notebook"),
-    ({"conflict": "atlantis-war"}, "parameter 'conflict': unknown conflict 'atlantis-war'; valid (the data directory): elbonia-krakozhia, freedonia-sylvania, pottsylvania-fenwick-zubrowka"),
-])
+
+@pytest.mark.parametrize(
+    "params, fragment",
+    [
+        ({"metric": "dead"}, "parameter 'metric': unknown metric 'dead'; valid (the vocabulary): killed, wounded"),
+        ({"subject_side": "atlantis"}, "parameter 'subject_side': unknown side 'atlantis'"),
+        ({"population": 3}, "parameter 'population': must be one population (a string), got 3 (int)"),
+        # a string is decoded as papermill's -p text ("a,b", JSON), as the notebook does; not this one
+        ({"official": "fr_war_office,,x"}, "parameter 'official': must be a list of claimant ids, not one string"),
+        ({"official": 3}, "parameter 'official': must be a list of claimant ids"),
+        (
+            {"official": ["nobody"]},
+            "parameter 'official': unknown claimant 'nobody'; valid (freedonia-sylvania): fr_war_office",
+        ),
+        ({"official": ["sy_general_staff"]}, "'sy_general_staff' (opposing) cannot be official about 'freedonia'"),
+        (
+            {"subject_side": "sylvania", "official": ["sy_general_staff"]},
+            "'sy_general_staff' made no cumulative claim about sylvania military losses in the official role; "
+            "valid: sy_president",
+        ),
+        ({"independent": ["fr_war_office"]}, "'fr_war_office' (official) cannot be independent"),
+        ({"start": "2022-13-01"}, "parameter 'start': is not a calendar date: '2022-13-01'"),
+        ({"start": "1 March 2022"}, "parameter 'start': must be written YYYY-MM-DD (ISO 8601), got '1 March 2022'"),
+        ({"start": "2022-05-01", "end": "2022-04-01"}, "parameter 'end': 2022-04-01 is before start 2022-05-01"),
+        (
+            {"wounded_to_killed": [13, 2.5]},
+            "parameter 'wounded_to_killed': must be two finite numbers with 0 < low <= high",
+        ),
+        ({"wounded_to_killed": "3:1"}, "parameter 'wounded_to_killed': must be two numbers [low, high]"),
+        ({"wounded_to_killed": [True, 3]}, "must be two numbers"),
+        ({"colour": "red"}, "parameter 'colour': unknown; the notebook"),
+        (
+            {"conflict": "atlantis-war"},
+            "parameter 'conflict': unknown conflict 'atlantis-war'; valid (the data directory): elbonia-krakozhia, freedonia-sylvania, pottsylvania-fenwick-zubrowka",
+        ),
+    ],
+)
 def test_a_bad_parameter_is_named_with_its_report_and_line(tmp_path, params, fragment):
     path = write_catalog(tmp_path, entry(**params))
     problems, resolved = check(path)
@@ -108,23 +129,27 @@ def test_a_bad_parameter_is_named_with_its_report_and_line(tmp_path, params, fra
 
 def test_a_parameter_problem_points_at_the_parameters_line(tmp_path):
     path = tmp_path / "catalog.yml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         data_dir: {VALID_DATA}
         reports:
           - slug: r1
             title: T
-            notebook: {NOTEBOOKS / 'claims_chart.ipynb'}
+            notebook: {NOTEBOOKS / "claims_chart.ipynb"}
             parameters:
               conflict: {CONFLICT_ID}
               metric: dead
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     problems, _ = check(path)
     assert problems[0].startswith("catalog.yml:8: report 'r1'"), problems
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    path = write_catalog(tmp_path, entry("a", metric="dead") + entry("b", start="yesterday")
-                         + entry("c", notebook="missing.ipynb"))
+    path = write_catalog(
+        tmp_path, entry("a", metric="dead") + entry("b", start="yesterday") + entry("c", notebook="missing.ipynb")
+    )
     problems, _ = check(path)
     assert len(problems) == 3
     assert "report 'c' (entry 3): notebook" in problems[2] and "does not exist" in problems[2]
@@ -135,16 +160,21 @@ def test_title_is_given_once_at_entry_level(tmp_path):
     assert "parameter 'title': give the title once" in problems[0]
 
 
-@pytest.mark.parametrize("reports, fragment", [
-    ("- slug: Bad Slug\n  title: T\n  notebook: x.ipynb\n", "slug 'Bad Slug' must be 1-64 of a-z"),
-    ("- slug: index\n  title: T\n  notebook: x.ipynb\n", "slug 'index' must be"),
-    ("- slug: a\n  title: T\n  notebook: x.ipynb\n- slug: a\n  title: T\n  notebook: x.ipynb\n",
-     "slug 'a' is already used by entry 1"),
-    ("- slug: a\n  notebook: x.ipynb\n", "`title` must be a non-empty string"),
-    ("- slug: a\n  title: T\n  notebook: x.ipynb\n  params: {}\n", "unknown key 'params'"),
-    ("- slug: a\n  title: T\n  notebook: x.ipynb\n  timeout: -1\n", "timeout: must be a positive number"),
-    ("- just a string\n", "must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "reports, fragment",
+    [
+        ("- slug: Bad Slug\n  title: T\n  notebook: x.ipynb\n", "slug 'Bad Slug' must be 1-64 of a-z"),
+        ("- slug: index\n  title: T\n  notebook: x.ipynb\n", "slug 'index' must be"),
+        (
+            "- slug: a\n  title: T\n  notebook: x.ipynb\n- slug: a\n  title: T\n  notebook: x.ipynb\n",
+            "slug 'a' is already used by entry 1",
+        ),
+        ("- slug: a\n  notebook: x.ipynb\n", "`title` must be a non-empty string"),
+        ("- slug: a\n  title: T\n  notebook: x.ipynb\n  params: {}\n", "unknown key 'params'"),
+        ("- slug: a\n  title: T\n  notebook: x.ipynb\n  timeout: -1\n", "timeout: must be a positive number"),
+        ("- just a string\n", "must be a mapping"),
+    ],
+)
 def test_structural_problems(tmp_path, reports, fragment):
     with pytest.raises(CatalogError) as info:
         read_catalog(write_catalog(tmp_path, reports))
@@ -161,22 +191,27 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 
 # ------------------------------------------------------------------------- notebook parameters
 
+
 def nb(*cells: tuple[str, list[str]]) -> dict:
     return {"cells": [{"cell_type": "code", "source": src, "metadata": {"tags": tags}} for src, tags in cells]}
 
 
 def test_notebook_parameters_reads_literals_of_the_one_parameters_cell():
-    assert notebook_parameters(nb(("a = 1\nb: str = 'x'\nc = None  # comment\nd = [1.0, 2]", ["parameters"]),
-                                  ("e = 5", []))) == {"a": 1, "b": "x", "c": None, "d": [1.0, 2]}
+    assert notebook_parameters(
+        nb(("a = 1\nb: str = 'x'\nc = None  # comment\nd = [1.0, 2]", ["parameters"]), ("e = 5", []))
+    ) == {"a": 1, "b": "x", "c": None, "d": [1.0, 2]}
 
 
-@pytest.mark.parametrize("notebook, fragment", [
-    (nb(("a = 1", [])), "has 0 cells tagged `parameters`"),
-    (nb(("a = 1", ["parameters"]), ("b = 2", ["parameters"])), "has 2 cells tagged `parameters`"),
-    (nb(("a = f(1)", ["parameters"])), "may only assign literals"),
-    (nb(("import os", ["parameters"])), "may only assign literals"),
-    (nb(("a = ", ["parameters"])), "not valid Python"),
-])
+@pytest.mark.parametrize(
+    "notebook, fragment",
+    [
+        (nb(("a = 1", [])), "has 0 cells tagged `parameters`"),
+        (nb(("a = 1", ["parameters"]), ("b = 2", ["parameters"])), "has 2 cells tagged `parameters`"),
+        (nb(("a = f(1)", ["parameters"])), "may only assign literals"),
+        (nb(("import os", ["parameters"])), "may only assign literals"),
+        (nb(("a = ", ["parameters"])), "not valid Python"),
+    ],
+)
 def test_notebook_parameters_refuses_anything_else(notebook, fragment):
     with pytest.raises(ValueError, match=fragment.replace("(", r"\(").replace("`", "`")):
         notebook_parameters(notebook)
@@ -189,6 +224,7 @@ def test_real_notebooks_have_exactly_one_parameters_cell():
 
 
 # ------------------------------------------------------------------------------------- CLI
+
 
 def test_build_with_a_bad_catalog_exits_2_and_runs_nothing(tmp_path):
     path = write_catalog(tmp_path, entry(metric="dead") + entry("ok", notebook="overview.ipynb"))

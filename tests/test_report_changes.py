@@ -37,8 +37,10 @@ CHANGELOG_HEAD = """# Changes to raw data
 | date | file | change | reason | source |
 |---|---|---|---|---|
 """
-OLD_LINE = ("| 2026-11-30 | freedonia-sylvania/conflict.yml | added: the fictional conflict | a test fixture | "
-            "tests/fixtures/README.md |\n")
+OLD_LINE = (
+    "| 2026-11-30 | freedonia-sylvania/conflict.yml | added: the fictional conflict | a test fixture | "
+    "tests/fixtures/README.md |\n"
+)
 NEW_LINES = (
     f"| 2027-01-12 | freedonia-sylvania/claims.csv | {CORRECTED}: about 5,500 → about 5,800 | the bulletin "
     "was misread: its figure is 5,800 | https://example.org/sylvania/bulletin-2022-03-01 |\n"
@@ -46,23 +48,48 @@ NEW_LINES = (
     "figure | https://example.org/freedonia/withdrawn |\n"
 )
 REPORTS = [  # slug, title, notebook, parameters
-    ("personnel", "Freedonian personnel losses", "claims_chart.ipynb",
-     {"conflict": CONFLICT_ID, "subject_side": "freedonia", "population": "military", "metric": "personnel_losses"}),
-    ("sylvania", "Sylvanian soldiers killed", "claims_chart.ipynb",
-     {"conflict": CONFLICT_ID, "subject_side": "sylvania", "population": "military", "metric": "killed",
-      "official": ["sy_president"], "independent": ["marsovia_intelligence"]}),
+    (
+        "personnel",
+        "Freedonian personnel losses",
+        "claims_chart.ipynb",
+        {"conflict": CONFLICT_ID, "subject_side": "freedonia", "population": "military", "metric": "personnel_losses"},
+    ),
+    (
+        "sylvania",
+        "Sylvanian soldiers killed",
+        "claims_chart.ipynb",
+        {
+            "conflict": CONFLICT_ID,
+            "subject_side": "sylvania",
+            "population": "military",
+            "metric": "killed",
+            "official": ["sy_president"],
+            "independent": ["marsovia_intelligence"],
+        },
+    ),
     ("war-overview", "The whole war", "headline.ipynb", {"conflict": CONFLICT_ID, "topic": "", "is_overview": True}),
 ]
 
 
 def epoch(day: dt.date) -> str:
-    return str(int(dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc).timestamp()))
+    return str(int(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC).timestamp()))
 
 
 def write_catalog(path: Path, slugs: list[str]) -> None:
-    path.write_text(yaml.safe_dump({"data_dir": "data", "reports": [
-        {"slug": slug, "title": title, "notebook": str(NOTEBOOKS / notebook), "parameters": parameters}
-        for slug, title, notebook, parameters in REPORTS if slug in slugs]}, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": "data",
+                "reports": [
+                    {"slug": slug, "title": title, "notebook": str(NOTEBOOKS / notebook), "parameters": parameters}
+                    for slug, title, notebook, parameters in REPORTS
+                    if slug in slugs
+                ],
+            },
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
 
 
 def build(root: Path, day: dt.date, monkeypatch) -> None:
@@ -75,10 +102,15 @@ def edit_data(data: Path) -> None:
     """Correct one value, remove one claim, add one, append two series records, and say why."""
     claims = data / CONFLICT_ID / "claims.csv"
     lines = claims.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines = [line.replace(",about,5500,", ",about,5800,") if line.startswith(CORRECTED) else line
-             for line in lines if not line.startswith(REMOVED)]
-    lines.append(f"{ADDED},ledger_watch_2022-05-20,freedonia,military,wounded,at_least,2100,,,cumulative,,"
-                 "2022-05-01,named_list,high,,\"and at least 2,100 wounded\",\n")
+    lines = [
+        line.replace(",about,5500,", ",about,5800,") if line.startswith(CORRECTED) else line
+        for line in lines
+        if not line.startswith(REMOVED)
+    ]
+    lines.append(
+        f"{ADDED},ledger_watch_2022-05-20,freedonia,military,wounded,at_least,2100,,,cumulative,,"
+        '2022-05-01,named_list,high,,"and at least 2,100 wounded",\n'
+    )
     claims.write_text("".join(lines), encoding="utf-8")
     with open(data / CONFLICT_ID / "series" / f"{SERIES}.csv", "a", encoding="utf-8") as fh:
         fh.write("2022-03-16,7300,about\n2022-03-17,7350,about\n")
@@ -95,10 +127,14 @@ def run_sequence(root: Path, monkeypatch) -> dict:
     steps: dict[str, dict] = {}
 
     def snapshot(step: str) -> None:
-        steps[step] = {"files": {name: (out / name).read_bytes()
-                                 for name in ("changes.json", "changes.xml", "published.json", "index.html")},
-                       "statuses": {slug: r["status"] for slug, r in manifest(out).items()},
-                       "html": {slug: (out / f"{slug}.html").read_text(encoding="utf-8") for slug, *_ in REPORTS}}
+        steps[step] = {
+            "files": {
+                name: (out / name).read_bytes()
+                for name in ("changes.json", "changes.xml", "published.json", "index.html")
+            },
+            "statuses": {slug: r["status"] for slug, r in manifest(out).items()},
+            "html": {slug: (out / f"{slug}.html").read_text(encoding="utf-8") for slug, *_ in REPORTS},
+        }
 
     build(root, DATES["first"], monkeypatch)
     snapshot("first")
@@ -142,6 +178,7 @@ def text(node) -> str:
 
 # ------------------------------------------------------------------- the baseline
 
+
 @pytest.mark.slow
 def test_a_first_build_records_nothing_and_says_since_when(site):
     assert history(site, "first") == {"format": 1, "first_build": {CONFLICT_ID: "2027-01-01"}, "entries": []}
@@ -162,6 +199,7 @@ def test_a_build_without_changes_adds_no_entry_and_rebuilds_nothing(site):
 
 # ----------------------------------------------------------------- the must-show test
 
+
 @pytest.mark.slow
 def test_a_corrected_value_shows_in_the_index_the_report_and_the_feed(site):
     before, after = "about 5,500 personnel losses", "about 5,800 personnel losses"
@@ -173,16 +211,22 @@ def test_a_corrected_value_shows_in_the_index_the_report_and_the_feed(site):
     assert corrected["claim_id"] == CORRECTED and corrected["claimant"] == "General Staff of Sylvania"
     assert (corrected["before"], corrected["after"]) == (before, after)
     assert corrected["fields"] == [{"field": "value", "old": "5500", "new": "5800"}]
-    assert corrected["reasons"] == [{"date": "2027-01-12", "reason": "the bulletin was misread: its figure is 5,800",
-                                     "source": "https://example.org/sylvania/bulletin-2022-03-01"}]
+    assert corrected["reasons"] == [
+        {
+            "date": "2027-01-12",
+            "reason": "the bulletin was misread: its figure is 5,800",
+            "source": "https://example.org/sylvania/bulletin-2022-03-01",
+        }
+    ]
     assert [r["slug"] for r in entry["reports"]] == ["personnel", "war-overview"]  # not the Sylvanian report
 
     # the index: date, counts, the reports, the change and its reason
     article = page(site, "fix").select_one("#what-changed article")
     assert article["id"] == "change-2027-01-15-freedonia-sylvania-1"
     words = text(article)
-    assert words.startswith("15 January 2027 · The Freedonia–Sylvania war (fictional test fixture): "
-                            "1 corrected, 3 added, 1 removed")
+    assert words.startswith(
+        "15 January 2027 · The Freedonia–Sylvania war (fictional test fixture): 1 corrected, 3 added, 1 removed"
+    )
     assert f"General Staff of Sylvania: {before} → {after} ({CORRECTED}; value “5500” → “5800”)" in words
     assert "the bulletin was misread: its figure is 5,800" in words
     assert {a["href"] for a in article.select("a")} == {"personnel.html", "war-overview.html"}
@@ -234,6 +278,7 @@ def test_removed_and_added_claims_and_series_records_are_recorded(site):
 
 # ------------------------------------------------------------ incremental, stable links
 
+
 @pytest.mark.slow
 def test_a_report_not_rebuilt_keeps_its_data_last_changed(site):
     statuses = site["steps"]["drop"]["statuses"]
@@ -246,10 +291,19 @@ def test_a_report_not_rebuilt_keeps_its_data_last_changed(site):
 def test_a_removed_report_keeps_its_url_as_a_page_saying_so(site):
     out = site["out"]
     published = json.loads(site["steps"]["drop"]["files"]["published.json"])["reports"]
-    assert published["sylvania"] == {"conflict": CONFLICT_ID, "first_built": "2027-01-01", "last_built": "2027-01-15",
-                                     "removed": "2027-01-20", "title": "Sylvanian soldiers killed"}
-    assert published["personnel"] == {"conflict": CONFLICT_ID, "first_built": "2027-01-01",
-                                       "last_built": "2027-01-15", "title": "Freedonian personnel losses"}
+    assert published["sylvania"] == {
+        "conflict": CONFLICT_ID,
+        "first_built": "2027-01-01",
+        "last_built": "2027-01-15",
+        "removed": "2027-01-20",
+        "title": "Sylvanian soldiers killed",
+    }
+    assert published["personnel"] == {
+        "conflict": CONFLICT_ID,
+        "first_built": "2027-01-01",
+        "last_built": "2027-01-15",
+        "title": "Freedonian personnel losses",
+    }
     tombstone = BeautifulSoup((out / "sylvania.html").read_text(encoding="utf-8"), "html.parser")
     assert "This report was removed from the catalog on 20 January 2027." in text(tombstone)
     assert {a["href"] for a in tombstone.select("main a")} == {"index.html", "war-overview.html"}
@@ -267,7 +321,9 @@ def test_every_slug_ever_published_still_resolves(site):
     for slug in published:
         assert (out / f"{slug}.html").is_file(), slug
     # the index's links and the feed's links point at pages that exist
-    for link in BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").select("a[href$='.html']"):
+    for link in BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").select(
+        "a[href$='.html']"
+    ):
         assert (out / link["href"]).is_file(), link["href"]
 
 
@@ -279,8 +335,12 @@ def test_the_published_claims_csv_the_next_build_compares_with_is_the_data_packa
     assert tuple(rows[0]) == changes.CLAIMS_CSV_COLUMNS
     assert [r["claim_id"] for r in rows] == sorted(r["claim_id"] for r in rows)
     row = next(r for r in rows if r["claim_id"] == CORRECTED)
-    assert (row["value"], row["as_of_date"], row["is_dependent"], row["derived_from"]) == ("5800", "2022-03-01",
-                                                                                           "false", "")
+    assert (row["value"], row["as_of_date"], row["is_dependent"], row["derived_from"]) == (
+        "5800",
+        "2022-03-01",
+        "false",
+        "",
+    )
 
 
 @pytest.mark.slow
@@ -295,14 +355,23 @@ def test_two_identical_build_sequences_give_identical_bytes(site, tmp_path, monk
 
 # ------------------------------------------------------------------------ fast units
 
+
 def rows(*specs: dict) -> dict[str, dict[str, str]]:
     base = {c: "" for c in changes.CLAIMS_CSV_COLUMNS}
     return {s["claim_id"]: {**base, **s} for s in specs}
 
 
 def test_compare_by_claim_id_lists_each_corrected_field():
-    a = {"claim_id": "a", "qualifier": "about", "value": "100", "metric": "killed", "subject_side": "x",
-         "population": "military", "claimant_name": "A", "as_of_date": "2022-03-01"}
+    a = {
+        "claim_id": "a",
+        "qualifier": "about",
+        "value": "100",
+        "metric": "killed",
+        "subject_side": "x",
+        "population": "military",
+        "claimant_name": "A",
+        "as_of_date": "2022-03-01",
+    }
     previous = rows(a, {**a, "claim_id": "gone"})
     current = rows({**a, "value": "120.0", "quote": "about 120"}, {**a, "claim_id": "new"})
     diff = changes.compare(previous, current)
@@ -316,22 +385,62 @@ def test_compare_by_claim_id_lists_each_corrected_field():
 
 
 def test_series_records_are_summarised_and_corrections_named_in_words():
-    a = {"claim_id": "s.2022-03-02", "qualifier": "exact", "value": "10", "metric": "killed", "subject_side": "x",
-         "population": "all", "claimant_name": "Ministry", "as_of_date": "2022-03-02", "source": "series:s"}
-    current = rows(*({**a, "claim_id": f"s.2022-03-{d:02}", "as_of_date": f"2022-03-{d:02}"} for d in range(2, 14)),
-                   {**a, "claim_id": "c", "source": "claims.csv", "qualifier": "about", "value": "16100",
-                    "metric": "personnel_losses", "source_term": "personnel"})
-    previous = rows({**a, "claim_id": "c", "source": "claims.csv", "qualifier": "about", "value": "16000",
-                     "metric": "personnel_losses", "source_term": "personnel"})
+    a = {
+        "claim_id": "s.2022-03-02",
+        "qualifier": "exact",
+        "value": "10",
+        "metric": "killed",
+        "subject_side": "x",
+        "population": "all",
+        "claimant_name": "Ministry",
+        "as_of_date": "2022-03-02",
+        "source": "series:s",
+    }
+    current = rows(
+        *({**a, "claim_id": f"s.2022-03-{d:02}", "as_of_date": f"2022-03-{d:02}"} for d in range(2, 14)),
+        {
+            **a,
+            "claim_id": "c",
+            "source": "claims.csv",
+            "qualifier": "about",
+            "value": "16100",
+            "metric": "personnel_losses",
+            "source_term": "personnel",
+        },
+    )
+    previous = rows(
+        {
+            **a,
+            "claim_id": "c",
+            "source": "claims.csv",
+            "qualifier": "about",
+            "value": "16000",
+            "metric": "personnel_losses",
+            "source_term": "personnel",
+        }
+    )
     diff = changes.compare(previous, current)
     scope = changes.Scope("war", "x", "military")
-    entry = changes.make_entry(diff, previous, current, date="2027-01-15", conflict_id="war", conflict_name="The war",
-                               data_as_of="2022-03-13", number=1, changelog=[], reports=[("r", "R", scope)])
+    entry = changes.make_entry(
+        diff,
+        previous,
+        current,
+        date="2027-01-15",
+        conflict_id="war",
+        conflict_name="The war",
+        data_as_of="2022-03-13",
+        number=1,
+        changelog=[],
+        reports=[("r", "R", scope)],
+    )
     assert entry["summary"] == "1 corrected, 12 added"
-    assert entry["added"] == [] and entry["added_series"][0]["text"] == \
-        "12 new daily records of s, 2022-03-02 to 2022-03-13"
-    after = narrative.stated_text({"qualifier": "about", "value": 16100, "metric": "personnel_losses",
-                                   "source_term": "personnel"})
+    assert (
+        entry["added"] == []
+        and entry["added_series"][0]["text"] == "12 new daily records of s, 2022-03-02 to 2022-03-13"
+    )
+    after = narrative.stated_text(
+        {"qualifier": "about", "value": 16100, "metric": "personnel_losses", "source_term": "personnel"}
+    )
     assert entry["corrected"][0]["after"] == after == "about 16,100 “personnel” (personnel losses)"
     assert entry["reports"] == []  # population all is not in a report about the military alone
     assert changes.Scope("war", "x", "all").touches([["x", "military"]])  # but a report of all shows its military
@@ -339,8 +448,11 @@ def test_series_records_are_summarised_and_corrections_named_in_words():
 
 def test_changelog_lines_are_read_by_conflict_and_matched_by_whole_id(tmp_path):
     path = tmp_path / "CHANGELOG.md"
-    path.write_text(CHANGELOG_HEAD + "| 2027-01-02 | war/claims.csv, statements.csv | a.killed: 1 → 2 \\| b | why | "
-                    "https://e.org/x |\n| 2027-01-03 | LICENSE.md | licence | law | – |\n", encoding="utf-8")
+    path.write_text(
+        CHANGELOG_HEAD + "| 2027-01-02 | war/claims.csv, statements.csv | a.killed: 1 → 2 \\| b | why | "
+        "https://e.org/x |\n| 2027-01-03 | LICENSE.md | licence | law | – |\n",
+        encoding="utf-8",
+    )
     first, second = changes.read_changelog(path)
     assert (first.date, first.change, first.reason) == ("2027-01-02", "a.killed: 1 → 2 | b", "why")
     assert first.is_about("war") and not second.is_about("war")
@@ -349,12 +461,30 @@ def test_changelog_lines_are_read_by_conflict_and_matched_by_whole_id(tmp_path):
 
 
 def test_the_feed_is_atom_deterministic_and_absolute_with_a_site_url():
-    entry = {"id": "tag:casualty-claims,2027-01-15:war:1", "date": "2027-01-15", "conflict_id": "war",
-             "conflict_name": "The <war>", "data_as_of": "2022-03-13", "summary": "1 removed",
-             "counts": {"removed": 1}, "reports": [{"slug": "r", "title": "R & co"}], "corrected": [], "added": [],
-             "added_series": [], "changelog": [],
-             "removed": [{"claim_id": "c", "claimant": "<b>M</b>", "figure": "10 killed", "as_of_date": "2022-03-01",
-                          "scopes": [], "reasons": []}]}
+    entry = {
+        "id": "tag:casualty-claims,2027-01-15:war:1",
+        "date": "2027-01-15",
+        "conflict_id": "war",
+        "conflict_name": "The <war>",
+        "data_as_of": "2022-03-13",
+        "summary": "1 removed",
+        "counts": {"removed": 1},
+        "reports": [{"slug": "r", "title": "R & co"}],
+        "corrected": [],
+        "added": [],
+        "added_series": [],
+        "changelog": [],
+        "removed": [
+            {
+                "claim_id": "c",
+                "claimant": "<b>M</b>",
+                "figure": "10 killed",
+                "as_of_date": "2022-03-01",
+                "scopes": [],
+                "reasons": [],
+            }
+        ],
+    }
     history = {"format": 1, "first_build": {"war": "2027-01-01"}, "entries": [entry]}
     data = changes.feed_bytes(history, updated="2027-01-15", site_url="https://example.org/claims/")
     assert data == changes.feed_bytes(history, updated="2027-01-15", site_url="https://example.org/claims/")
@@ -366,8 +496,9 @@ def test_the_feed_is_atom_deterministic_and_absolute_with_a_site_url():
     assert item.link == "https://example.org/claims/index.html#change-2027-01-15-war-1"
     assert '<a href="https://example.org/claims/r.html">R &amp; co</a>' in item.content[0].value
     assert "&lt;b&gt;M&lt;/b&gt;" in item.content[0].value  # escaped once in the HTML, and by lxml in the XML
-    assert any(link.rel == "self" and link.href == "https://example.org/claims/changes.xml"
-               for link in parsed.feed.links)
+    assert any(
+        link.rel == "self" and link.href == "https://example.org/claims/changes.xml" for link in parsed.feed.links
+    )
 
 
 def test_last_changed_ends_the_line_of_dates_of_the_report_header():
@@ -377,12 +508,24 @@ def test_last_changed_ends_the_line_of_dates_of_the_report_header():
         name, data_as_of = "The war", dt.date(2026, 8, 22)
 
     header = narrative.header("A report", Conflict(), {"conflict": "war"})
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
-        nbformat.v4.new_output("display_data", data={"text/html": header})])])
-    context = {"last_changed": "2027-01-15", "corrections": [
-        {"date": "2027-01-15", "kind": "corrected", "claim_id": "c", "claimant": "M", "before": "10 killed",
-         "after": "12 killed", "fields": [{"field": "value", "old": "10", "new": "12"}],
-         "reasons": [{"date": "2027-01-12", "reason": "misread", "source": "https://e.org"}]}]}
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data={"text/html": header})])]
+    )
+    context = {
+        "last_changed": "2027-01-15",
+        "corrections": [
+            {
+                "date": "2027-01-15",
+                "kind": "corrected",
+                "claim_id": "c",
+                "claimant": "M",
+                "before": "10 killed",
+                "after": "12 killed",
+                "fields": [{"field": "value", "old": "10", "new": "12"}],
+                "reasons": [{"date": "2027-01-12", "reason": "misread", "source": "https://e.org"}],
+            }
+        ],
+    }
     html = changes.annotate_notebook(nb, context).cells[0].outputs[0]["data"]["text/html"]
     soup = BeautifulSoup(html, "html.parser")
     dates = text(soup.select_one(".cc-dates"))

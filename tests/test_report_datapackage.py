@@ -23,20 +23,49 @@ from analysis import vocabulary
 from analysis.dataset import load_conflict
 from analysis.report import datapackage
 from analysis.report.index import IndexReport, render_index
-from tests.fixture_data import (CONFLICT_ID, HEALTH_AUTHORITY_ID, REAL_DATA, REPO, THREE_SIDES_ID,
-                                VALID_DATA)
+from tests.fixture_data import CONFLICT_ID, HEALTH_AUTHORITY_ID, REAL_DATA, REPO, THREE_SIDES_ID, VALID_DATA
 
 HOSTILE_DATA = REPO / "tests" / "fixtures" / "hostile"
 CREATED = dt.date(2026, 1, 2)
 # The contract of claims.csv: another tool reads these columns, in this order.
 CLAIMS_CONTRACT = [
-    "claim_id", "statement_id", "claimant_id", "claimant_name", "claimant_side", "role", "subject_side",
-    "population", "metric", "qualifier", "value", "stated_low", "stated_high", "value_low", "value_high",
-    "is_low_exclusive", "period_type", "period_start_date", "as_of_date", "statement_date", "method",
-    "confidence", "derived_from", "is_dependent", "source_term", "quote", "url", "outlet", "title", "source",
+    "claim_id",
+    "statement_id",
+    "claimant_id",
+    "claimant_name",
+    "claimant_side",
+    "role",
+    "subject_side",
+    "population",
+    "metric",
+    "qualifier",
+    "value",
+    "stated_low",
+    "stated_high",
+    "value_low",
+    "value_high",
+    "is_low_exclusive",
+    "period_type",
+    "period_start_date",
+    "as_of_date",
+    "statement_date",
+    "method",
+    "confidence",
+    "derived_from",
+    "is_dependent",
+    "source_term",
+    "quote",
+    "url",
+    "outlet",
+    "title",
+    "source",
 ]
-FIXTURE_CONFLICTS = [(VALID_DATA, CONFLICT_ID), (VALID_DATA, HEALTH_AUTHORITY_ID), (VALID_DATA, THREE_SIDES_ID),
-                     (HOSTILE_DATA, "hostile-conflict")]
+FIXTURE_CONFLICTS = [
+    (VALID_DATA, CONFLICT_ID),
+    (VALID_DATA, HEALTH_AUTHORITY_ID),
+    (VALID_DATA, THREE_SIDES_ID),
+    (HOSTILE_DATA, "hostile-conflict"),
+]
 REAL_CONFLICTS = [(REAL_DATA, "russia-ukraine"), (REAL_DATA, "gaza-war")]
 IDS = [c for _, c in FIXTURE_CONFLICTS + REAL_CONFLICTS]
 
@@ -71,11 +100,13 @@ def read_csv(path: Path) -> tuple[list[str], list[dict]]:
 
 def errors(report) -> list[tuple[str, str, str | None]]:
     """(resource, error type, field name) of every error frictionless found."""
-    return [(task.name, error.type, getattr(error, "field_name", None))
-            for task in report.tasks for error in task.errors] + [("", e.type, None) for e in report.errors]
+    return [
+        (task.name, error.type, getattr(error, "field_name", None)) for task in report.tasks for error in task.errors
+    ] + [("", e.type, None) for e in report.errors]
 
 
 # ---------------------------------------------------------------------------- validation
+
 
 @pytest.mark.parametrize("cid", IDS)
 def test_every_package_validates_with_frictionless(packages, cid):
@@ -90,7 +121,9 @@ def test_the_keys_are_declared_so_validation_checks_them(packages, cid):
     claims = resource(packages[cid], "claims")["schema"]
     assert claims["primaryKey"] == ["claim_id"]
     assert {(tuple(k["fields"]), k["reference"]["resource"]) for k in claims["foreignKeys"]} == {
-        (("claimant_id",), "claimants"), (("derived_from",), "")}
+        (("claimant_id",), "claimants"),
+        (("derived_from",), ""),
+    }
     statements = resource(packages[cid], "statements")["schema"]
     assert statements["primaryKey"] == ["statement_id"]
     assert statements["foreignKeys"][0]["reference"] == {"resource": "claimants", "fields": ["claimant_id"]}
@@ -123,16 +156,19 @@ def test_a_value_of_the_wrong_type_fails_validation_naming_the_field(packages, t
     assert ("claims", "hash-count", None) in found  # and the file no longer matches its recorded sha256
 
 
-@pytest.mark.parametrize(("column", "value", "error"), [
-    ("claimant_id", "nobody", "foreign-key"),      # not in claimants.csv
-    ("derived_from", "no.such.claim", "foreign-key"),  # not a claim of the file
-    ("metric", "casualties", "constraint-error"),  # not in the vocabulary
-    ("role", "neutral", "constraint-error"),
-    ("url", "javascript:alert(1)", "constraint-error"),
-    ("as_of_date", "24/02/2022", "type-error"),
-    ("is_dependent", "yes", "type-error"),
-    ("quote", "", None),  # empty is allowed: series records have no quote
-])
+@pytest.mark.parametrize(
+    ("column", "value", "error"),
+    [
+        ("claimant_id", "nobody", "foreign-key"),  # not in claimants.csv
+        ("derived_from", "no.such.claim", "foreign-key"),  # not a claim of the file
+        ("metric", "casualties", "constraint-error"),  # not in the vocabulary
+        ("role", "neutral", "constraint-error"),
+        ("url", "javascript:alert(1)", "constraint-error"),
+        ("as_of_date", "24/02/2022", "type-error"),
+        ("is_dependent", "yes", "type-error"),
+        ("quote", "", None),  # empty is allowed: series records have no quote
+    ],
+)
 def test_each_rule_of_the_schema_is_checked(packages, tmp_path, column, value, error):
     report = frictionless.validate(str(corrupt(packages[CONFLICT_ID], tmp_path, column, value, row=1)))
     kinds = {kind for _, kind, _ in errors(report)} - {"hash-count", "byte-count"}
@@ -146,6 +182,7 @@ def test_a_duplicate_claim_id_breaks_the_primary_key(packages, tmp_path):
 
 
 # ---------------------------------------------------------------------------- the schema
+
 
 def fields(folder: Path, name: str) -> dict[str, dict]:
     return {f["name"]: f for f in resource(folder, name)["schema"]["fields"]}
@@ -216,6 +253,7 @@ def test_the_column_dictionary_agrees_with_the_data_dictionary(table, raw):
 
 # ---------------------------------------------------------------------------- the contents
 
+
 @pytest.mark.parametrize("cid", IDS)
 def test_claims_csv_has_the_contract_columns_and_every_claim(packages, conflicts, cid):
     header, rows = read_csv(packages[cid] / "claims.csv")
@@ -244,7 +282,7 @@ def test_statements_csv_is_the_curated_statements_with_the_claimant_name(package
     assert header == list(vocabulary.PACKAGE_COLUMNS["statements"])
     raw = pl.read_csv(conflicts[cid].data_dir / cid / "statements.csv", infer_schema=False)
     assert [r["statement_id"] for r in rows] == raw["statement_id"].to_list()
-    names = dict(zip(conflicts[cid].claimants["claimant_id"], conflicts[cid].claimants["name"]))
+    names = dict(zip(conflicts[cid].claimants["claimant_id"], conflicts[cid].claimants["name"], strict=True))
     assert all(r["claimant_name"] == names[r["claimant_id"]] for r in rows)
 
 
@@ -262,13 +300,19 @@ def test_licences_and_notices(packages):
     for package in (ru, gaza):
         assert package["licenses"] == [datapackage.CC_BY]
     ru_claims = resource(packages["russia-ukraine"], "claims")["licenses"]
-    assert ru_claims == [datapackage.CC_BY, {"name": "MIT", "path": "ua_general_staff_personnel.LICENSE",
-                                             "title": "MIT License"}]
+    assert ru_claims == [
+        datapackage.CC_BY,
+        {"name": "MIT", "path": "ua_general_staff_personnel.LICENSE", "title": "MIT License"},
+    ]
     gaza_claims = resource(packages["gaza-war"], "claims")["licenses"]
-    assert gaza_claims[1] == {"title": "Public domain (Unlicense-style dedication)",
-                              "path": "techforpalestine.LICENSE"}  # four series, one notice
-    for cid, notice in (("russia-ukraine", "series/ua_general_staff_personnel.LICENSE"),
-                        ("gaza-war", "series/techforpalestine.LICENSE")):
+    assert gaza_claims[1] == {
+        "title": "Public domain (Unlicense-style dedication)",
+        "path": "techforpalestine.LICENSE",
+    }  # four series, one notice
+    for cid, notice in (
+        ("russia-ukraine", "series/ua_general_staff_personnel.LICENSE"),
+        ("gaza-war", "series/techforpalestine.LICENSE"),
+    ):
         copied = packages[cid] / Path(notice).name
         assert copied.read_bytes() == (REAL_DATA / cid / notice).read_bytes()
     assert "Petro Ivaniuk" in (packages["russia-ukraine"] / "ua_general_staff_personnel.LICENSE").read_text()
@@ -286,8 +330,10 @@ def test_sources_contributors_and_dates(packages, conflicts):
     assert {"title": "Petro Ivaniuk", "role": "contributor"} in ru["contributors"]
     assert conflicts["russia-ukraine"].data_as_of.isoformat() in ru["description"]
     gaza = descriptor(packages["gaza-war"])
-    assert len(gaza["sources"]) == 1 + 4 and gaza["contributors"][1] == {"title": "Tech For Palestine",
-                                                                          "role": "contributor"}
+    assert len(gaza["sources"]) == 1 + 4 and gaza["contributors"][1] == {
+        "title": "Tech For Palestine",
+        "role": "contributor",
+    }
 
 
 def test_two_writes_are_byte_identical(conflicts, packages, tmp_path):
@@ -308,13 +354,20 @@ def test_the_build_date_follows_source_date_epoch(conflicts, monkeypatch):
 
 # ------------------------------------------------------------------------- publish, index
 
+
 def test_publish_skips_an_unchanged_package_and_repairs_a_modified_one(tmp_path):
     state: dict = {}
     fingerprints = {"code": "c1", "data": {CONFLICT_ID: "d1"}}
 
     def publish():
-        return datapackage.publish(tmp_path, [CONFLICT_ID, CONFLICT_ID], VALID_DATA, state,
-                                   code=fingerprints["code"], data=fingerprints["data"])
+        return datapackage.publish(
+            tmp_path,
+            [CONFLICT_ID, CONFLICT_ID],
+            VALID_DATA,
+            state,
+            code=fingerprints["code"],
+            data=fingerprints["data"],
+        )
 
     first = publish()
     assert first.written == [CONFLICT_ID] and not first.problems
@@ -340,17 +393,29 @@ def test_publish_reports_a_conflict_it_cannot_load(tmp_path):
 
 
 def test_the_index_links_each_conflicts_package():
-    reports = [IndexReport(slug=s, title=s, has_html=True, state="ok", status="ok", conflict_id=c,
-                           conflict_name=c, is_overview=False) for s, c in (("a", "one"), ("b", "two"))]
-    html = render_index(reports, title="t", catalog_name="c.yml", package_version="0", built=CREATED,
-                        packages={"one": "data/one/datapackage.json"})
+    reports = [
+        IndexReport(
+            slug=s, title=s, has_html=True, state="ok", status="ok", conflict_id=c, conflict_name=c, is_overview=False
+        )
+        for s, c in (("a", "one"), ("b", "two"))
+    ]
+    html = render_index(
+        reports,
+        title="t",
+        catalog_name="c.yml",
+        package_version="0",
+        built=CREATED,
+        packages={"one": "data/one/datapackage.json"},
+    )
     assert html.count("Data package (CSV + datapackage.json)") == 1
     assert '<a href="data/one/datapackage.json">Data package (CSV + datapackage.json)</a>' in html
-    assert "Data package" not in render_index(reports, title="t", catalog_name="c.yml", package_version="0",
-                                              built=CREATED)
+    assert "Data package" not in render_index(
+        reports, title="t", catalog_name="c.yml", package_version="0", built=CREATED
+    )
 
 
 # ------------------------------------------------------------------------- in the build
+
 
 @pytest.mark.slow
 def test_the_build_publishes_links_and_skips_unchanged_packages(tmp_path):
@@ -360,11 +425,28 @@ def test_the_build_publishes_links_and_skips_unchanged_packages(tmp_path):
     for cid in (CONFLICT_ID, HEALTH_AUTHORITY_ID, THREE_SIDES_ID):
         shutil.copytree(VALID_DATA / cid, data / cid)
     catalog = tmp_path / "catalog.yml"
-    catalog.write_text(yaml.safe_dump({"data_dir": "data", "reports": [
-        {"slug": "a", "title": "A", "notebook": str(NOTEBOOKS / "headline.ipynb"),
-         "parameters": {"conflict": CONFLICT_ID}},
-        {"slug": "b", "title": "B", "notebook": str(NOTEBOOKS / "headline.ipynb"),
-         "parameters": {"conflict": HEALTH_AUTHORITY_ID, "topic": ""}}]}), encoding="utf-8")
+    catalog.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": "data",
+                "reports": [
+                    {
+                        "slug": "a",
+                        "title": "A",
+                        "notebook": str(NOTEBOOKS / "headline.ipynb"),
+                        "parameters": {"conflict": CONFLICT_ID},
+                    },
+                    {
+                        "slug": "b",
+                        "title": "B",
+                        "notebook": str(NOTEBOOKS / "headline.ipynb"),
+                        "parameters": {"conflict": HEALTH_AUTHORITY_ID, "topic": ""},
+                    },
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     first = claims_build("--catalog", catalog, "--out", out)
     assert first.returncode == 0, first.stdout + first.stderr

@@ -56,32 +56,43 @@ def test_a_report_alone_in_an_empty_folder_downloads_its_csv_and_a_png_offline(b
         browser.pump(4)
 
         def run(expression: str):
-            reply = browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                      "awaitPromise": True}, session)
+            reply = browser.send(
+                "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session
+            )
             assert "exceptionDetails" not in reply, reply
             return reply["result"].get("value")
 
         assert run("document.querySelectorAll('svg.marks, canvas.marks').length") >= 3  # the charts drew
         # the table's link: its CSV is inside the page
-        name = run("(() => { const a = document.querySelector('a[data-csv-gzip][download$=\"-latest.csv\"]');"
-                   " a.click(); return a.getAttribute('download'); })()")
+        name = run(
+            "(() => { const a = document.querySelector('a[data-csv-gzip][download$=\"-latest.csv\"]');"
+            " a.click(); return a.getAttribute('download'); })()"
+        )
         csv = wait_for_file(downloads, name)
         assert csv.read_bytes() == expected_csv
         # a chart's menu: vega-embed's own PNG export (it renders the PNG in the page on mousedown)
-        run("(() => { const a = Array.from(document.querySelectorAll('#altair-viz-ladder .vega-actions a'))"
+        run(
+            "(() => { const a = Array.from(document.querySelectorAll('#altair-viz-ladder .vega-actions a'))"
             ".find(x => x.download && x.download.endsWith('.png'));"
-            " a.dispatchEvent(new MouseEvent('mousedown', {bubbles: true})); return true; })()")
+            " a.dispatchEvent(new MouseEvent('mousedown', {bubbles: true})); return true; })()"
+        )
         browser.pump(1.5)
-        run("(() => { const a = Array.from(document.querySelectorAll('#altair-viz-ladder .vega-actions a'))"
-            ".find(x => x.download && x.download.endsWith('.png')); a.click(); return a.href.slice(0, 22); })()")
+        run(
+            "(() => { const a = Array.from(document.querySelectorAll('#altair-viz-ladder .vega-actions a'))"
+            ".find(x => x.download && x.download.endsWith('.png')); a.click(); return a.href.slice(0, 22); })()"
+        )
         png = wait_for_file(downloads, "*.png")
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         # the menu offers only what works offline
-        actions = run("Array.from(document.querySelectorAll('#altair-viz-ladder .vega-actions a'))"
-                      ".map(a => a.textContent)")
+        actions = run(
+            "Array.from(document.querySelectorAll('#altair-viz-ladder .vega-actions a')).map(a => a.textContent)"
+        )
         assert actions and all(("PNG" in a or "SVG" in a) for a in actions), actions
-        requests = [e["params"]["request"]["url"] for e in browser.events
-                    if e.get("method") == "Network.requestWillBeSent"
-                    and not e["params"]["request"]["url"].startswith(("file:", "data:", "blob:", "about:"))]
+        requests = [
+            e["params"]["request"]["url"]
+            for e in browser.events
+            if e.get("method") == "Network.requestWillBeSent"
+            and not e["params"]["request"]["url"].startswith(("file:", "data:", "blob:", "about:"))
+        ]
         assert requests == []
         browser.send("Target.closeTarget", {"targetId": target})

@@ -6,12 +6,11 @@ import base64
 import datetime as dt
 import html
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import altair as alt
 import nbformat
@@ -19,11 +18,31 @@ import polars as pl
 import pytest
 
 from analysis.report import fingerprint as fp
-from analysis.report.collect import (ARTIFACT_MIME, BUILD_ENV, LAB_VEGA_MIME, artifact_bundle, chart_html,
-                                     headline_bundle, lab_spec, render_chart)
-from analysis.report.export import (ALTAIR_DIV, ArtifactError, VegaAssets, artifact_files, collect_artifacts,
-                                    headline_of, html_notebook, installed_assets_path, lab_css,
-                                    normalise_notebook, notebook_bytes, vl_convert_version, _exporter)
+from analysis.report.collect import (
+    ARTIFACT_MIME,
+    BUILD_ENV,
+    LAB_VEGA_MIME,
+    artifact_bundle,
+    chart_html,
+    headline_bundle,
+    lab_spec,
+    render_chart,
+)
+from analysis.report.export import (
+    ALTAIR_DIV,
+    ArtifactError,
+    VegaAssets,
+    _exporter,
+    artifact_files,
+    collect_artifacts,
+    headline_of,
+    html_notebook,
+    installed_assets_path,
+    lab_css,
+    normalise_notebook,
+    notebook_bytes,
+    vl_convert_version,
+)
 from analysis.report.files import BuildLock, BuildLocked, atomic_write, write_if_changed
 from tests.fixture_data import REPO, VALID_CONFLICT
 
@@ -35,6 +54,7 @@ def chart():
 
 
 # ------------------------------------------------------------------------------ collect
+
 
 def test_chart_bundle_is_labs_vega_plus_the_artifact_and_deterministic(chart):
     first, second = artifact_bundle("trend", chart), artifact_bundle("trend", chart)
@@ -134,23 +154,28 @@ def test_publish_refuses_other_objects():
 
 
 def test_importing_the_report_package_stays_light():
-    code = ("import sys, analysis.report, analysis.report.collect, analysis.report.catalog, "
-            "analysis.report.runner, analysis.report.export, analysis.report.kernel, analysis.report.console\n"
-            "heavy = [m for m in ('papermill', 'nbconvert', 'altair', 'nbclient', 'vl_convert') if m in sys.modules]\n"
-            "print(','.join(heavy))")
+    code = (
+        "import sys, analysis.report, analysis.report.collect, analysis.report.catalog, "
+        "analysis.report.runner, analysis.report.export, analysis.report.kernel, analysis.report.console\n"
+        "heavy = [m for m in ('papermill', 'nbconvert', 'altair', 'nbclient', 'vl_convert') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
 
 
 def test_the_kernel_launcher_imports_nothing_of_jupyter():
     """`kernel_process --via` is started once per report: jupyter_client and zmq would cost ~0.1 s each time."""
-    code = ("import sys, analysis.report.kernel_process\n"
-            "print(','.join(m for m in ('jupyter_client', 'zmq', 'traitlets', 'polars') if m in sys.modules))")
+    code = (
+        "import sys, analysis.report.kernel_process\n"
+        "print(','.join(m for m in ('jupyter_client', 'zmq', 'traitlets', 'polars') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
 
 
 # ------------------------------------------------------------------------------- export
+
 
 def executed_notebook(chart) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
@@ -165,13 +190,21 @@ def executed_notebook(chart) -> nbformat.NotebookNode:
     plain.id = "plain"
     plain.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00"}
     random_div = "altair-viz-0123456789abcdef0123456789abcdef"
-    plain.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f'<div id="{random_div}"></div>'}),
-                     nbformat.v4.new_output("stream", name="stderr", text="/home/someone/.venv/x.py: Warning\n"),
-                     nbformat.v4.new_output("display_data", data=artifact_bundle("trend", chart))]
+    plain.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": f'<div id="{random_div}"></div>'}),
+        nbformat.v4.new_output("stream", name="stderr", text="/home/someone/.venv/x.py: Warning\n"),
+        nbformat.v4.new_output("display_data", data=artifact_bundle("trend", chart)),
+    ]
     nb.cells = [params, injected, plain]
-    nb.metadata["papermill"] = {"start_time": "2026-01-01", "end_time": "2026-01-01", "duration": 3.2,
-                                "parameters": {"x": 2}, "input_path": "/abs/path/nb.ipynb",
-                                "output_path": "/tmp/x.ipynb", "version": "2.7.0"}
+    nb.metadata["papermill"] = {
+        "start_time": "2026-01-01",
+        "end_time": "2026-01-01",
+        "duration": 3.2,
+        "parameters": {"x": 2},
+        "input_path": "/abs/path/nb.ipynb",
+        "output_path": "/tmp/x.ipynb",
+        "version": "2.7.0",
+    }
     nb.metadata["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
     return nb
 
@@ -207,7 +240,9 @@ def test_kernel_renders_become_the_chart_files_and_leave_the_kept_notebook(chart
     assert "rendered" not in doc and doc["spec"]
     kept_chart = kept["cells"][2]["outputs"][2]["data"]
     assert "text/html" in nb.cells[2].outputs[2]["data"], "the report's page gets the chart's HTML"
-    assert "text/html" not in kept_chart and kept_chart[LAB_VEGA_MIME] == lab_spec(doc["spec"]), "Lab draws the kept one"
+    assert "text/html" not in kept_chart and kept_chart[LAB_VEGA_MIME] == lab_spec(doc["spec"]), (
+        "Lab draws the kept one"
+    )
     assert "rendered" in nb.cells[2].outputs[2]["data"][ARTIFACT_MIME], "the notebook in memory is unchanged"
     monkeypatch.delenv(BUILD_ENV)
     assert notebook_bytes(nb) == notebook_bytes(executed_notebook(chart))
@@ -238,8 +273,12 @@ def test_html_shows_no_parameters_cells_and_no_stderr(chart):
     assert all(o.get("name") != "stderr" for o in shown.cells[0].outputs)
 
 
-HEADLINE = dict(conflict_id="freedonia-sylvania", conflict_name="The Freedonia–Sylvania war",
-                data_as_of=dt.date(2022, 12, 30), is_overview=False)
+HEADLINE = dict(
+    conflict_id="freedonia-sylvania",
+    conflict_name="The Freedonia–Sylvania war",
+    data_as_of=dt.date(2022, 12, 30),
+    is_overview=False,
+)
 
 
 def headline_notebook(chart, *bundles) -> nbformat.NotebookNode:
@@ -255,20 +294,27 @@ def headline_notebook(chart, *bundles) -> nbformat.NotebookNode:
 def test_headline_bundle_is_the_artifact_and_an_empty_text():
     bundle = headline_bundle("  Moscow admits 1,351;\n Kyiv claims 16,100. ", **HEADLINE)
     assert set(bundle) == {"text/plain", ARTIFACT_MIME} and bundle["text/plain"] == ""
-    assert bundle[ARTIFACT_MIME] == {"name": "headline", "kind": "headline",
-                                     "text": "Moscow admits 1,351; Kyiv claims 16,100.",
-                                     "conflict_id": "freedonia-sylvania",
-                                     "conflict_name": "The Freedonia–Sylvania war",
-                                     "data_as_of": "2022-12-30", "is_overview": False}
+    assert bundle[ARTIFACT_MIME] == {
+        "name": "headline",
+        "kind": "headline",
+        "text": "Moscow admits 1,351; Kyiv claims 16,100.",
+        "conflict_id": "freedonia-sylvania",
+        "conflict_name": "The Freedonia–Sylvania war",
+        "data_as_of": "2022-12-30",
+        "is_overview": False,
+    }
     assert json.loads(json.dumps(bundle)) == bundle
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"text": " "}, "text must be a non-empty string"),
-    ({"conflict_id": "Not An Id"}, "is not a conflict id"),
-    ({"conflict_name": None}, "conflict_name must be a non-empty string"),
-    ({"is_overview": "yes"}, "is_overview must be true or false"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"text": " "}, "text must be a non-empty string"),
+        ({"conflict_id": "Not An Id"}, "is not a conflict id"),
+        ({"conflict_name": None}, "conflict_name must be a non-empty string"),
+        ({"is_overview": "yes"}, "is_overview must be true or false"),
+    ],
+)
 def test_publish_headline_refuses_bad_values(change, message):
     with pytest.raises(ValueError, match=message):
         headline_bundle(**{"text": "A sentence.", **HEADLINE, **change})
@@ -299,7 +345,7 @@ def test_a_second_or_malformed_headline_fails_the_report(chart):
 
 
 def visible_body(page: str) -> str:
-    body = re.sub(r"<(script|style)\b.*?</\1>", "", page[page.index("<body"):], flags=re.S)
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", page[page.index("<body") :], flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", body)).strip()
 
 
@@ -317,8 +363,12 @@ def test_the_headline_shows_nothing_in_nbconvert_html_and_no_output_in_the_repor
     assert visible_body(page) == ""
     assert "A sentence for the index only" not in page
     shown = html_notebook(headline_notebook(chart, bundle))
-    assert [o for c in shown.cells for o in c.get("outputs", []) if ARTIFACT_MIME in (o.get("data") or {})
-            and o["data"][ARTIFACT_MIME]["kind"] == "headline"] == []
+    assert [
+        o
+        for c in shown.cells
+        for o in c.get("outputs", [])
+        if ARTIFACT_MIME in (o.get("data") or {}) and o["data"][ARTIFACT_MIME]["kind"] == "headline"
+    ] == []
     assert shown.cells[-1].outputs == []
 
 
@@ -330,6 +380,7 @@ def test_lab_css_is_pruned_of_jupyterlab_ui_and_icons():
 
 
 # --------------------------------------------------------------------------- fingerprint
+
 
 def test_tree_digest_follows_content_not_timestamps(tmp_path):
     folder = tmp_path / "conflict"
@@ -366,6 +417,7 @@ def test_data_fingerprint_of_the_fixture_is_stable():
 
 # --------------------------------------------------------------------------------- files
 
+
 def test_atomic_write_leaves_no_temporary_file(tmp_path):
     target = tmp_path / "sub" / "report.html"
     atomic_write(target, b"one")
@@ -382,9 +434,11 @@ def test_build_lock_refuses_or_waits(tmp_path):
     try:
         with pytest.raises(BuildLocked, match=f"pid {os.getpid()}"):
             BuildLock(tmp_path / ".build.lock").acquire(wait=False)
-        code = ("import sys; from analysis.report.files import BuildLock; "
-                f"l = BuildLock(__import__('pathlib').Path({str(tmp_path / '.build.lock')!r})); "
-                "l.acquire(wait=True, on_wait=lambda m: print(m, flush=True)); print('acquired', flush=True)")
+        code = (
+            "import sys; from analysis.report.files import BuildLock; "
+            f"l = BuildLock(__import__('pathlib').Path({str(tmp_path / '.build.lock')!r})); "
+            "l.acquire(wait=True, on_wait=lambda m: print(m, flush=True)); print('acquired', flush=True)"
+        )
         waiter = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO)
         assert "waiting for another build" in waiter.stdout.readline()
         time.sleep(0.3)
@@ -396,8 +450,10 @@ def test_build_lock_refuses_or_waits(tmp_path):
 
 
 def test_build_lock_is_freed_when_the_holder_dies(tmp_path):
-    code = ("from pathlib import Path; from analysis.report.files import BuildLock; import os; "
-            f"BuildLock(Path({str(tmp_path / '.build.lock')!r})).acquire(wait=False); os._exit(0)")
+    code = (
+        "from pathlib import Path; from analysis.report.files import BuildLock; import os; "
+        f"BuildLock(Path({str(tmp_path / '.build.lock')!r})).acquire(wait=False); os._exit(0)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
     lock = BuildLock(tmp_path / ".build.lock")
     lock.acquire(wait=False)
@@ -413,18 +469,21 @@ def test_every_published_chart_has_a_text_alternative_and_no_unnamed_mark():
     from analysis.report.collect import ARTIFACT_MIME, accessible_spec, artifact_bundle
 
     chart = alt.Chart(pl.DataFrame({"a": [1, 2], "b": [3, 4]})).mark_point().encode(x="a", y="b")
-    assert artifact_bundle("p", chart.properties(title="Two points"))[ARTIFACT_MIME]["spec"]["description"] \
-        == "Two points"
+    assert (
+        artifact_bundle("p", chart.properties(title="Two points"))[ARTIFACT_MIME]["spec"]["description"] == "Two points"
+    )
     assert artifact_bundle("p", chart)[ARTIFACT_MIME]["spec"]["description"] == "p"
     described = artifact_bundle("p", chart.properties(title="T", description="What it shows."))[ARTIFACT_MIME]
     assert described["spec"]["description"] == "What it shows."
-    marks = [{"type": "symbol", "encode": {"update": {"tooltip": {"signal": "datum"}}}},
-             {"type": "rule", "encode": {"update": {"description": {"value": None}}}},
-             {"type": "symbol", "encode": {"update": {"description": {"signal": "datum.a"}}}},
-             {"type": "line", "description": "the trend"},
-             {"type": "rect", "aria": True},
-             {"type": "text"},
-             {"type": "group", "marks": [{"type": "area"}]}]
+    marks = [
+        {"type": "symbol", "encode": {"update": {"tooltip": {"signal": "datum"}}}},
+        {"type": "rule", "encode": {"update": {"description": {"value": None}}}},
+        {"type": "symbol", "encode": {"update": {"description": {"signal": "datum.a"}}}},
+        {"type": "line", "description": "the trend"},
+        {"type": "rect", "aria": True},
+        {"type": "text"},
+        {"type": "group", "marks": [{"type": "area"}]},
+    ]
     spec = accessible_spec({"description": " ", "marks": marks}, "fallback")
     assert spec["description"] == "fallback"
     assert [m.get("aria") for m in spec["marks"]] == [False, False, None, None, True, None, None]

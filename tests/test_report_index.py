@@ -29,8 +29,12 @@ ENTRIES = [
     ("a-wounded", "Freedonia's injured", "headline.ipynb", {"conflict": CONFLICT_ID, "topic": "wounded"}),
     ("b-killed", "Fenwick's dead", "headline.ipynb", {"conflict": OTHER_ID, "topic": "killed"}),
     ("a-no-headline", "A report from before headlines", "claims_chart.ipynb", {"conflict": CONFLICT_ID}),
-    ("a-overview", "The whole war at a glance", "headline.ipynb",
-     {"conflict": CONFLICT_ID, "topic": "", "is_overview": True}),
+    (
+        "a-overview",
+        "The whole war at a glance",
+        "headline.ipynb",
+        {"conflict": CONFLICT_ID, "topic": "", "is_overview": True},
+    ),
     ("a-failing", "A report that fails", "failing.ipynb", {"conflict": CONFLICT_ID}),
 ]
 
@@ -48,9 +52,19 @@ def site(tmp_path_factory) -> dict:
     text = text.replace("\nname: ", "\nname: The Grand Fenwick campaign, a copy of ", 1)
     meta.write_text(text, encoding="utf-8")
     catalog = root / "catalog.yml"
-    catalog.write_text(yaml.safe_dump({"data_dir": "data", "reports": [
-        {"slug": slug, "title": title, "notebook": str(NOTEBOOKS / notebook), "parameters": parameters}
-        for slug, title, notebook, parameters in ENTRIES]}, sort_keys=False), encoding="utf-8")
+    catalog.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": "data",
+                "reports": [
+                    {"slug": slug, "title": title, "notebook": str(NOTEBOOKS / notebook), "parameters": parameters}
+                    for slug, title, notebook, parameters in ENTRIES
+                ],
+            },
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
     out = root / "out"
     first = claims_build("--catalog", catalog, "--out", out)
     assert first.returncode == 1, first.stdout + first.stderr  # a-failing
@@ -67,8 +81,12 @@ def soup(site) -> BeautifulSoup:
 def published_headline(out: Path, slug: str) -> dict | None:
     """The headline artifact in the report's executed notebook, as the notebook published it."""
     nb = json.loads((out / slug / f"{slug}.ipynb").read_text(encoding="utf-8"))
-    docs = [o["data"][ARTIFACT_MIME] for c in nb["cells"] for o in c.get("outputs", [])
-            if ARTIFACT_MIME in (o.get("data") or {}) and o["data"][ARTIFACT_MIME]["kind"] == "headline"]
+    docs = [
+        o["data"][ARTIFACT_MIME]
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+        if ARTIFACT_MIME in (o.get("data") or {}) and o["data"][ARTIFACT_MIME]["kind"] == "headline"
+    ]
     assert len(docs) <= 1
     return docs[0] if docs else None
 
@@ -79,21 +97,31 @@ def conflict_name(data: Path, conflict: str) -> str:
 
 # ------------------------------------------------------------------------------ the page
 
+
 def test_the_second_build_is_a_cache_hit_and_keeps_every_headline(site):
-    assert site["statuses"] == {"a-wounded": "up-to-date", "b-killed": "up-to-date", "a-no-headline": "up-to-date",
-                                "a-overview": "up-to-date", "a-failing": "failed"}
+    assert site["statuses"] == {
+        "a-wounded": "up-to-date",
+        "b-killed": "up-to-date",
+        "a-no-headline": "up-to-date",
+        "a-overview": "up-to-date",
+        "a-failing": "failed",
+    }
     assert (site["out"] / "index.html").read_bytes() == site["cold"]
     state = json.loads((site["out"] / ".build" / "state.json").read_text(encoding="utf-8"))
     for slug in ("a-wounded", "b-killed", "a-overview"):
         assert state["reports"][slug]["headline"] == published_headline(site["out"], slug)
-        assert soup(site).select_one(f"#report-{slug} .headline").get_text() == state["reports"][slug]["headline"]["text"]
+        assert (
+            soup(site).select_one(f"#report-{slug} .headline").get_text() == state["reports"][slug]["headline"]["text"]
+        )
 
 
 def test_reports_are_grouped_by_conflict_with_the_overview_first(site):
     page = soup(site)
     groups = page.select("main section.conflict")
-    assert [g.h2.get_text() for g in groups] == [conflict_name(site["data"], CONFLICT_ID),
-                                                  conflict_name(site["data"], OTHER_ID)]
+    assert [g.h2.get_text() for g in groups] == [
+        conflict_name(site["data"], CONFLICT_ID),
+        conflict_name(site["data"], OTHER_ID),
+    ]
     order = [[li["id"].removeprefix("report-") for li in g.select("li.report")] for g in groups]
     catalog_order = [slug for slug, *_ in ENTRIES]
     first = [s for s in catalog_order if s.startswith("a-")]
@@ -156,13 +184,17 @@ def test_without_javascript_every_report_shows_and_the_filter_box_stays_hidden(s
 
 # ---------------------------------------------------------------------------- in Chromium
 
+
 def open_page(browser: Browser, path: Path, width: int) -> str:
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page", "Runtime", "Log", "Network"):
         browser.send(f"{domain}.enable", session=session)
-    browser.send("Emulation.setDeviceMetricsOverride",
-                 {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True}, session)
+    browser.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True},
+        session,
+    )
     browser.events.clear()
     browser.send("Page.navigate", {"url": path.resolve().as_uri()}, session)
     deadline = time.monotonic() + 30
@@ -183,8 +215,12 @@ VISIBLE = """Array.from(document.querySelectorAll('li.report'))
 
 
 def type_filter(browser: Browser, session: str, text: str) -> list[str]:
-    evaluate(browser, session, f"""(() => {{ const box = document.getElementById('filter');
-      box.value = {json.dumps(text)}; box.dispatchEvent(new Event('input', {{bubbles: true}})); }})()""")
+    evaluate(
+        browser,
+        session,
+        f"""(() => {{ const box = document.getElementById('filter');
+      box.value = {json.dumps(text)}; box.dispatchEvent(new Event('input', {{bubbles: true}})); }})()""",
+    )
     return evaluate(browser, session, VISIBLE)
 
 
@@ -192,8 +228,10 @@ def type_filter(browser: Browser, session: str, text: str) -> list[str]:
 def test_the_filter_works_offline_and_the_page_fits_a_phone(site):
     index = site["out"] / "index.html"
     state = json.loads((site["out"] / ".build" / "state.json").read_text(encoding="utf-8"))
-    searchable = {slug: f"{title} {(state['reports'][slug].get('headline') or {}).get('text', '')}".lower()
-                  for slug, title, *_ in ENTRIES}
+    searchable = {
+        slug: f"{title} {(state['reports'][slug].get('headline') or {}).get('text', '')}".lower()
+        for slug, title, *_ in ENTRIES
+    }
     conflict_of = {slug: parameters["conflict"] for slug, _, _, parameters in ENTRIES}
     headline_word = published_headline(site["out"], "a-wounded")["text"].split()[3]
     title_word = "Fenwick's"
@@ -207,8 +245,12 @@ def test_the_filter_works_offline_and_the_page_fits_a_phone(site):
             assert 0 < len(expected) < len(ENTRIES), word
             assert type_filter(browser, session, word) == expected
             assert evaluate(browser, session, "document.getElementById('filter-status').textContent") != ""
-            groups = evaluate(browser, session, """Array.from(document.querySelectorAll('section.conflict'))
-                .filter(s => !s.hidden).map(s => s.id)""")
+            groups = evaluate(
+                browser,
+                session,
+                """Array.from(document.querySelectorAll('section.conflict'))
+                .filter(s => !s.hidden).map(s => s.id)""",
+            )
             assert groups == list(dict.fromkeys(f"conflict-{conflict_of[slug]}" for slug in expected))
         assert type_filter(browser, session, "zzzz-no-such-word") == []
         assert type_filter(browser, session, "") == soup_order(site)

@@ -14,8 +14,7 @@ import zmq
 from jupyter_client.client import KernelClient
 from jupyter_client.provisioning import KernelProvisionerFactory
 
-from analysis.report.kernel import (PROVISIONER_NAME, RECONNECT_MS, QuickReadyClient, ReportKernels,
-                                    ReportProvisioner)
+from analysis.report.kernel import PROVISIONER_NAME, RECONNECT_MS, QuickReadyClient, ReportKernels, ReportProvisioner
 from tests.fixture_data import REPO
 
 # QuickReadyClient.wait_for_ready copies this method's loop with a shorter IOPub wait. When an
@@ -29,7 +28,8 @@ def test_the_upstream_code_quick_ready_client_mirrors_is_unchanged():
     source = inspect.getsource(KernelClient._async_wait_for_ready)
     assert hashlib.sha256(source.encode("utf-8")).hexdigest() == MIRRORED_SHA256, (
         f"{MIRRORED} changed (jupyter_client {jupyter_client.__version__}; the copy in "
-        f"QuickReadyClient.wait_for_ready was written for {MIRRORED_VERSION}): re-check the copy")
+        f"QuickReadyClient.wait_for_ready was written for {MIRRORED_VERSION}): re-check the copy"
+    )
 
 
 def test_the_provisioner_is_registered_where_jupyter_client_looks():

@@ -20,8 +20,10 @@ import pytest
 from analysis.report.audit import print_to_pdf
 from analysis.report.offline import Browser, find_chromium
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (.ci/run installs it)"),
+]
 
 SLUGS = ["ruritania-losses", "ruritania-borduria-overview"]
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>')
@@ -49,8 +51,10 @@ def pdf_words(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, st
     if pdftotext is None:
         pytest.skip("pdftotext is not installed (Debian's poppler-utils; .ci/run installs it)")
     out = subprocess.run([pdftotext, "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return [(float(w), float(h), [(float(a), float(b), html.unescape(t)) for a, b, t in WORD.findall(body)])
-            for w, h, body in PAGE.findall(out)]
+    return [
+        (float(w), float(h), [(float(a), float(b), html.unescape(t)) for a, b, t in WORD.findall(body)])
+        for w, h, body in PAGE.findall(out)
+    ]
 
 
 def on_one_page(text: str, pages) -> bool:
@@ -72,8 +76,12 @@ def test_print_to_pdf_has_pages_every_chart_and_every_table_whole(printed, slug)
     assert result.table_last_headers, "the report has published tables"
     for header in result.table_last_headers:
         assert on_one_page(header, pages), f"a table's last column {header!r} is not in the PDF"
-    cut = [(number, word, x_max, width) for number, (width, _, words) in enumerate(pages, 1)
-           for _, x_max, word in words if x_max > width - MARGIN + 0.5]
+    cut = [
+        (number, word, x_max, width)
+        for number, (width, _, words) in enumerate(pages, 1)
+        for _, x_max, word in words
+        if x_max > width - MARGIN + 0.5
+    ]
     assert not cut, f"words beyond the right margin (page, word, right edge, page width): {cut[:10]}"
 
 

@@ -14,20 +14,50 @@ D = dt.date
 
 
 def truces(*spans) -> pl.DataFrame:
-    return pl.DataFrame([{"truce_id": f"t{i}", "name": f"Truce {i}", "start_date": s, "end_date": e,
-                          "url": "https://example.org", "quote": "a pause"} for i, (s, e) in enumerate(spans)],
-                        schema=TRUCE_SCHEMA)
+    return pl.DataFrame(
+        [
+            {
+                "truce_id": f"t{i}",
+                "name": f"Truce {i}",
+                "start_date": s,
+                "end_date": e,
+                "url": "https://example.org",
+                "quote": "a pause",
+            }
+            for i, (s, e) in enumerate(spans)
+        ],
+        schema=TRUCE_SCHEMA,
+    )
 
 
 def claims(claimant: str, points, *, group: str | None = None, population: str = "all") -> pl.DataFrame:
     rows = []
     for date, value in points:
-        rows.append({"claim_id": f"{claimant}.{date}", "statement_id": f"{claimant}.{date}", "claimant_id": claimant,
-                     "claimant_short_name": claimant, "role": "official", "independence_group": group or claimant,
-                     "subject_side": "a", "population": population, "metric": "killed", "method": "reported",
-                     "qualifier": "exact", "value": value, "value_low": float(value), "value_high": float(value),
-                     "is_low_exclusive": False, "value_central": float(value), "period_type": "cumulative",
-                     "as_of_date": date, "statement_date": date, "derived_from": None, "derived_from_group": None})
+        rows.append(
+            {
+                "claim_id": f"{claimant}.{date}",
+                "statement_id": f"{claimant}.{date}",
+                "claimant_id": claimant,
+                "claimant_short_name": claimant,
+                "role": "official",
+                "independence_group": group or claimant,
+                "subject_side": "a",
+                "population": population,
+                "metric": "killed",
+                "method": "reported",
+                "qualifier": "exact",
+                "value": value,
+                "value_low": float(value),
+                "value_high": float(value),
+                "is_low_exclusive": False,
+                "value_central": float(value),
+                "period_type": "cumulative",
+                "as_of_date": date,
+                "statement_date": date,
+                "derived_from": None,
+                "derived_from_group": None,
+            }
+        )
     return pl.DataFrame(rows)
 
 
@@ -84,8 +114,9 @@ from analysis.compare import claimed_against_implied, figures_at, share_of_total
 def _part(claimant, points, qualifier="about"):
     frame = claims(claimant, points, population="military")
     if qualifier == "about":  # about 20,000 read as 18,000-22,000
-        frame = frame.with_columns(qualifier=pl.lit("about"), value_low=pl.col("value_low") * 0.9,
-                                   value_high=pl.col("value_high") * 1.1)
+        frame = frame.with_columns(
+            qualifier=pl.lit("about"), value_low=pl.col("value_low") * 0.9, value_high=pl.col("value_high") * 1.1
+        )
     return frame
 
 
@@ -101,6 +132,7 @@ def test_a_share_of_the_total_pairs_by_the_time_rule_and_keeps_its_interval():
 
 def test_a_share_needs_a_part_and_a_total_of_everyone():
     import pytest
+
     part = claims("army", [(D(2025, 1, 21), 20000)], population="military")
     with pytest.raises(ValueError, match="one part population"):
         share_of_total(part, part, tolerance_days=7)
@@ -111,7 +143,8 @@ def test_a_claimed_share_is_read_in_its_own_unit_and_unmatched_beyond_the_tolera
     total = claims("ministry", [(D(2025, 5, 31), 54381)])
     shares = share_of_total(part, total, tolerance_days=7)
     claimed = claims("paper", [(D(2025, 5, 31), 83), (D(2025, 8, 1), 80)]).with_columns(
-        metric=pl.lit("civilian_share_pct"))
+        metric=pl.lit("civilian_share_pct")
+    )
     out = claimed_against_implied(claimed, shares, tolerance_days=7)
     assert out["as_of_date"].to_list() == [D(2025, 5, 31)]  # the August claim has no count within a week
     assert out["implied_central"].item() == 100 * (1 - 8900 / 54381)

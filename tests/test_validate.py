@@ -26,9 +26,20 @@ from hypothesis import strategies as st
 from analysis.cli import main
 from analysis.errors import DataValidationError, Problem
 from analysis.validate import validate_data_dir
-from tests.fixture_data import (BROKEN, CONFLICT_ID, MULTIPLE_FAULTS, VALID_CONFLICT,
-                                VALID_CONFLICT_IDS, VALID_DATA, Expected, copy_valid, digest_tree, edit_line,
-                                read_expected, run_cli)
+from tests.fixture_data import (
+    BROKEN,
+    CONFLICT_ID,
+    MULTIPLE_FAULTS,
+    VALID_CONFLICT,
+    VALID_CONFLICT_IDS,
+    VALID_DATA,
+    Expected,
+    copy_valid,
+    digest_tree,
+    edit_line,
+    read_expected,
+    run_cli,
+)
 
 EXPECTED = read_expected()
 SUMMARY = re.compile(r"^invalid: (\d+) problem\(s\) in ")
@@ -47,6 +58,7 @@ def names_column(line: str, column: str) -> bool:
 
 
 # --- the fixture table itself ---------------------------------------------------------------
+
 
 def test_expected_table_lists_every_broken_fixture_exactly_once():
     folders = sorted(d.name for d in BROKEN.iterdir() if d.is_dir())
@@ -92,8 +104,11 @@ SUBPROCESS_SAMPLE = {
     "54_conflict_start_date_impossible",  # an impossible date in conflict.yml
     "70_truces_overlap",  # a fault in one conflict of three
 }
-SUBPROCESS_CASES = (EXPECTED if os.environ.get("CLAIMS_TEST_SUBPROCESS_ALL") == "1"
-                    else [e for e in EXPECTED if e.fixture in SUBPROCESS_SAMPLE])
+SUBPROCESS_CASES = (
+    EXPECTED
+    if os.environ.get("CLAIMS_TEST_SUBPROCESS_ALL") == "1"
+    else [e for e in EXPECTED if e.fixture in SUBPROCESS_SAMPLE]
+)
 
 
 def assert_reports_exactly_the_fault(expected: Expected, returncode: int, stdout: str, stderr: str) -> None:
@@ -106,12 +121,16 @@ def assert_reports_exactly_the_fault(expected: Expected, returncode: int, stdout
     summary = SUMMARY.match(lines[-1]) if lines else None
     assert summary, f"the last line must be the 'invalid: N problem(s)' summary:\n{stderr}"
     problems = lines[:-1]
-    matching = [line for line in problems
-                if line.startswith(expected.location)
-                and (expected.column is None or names_column(line, expected.column))
-                and expected.rule_fragment in line]
-    assert matching, (f"no problem at {expected.location!r} column {expected.column!r} "
-                      f"with {expected.rule_fragment!r} in:\n{stderr}")
+    matching = [
+        line
+        for line in problems
+        if line.startswith(expected.location)
+        and (expected.column is None or names_column(line, expected.column))
+        and expected.rule_fragment in line
+    ]
+    assert matching, (
+        f"no problem at {expected.location!r} column {expected.column!r} with {expected.rule_fragment!r} in:\n{stderr}"
+    )
     assert int(summary.group(1)) == len(problems) == 1, f"one fault, one problem expected:\n{stderr}"
 
 
@@ -119,18 +138,22 @@ def assert_reports_exactly_the_fault(expected: Expected, returncode: int, stdout
 def test_validate_command_reports_exactly_the_one_fault_of_each_broken_fixture(broken):
     result = CliRunner().invoke(main, ["validate", str(broken.data_dir)])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
-        pytest.fail(f"validate crashed: {result.exception!r}\n"
-                    + "".join(traceback.format_exception(result.exception)))
+        pytest.fail(f"validate crashed: {result.exception!r}\n" + "".join(traceback.format_exception(result.exception)))
     assert_reports_exactly_the_fault(broken, result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="module")
 def subprocess_runs(request) -> dict:
     """`python -m analysis validate <fixture>` for every selected fixture, in parallel."""
-    wanted = sorted({item.callspec.params["broken_cli"].fixture for item in request.session.items
-                     if "broken_cli" in getattr(getattr(item, "callspec", None), "params", {})})
+    wanted = sorted(
+        {
+            item.callspec.params["broken_cli"].fixture
+            for item in request.session.items
+            if "broken_cli" in getattr(getattr(item, "callspec", None), "params", {})
+        }
+    )
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(zip(wanted, pool.map(lambda name: run_cli("validate", BROKEN / name), wanted)))
+        return dict(zip(wanted, pool.map(lambda name: run_cli("validate", BROKEN / name), wanted), strict=True))
 
 
 @pytest.mark.parametrize("broken_cli", SUBPROCESS_CASES, ids=lambda e: e.fixture)
@@ -144,7 +167,8 @@ def test_cli_on_the_valid_fixture_prints_a_one_line_summary_and_exits_0():
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
-        "valid: 3 conflict(s), 19 claimants, 31 statements, 46 claims + 16 series claims"]
+        "valid: 3 conflict(s), 19 claimants, 31 statements, 46 claims + 16 series claims"
+    ]
 
 
 def test_cli_reports_three_faults_in_three_files_at_once():
@@ -153,11 +177,15 @@ def test_cli_reports_three_faults_in_three_files_at_once():
     lines = result.stderr.splitlines()
     assert SUMMARY.match(lines[-1]).group(1) == "3", result.stderr
     assert len(lines) == 4
-    for location, column, fragment in [(f"{CLAIMS}:3: ", "metric", "must be one of the metrics"),
-                                       (f"{STATEMENTS}:7: ", "url", "must be an http:// or https:// URL"),
-                                       (f"{CONFLICT_YML}:12: ", "colour", "must be a hex colour")]:
-        assert any(line.startswith(location) and names_column(line, column) and fragment in line
-                   for line in lines), (location, result.stderr)
+    for location, column, fragment in [
+        (f"{CLAIMS}:3: ", "metric", "must be one of the metrics"),
+        (f"{STATEMENTS}:7: ", "url", "must be an http:// or https:// URL"),
+        (f"{CONFLICT_YML}:12: ", "colour", "must be a hex colour"),
+    ]:
+        assert any(line.startswith(location) and names_column(line, column) and fragment in line for line in lines), (
+            location,
+            result.stderr,
+        )
 
 
 def test_cli_validates_the_projects_own_data():
@@ -168,6 +196,7 @@ def test_cli_validates_the_projects_own_data():
 
 
 # --- validate_data_dir in-process: Problem objects ------------------------------------------
+
 
 @pytest.mark.parametrize("broken", EXPECTED, ids=lambda e: e.fixture)
 def test_validate_data_dir_returns_one_problem_at_the_expected_place(broken):
@@ -183,35 +212,49 @@ def test_validate_data_dir_accepts_the_valid_fixture():
     assert problems == []
     assert [c.conflict_id for c in summary.conflicts] == VALID_CONFLICT_IDS
     [conflict] = [c for c in summary.conflicts if c.conflict_id == CONFLICT_ID]
-    assert (conflict.conflict_id, conflict.claimants, conflict.statements, conflict.claims,
-            conflict.series_claims) == (CONFLICT_ID, 5, 7, 13, 8)
+    assert (conflict.conflict_id, conflict.claimants, conflict.statements, conflict.claims, conflict.series_claims) == (
+        CONFLICT_ID,
+        5,
+        7,
+        13,
+        8,
+    )
     assert summary.line().startswith("valid: ")
 
 
-@pytest.mark.parametrize("fixture, file, line, column, value, column_number", [
-    ("15_negative_value", CLAIMS, 10, "value", "-5", 7),
-    ("16_value_with_thousands_separator", CLAIMS, 4, "value", "5,500", 7),
-    ("43_multiline_field_before_fault", CLAIMS, 10, "method", "modelled", 13),
-    ("09_date_wrong_format", STATEMENTS, 4, "statement_date", "05/03/2022", 4),
-    ("34_unknown_extra_column", CLAIMS, 1, "source_page", None, 18),
-    ("35_missing_required_column", STATEMENTS, 1, "outlet", None, None),
-    ("37_bad_colour", CONFLICT_YML, 12, "colour", "orange", None),
-    ("40_series_duplicate_date", SERIES, 6, "date", "2022-02-05", 1),
-    ("33_ragged_row", CLAIMS, 7, None, None, None),
-    ("44_missing_claims_file", CLAIMS, None, None, None, None),
-])
+@pytest.mark.parametrize(
+    "fixture, file, line, column, value, column_number",
+    [
+        ("15_negative_value", CLAIMS, 10, "value", "-5", 7),
+        ("16_value_with_thousands_separator", CLAIMS, 4, "value", "5,500", 7),
+        ("43_multiline_field_before_fault", CLAIMS, 10, "method", "modelled", 13),
+        ("09_date_wrong_format", STATEMENTS, 4, "statement_date", "05/03/2022", 4),
+        ("34_unknown_extra_column", CLAIMS, 1, "source_page", None, 18),
+        ("35_missing_required_column", STATEMENTS, 1, "outlet", None, None),
+        ("37_bad_colour", CONFLICT_YML, 12, "colour", "orange", None),
+        ("40_series_duplicate_date", SERIES, 6, "date", "2022-02-05", 1),
+        ("33_ragged_row", CLAIMS, 7, None, None, None),
+        ("44_missing_claims_file", CLAIMS, None, None, None, None),
+    ],
+)
 def test_problem_objects_carry_file_line_column_and_value(fixture, file, line, column, value, column_number):
     _, [problem] = validate_data_dir(BROKEN / fixture)
     assert isinstance(problem, Problem)
     assert (problem.file, problem.line, problem.column, problem.value, problem.column_number) == (
-        file, line, column, value, column_number)
+        file,
+        line,
+        column,
+        value,
+        column_number,
+    )
     assert by_name(fixture).rule_fragment in problem.rule
 
 
 def test_problem_text_is_file_line_column_value_rule():
     _, [problem] = validate_data_dir(BROKEN / "15_negative_value")
-    assert str(problem) == (f"{CLAIMS}:10: column 7 'value': value '-5': "
-                            "must be a non-negative whole number, digits only")
+    assert str(problem) == (
+        f"{CLAIMS}:10: column 7 'value': value '-5': must be a non-negative whole number, digits only"
+    )
 
 
 def test_not_utf8_problem_quotes_the_offending_bytes():
@@ -232,9 +275,11 @@ def test_data_validation_error_lists_every_problem_sorted():
 def test_multiple_faults_are_found_in_one_pass():
     _, problems = validate_data_dir(MULTIPLE_FAULTS)
     found = {(p.file, p.line, p.column, p.value) for p in problems}
-    assert found == {(CLAIMS, 3, "metric", "injured"),
-                     (STATEMENTS, 7, "url", "ftp://example.org/ledger-watch/named-dead"),
-                     (CONFLICT_YML, 12, "colour", "orange")}
+    assert found == {
+        (CLAIMS, 3, "metric", "injured"),
+        (STATEMENTS, 7, "url", "ftp://example.org/ledger-watch/named-dead"),
+        (CONFLICT_YML, 12, "colour", "orange"),
+    }
 
 
 def test_missing_data_dir_is_a_problem(tmp_path):
@@ -254,6 +299,7 @@ def test_validation_reads_but_never_writes_the_fixture():
 
 
 # --- rules the validator should enforce (see the report for the ones that fail) -------------
+
 
 def test_series_dates_must_ascend(tmp_path):
     """A daily cumulative series out of date order is almost always a typo (2022-02-17 for -07)."""
@@ -322,23 +368,30 @@ def test_any_value_cell_is_accepted_only_as_plain_digits(scratch_data, value):
 
 def test_valid_data_is_checked_without_importing_pandera():
     """Every report kernel loads valid data: pandera (~0.07 s of import) is only for listing failures."""
-    code = ("import sys\nfrom analysis.dataset import load_conflict\n"
-            f"load_conflict('freedonia-sylvania', {str(VALID_DATA)!r})\nprint('pandera' in sys.modules)")
+    code = (
+        "import sys\nfrom analysis.dataset import load_conflict\n"
+        f"load_conflict('freedonia-sylvania', {str(VALID_DATA)!r})\nprint('pandera' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 
 
 # --- rules learnt from the audit (issue "The record, complete and current", item 5) ----------
 
+
 def test_derived_from_a_series_record_about_another_population_is_a_problem(tmp_path):
     """The series counts Freedonian military personnel; a civilian claim cannot derive from it."""
     data = copy_valid(tmp_path)
-    edit_line(data / CLAIMS, 6, ",freedonia,military,killed,more_than,1000,", ",freedonia,civilian,killed,more_than,1000,")
+    edit_line(
+        data / CLAIMS, 6, ",freedonia,military,killed,more_than,1000,", ",freedonia,civilian,killed,more_than,1000,"
+    )
     _, [problem] = validate_data_dir(data)
     assert (problem.file, problem.line, problem.column) == (CLAIMS, 6, "derived_from")
-    assert problem.rule == ("must point to a claim about the same subject side and the same population or "
-                            "everyone (population all: a part read from a total) (sy_general_staff_personnel.2022-03-01 is about freedonia military, "
-                            "this claim about freedonia civilian)")
+    assert problem.rule == (
+        "must point to a claim about the same subject side and the same population or "
+        "everyone (population all: a part read from a total) (sy_general_staff_personnel.2022-03-01 is about freedonia military, "
+        "this claim about freedonia civilian)"
+    )
 
 
 def test_derived_from_an_unknown_claim_is_one_problem_not_two():
@@ -352,13 +405,18 @@ def test_repeat_of_a_series_record_names_the_record_and_its_line():
         f"{CLAIMS}:4: column 1 'claim_id': value 'sy_general_staff_2022-03-01.fr.military.personnel_losses': "
         f"repeats the series record sy_general_staff_personnel.2022-03-01 at {SERIES}:8 (same claimant, "
         "subject, population, metric, as-of date, qualifier and value): a figure is counted once, "
-        "so delete this row or the record")
+        "so delete this row or the record"
+    )
 
 
-@pytest.mark.parametrize("old, new", [
-    (",about,5500,", ",more_than,5600,"),  # another qualifier
-    (",cumulative,,2022-03-01,", ",period,2022-02-20,2022-03-01,"),  # not a running total
-], ids=["qualifier", "period"])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (",about,5500,", ",more_than,5600,"),  # another qualifier
+        (",cumulative,,2022-03-01,", ",period,2022-02-20,2022-03-01,"),  # not a running total
+    ],
+    ids=["qualifier", "period"],
+)
 def test_a_claim_that_differs_from_the_series_record_is_no_repeat(tmp_path, old, new):
     data = copy_valid(tmp_path)
     edit_line(data / CLAIMS, 4, ",about,5500,", ",about,5600,")
@@ -369,22 +427,31 @@ def test_a_claim_that_differs_from_the_series_record_is_no_repeat(tmp_path, old,
 def test_same_url_on_another_date_is_another_statement(tmp_path):
     """A page updated in place (a live blog, a daily table) is one statement per date."""
     data = copy_valid(tmp_path)
-    edit_line(data / STATEMENTS, 5, "https://example.org/sylvania/general-staff/2022-03-15",
-              "https://example.org/sylvania/general-staff/2022-03-01")
+    edit_line(
+        data / STATEMENTS,
+        5,
+        "https://example.org/sylvania/general-staff/2022-03-15",
+        "https://example.org/sylvania/general-staff/2022-03-01",
+    )
     assert validate_data_dir(data)[1] == []
 
 
 def test_second_statement_of_one_document_names_the_first_and_its_line():
     _, [problem] = validate_data_dir(BROKEN / "62_statement_same_document_twice")
     assert (problem.line, problem.column, problem.value) == (
-        9, "url", "https://example.org/freedonia/war-office/2022-03-02")
+        9,
+        "url",
+        "https://example.org/freedonia/war-office/2022-03-02",
+    )
     assert problem.rule.endswith("merge into statement fr_war_office_2022-03-02 at line 2")
 
 
 def test_as_of_after_statement_date_shows_the_statement_date():
     _, [problem] = validate_data_dir(BROKEN / "10_as_of_after_statement_date")
-    assert str(problem) == (f"{CLAIMS}:11: column 12 'as_of_date': value '2022-05-21': must not be after "
-                            "the statement's statement_date 2022-05-20 (a claim cannot count beyond the day it was made)")
+    assert str(problem) == (
+        f"{CLAIMS}:11: column 12 'as_of_date': value '2022-05-21': must not be after "
+        "the statement's statement_date 2022-05-20 (a claim cannot count beyond the day it was made)"
+    )
 
 
 def test_unquoted_colour_gets_a_hint_to_quote_it():
@@ -415,7 +482,11 @@ def test_claims_without_a_quote_column_are_a_problem(tmp_path):
     (data / CLAIMS).write_text(out.getvalue(), encoding="utf-8")
     _, [problem] = validate_data_dir(data)
     assert (problem.file, problem.line, problem.column, problem.rule) == (
-        CLAIMS, 1, "quote", "required column is missing from the header")
+        CLAIMS,
+        1,
+        "quote",
+        "required column is missing from the header",
+    )
 
 
 def test_every_claim_of_the_valid_fixture_has_a_quote():

@@ -2,8 +2,8 @@ import datetime as dt
 
 import polars as pl
 
-from analysis.params import check_compare_parameters, check_overview_parameters
 from analysis.harmonise import harmonise_to
+from analysis.params import check_compare_parameters, check_overview_parameters
 from analysis.views import compare_view, overview_view
 from tests.fixture_data import CONFLICT_ID, VALID_DATA
 
@@ -30,8 +30,9 @@ def test_like_for_like_reads_kyiv_total_against_moscow_killed_and_wounded():
 
 
 def test_window_limits_every_frame_and_sets_the_reference_date():
-    view = compare_view(check_compare_parameters(**RUSSIA, metric="killed_and_wounded", start="2022-03-01",
-                                                 end="2022-03-31"))
+    view = compare_view(
+        check_compare_parameters(**RUSSIA, metric="killed_and_wounded", start="2022-03-01", end="2022-03-31")
+    )
     assert view.end == dt.date(2022, 3, 31)
     assert view.claims["as_of_date"].is_between(dt.date(2022, 3, 1), dt.date(2022, 3, 31)).all()
     moscow = view.claims.filter(pl.col("claimant_id") == "ru_mod")
@@ -40,18 +41,26 @@ def test_window_limits_every_frame_and_sets_the_reference_date():
 
 
 def test_harmonise_to_killed_and_wounded_needs_no_conversion_for_a_claimants_own_sum(ru_ua):
-    moscow = ru_ua.claims.filter(pl.col("claimant_id") == "ru_mod", pl.col("subject_side") == "russia",
-                                 pl.col("period_type") == "cumulative")
+    moscow = ru_ua.claims.filter(
+        pl.col("claimant_id") == "ru_mod", pl.col("subject_side") == "russia", pl.col("period_type") == "cumulative"
+    )
     out = harmonise_to(moscow, "killed_and_wounded", (2.5, 13.0))
     assert out["assumption"].null_count() == out.height
 
 
 def test_views_work_on_the_fictional_fixture_and_on_an_empty_window():
-    params = check_compare_parameters(conflict=CONFLICT_ID, subject_side="freedonia", population="military",
-                                      metric="killed", data_dir=VALID_DATA)
+    params = check_compare_parameters(
+        conflict=CONFLICT_ID, subject_side="freedonia", population="military", metric="killed", data_dir=VALID_DATA
+    )
     assert compare_view(params).claims.height > 0
-    empty = check_compare_parameters(conflict=CONFLICT_ID, subject_side="freedonia", population="military",
-                                     metric="killed", start="2030-01-01", data_dir=VALID_DATA)
+    empty = check_compare_parameters(
+        conflict=CONFLICT_ID,
+        subject_side="freedonia",
+        population="military",
+        metric="killed",
+        start="2030-01-01",
+        data_dir=VALID_DATA,
+    )
     view = compare_view(empty)
     assert view.claims.is_empty() and view.ratios.is_empty()
 

