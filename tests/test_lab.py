@@ -23,11 +23,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 from analysis.report.collect import ARTIFACT_MIME, LAB_VEGA_MIME
 from analysis.report.offline import LOCAL_SCHEMES, Browser, PageResult, find_chromium
-from tests.test_hardening_build import descendants, is_running
+from tests.fixture_data import descendants, still_running
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "compare_claims.ipynb"
@@ -164,10 +165,10 @@ class LabServer:
     def url(self, notebook: str) -> str:
         return f"{self.base}/lab/tree/{notebook}?token={self.token}"
 
-    def stop(self) -> list[int]:
-        """Shut down the kernels and the server (its own API, then a signal if it hangs); the PIDs
-        of every process it had, to check that none survived."""
-        pids = [self.proc.pid, *descendants(self.proc.pid)]
+    def stop(self) -> dict:
+        """Shut down the kernels and the server (its own API, then a signal if it hangs); every
+        process it had (psutil), to check that none survived."""
+        processes = {psutil.Process(self.proc.pid): "jupyter lab", **descendants(self.proc.pid)}
         if self.proc.poll() is None:
             try:
                 self.api("POST", "/api/shutdown")
@@ -179,7 +180,7 @@ class LabServer:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
-        return pids
+        return processes
 
 
 @pytest.fixture(scope="module")
@@ -214,12 +215,12 @@ def lab(tmp_path_factory):
         yield server, browser, root
     finally:
         if browser is not None:
-            chromium = browser.proc.pid
+            chromium = {psutil.Process(browser.proc.pid): "chromium", **descendants(browser.proc.pid)}
             browser.close()
-            assert not is_running(chromium), "chromium survived"
-        pids = server.stop()
+            assert not still_running(chromium), "chromium survived"
+        processes = server.stop()
         time.sleep(0.5)
-        left = [pid for pid in pids if is_running(pid)]
+        left = still_running(processes)
         assert not left, f"processes of the Lab server survived: {left}"
 
 
