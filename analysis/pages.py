@@ -4,7 +4,7 @@
     page.key_numbers()      # a section of narrative (HTML)
     page.cumulative()       # a chart, displayed and handed to the report build
 
-Charts and tables go through analysis.report.collect.publish, which displays them and marks them
+Charts and tables go through analysis.publish.publish, which displays them and marks them
 for export (PNG, SVG, CSV). Narrative is escaped HTML from analysis.narrative.
 """
 
@@ -16,7 +16,7 @@ import polars as pl
 
 from analysis import charts, formatting, narrative
 from analysis.params import check_compare_parameters, check_overview_parameters
-from analysis.report.collect import publish, publish_headline
+from analysis.publish import publish, publish_headline
 from analysis.views import CompareView, OverviewView, compare_view, overview_view
 from analysis.vocabulary import METRIC_LABEL
 

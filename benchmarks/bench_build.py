@@ -209,7 +209,7 @@ def first_chart():
     import altair as alt
     import polars as pl
     import analysis.pages  # noqa: F401  (the notebooks' one import; it imports the analysis chain)
-    from analysis.report.collect import render_chart
+    from analysis.publish import render_chart
     alt.data_transformers.enable("vegafusion")
     chart = alt.Chart(pl.DataFrame({"x": [1]})).mark_point().encode(x="x:Q")
     render_chart(chart.to_dict(format="vega", validate=False))
@@ -243,7 +243,7 @@ def fresh_kernel_minimum(catalog, repeat: int = 5) -> float:
 
 def notebook_work_floor(catalog, parameters: dict[str, dict]) -> float:
     """CPU seconds (all threads) of every notebook's code, run again in one warm process."""
-    from analysis.report.collect import BUILD_ENV
+    from analysis.publish import BUILD_ENV
 
     runs = [(str(e.notebook), parameters[e.slug]) for e in catalog.entries]
     env = dict(os.environ, CLAIMS_DATA_DIR=str(catalog.data_dir), **{BUILD_ENV: "1"})

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from analysis import formatting
-from analysis.report.collect import ARTIFACT_MIME
+from analysis.publish import ARTIFACT_MIME
 from tests.fixture_data import SITES
 
 pytestmark = pytest.mark.slow

@@ -214,7 +214,7 @@ def tiny():
 
 @pytest.fixture
 def vegafusion():
-    with alt.data_transformers.enable("vegafusion"):  # as analysis.report.collect serialises a chart
+    with alt.data_transformers.enable("vegafusion"):  # as analysis.publish serialises a chart
         yield
 
 

@@ -12,8 +12,8 @@ import pytest
 from analysis import vocabulary as vocab
 from analysis.dataset import list_conflicts, load_conflict
 from analysis.params import ParameterError, check_compare_parameters
+from analysis.publish import artifact_bundle
 from analysis.report.catalog import ConflictFacts, check_entries, read_catalog
-from analysis.report.collect import artifact_bundle
 from tests.fixture_data import REAL_DATA, REPO, SPARSE_DATA, VALID_DATA
 
 DATA_DIRS = {"real": REAL_DATA, "valid": VALID_DATA, "sparse": SPARSE_DATA}

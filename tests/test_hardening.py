@@ -20,7 +20,7 @@ import pytest
 
 from analysis.narrative import safe_url
 from analysis.params import ParameterError
-from analysis.report.collect import ARTIFACT_MIME, artifact_bundle, chart_html, csv_text, script_safe
+from analysis.publish import ARTIFACT_MIME, artifact_bundle, chart_html, csv_text, script_safe
 from tests.fixture_data import CONFLICT_ID, REPO, VALID_CONFLICT
 
 HOSTILE_DATA = REPO / "tests" / "fixtures" / "hostile"

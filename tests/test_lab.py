@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from analysis.report.collect import ARTIFACT_MIME, LAB_VEGA_MIME
+from analysis.publish import ARTIFACT_MIME, LAB_VEGA_MIME
 from analysis.report.offline import LOCAL_SCHEMES, Browser, PageResult, find_chromium
 from tests.fixture_data import descendants, still_running
 

@@ -79,9 +79,7 @@ def test_report_html_is_self_contained_offline_and_hides_code(built):
         lower = html.lower()
         for loader in ("require.js", "require.min.js", "mathjax", "mermaid", "cdn.jsdelivr", "cdnjs", "unpkg"):
             assert loader not in lower, loader
-        assert (
-            '<div class="jp-CodeMirrorEditor' not in html and "from analysis.report.collect import publish" not in html
-        )
+        assert '<div class="jp-CodeMirrorEditor' not in html and "from analysis.publish import publish" not in html
         footer = html[html.index('id="claims-report-footer"') :]
         assert fingerprint[:12] in footer and fingerprint in footer
         assert f"casualty-claims {__version__}" in footer

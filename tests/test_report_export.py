@@ -17,8 +17,7 @@ import nbformat
 import polars as pl
 import pytest
 
-from analysis.report import fingerprint as fp
-from analysis.report.collect import (
+from analysis.publish import (
     ARTIFACT_MIME,
     BUILD_ENV,
     LAB_VEGA_MIME,
@@ -28,6 +27,7 @@ from analysis.report.collect import (
     lab_spec,
     render_chart,
 )
+from analysis.report import fingerprint as fp
 from analysis.report.export import (
     ALTAIR_DIV,
     ArtifactError,
@@ -155,7 +155,7 @@ def test_publish_refuses_other_objects():
 
 def test_importing_the_report_package_stays_light():
     code = (
-        "import sys, analysis.report, analysis.report.collect, analysis.report.catalog, "
+        "import sys, analysis.report, analysis.publish, analysis.report.catalog, "
         "analysis.report.runner, analysis.report.export, analysis.report.kernel, analysis.report.console\n"
         "heavy = [m for m in ('papermill', 'nbconvert', 'altair', 'nbclient', 'vl_convert') if m in sys.modules]\n"
         "print(','.join(heavy))"
@@ -466,7 +466,7 @@ def test_every_published_chart_has_a_text_alternative_and_no_unnamed_mark():
     import altair as alt
     import polars as pl
 
-    from analysis.report.collect import ARTIFACT_MIME, accessible_spec, artifact_bundle
+    from analysis.publish import ARTIFACT_MIME, accessible_spec, artifact_bundle
 
     chart = alt.Chart(pl.DataFrame({"a": [1, 2], "b": [3, 4]})).mark_point().encode(x="a", y="b")
     assert (

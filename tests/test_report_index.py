@@ -1,5 +1,5 @@
 """The site index (reports/index.html) for readers: reports grouped by conflict with the overview
-first, each with its headline (collect.publish_headline) and data date, build details folded away,
+first, each with its headline (analysis.publish.publish_headline) and data date, build details folded away,
 failures marked, headlines kept across cached rebuilds, and a filter box that works offline and
 fits a phone. Slow: builds run real kernels."""
 
@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 
 from analysis import formatting
 from analysis.dataset import load_conflict
-from analysis.report.collect import ARTIFACT_MIME
+from analysis.publish import ARTIFACT_MIME
 from analysis.report.offline import Browser, PageResult, find_chromium
 from tests.fixture_data import CONFLICT_ID, VALID_DATA
 from tests.test_report_build import NOTEBOOKS, claims_build, manifest

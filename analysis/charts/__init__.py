@@ -4,7 +4,7 @@ Each builder takes a frame from analysis.harmonise / analysis.compare and the Co
 an altair chart; nothing is written to disk, no input is mutated and no global altair state is
 touched: each chart carries the theme's config (theme.py) itself, and the data transformer
 (VegaFusion in the report build) is chosen where the chart is serialised
-(analysis.report.collect).
+(analysis.publish).
 
 - theme.py: fonts, sizes, colours, shapes, the Vega-Lite config. No altair.
 - frames.py: claimant styles (a claimant's colour is its side's; third-party and independent ones

@@ -1,12 +1,11 @@
 """The report build system: catalog -> parameter checks -> papermill in parallel -> offline HTML.
 
-Modules (each imports only from those above it; heavy libraries are imported inside functions,
-never at `import analysis.report`):
+The driver's side only: what runs in a notebook's kernel is in analysis/ (pages.py, and
+publish.py, which hands charts and tables to the build). Modules (each imports only from those
+above it, and from analysis/; heavy libraries are imported inside functions, never at
+`import analysis.report`):
 
 - fingerprint.py  content hashes: data folders, analysis code, the lock, notebooks, cache keys
-- collect.py      `publish(name, chart_or_frame)`: what a notebook calls to hand a chart or a
-                  table to the build (display + a custom MIME bundle the runner reads back);
-                  `publish_headline(...)`: its one-sentence headline, for the index
 - catalog.py      reports.yml: structure, parameter types and vocabularies, checked before any run
 - console.py      what the build prints: messages and progress (rich bars or one line per report)
 - kernel_process.py  what runs in the kernel processes: ipykernel without the jsonschema IRI tax,

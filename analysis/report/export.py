@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import formatting
-from analysis.report.collect import ARTIFACT_MIME, check_headline, render_chart
+from analysis.publish import ARTIFACT_MIME, check_headline, render_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATE = "claims_report"
@@ -98,7 +98,7 @@ def _stable_div(random_id: str, seen: dict[str, str]) -> str:
 
 def notebook_bytes(nb: Any) -> bytes:
     """The executed notebook as kept in reports/: its charts as a run outside the build leaves
-    them (collect.py), so it opens in JupyterLab with Lab's own vega renderer: without the
+    them (analysis/publish.py), so it opens in JupyterLab with Lab's own vega renderer: without the
     kernel's renders (they are the files next to it) and without the chart's text/html (it is
     for the report page; in Lab it would win over the vega MIME type and load vega from a CDN)."""
     import nbformat
@@ -162,7 +162,7 @@ def artifact_files(slug: str, artifacts: list[Artifact]) -> dict[str, bytes]:
     for artifact in artifacts:
         if artifact.kind == "chart":
             rendered = artifact.payload.get("rendered")
-            if rendered:  # by the kernel (collect.BUILD_ENV)
+            if rendered:  # by the kernel (publish.BUILD_ENV)
                 svg, png = rendered["svg"].encode("utf-8"), base64.b64decode(rendered["png_base64"])
             else:  # a notebook executed outside the build
                 svg, png = render_chart(artifact.payload["spec"])
@@ -174,7 +174,7 @@ def artifact_files(slug: str, artifacts: list[Artifact]) -> dict[str, bytes]:
 
 
 def headline_of(artifacts: list[Artifact]) -> dict | None:
-    """The notebook's headline document (collect.publish_headline), checked; None without one."""
+    """The notebook's headline document (analysis.publish.publish_headline), checked; None without one."""
     return next((a.payload for a in artifacts if a.kind == "headline"), None)
 
 
@@ -449,7 +449,7 @@ def render_html(nb: Any, context: ReportContext, assets: VegaAssets) -> bytes:
 
 def data_package_href(nb: Any) -> str | None:
     """The report's conflict's open data package (datapackage.py), relative to the report: the
-    conflict of its headline (collect.publish_headline); None for a report without one."""
+    conflict of its headline (analysis.publish.publish_headline); None for a report without one."""
     headline = headline_of(collect_artifacts(nb))
     conflict_id = (headline or {}).get("conflict_id")
     return f"data/{conflict_id}/datapackage.json" if conflict_id else None

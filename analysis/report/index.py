@@ -1,7 +1,7 @@
 """The site index, reports/index.html: the reports for readers, grouped by conflict.
 
 Each conflict (its name from conflict.yml) lists its overview first, then its other reports in
-catalog order; each report shows its title (linked), its headline (collect.publish_headline) and
+catalog order; each report shows its title (linked), its headline (analysis.publish.publish_headline) and
 the date of its data. What only a maintainer needs (parameters, notebook, data fingerprint, build
 status) is in a closed "Build details" <details> per report; a report whose last build failed says
 so where a reader sees it.

@@ -53,7 +53,7 @@ PRELOAD = (
     "zmq",
     "tornado.ioloop",
     "comm",
-    "analysis.report.collect",
+    "analysis.publish",
 )
 REFUSE_NOT_LINUX = "zygote needs Linux (fork, /proc)"
 READY = b"ready"  # the zygote's one line on stdout once it can fork kernels (kernel.Zygote reads it)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis import __version__, formatting
+from analysis.publish import BUILD_ENV
 from analysis.report import fingerprint as fp
 from analysis.report.catalog import (
     Catalog,
@@ -50,7 +51,6 @@ from analysis.report.catalog import (
     read_notebook,
 )
 from analysis.report.changes import SiteChanges
-from analysis.report.collect import BUILD_ENV
 from analysis.report.console import Progress, Say
 from analysis.report.files import BuildLock, BuildLocked, atomic_write, replace_dir, write_if_changed, write_tree
 from analysis.report.state import load_state, outputs_intact, record_outcome, save_state
@@ -88,7 +88,7 @@ class Outcome:
     error: dict | None = None
     outputs: dict[str, dict] = field(default_factory=dict)
     kernel: str = ""
-    headline: dict | None = None  # the notebook's headline artifact (collect.publish_headline)
+    headline: dict | None = None  # the notebook's headline artifact (analysis.publish.publish_headline)
 
 
 def default_jobs() -> int:
@@ -352,7 +352,7 @@ class Build:
     def _kernel_env(self, catalog: Catalog) -> dict[str, str]:
         """What kernels see: the catalog's data folder, a fixed hash seed (set iteration order),
         no debugpy warning about frozen modules, and the request to render charts to SVG and PNG
-        in the kernel (collect.BUILD_ENV: in parallel, not one by one in this process; without
+        in the kernel (publish.BUILD_ENV: in parallel, not one by one in this process; without
         altair's schema check, which the tests make)."""
         env = dict(os.environ)
         env.update(
@@ -667,7 +667,7 @@ class RunTask:
 
 def _warm_up_export() -> None:
     """Import nbconvert and make the exporter on the export thread before the first report needs
-    it. Charts are rendered in the kernels (collect.BUILD_ENV), so vl-convert is not started
+    it. Charts are rendered in the kernels (publish.BUILD_ENV), so vl-convert is not started
     here. A failure stays in this future unread: the first export repeats it, with the report."""
     from analysis.report.export import _exporter
 

@@ -2,7 +2,7 @@
 
 One line per object in a notebook:
 
-    from analysis.report.collect import publish
+    from analysis.publish import publish
     publish("ratio_over_time", chart)      # an altair chart
     publish("key_numbers", frame)          # a polars DataFrame
 
