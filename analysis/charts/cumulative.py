@@ -90,10 +90,7 @@ def cumulative_chart(
         shape=identity["shape"],
         tooltip=tooltip,
     )
-    open_layers = lay.open_end_layers(sparse, marker_columns, x, y, identity["color"], tooltip)
-    if open_layers:
-        key.append(texts.KEY_OPEN)
-        layers += open_layers
+    lay.add_open_ends(layers, key, sparse, marker_columns, x, y, identity["color"], tooltip)
     return lay.compose(
         layers,
         title=title,

@@ -88,10 +88,7 @@ def ladder_chart(
         tooltip=tooltip,
     )
     layers.append(_figure_labels(frame, fields, y, tooltip))
-    open_layers = lay.open_end_layers(frame, columns, x, y, colour, tooltip, horizontal=True)
-    if open_layers:
-        key.append(texts.KEY_OPEN_HORIZONTAL)
-        layers += open_layers
+    lay.add_open_ends(layers, key, frame, columns, x, y, colour, tooltip, horizontal=True)
     return lay.compose(
         layers,
         title=title,

@@ -116,6 +116,26 @@ def marker_layers(
     return layers
 
 
+def add_open_ends(
+    layers: list,
+    key: list[str],
+    frame: pl.DataFrame,
+    columns: Sequence[str],
+    x,
+    y,
+    colour,
+    tooltip,
+    *,
+    horizontal: bool = False,
+) -> None:
+    """Add the open-end triangles (open_end_layers) to a chart's layers, and their line to its key,
+    when any figure is open-ended."""
+    open_layers = open_end_layers(frame, columns, x, y, colour, tooltip, horizontal=horizontal)
+    if open_layers:
+        key.append(texts.KEY_OPEN_HORIZONTAL if horizontal else texts.KEY_OPEN)
+        layers += open_layers
+
+
 def open_end_layers(
     frame: pl.DataFrame, columns: Sequence[str], x, y, colour, tooltip, *, horizontal: bool = False
 ) -> list[alt.Chart]:

@@ -99,10 +99,7 @@ def rates_chart(
                 x=x_end, y=y, color=identity["color"], shape=identity["shape"], tooltip=tooltip, href=alt.Href("url:N")
             )
         )
-    open_layers = lay.open_end_layers(sparse, columns, x_end, y, identity["color"], tooltip)
-    if open_layers:
-        key.append(texts.KEY_OPEN)
-        layers += open_layers
+    lay.add_open_ends(layers, key, sparse, columns, x_end, y, identity["color"], tooltip)
     return lay.compose(
         layers,
         title=title,

@@ -135,10 +135,7 @@ def ratio_chart(
             href=alt.Href("url:N"),
         )
     )
-    open_layers = lay.open_end_layers(frame, columns, x, y, identity["color"], tooltip)
-    if open_layers:
-        key.append(texts.KEY_OPEN)
-        layers += open_layers
+    lay.add_open_ends(layers, key, frame, columns, x, y, identity["color"], tooltip)
     return lay.compose(
         layers,
         title=title,
