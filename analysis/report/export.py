@@ -162,7 +162,7 @@ def artifact_files(slug: str, artifacts: list[Artifact]) -> dict[str, bytes]:
     for artifact in artifacts:
         if artifact.kind == "chart":
             rendered = artifact.payload.get("rendered")
-            if rendered:  # by the kernel (publish.BUILD_ENV)
+            if rendered:  # by the build's kernel (publish.render_for_build)
                 svg, png = rendered["svg"].encode("utf-8"), base64.b64decode(rendered["png_base64"])
             else:  # a notebook executed outside the build
                 svg, png = render_chart(artifact.payload["spec"])

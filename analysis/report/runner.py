@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis import __version__, formatting
-from analysis.publish import BUILD_ENV
 from analysis.report import fingerprint as fp
 from analysis.report.catalog import (
     Catalog,
@@ -183,7 +182,11 @@ class Build:
             from analysis.report.kernel import ReportKernels
 
             self.kernels = ReportKernels(
-                self._kernel_env(catalog), self.build_dir / "logs", warm=options.warm_kernels, cwd=catalog.path.parent
+                self._kernel_env(catalog),
+                self.build_dir / "logs",
+                warm=options.warm_kernels,
+                cwd=catalog.path.parent,
+                for_build=True,  # charts rendered in the kernels, in parallel (publish.render_for_build)
             )
 
         problems, parameters = self._check(catalog, state)
@@ -351,16 +354,13 @@ class Build:
     # -- running
     def _kernel_env(self, catalog: Catalog) -> dict[str, str]:
         """What kernels see: the catalog's data folder, a fixed hash seed (set iteration order),
-        no debugpy warning about frozen modules, and the request to render charts to SVG and PNG
-        in the kernel (publish.BUILD_ENV: in parallel, not one by one in this process; without
-        altair's schema check, which the tests make)."""
+        no debugpy warning about frozen modules."""
         env = dict(os.environ)
         env.update(
             {
                 "CLAIMS_DATA_DIR": str(catalog.data_dir),
                 "PYDEVD_DISABLE_FILE_VALIDATION": "1",
                 "PYTHONHASHSEED": "0",
-                BUILD_ENV: "1",
             }
         )
         return env
@@ -667,7 +667,7 @@ class RunTask:
 
 def _warm_up_export() -> None:
     """Import nbconvert and make the exporter on the export thread before the first report needs
-    it. Charts are rendered in the kernels (publish.BUILD_ENV), so vl-convert is not started
+    it. Charts are rendered in the kernels (publish.render_for_build), so vl-convert is not started
     here. A failure stays in this future unread: the first export repeats it, with the report."""
     from analysis.report.export import _exporter
 
