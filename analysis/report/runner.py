@@ -49,9 +49,9 @@ from analysis.report.catalog import (
     read_catalog,
     read_notebook,
 )
-from analysis.report.changes import SiteChanges
 from analysis.report.console import Progress, Say
 from analysis.report.files import BuildLock, BuildLocked, atomic_write, replace_dir, write_if_changed, write_tree
+from analysis.report.history import SiteChanges
 from analysis.report.state import load_state, outputs_intact, record_outcome, save_state
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ class Build:
         shutil.rmtree(self.build_dir / "tmp", ignore_errors=True)  # leftovers of a killed build
         state = self.state = load_state(self.state_path)
         self.fingerprints = self._fingerprints(catalog)
-        # what changed since the previous build (changes.py): part of each report's key and page
+        # what changed since the previous build (history.py): part of each report's key and page
         self.changes = SiteChanges.prepare(
             catalog, self.out, self._conflict_of, self.fingerprints, formatting.build_date(), say=self.say
         )
