@@ -24,8 +24,12 @@ above it, and from analysis/; heavy libraries are imported inside functions, nev
                   its cache key), published.json and the removed reports' pages, written at the end
 - datapackage.py  reports/data/<conflict>/: the open data packages (Frictionless)
 - manifest.py     manifest.json: what varies between builds (timings, versions, host)
-- runner.py       the build as a sequence of steps: lock, catalog, keys, checks, parallel runs,
-                  exports written atomically, then packages, changes, index and manifest
+- keys.py         each report's cache key from its parts, and why a report is stale (or not)
+- checks.py       before any run: each conflict's data validated (cached by data + code
+                  fingerprint) and every entry's parameters checked
+- runs.py         the stale reports run `jobs` at a time, each exported as it finishes, Ctrl-C
+- runner.py       the build as a sequence of steps: lock, catalog, keys, checks, runs, then
+                  packages, changes, index and manifest
 
 See README.md ("Reports") for the contract between notebooks and the build.
 """
