@@ -17,7 +17,9 @@ reading) and attaches, in the same output, a JSON document under the MIME type `
 The build reads these back from the executed notebook to write charts/<name>.svg|png and
 tables/<name>.csv. Frontends that do not know the MIME type ignore it.
 
-Under `claims build` (environment variable `BUILD_ENV` = "1"), three things differ:
+In the kernels of `claims build` three things differ. Those kernels call `render_for_build()` before
+any notebook code runs: the build starts them as `kernel_process.py --for-build`, so the mode is in
+their command line, never in an environment variable that other processes would inherit.
 - a chart also carries the `text/html` of altair's `html` renderer, which the build's exporter puts
   in the report (with vega inlined once). Outside the build it is left out: JupyterLab prefers
   text/html to the vega MIME type (rank 50 against 57), and that HTML loads vega from a CDN, so the
@@ -31,7 +33,7 @@ Under `claims build` (environment variable `BUILD_ENV` = "1"), three things diff
 - altair does not check the chart against the Vega-Lite JSON schema (~0.07 s of CPU per chart).
   What the schema checks is the structure the chart builders write, not the data (VegaFusion
   inlines the data after the check), and tests/test_charts.py checks every builder's output.
-In JupyterLab, charts are checked and nothing is rendered.
+Anywhere else (JupyterLab, papermill, a script), charts are checked and nothing is rendered.
 
 A notebook also hands the build its headline, for the site index (reports/index.html), with
 `publish_headline(text, conflict_id=..., conflict_name=..., data_as_of=..., is_overview=...)`:
@@ -57,7 +59,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import re
 from typing import Any
 
@@ -71,9 +72,26 @@ ARTIFACT_MIME = "application/vnd.casualty-claims.artifact+json"
 LAB_VEGA_MIME = "application/vnd.vega.v5+json"
 TABLE_HTML_ROWS = 100  # rows shown in the HTML report; the CSV always has every row
 COLLAPSED_TABLE_ROWS = 25  # rows of a collapsed table (the full tables after the charts): a sample; the CSV has all
-BUILD_ENV = "CLAIMS_BUILD"  # "1" in the build's kernels: render charts here, skip the schema check
 PNG_SCALE = 2
 OFFLINE_ACTIONS = {"export": True, "source": False, "compiled": False, "editor": False}
+
+
+_for_build = False  # True only in the build's kernels, from render_for_build() on
+
+
+def render_for_build() -> None:
+    """From now on, publish charts in this process as the build needs them: with the report's
+    text/html, rendered to SVG and PNG, without altair's schema check (see the module docstring).
+
+    The build's kernels call it before they start (`kernel_process.py --for-build`, the kernel
+    command the build gives jupyter_client); JupyterLab and papermill never do."""
+    global _for_build
+    _for_build = True
+
+
+def renders_for_build() -> bool:
+    """Whether this process publishes charts for the build (render_for_build was called)."""
+    return _for_build
 
 
 def publish(name: str, obj: Any, *, title: str | None = None, collapsed: bool = False) -> None:
@@ -85,7 +103,7 @@ def publish(name: str, obj: Any, *, title: str | None = None, collapsed: bool = 
     """
     from IPython.display import display
 
-    bundle = artifact_bundle(name, obj, title=title, collapsed=collapsed)
+    bundle = artifact_bundle(name, obj, title=title, collapsed=collapsed, for_build=_for_build)
     metadata = {LAB_VEGA_MIME: {"embed_options": {"actions": OFFLINE_ACTIONS}}} if LAB_VEGA_MIME in bundle else None
     display(bundle, raw=True, metadata=metadata)
 
@@ -162,8 +180,11 @@ def check_headline(doc: Any) -> dict[str, Any]:
     return checked
 
 
-def artifact_bundle(name: str, obj: Any, *, title: str | None = None, collapsed: bool = False) -> dict[str, Any]:
-    """The MIME bundle `publish` displays: a visible representation plus `ARTIFACT_MIME`."""
+def artifact_bundle(
+    name: str, obj: Any, *, title: str | None = None, collapsed: bool = False, for_build: bool = False
+) -> dict[str, Any]:
+    """The MIME bundle `publish` displays: a visible representation plus `ARTIFACT_MIME`; a chart
+    `for_build` as the build's kernels publish it (`publish` passes `renders_for_build()`)."""
     if not isinstance(name, str) or not ARTIFACT_NAME.match(name):
         raise ValueError(
             f"publish: invalid name {name!r}: use 1-64 of a-z, 0-9, '-', '_' (starting with a letter or digit)"
@@ -171,7 +192,7 @@ def artifact_bundle(name: str, obj: Any, *, title: str | None = None, collapsed:
     if _is_polars_frame(obj):
         return _table_bundle(name, obj, title, collapsed)
     if _is_altair_chart(obj):
-        return _chart_bundle(name, obj, title)
+        return _chart_bundle(name, obj, title, for_build)
     raise TypeError(
         f"publish({name!r}, ...): expected an altair chart or a polars DataFrame, "
         f"got {type(obj).__module__}.{type(obj).__qualname__}"
@@ -205,16 +226,15 @@ def script_safe(json_text: str) -> str:
     return _SCRIPT_UNSAFE_PATTERN.sub(lambda m: _SCRIPT_UNSAFE[m.group()], json_text)
 
 
-def _chart_bundle(name: str, chart: Any, title: str | None) -> dict[str, Any]:
+def _chart_bundle(name: str, chart: Any, title: str | None, for_build: bool) -> dict[str, Any]:
     import altair as alt
 
-    building = os.environ.get(BUILD_ENV) == "1"
     with alt.data_transformers.enable("vegafusion"):  # for this chart only: the data pre-transformed in Python
-        spec = chart.to_dict(format="vega", validate=not building)
+        spec = chart.to_dict(format="vega", validate=not for_build)
     spec = accessible_spec(spec, title or _chart_title(spec) or name)
     doc = {"name": name, "kind": "chart", "title": title or _chart_title(spec) or name, "spec": spec}
     bundle = {LAB_VEGA_MIME: lab_spec(spec), "text/plain": f"<chart {name}>", ARTIFACT_MIME: doc}
-    if building:
+    if for_build:
         bundle["text/html"] = chart_html(name, spec)
         svg, png = render_chart(spec)
         doc["rendered"] = {"svg": svg.decode("utf-8"), "png_base64": base64.b64encode(png).decode("ascii")}

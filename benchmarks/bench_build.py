@@ -177,6 +177,8 @@ FLOOR_SCRIPT = r"""
 import json, os, sys, time
 sys.modules.setdefault("rfc3987_syntax", None)
 import IPython.display
+import analysis.publish
+analysis.publish.render_for_build()  # as in the build's kernels: charts rendered, no schema check
 IPython.display.display = lambda *args, **kwargs: None  # publish() still builds and renders everything
 runs = json.loads(sys.argv[1])
 
@@ -243,10 +245,8 @@ def fresh_kernel_minimum(catalog, repeat: int = 5) -> float:
 
 def notebook_work_floor(catalog, parameters: dict[str, dict]) -> float:
     """CPU seconds (all threads) of every notebook's code, run again in one warm process."""
-    from analysis.publish import BUILD_ENV
-
     runs = [(str(e.notebook), parameters[e.slug]) for e in catalog.entries]
-    env = dict(os.environ, CLAIMS_DATA_DIR=str(catalog.data_dir), **{BUILD_ENV: "1"})
+    env = dict(os.environ, CLAIMS_DATA_DIR=str(catalog.data_dir))
     result = subprocess.run(
         [sys.executable, "-c", FLOOR_SCRIPT, json.dumps(runs)], env=env, cwd=REPO, capture_output=True, text=True
     )

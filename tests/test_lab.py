@@ -111,7 +111,6 @@ class LabServer:
             # the notebook's copy is outside any project: the data as an analyst names it there
             "CLAIMS_DATA_DIR": str(ROOT / "data" / "raw"),
         }
-        env.pop("CLAIMS_BUILD", None)  # charts as outside the build
         self.log = (home / "lab.log").open("wb")
         self.proc = subprocess.Popen(
             [
@@ -190,8 +189,7 @@ def lab(tmp_path_factory):
     root = home / "root"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / "compare_claims.ipynb")
-    env = {k: v for k, v in os.environ.items() if k != "CLAIMS_BUILD"}
-    env["CLAIMS_DATA_DIR"] = str(ROOT / "data" / "raw")  # run outside any project (no reports.yml upwards)
+    env = dict(os.environ, CLAIMS_DATA_DIR=str(ROOT / "data" / "raw"))  # outside any project (no reports.yml upwards)
     subprocess.run(
         [
             str(BIN / "papermill"),

@@ -1,6 +1,6 @@
-"""What changed between builds (analysis/report/changes.py): changes.json, the Atom feed
-changes.xml, each report's "Data last changed" and corrections, published.json and the page a
-removed report's URL keeps.
+"""What changed between builds (analysis/report/: changes.py compares, history.py records,
+change_pages.py renders): changes.json, the Atom feed changes.xml, each report's "Data last changed"
+and corrections, published.json and the page a removed report's URL keeps.
 
 The end-to-end tests build a small catalog over a copy of the fixture data four times, as a
 maintainer would: a first build (the baseline), the same again, a build after correcting one
@@ -22,7 +22,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from analysis import formatting, narrative
-from analysis.report import changes
+from analysis.report import change_pages, changes
 from analysis.report.catalog import CatalogError, read_catalog
 from tests.fixture_data import CONFLICT_ID, VALID_DATA
 from tests.test_report_build import NOTEBOOKS, claims_build, manifest
@@ -486,8 +486,8 @@ def test_the_feed_is_atom_deterministic_and_absolute_with_a_site_url():
         ],
     }
     history = {"format": 1, "first_build": {"war": "2027-01-01"}, "entries": [entry]}
-    data = changes.feed_bytes(history, updated="2027-01-15", site_url="https://example.org/claims/")
-    assert data == changes.feed_bytes(history, updated="2027-01-15", site_url="https://example.org/claims/")
+    data = change_pages.feed_bytes(history, updated="2027-01-15", site_url="https://example.org/claims/")
+    assert data == change_pages.feed_bytes(history, updated="2027-01-15", site_url="https://example.org/claims/")
     parsed = feedparser.parse(data)
     assert parsed.bozo == 0 and parsed.version == "atom10"
     assert parsed.feed.generator == "casualty-claims" and "feedgen" not in data.decode()
@@ -526,7 +526,7 @@ def test_last_changed_ends_the_line_of_dates_of_the_report_header():
             }
         ],
     }
-    html = changes.annotate_notebook(nb, context).cells[0].outputs[0]["data"]["text/html"]
+    html = change_pages.annotate_notebook(nb, context).cells[0].outputs[0]["data"]["text/html"]
     soup = BeautifulSoup(html, "html.parser")
     dates = text(soup.select_one(".cc-dates"))
     assert dates.startswith("The war · Data as of 22 August 2026 · built ")
@@ -534,7 +534,7 @@ def test_last_changed_ends_the_line_of_dates_of_the_report_header():
     assert soup.select_one("header + .cc-corrections") is not None
     assert "M, 10 killed → 12 killed (c; value “10” → “12”)" in text(soup.select_one(".cc-corrections"))
     # a notebook without that header: a first output with both
-    bare = changes.annotate_notebook(nbformat.v4.new_notebook(), context)
+    bare = change_pages.annotate_notebook(nbformat.v4.new_notebook(), context)
     assert 'class="cc-dates">Data last changed' in bare.cells[0].outputs[0]["data"]["text/html"]
 
 

@@ -19,7 +19,6 @@ import pytest
 
 from analysis.publish import (
     ARTIFACT_MIME,
-    BUILD_ENV,
     LAB_VEGA_MIME,
     artifact_bundle,
     chart_html,
@@ -68,9 +67,8 @@ def test_chart_bundle_is_labs_vega_plus_the_artifact_and_deterministic(chart):
     assert first[LAB_VEGA_MIME] == lab_spec(doc["spec"]) and "containerSize" not in json.dumps(first[LAB_VEGA_MIME])
 
 
-def test_under_the_build_the_chart_also_carries_the_reports_html(chart, monkeypatch):
-    monkeypatch.setenv(BUILD_ENV, "1")
-    built = artifact_bundle("trend", chart)
+def test_for_the_build_the_chart_also_carries_the_reports_html(chart):
+    built = artifact_bundle("trend", chart, for_build=True)
     assert built[LAB_VEGA_MIME] == lab_spec(built[ARTIFACT_MIME]["spec"])
     html = built["text/html"]
     assert html == chart_html("trend", built[ARTIFACT_MIME]["spec"])
@@ -79,14 +77,38 @@ def test_under_the_build_the_chart_also_carries_the_reports_html(chart, monkeypa
     assert '{"$schema":' in html  # compact, sorted JSON
 
 
-def test_under_the_build_the_kernel_renders_the_same_svg_and_png_the_driver_would(chart, monkeypatch):
+def test_for_the_build_the_kernel_renders_the_same_svg_and_png_the_driver_would(chart):
     plain = artifact_bundle("trend", chart)[ARTIFACT_MIME]
-    monkeypatch.setenv(BUILD_ENV, "1")
-    built = artifact_bundle("trend", chart)[ARTIFACT_MIME]
+    built = artifact_bundle("trend", chart, for_build=True)[ARTIFACT_MIME]
     assert "rendered" not in plain and built["spec"] == plain["spec"]
     svg, png = render_chart(plain["spec"])
     assert built["rendered"]["svg"].encode("utf-8") == svg and svg.startswith(b"<svg")
     assert base64.b64decode(built["rendered"]["png_base64"]) == png and png.startswith(b"\x89PNG")
+
+
+PUBLISH_IN_BOTH_MODES = """
+import json, IPython.display, altair as alt, polars as pl
+from analysis import publish
+
+def published():
+    shown = []
+    IPython.display.display = lambda bundle, **kwargs: shown.append(bundle)
+    publish.publish("p", alt.Chart(pl.DataFrame({"x": [1]})).mark_point().encode(x="x:Q"))
+    return {"text/html": "text/html" in shown[0], "rendered": "rendered" in shown[0][publish.ARTIFACT_MIME]}
+
+print(json.dumps([publish.renders_for_build(), published()]))
+publish.render_for_build()
+print(json.dumps([publish.renders_for_build(), published()]))
+"""
+
+
+def test_publish_renders_for_the_build_only_once_the_process_is_switched_by_name():
+    """The build's kernels call render_for_build (kernel_process --for-build): a named call, where
+    an environment variable used to switch it for every process that inherited it (issue #16)."""
+    result = subprocess.run([sys.executable, "-c", PUBLISH_IN_BOTH_MODES], capture_output=True, text=True, check=True)
+    before, after = map(json.loads, result.stdout.splitlines())
+    assert before == [False, {"text/html": False, "rendered": False}]
+    assert after == [True, {"text/html": True, "rendered": True}]
 
 
 def test_a_chart_is_serialised_with_vegafusion_and_the_process_keeps_its_transformer(chart, monkeypatch):
@@ -118,7 +140,7 @@ def test_the_vega_lite_version_altair_writes_is_one_vl_convert_bundles():
     assert vl_convert_version("v6.4.1") == "v6_4" and vl_convert_version("v5.20.0") == "v5_20"
 
 
-def test_under_the_build_altair_skips_only_the_schema_check(chart, monkeypatch):
+def test_for_the_build_altair_skips_only_the_schema_check(chart, monkeypatch):
     calls = []
     original = alt.Chart.to_dict
 
@@ -128,8 +150,7 @@ def test_under_the_build_altair_skips_only_the_schema_check(chart, monkeypatch):
 
     monkeypatch.setattr(alt.Chart, "to_dict", spy)
     artifact_bundle("trend", chart)
-    monkeypatch.setenv(BUILD_ENV, "1")
-    artifact_bundle("trend", chart)
+    artifact_bundle("trend", chart, for_build=True)
     assert calls == [True, False]  # tests/test_charts.py checks every builder against the schema
 
 
@@ -177,7 +198,7 @@ def test_the_kernel_launcher_imports_nothing_of_jupyter():
 # ------------------------------------------------------------------------------- export
 
 
-def executed_notebook(chart) -> nbformat.NotebookNode:
+def executed_notebook(chart, *, for_build: bool = False) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell("x = 1")
     params.metadata["tags"] = ["parameters"]
@@ -193,7 +214,7 @@ def executed_notebook(chart) -> nbformat.NotebookNode:
     plain.outputs = [
         nbformat.v4.new_output("display_data", data={"text/html": f'<div id="{random_div}"></div>'}),
         nbformat.v4.new_output("stream", name="stderr", text="/home/someone/.venv/x.py: Warning\n"),
-        nbformat.v4.new_output("display_data", data=artifact_bundle("trend", chart)),
+        nbformat.v4.new_output("display_data", data=artifact_bundle("trend", chart, for_build=for_build)),
     ]
     nb.cells = [params, injected, plain]
     nb.metadata["papermill"] = {
@@ -229,10 +250,9 @@ def test_altair_html_renderer_ids_are_what_normalise_replaces(chart):
     assert len(ids) == 1 and ALTAIR_DIV.fullmatch(ids.pop()), html[:300]
 
 
-def test_kernel_renders_become_the_chart_files_and_leave_the_kept_notebook(chart, monkeypatch):
+def test_kernel_renders_become_the_chart_files_and_leave_the_kept_notebook(chart):
     driver_files = artifact_files("r", collect_artifacts(executed_notebook(chart)))  # rendered here
-    monkeypatch.setenv(BUILD_ENV, "1")
-    nb = executed_notebook(chart)
+    nb = executed_notebook(chart, for_build=True)
     assert artifact_files("r", collect_artifacts(nb)) == driver_files
     assert set(driver_files) == {"r/charts/trend.svg", "r/charts/trend.png"}
     kept = json.loads(notebook_bytes(nb))
@@ -244,7 +264,6 @@ def test_kernel_renders_become_the_chart_files_and_leave_the_kept_notebook(chart
         "Lab draws the kept one"
     )
     assert "rendered" in nb.cells[2].outputs[2]["data"][ARTIFACT_MIME], "the notebook in memory is unchanged"
-    monkeypatch.delenv(BUILD_ENV)
     assert notebook_bytes(nb) == notebook_bytes(executed_notebook(chart))
 
 

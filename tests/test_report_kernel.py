@@ -41,7 +41,7 @@ def test_the_provisioner_is_registered_where_jupyter_client_looks():
 @pytest.fixture
 def kernels(tmp_path):
     env = dict(os.environ, PYTHONHASHSEED="0")
-    kernels = ReportKernels(env, tmp_path / "logs", warm=False, cwd=REPO)
+    kernels = ReportKernels(env, tmp_path / "logs", warm=False, cwd=REPO, for_build=True)
     yield kernels
     kernels.close()
 
@@ -69,15 +69,36 @@ async def _run(kernels: ReportKernels, log_path, code: str, *, kill_all: bool = 
     return how, process
 
 
+# In a kernel of the build, charts are published for the build (rendered, with the report's HTML);
+# a process the kernel starts is not switched: nothing is inherited (issue #16: no hidden state).
+BUILD_MODE = (
+    "import subprocess, sys, analysis.publish as p\n"
+    "assert p.renders_for_build() is True\n"
+    "child = 'import analysis.publish as p; print(p.renders_for_build())'\n"
+    "assert subprocess.run([sys.executable, '-c', child], capture_output=True, text=True).stdout == 'False\\n'\n"
+)
+
+
 def test_a_kernel_logs_to_its_report_log_and_is_gone_after_shutdown(kernels, tmp_path):
     log_path = tmp_path / "logs" / "report.log"
     # ipykernel sends sys.stderr to IOPub; what reaches file descriptor 2 (C libraries, crashes) is logged
-    how, process = asyncio.run(_run(kernels, log_path, "import os; os.write(2, b'fd 2 of the kernel\\n')"))
+    code = BUILD_MODE + "import os; os.write(2, b'fd 2 of the kernel\\n')"
+    how, process = asyncio.run(_run(kernels, log_path, code))
     assert how == "fresh"
     assert process.poll() is not None, "the kernel outlived shutdown_kernel(now=True)"
     assert kernels.registry.processes == set()
     assert kernels.context.getsockopt(zmq.RECONNECT_IVL) == RECONNECT_MS
     assert "fd 2 of the kernel" in log_path.read_text(encoding="utf-8")
+
+
+def test_kernels_not_for_the_build_publish_charts_as_anywhere_else(tmp_path):
+    kernels = ReportKernels(dict(os.environ), tmp_path / "logs", warm=False, cwd=REPO, for_build=False)
+    try:
+        code = "import analysis.publish as p; assert p.renders_for_build() is False"
+        how, process = asyncio.run(_run(kernels, tmp_path / "logs" / "n.log", code))
+    finally:
+        kernels.close()
+    assert how == "fresh" and kernels.argv()[0][-1] == "analysis.report.kernel_process"
 
 
 def test_kill_all_stops_a_running_kernel(kernels, tmp_path):
@@ -88,10 +109,11 @@ def test_kill_all_stops_a_running_kernel(kernels, tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the zygote forks: Linux only")
 def test_warm_kernels_come_from_the_zygote(tmp_path):
-    kernels = ReportKernels(dict(os.environ), tmp_path / "logs", warm=True, cwd=REPO)
+    kernels = ReportKernels(dict(os.environ), tmp_path / "logs", warm=True, cwd=REPO, for_build=True)
     try:
         log_path = tmp_path / "logs" / "w.log"
-        how, process = asyncio.run(_run(kernels, log_path, "import os; os.write(2, b'warm fd 2\\n')"))
+        code = BUILD_MODE + "import os; os.write(2, b'warm fd 2\\n')"
+        how, process = asyncio.run(_run(kernels, log_path, code))
         assert how == "warm"
         assert "warm fd 2" in log_path.read_text(encoding="utf-8")
         assert process.poll() is not None

@@ -16,12 +16,20 @@ above it, and from analysis/; heavy libraries are imported inside functions, nev
 - state.py        the build's memory between runs (.build/state.json): keys, outputs, headlines
 - export.py       executed notebook -> normalised .ipynb, self-contained offline HTML, PNG/SVG/CSV
 - index.py        the site index for readers: reports by conflict, headlines, data dates, filter
-- changes.py      what changed between builds: changes.json, the Atom feed, each report's "Data last
-                  changed" and corrections, published.json and pages for removed reports
+- changes.py      what changed between two builds' claims: added, corrected, removed, with the
+                  CHANGELOG's reasons, and which reports each change touches (one entry per conflict)
+- change_pages.py what readers see of it: the Atom feed, a report's "Data last changed" and
+                  corrections, the page a removed report's URL keeps
+- history.py      the history across builds: changes.json, what each report shows from it (part of
+                  its cache key), published.json and the removed reports' pages, written at the end
 - datapackage.py  reports/data/<conflict>/: the open data packages (Frictionless)
 - manifest.py     manifest.json: what varies between builds (timings, versions, host)
-- runner.py       the build as a sequence of steps: lock, catalog, keys, checks, parallel runs,
-                  exports written atomically, then packages, changes, index and manifest
+- keys.py         each report's cache key from its parts, and why a report is stale (or not)
+- checks.py       before any run: each conflict's data validated (cached by data + code
+                  fingerprint) and every entry's parameters checked
+- runs.py         the stale reports run `jobs` at a time, each exported as it finishes, Ctrl-C
+- runner.py       the build as a sequence of steps: lock, catalog, keys, checks, runs, then
+                  packages, changes, index and manifest
 
 See README.md ("Reports") for the contract between notebooks and the build.
 """

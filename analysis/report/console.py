@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 from typing import Any
+
+
+def display_path(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when inside it, else absolute."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 class Say:
@@ -81,7 +91,7 @@ class Progress:
             self.rich.update(self.tasks[slug], status=status)
 
     def done(self, outcome: Any) -> None:
-        """A report finished: `outcome` has .slug, .status and .seconds (runner.Outcome)."""
+        """A report finished: `outcome` has .slug, .status and .seconds (runs.Outcome)."""
         with self.lock:
             self.finished += 1
             finished = self.finished

@@ -59,7 +59,7 @@ class ReportContext:
     data_label: str  # e.g. "data/raw/russia-ukraine"
     data_fingerprint: str
     package_version: str
-    data_changes: dict | None = None  # "Data last changed" and corrections (changes.SiteChanges.report_context)
+    data_changes: dict | None = None  # "Data last changed" and corrections (history.SiteChanges.report_context)
 
 
 # ----------------------------------------------------------------------------- notebook
@@ -162,7 +162,7 @@ def artifact_files(slug: str, artifacts: list[Artifact]) -> dict[str, bytes]:
     for artifact in artifacts:
         if artifact.kind == "chart":
             rendered = artifact.payload.get("rendered")
-            if rendered:  # by the kernel (publish.BUILD_ENV)
+            if rendered:  # by the build's kernel (publish.render_for_build)
                 svg, png = rendered["svg"].encode("utf-8"), base64.b64decode(rendered["png_base64"])
             else:  # a notebook executed outside the build
                 svg, png = render_chart(artifact.payload["spec"])
@@ -419,7 +419,7 @@ def render_html(nb: Any, context: ReportContext, assets: VegaAssets) -> bytes:
     versions = vega["versions"]
     shown = html_notebook(nb)
     if context.data_changes is not None:
-        from analysis.report.changes import annotate_notebook
+        from analysis.report.change_pages import annotate_notebook
 
         annotate_notebook(shown, context.data_changes)
     shown.metadata["title"] = context.title

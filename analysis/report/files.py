@@ -18,6 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def unwritable(exc: OSError) -> bool:
+    """The output folder cannot take files: read-only, full, over quota or not ours."""
+    return exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -171,7 +171,7 @@ def render_index(
     changes: dict | None = None,
 ) -> str:
     """The page; `packages`: {conflict id: its data package's descriptor, relative to the index};
-    `changes` (changes.SiteChanges.index_context) adds "What changed" and the link to the Atom feed."""
+    `changes` (history.SiteChanges.index_context) adds "What changed" and the link to the Atom feed."""
     import jinja2
     from markupsafe import Markup  # jinja2's own dependency
 

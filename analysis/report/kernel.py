@@ -3,8 +3,9 @@
 What runs inside the kernel processes (the ipykernel entry point, the warm zygote, the launcher)
 is kernel_process.py; this module is the driver's, and imports jupyter_client at import.
 
-    kernels = ReportKernels(env, log_dir, warm=True)    # starts the zygote (Linux)
-    manager_class = kernels.manager_class(slug)        # papermill's kernel_manager_class
+    kernels = ReportKernels(env, log_dir, warm=True, cwd=project, for_build=True)  # starts the zygote (Linux)
+    argv, how = kernels.argv()                         # the kernel command: "warm" or "fresh"
+    manager_class = kernels.manager_class(argv, log)   # papermill's kernel_manager_class
     ...
     kernels.kill_all()                                 # Ctrl-C / SIGTERM: every live kernel now
     kernels.close()                                    # the end of the build: zygote, zmq context
@@ -43,7 +44,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Instance, Unicode, default
 
-from analysis.report.kernel_process import READY
+from analysis.report.kernel_process import FOR_BUILD, READY
 
 PROVISIONER_NAME = "casualty-claims-report"  # the entry point in pyproject.toml
 KERNEL_MODULE = "analysis.report.kernel_process"
@@ -226,11 +227,15 @@ class Zygote:
 
 
 class ReportKernels:
-    """The kernels of one build: the zygote (warm kernels), the live processes, the zmq context."""
+    """The kernels of one build: the zygote (warm kernels), the live processes, the zmq context.
 
-    def __init__(self, env: dict[str, str], log_dir: Path, *, warm: bool, cwd: Path):
+    `for_build`: the kernels publish charts as the build needs them (rendered, with the report's
+    HTML): their command carries kernel_process.FOR_BUILD, so only they are switched, by name."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, *, warm: bool, cwd: Path, for_build: bool):
         self.env = env
         self.log_dir = log_dir
+        self.mode = [FOR_BUILD] if for_build else []
         self.registry = KernelRegistry()
         self.context = zmq.asyncio.Context()
         self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
@@ -240,8 +245,8 @@ class ReportKernels:
     def argv(self) -> tuple[list[str], str]:
         """The kernel command and how it starts: "warm" (forked by the zygote) or "fresh"."""
         if self.zygote is not None and self.zygote.ready():
-            return self.zygote.argv(), "warm"
-        return [sys.executable, "-m", KERNEL_MODULE], "fresh"
+            return [*self.zygote.argv(), *self.mode], "warm"
+        return [sys.executable, "-m", KERNEL_MODULE, *self.mode], "fresh"
 
     def manager_class(self, argv: list[str], log_path: Path) -> type[ReportKernelManager]:
         """papermill's kernel_manager_class for one report: its kernel command, env and log."""

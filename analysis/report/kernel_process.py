@@ -4,11 +4,14 @@ The driver's side (starting, connecting, stopping) is kernel.py.
 
 Three entry points (`python -m analysis.report.kernel_process ...`):
 
-    -f CONNECTION_FILE                   an ordinary ipykernel (`ipykernel_launcher`), with one
-                                         difference: `rfc3987_syntax` is made unimportable
+    [--for-build] -f CONNECTION_FILE     an ordinary ipykernel (`ipykernel_launcher`), with one
+                                         difference: `rfc3987_syntax` is made unimportable;
+                                         --for-build: charts published for the build
+                                         (`analysis.publish.render_for_build`), as the build's
+                                         kernels are
     --zygote SOCKET                      a warm parent: imports ipykernel, IPython, altair and
                                          vegafusion once, then forks one child per kernel request
-    --via SOCKET -f CONNECTION_FILE      what jupyter_client starts: asks the zygote for a kernel,
+    --via SOCKET [--for-build] -f ...    what jupyter_client starts: asks the zygote for a kernel,
                                          relays signals to it and exits when it exits; falls back
                                          to an ordinary kernel (exec) when the zygote is missing or
                                          refuses
@@ -55,6 +58,7 @@ PRELOAD = (
     "comm",
     "analysis.publish",
 )
+FOR_BUILD = "--for-build"  # the kernel publishes charts for the build (analysis.publish.render_for_build)
 REFUSE_NOT_LINUX = "zygote needs Linux (fork, /proc)"
 READY = b"ready"  # the zygote's one line on stdout once it can fork kernels (kernel.Zygote reads it)
 ORPHAN_POLL_SECONDS = 0.5  # how often the zygote and a kernel's launcher check that the build is alive
@@ -67,8 +71,14 @@ def block_slow_imports() -> None:
 
 
 def run_kernel(argv: list[str]) -> None:
-    """Run an ipykernel in this process with `argv` (e.g. ['-f', connection_file])."""
+    """Run an ipykernel in this process with `argv` (e.g. ['-f', connection_file]), after
+    `analysis.publish.render_for_build()` when argv starts with FOR_BUILD (the build's kernels)."""
     block_slow_imports()
+    if argv[:1] == [FOR_BUILD]:
+        from analysis.publish import render_for_build
+
+        render_for_build()
+        argv = argv[1:]
     from ipykernel import kernelapp
 
     sys.argv = [sys.argv[0], *argv]

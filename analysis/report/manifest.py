@@ -55,7 +55,7 @@ def write_manifest(
     reasons: dict[str, str],
     outcomes: list[Any],
 ) -> None:
-    """`options` is the build's runner.Options, `outcomes` its runner.Outcome list in catalog order."""
+    """`options` is the build's runner.Options, `outcomes` its runs.Outcome list in catalog order."""
     manifest = {
         "tool": "claims build",
         "package_version": __version__,

@@ -1,20 +1,22 @@
 """`claims build`: the catalog's reports, checked first, run in parallel, written atomically.
 
 One driver process (this one) runs every notebook through papermill, each in its own fresh
-kernel process, `jobs` at a time (threads here; the work happens in the kernels). Steps:
+kernel process, `jobs` at a time (threads here; the work happens in the kernels). `Build.run`
+takes the lock; `Build._run_locked` reads as the other steps, one method each:
 
 1. lock      fcntl.flock on <out>/.build.lock: a second build waits (or refuses, --no-wait)
 2. catalog   structure of reports.yml (files.py, catalog.py); a bad catalog stops here
-3. keys      content hashes per report (fingerprint.py) against <out>/.build/state.json
-             (state.py): only stale reports run (or all with --force); failed ones always run again
+3. keys      content hashes per report (keys.py, fingerprint.py) against <out>/.build/state.json
+             (state.py), with what changed since the previous build (history.py): only stale
+             reports run (or all with --force); failed ones always run again
 4. check     data (analysis.dataset.load_conflict, cached by data + code fingerprint) and every
-             entry's parameters (types, vocabularies); any problem stops the build before a run
-5. run       papermill with our engine (execute.py) in kernels started by kernel.py (warm from
-             the zygote, or ordinary), per-report deadline, progress (console.py) by cell
-6. export    normalised .ipynb, HTML, PNG/SVG, CSV staged under <out>/.build/tmp, then moved into
-             place (folder swap, HTML last by rename): never a half-written report
-7. record    state.json after each report; the data packages (datapackage.py) and what changed
-             (changes.py); index.html (index.py, deterministic); manifest.json (manifest.py: what
+             entry's parameters (checks.py); any problem stops the build before a run
+5. run       the stale reports (runs.py): papermill with our engine (execute.py) in kernels started
+             by kernel.py (warm from the zygote, or ordinary), per-report deadline, progress
+             (console.py) by cell; each exported (export.py) as it finishes: normalised .ipynb,
+             HTML, PNG/SVG, CSV staged under <out>/.build/tmp, then moved into place
+6. record    state.json after each report; the data packages (datapackage.py) and what changed
+             (history.py); index.html (index.py, deterministic); manifest.json (manifest.py: what
              varies: timings, versions, host)
 
 A failing notebook does not stop the others: its last good HTML stays, its executed notebook is
@@ -25,42 +27,29 @@ code is 1.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import os
 import shutil
-import signal
 import threading
 import time
-import traceback
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from analysis import __version__, formatting
-from analysis.publish import BUILD_ENV
 from analysis.report import fingerprint as fp
-from analysis.report.catalog import (
-    Catalog,
-    CatalogError,
-    ConflictFacts,
-    Entry,
-    check_entries,
-    notebook_parameters,
-    read_catalog,
-    read_notebook,
-)
-from analysis.report.changes import SiteChanges
-from analysis.report.console import Progress, Say
-from analysis.report.files import BuildLock, BuildLocked, atomic_write, replace_dir, write_if_changed, write_tree
-from analysis.report.state import load_state, outputs_intact, record_outcome, save_state
+from analysis.report import keys as report_keys
+from analysis.report.catalog import Catalog, CatalogError, ConflictFacts, Entry, read_catalog
+from analysis.report.checks import check_reports
+from analysis.report.console import Say, display_path
+from analysis.report.files import BuildLock, BuildLocked, unwritable, write_if_changed
+from analysis.report.history import SiteChanges
+from analysis.report.keys import conflict_of
+from analysis.report.runs import Outcome, ReportRuns, start_kernels
+from analysis.report.state import load_state, record_outcome, save_state
 
 if TYPE_CHECKING:
-    from analysis.report.execute import NotebookRun
+    from analysis.report.export import ReportContext
     from analysis.report.kernel import ReportKernels
-
-PACKAGE = Path(__file__).resolve().parents[1]  # the analysis package's own code (fingerprinted)
-LOCK_NAME = "requirements.lock"  # the project's lock, beside its catalog, when it has one
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -78,19 +67,6 @@ class Options:
     progress: str = "auto"  # auto | rich | plain | none
 
 
-@dataclass
-class Outcome:
-    slug: str
-    status: str  # built | up-to-date | failed | interrupted
-    key: str
-    seconds: dict[str, float] = field(default_factory=dict)
-    cells: int = 0
-    error: dict | None = None
-    outputs: dict[str, dict] = field(default_factory=dict)
-    kernel: str = ""
-    headline: dict | None = None  # the notebook's headline artifact (analysis.publish.publish_headline)
-
-
 def default_jobs() -> int:
     """One job per core available to this process."""
     try:
@@ -99,28 +75,26 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-# -------------------------------------------------------------------------------- state
-
-# ---------------------------------------------------------------------------------- build
-
-
 class Build:
+    """One `claims build`: `run` takes the lock and says what stopped it; `_run_locked` is the
+    sequence of steps of the module docstring, one method each."""
+
     def __init__(self, options: Options, say: Say | None = None):
         self.options = options
         self.say = say or Say()
         self.out = Path(options.out).resolve()
         self.build_dir = self.out / ".build"
         self.state_path = self.build_dir / "state.json"
-        self.cache_dir = self.build_dir / "cache"
+        self.state: dict = {}
         self.state_lock = threading.Lock()
-        self.cancel = threading.Event()
         self.kernels: ReportKernels | None = None  # the zygote, live kernels, their zmq context
         self.started_at = dt.datetime.now(dt.UTC)
         self.t0 = time.perf_counter()
         self.key_parts: dict[str, dict[str, str]] = {}
-        self.reasons: dict[str, str] = {}
+        self.reasons: dict[str, str] = {}  # why each stale report runs
         self.conflict_facts: dict[str, ConflictFacts] = {}  # from the checks; the index shows their data dates
-        self.unwritable: OSError | None = None  # a full or read-only output folder stops the whole build
+        self.package_links: dict[str, str] = {}
+        self.package_problems: list[str] = []
 
     # -- entry point
     def run(self) -> int:
@@ -135,7 +109,8 @@ class Build:
             if not unwritable(exc):
                 raise
             self.say(
-                f"error: cannot write to the output folder {_display(self.out)}: {_os_error(exc)}; nothing was changed",
+                f"error: cannot write to the output folder {display_path(self.out)}: {_os_error(exc)}; "
+                "nothing was changed",
                 err=True,
             )
             return EXIT_FAILED
@@ -146,7 +121,7 @@ class Build:
                 raise
             # Files are written aside and renamed into place: each report is as it was or complete.
             self.say(
-                f"error: cannot write to the output folder {_display(self.out)}: {_os_error(exc)}; "
+                f"error: cannot write to the output folder {display_path(self.out)}: {_os_error(exc)}; "
                 "the build stopped, every report is as it was or complete",
                 err=True,
             )
@@ -159,64 +134,110 @@ class Build:
             lock.release()
 
     def _run_locked(self) -> int:
-        options = self.options
         try:
-            catalog = read_catalog(options.catalog, _display(options.catalog), options.data_dir)
-        except CatalogError as exc:
-            return self._invalid(exc.problems)
-        unknown = [s for s in options.only if s not in catalog.slugs]
-        if unknown:
-            return self._invalid(
-                [f"--only: unknown report(s) {', '.join(unknown)}; the catalog has: {', '.join(catalog.slugs)}"]
-            )
-        shutil.rmtree(self.build_dir / "tmp", ignore_errors=True)  # leftovers of a killed build
-        state = self.state = load_state(self.state_path)
-        self.fingerprints = self._fingerprints(catalog)
-        # what changed since the previous build (changes.py): part of each report's key and page
-        self.changes = SiteChanges.prepare(
-            catalog, self.out, self._conflict_of, self.fingerprints, formatting.build_date(), say=self.say
-        )
-        keys = {e.slug: self._key(e, catalog) for e in catalog.entries}
-        selected = [e for e in catalog.entries if not options.only or e.slug in options.only]
-        stale = [e for e in selected if self._is_stale(e, keys[e.slug], state)]
-        if stale:  # started before the checks: the zygote warms up while they run
-            from analysis.report.kernel import ReportKernels
-
-            self.kernels = ReportKernels(
-                self._kernel_env(catalog), self.build_dir / "logs", warm=options.warm_kernels, cwd=catalog.path.parent
-            )
-
-        problems, parameters = self._check(catalog, state)
-        if problems:
-            return self._invalid(problems)
-        outcomes: dict[str, Outcome] = {}
-        for entry in selected:
-            if entry not in stale:
-                outcomes[entry.slug] = Outcome(
-                    entry.slug, "up-to-date", keys[entry.slug], outputs=state["reports"][entry.slug]["outputs"]
+            catalog = self._read_catalog()
+            state = self.state = load_state(self.state_path)
+            keys, stale = self._keys(catalog, state)
+            if stale:  # started before the checks: the zygote warms up while they run
+                self.kernels = start_kernels(
+                    catalog.data_dir, self.build_dir / "logs", warm=self.options.warm_kernels, cwd=catalog.path.parent
                 )
-        interrupted = False
-        if stale:
-            interrupted = self._run_reports(catalog, stale, parameters, keys, state, outcomes)
-            if self.unwritable is not None:
-                raise self.unwritable
+            parameters = self._check(catalog, state)
+        except Invalid as exc:
+            return self._invalid(exc.problems)
+        outcomes, interrupted = self._run(catalog, stale, parameters, keys, state)
         if not interrupted:
             # The data packages are the published data the next build compares against: written
             # only by a build that ran to its end, like the record of what changed.
             self._write_packages(catalog, state)
             # changes.json, changes.xml, published.json, removed reports' pages
-            self.changes.publish(
-                catalog,
-                state,
-                [s for s, o in outcomes.items() if o.status == "built"],
-                self._conflict_of,
-                catalog.site_url,
-            )
+            built = [slug for slug, outcome in outcomes.items() if outcome.status == "built"]
+            self.changes.publish(catalog, state, built, conflict_of, catalog.site_url)
         self._write_index(catalog, keys, state, parameters)
         code = self._exit_code(outcomes, interrupted)
         self._write_manifest(catalog, outcomes, code)
         self._summary(catalog, outcomes, interrupted)
         return code
+
+    # -- the steps
+    def _read_catalog(self) -> Catalog:
+        """reports.yml, checked for structure (catalog.py), and the --only slugs in it."""
+        options = self.options
+        try:
+            catalog = read_catalog(options.catalog, display_path(options.catalog), options.data_dir)
+        except CatalogError as exc:
+            raise Invalid(exc.problems) from None
+        unknown = [s for s in options.only if s not in catalog.slugs]
+        if unknown:
+            raise Invalid(
+                [f"--only: unknown report(s) {', '.join(unknown)}; the catalog has: {', '.join(catalog.slugs)}"]
+            )
+        shutil.rmtree(self.build_dir / "tmp", ignore_errors=True)  # leftovers of a killed build
+        return catalog
+
+    def _keys(self, catalog: Catalog, state: dict) -> tuple[dict[str, str], list[Entry]]:
+        """Every report's cache key (keys.py), with what its page shows of the changes since the
+        previous build (history.py); and the selected reports that must run (why: self.reasons)."""
+        self.fingerprints = report_keys.fingerprints(catalog)
+        self.changes = SiteChanges.prepare(
+            catalog, self.out, conflict_of, self.fingerprints, formatting.build_date(), say=self.say
+        )
+        for entry in catalog.entries:
+            changes = self.changes.key_part(entry)
+            self.key_parts[entry.slug] = report_keys.key_parts(entry, catalog, self.fingerprints, changes)
+        keys = {slug: fp.digest_json(parts) for slug, parts in self.key_parts.items()}
+        for entry in self._selected(catalog):
+            previous = state["reports"].get(entry.slug)
+            parts = self.key_parts[entry.slug]
+            reason = report_keys.stale_reason(previous, keys[entry.slug], parts, self.out, force=self.options.force)
+            if reason:
+                self.reasons[entry.slug] = reason
+        return keys, [e for e in self._selected(catalog) if e.slug in self.reasons]
+
+    def _selected(self, catalog: Catalog) -> list[Entry]:
+        """The reports this build is about: all, or those named by --only."""
+        return [e for e in catalog.entries if not self.options.only or e.slug in self.options.only]
+
+    def _check(self, catalog: Catalog, state: dict) -> dict[str, dict]:
+        """The data and every entry's parameters (checks.py): each report's parameters, or Invalid."""
+        checked = check_reports(catalog, state, self.fingerprints, save_state=self._save_state, say=self.say)
+        self.conflict_facts = checked.facts
+        if checked.problems:
+            raise Invalid(checked.problems)
+        return checked.parameters
+
+    def _run(
+        self, catalog: Catalog, stale: list[Entry], parameters: dict[str, dict], keys: dict[str, str], state: dict
+    ) -> tuple[dict[str, Outcome], bool]:
+        """Run the stale reports (runs.py); every selected report's outcome, and whether interrupted."""
+        outcomes = {
+            e.slug: Outcome(e.slug, "up-to-date", keys[e.slug], outputs=state["reports"][e.slug]["outputs"])
+            for e in self._selected(catalog)
+            if e.slug not in self.reasons
+        }
+        if not stale:
+            return outcomes, False
+        jobs = min(self.options.jobs or default_jobs(), len(stale))
+        self.say(
+            f"building {len(stale)} of {len(catalog.entries)} report(s) with {jobs} job(s)"
+            + (", warm kernels" if self.kernels.zygote else "")
+        )
+        runs = ReportRuns(
+            self.kernels,
+            self.out,
+            jobs=jobs,
+            progress=self.options.progress,
+            say=self.say,
+            reasons=self.reasons,
+            record=self._record,
+            context_of=lambda entry, parameters: self._report_context(catalog, entry, parameters),
+        )
+        last_seconds = {e.slug: (state["reports"].get(e.slug) or {}).get("seconds", 0.0) for e in stale}
+        ran, interrupted = runs.run(stale, parameters, keys, last_seconds)
+        if runs.unwritable is not None:
+            raise runs.unwritable
+        outcomes.update(ran)
+        return outcomes, interrupted
 
     def _invalid(self, problems: list[str]) -> int:
         for problem in problems:
@@ -224,300 +245,22 @@ class Build:
         self.say(f"invalid: {len(problems)} problem(s); nothing was run", err=True)
         return EXIT_INVALID
 
-    # -- fingerprints and keys
-    def _fingerprints(self, catalog: Catalog) -> dict:
-        data: dict[str, str] = {}
-        for entry in catalog.entries:
-            conflict = self._conflict_of(entry)
-            label = conflict or "*"
-            if label not in data:
-                folder = catalog.data_dir / conflict if conflict else catalog.data_dir
-                data[label] = fp.data_fingerprint(folder) if folder.is_dir() else "missing"
-        return {
-            "code": fp.code_fingerprint(PACKAGE),
-            "lock": fp.lock_fingerprint(catalog.path.parent / LOCK_NAME),
-            "data": data,
-        }
-
-    def _conflict_of(self, entry: Entry) -> str | None:
-        """The conflict a report reads: its `conflict` parameter, else the notebook's default."""
-        if entry.conflict:
-            return entry.conflict
-        try:
-            value = notebook_parameters(read_notebook(entry.notebook)).get("conflict")
-        except (OSError, ValueError):
-            return None
-        return value if isinstance(value, str) else None
-
-    def _data_label(self, catalog: Catalog, entry: Entry) -> tuple[str, str]:
-        """(the data folder as shown to readers, its fingerprint): no host-specific paths."""
-        conflict = self._conflict_of(entry)
-        folder = catalog.data_dir / conflict if conflict else catalog.data_dir
-        return _relative(folder, catalog.path.parent), self.fingerprints["data"][conflict or "*"]
-
-    def _key(self, entry: Entry, catalog: Catalog) -> str:
-        """The report's cache key: the digest of its parts (see fingerprint.py)."""
-        parts = self._key_parts(entry, catalog)
-        self.key_parts[entry.slug] = parts
-        return fp.digest_json(parts)
-
-    def _key_parts(self, entry: Entry, catalog: Catalog) -> dict[str, str]:
-        try:
-            notebook = fp.notebook_fingerprint(read_notebook(entry.notebook))
-        except (OSError, ValueError):
-            notebook = "unreadable"
-        return {
-            "entry": fp.digest_json(
-                {
-                    "format": fp.BUILD_FORMAT,
-                    "slug": entry.slug,
-                    "title": entry.title,
-                    "notebook_path": entry.notebook_rel,
-                    "timeout": entry.timeout,
-                    "data_dir": _relative(catalog.data_dir, catalog.path.parent),
-                }
-            ),
-            "parameters": fp.digest_json(entry.parameters),
-            "notebook": notebook,
-            "data": self.fingerprints["data"][self._conflict_of(entry) or "*"],
-            "code": self.fingerprints["code"],
-            "lock": self.fingerprints["lock"],
-            "changes": self.changes.key_part(entry),
-        }
-
-    def _is_stale(self, entry: Entry, key: str, state: dict) -> bool:
-        """Whether to run the report; the reason goes to the manifest (and the progress lines)."""
-        previous = state["reports"].get(entry.slug)
-        if self.options.force:
-            reason = "forced (--force)"
-        elif not previous:
-            reason = "new (never built here)"
-        elif previous.get("status") != "ok":
-            reason = "failed last time"
-        elif previous.get("key") != key:
-            old = previous.get("parts") or {}
-            changed = [name for name, digest in self.key_parts[entry.slug].items() if old.get(name) != digest]
-            reason = "changed: " + ", ".join(changed or ["format"])
-        elif not outputs_intact(self.out, previous.get("outputs") or {}):
-            reason = "outputs missing or modified"
-        else:
-            return False
-        self.reasons[entry.slug] = reason
-        return True
-
-    # -- checks
-    def _check(self, catalog: Catalog, state: dict) -> tuple[list[str], dict[str, dict]]:
-        from analysis.load import conflict_dirs
-
-        conflicts = [d.name for d in conflict_dirs(catalog.data_dir)]
-        facts: dict[str, ConflictFacts] = {}
-        data_problems: list[str] = []
-
-        def facts_for(conflict: str) -> ConflictFacts:
-            if conflict not in facts:
-                facts[conflict] = self._facts(catalog, conflict, state, data_problems)
-            return facts[conflict]
-
-        problems, parameters = check_entries(catalog, conflicts, facts_for)
-        for entry in catalog.entries:  # the index names each report's conflict and its data date
-            conflict = self._conflict_of(entry)
-            if conflict in conflicts:
-                facts_for(conflict)
-        self.conflict_facts = facts
-        return data_problems + problems, parameters
-
-    def _facts(self, catalog: Catalog, conflict: str, state: dict, problems: list[str]) -> ConflictFacts:
-        """A validated conflict's sides and claimants, from cache when data and code are unchanged."""
-        data = self.fingerprints["data"].get(conflict) or fp.data_fingerprint(catalog.data_dir / conflict)
-        cached = state["facts"].get(conflict)
-        if cached and cached.get("data") == data and cached.get("code") == self.fingerprints["code"]:
-            return ConflictFacts.from_json(cached["facts"])
-        from analysis.dataset import load_conflict
-        from analysis.errors import DataValidationError
-
-        try:
-            loaded = load_conflict(conflict, catalog.data_dir)
-        except DataValidationError as exc:
-            problems.extend(str(p) for p in sorted(exc.problems))
-            problems.append(f"{_display(catalog.data_dir / conflict)}: data invalid; run `claims validate`")
-            return ConflictFacts(conflict, (), {})
-        facts = ConflictFacts.from_conflict(loaded)
+    def _save_state(self) -> None:
         with self.state_lock:
-            state["facts"][conflict] = {"data": data, "code": self.fingerprints["code"], "facts": facts.to_json()}
-            save_state(self.state_path, state)
-        self.say(f"data: {conflict} valid (fingerprint {fp.short(data)})")
-        return facts
+            save_state(self.state_path, self.state)
 
-    # -- running
-    def _kernel_env(self, catalog: Catalog) -> dict[str, str]:
-        """What kernels see: the catalog's data folder, a fixed hash seed (set iteration order),
-        no debugpy warning about frozen modules, and the request to render charts to SVG and PNG
-        in the kernel (publish.BUILD_ENV: in parallel, not one by one in this process; without
-        altair's schema check, which the tests make)."""
-        env = dict(os.environ)
-        env.update(
-            {
-                "CLAIMS_DATA_DIR": str(catalog.data_dir),
-                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-                "PYTHONHASHSEED": "0",
-                BUILD_ENV: "1",
-            }
-        )
-        return env
+    def _record(self, entry: Entry, outcome: Outcome) -> None:
+        """Keep a finished report in the state at once (report threads call it)."""
+        with self.state_lock:
+            record_outcome(self.state, entry.slug, outcome, self.key_parts.get(entry.slug, {}), self.out)
+            save_state(self.state_path, self.state)
 
-    def _run_reports(self, catalog, stale, parameters, keys, state, outcomes) -> bool:
-        """Execute `jobs` notebooks at a time; export each on one export thread as it finishes,
-        so the next kernel starts at once. Returns True when interrupted."""
-        from analysis.report.kernel_process import block_slow_imports
-
-        block_slow_imports()  # this process imports papermill and nbconvert: same jsonschema tax
-        jobs = min(self.options.jobs or default_jobs(), len(stale))
-        progress = Progress(self.options.progress, self.say)
-        self.say(
-            f"building {len(stale)} of {len(catalog.entries)} report(s) with {jobs} job(s)"
-            + (", warm kernels" if self.kernels.zygote else "")
-        )
-        from analysis.report.execute import LogsToFile, register_engine
-        from analysis.report.export import VegaAssets
-
-        assets = VegaAssets(self.cache_dir)
-        assets.start()  # in its own process, while the kernels run
-        register_engine()
-        quiet = LogsToFile(self.build_dir / "logs" / "build.log")
-        progress.start([e.slug for e in stale])
-        interrupted = False
-        previous_sigterm = None
-        if threading.current_thread() is threading.main_thread():
-            previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
-        executors = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")
-        exporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
-        exporter.submit(_warm_up_export)
-        running: dict = {}
-        try:
-            # longest first (by the last run's time), so that a slow report does not run alone at the end
-            order = sorted(stale, key=lambda e: -(state["reports"].get(e.slug) or {}).get("seconds", 0.0))
-            for entry in order:
-                task = RunTask(entry, parameters[entry.slug], Outcome(entry.slug, "failed", keys[entry.slug]))
-                running[executors.submit(self._execute_task, catalog, task, progress)] = task
-            pending = set(running)
-            while pending:
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = running[future]
-                    if future.result() == "export":
-                        progress.phase(task.entry.slug, "exporting")
-                        follow = exporter.submit(self._export_task, catalog, task, state, assets)
-                        running[follow] = task
-                        pending.add(follow)
-                    else:
-                        outcomes[task.entry.slug] = task.outcome
-                        progress.done(task.outcome)
-        except KeyboardInterrupt:
-            interrupted = True
-            self.cancel.set()
-            self.say("interrupted: stopping kernels; finished reports are kept, nothing half-written", err=True)
-            self.kernels.kill_all()
-        finally:
-            executors.shutdown(wait=True, cancel_futures=True)
-            exporter.shutdown(wait=True, cancel_futures=True)
-            progress.stop()
-            quiet.close()
-            if previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, previous_sigterm)
-        for task in running.values():
-            if task.entry.slug not in outcomes:
-                if task.outcome.status not in ("built", "failed") or not task.finished:
-                    task.outcome.status = "interrupted"
-                outcomes[task.entry.slug] = task.outcome
-        return interrupted
-
-    def _execute_task(self, catalog: Catalog, task: RunTask, progress: Progress) -> str:
-        """Run one notebook; return "export" to hand it to the export thread, else "done"."""
-        outcome = task.outcome
-        try:
-            if self.cancel.is_set():
-                outcome.status = "interrupted"
-                return "done"
-            task.started = time.perf_counter()
-            run = self._execute(task.entry, task.parameters, progress, outcome)
-            task.nb, task.error, outcome.cells = run.nb, run.error, run.cells
-            outcome.seconds["execute"] = round(time.perf_counter() - task.started, 3)
-            return "done" if self.cancel.is_set() else "export"
-        except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the others
-            self._stop_if_unwritable(exc)
-            outcome.error = {"cell": None, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
-            outcome.seconds["total"] = round(time.perf_counter() - task.started, 3)
-            self._record(task.entry, outcome, self.state)
-            task.finished = True
-            return "done"
-
-    def _export_task(self, catalog: Catalog, task: RunTask, state: dict, assets) -> str:
-        outcome = task.outcome
-        exported = time.perf_counter()
-        staging = self.build_dir / "tmp" / f"{task.entry.slug}.{os.getpid()}"
-        try:
-            if self.cancel.is_set():
-                outcome.status = "interrupted"
-                return "done"
-            self._export(catalog, task.entry, task.parameters, task.nb, task.error, outcome, staging, assets)
-        except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the others
-            self._stop_if_unwritable(exc)
-            outcome.status = "failed"
-            outcome.error = outcome.error or {
-                "cell": None,
-                "error": f"export: {type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(),
-            }
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-            outcome.seconds["export"] = round(time.perf_counter() - exported, 3)
-            outcome.seconds["total"] = round(time.perf_counter() - task.started, 3)
-            if outcome.status in ("built", "failed"):
-                self._record(task.entry, outcome, state)
-                task.finished = True
-        return "done"
-
-    def _stop_if_unwritable(self, exc: Exception) -> None:
-        """A full or read-only output folder fails every report alike: stop them all, say it once."""
-        if isinstance(exc, OSError) and unwritable(exc) and self.unwritable is None:
-            self.unwritable = exc
-            self.cancel.set()
-
-    def _execute(self, entry, parameters, progress, outcome) -> NotebookRun:
-        """Run the notebook in a new kernel, with its progress, deadline and log."""
-        from analysis.report.execute import code_cells, run_notebook
-
-        cells = code_cells(entry.notebook, parameters)
-        progress.started(entry.slug, cells, self.reasons.get(entry.slug, ""))
-        argv, outcome.kernel = self.kernels.argv()
-        log_path = self.build_dir / "logs" / f"{entry.slug}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_path.write_bytes(b"")
-        run = run_notebook(
-            entry.notebook,
-            parameters,
-            manager_class=self.kernels.manager_class(argv, log_path),
-            timeout=entry.timeout,
-            on_cell=lambda done: progress.cell(entry.slug, done, cells),
-        )
-        if run.error is not None:
-            run.error["kernel_log"] = _display(log_path)
-        return run
-
-    def _export(self, catalog, entry, parameters, nb, error, outcome, staging, bundle) -> None:
+    def _report_context(self, catalog: Catalog, entry: Entry, parameters: dict) -> ReportContext:
+        """What a report's page says about its build: title, notebook, parameters, data, changes."""
         from analysis.report import export
 
-        source_ids = {c.get("id") for c in read_notebook(entry.notebook).get("cells", []) if c.get("id")}
-        nb = export.normalise_notebook(nb, source_ids, entry.notebook_rel)
-        if error is not None:
-            failed = self.out / entry.slug / f"{entry.slug}.failed.ipynb"
-            atomic_write(failed, export.notebook_bytes(nb))
-            error["failed_notebook"] = _display(failed)
-            outcome.error = error
-            outcome.status = "failed"
-            return
-        data_label, data_fingerprint = self._data_label(catalog, entry)
-        context = export.ReportContext(
+        data_label, data_fingerprint = report_keys.data_label(catalog, entry, self.fingerprints)
+        return export.ReportContext(
             entry.slug,
             entry.title,
             entry.notebook_rel,
@@ -527,37 +270,14 @@ class Build:
             __version__,
             data_changes=self.changes.report_context(entry),
         )
-        files, artifacts = export.export_report(nb, context, bundle)
-        outcome.headline = export.headline_of(artifacts)
-        html_rel = f"{entry.slug}.html"
-        html = files.pop(html_rel)
-        if self.cancel.is_set():
-            outcome.status = "interrupted"
-            return
-        write_tree(staging, files)
-        replace_dir(staging / entry.slug, self.out / entry.slug, self.build_dir / "trash")
-        atomic_write(self.out / html_rel, html)
-        files[html_rel] = html
-        outcome.outputs = {
-            rel: {"sha256": fp.sha256_bytes(data), "bytes": len(data)} for rel, data in sorted(files.items())
-        }
-        outcome.status = "built"
-
-    def _record(self, entry: Entry, outcome: Outcome, state: dict) -> None:
-        with self.state_lock:
-            record_outcome(state, entry.slug, outcome, self.key_parts.get(entry.slug, {}), self.out)
-            save_state(self.state_path, state)
 
     # -- open data packages (datapackage.py)
-    package_links: dict[str, str] = {}
-    package_problems: list[str] = []
-
     def _write_packages(self, catalog: Catalog, state: dict) -> None:
         """<out>/data/<conflict-id>/ for each conflict with a report, rewritten only when its data or
         the code changed (or a file of it did); the index links each one."""
         from analysis.report import datapackage
 
-        conflicts = [c for c in map(self._conflict_of, catalog.entries) if c in self.conflict_facts]
+        conflicts = [c for c in map(conflict_of, catalog.entries) if c in self.conflict_facts]
         published = datapackage.publish(
             self.out,
             conflicts,
@@ -565,11 +285,11 @@ class Build:
             state,
             code=self.fingerprints["code"],
             data=self.fingerprints["data"],
-            save=lambda: save_state(self.state_path, state),
+            save=self._save_state,
         )
         self.package_links, self.package_problems = published.links, published.problems
         for conflict in published.written:
-            self.say(f"data package: {conflict} -> {_display(self.out / datapackage.package_href(conflict))}")
+            self.say(f"data package: {conflict} -> {display_path(self.out / datapackage.package_href(conflict))}")
         for problem in published.problems:
             self.say(f"FAILED {problem}", err=True)
 
@@ -590,9 +310,9 @@ class Build:
                     key=keys[entry.slug],
                     out=self.out,
                     parameters=parameters.get(entry.slug, entry.parameters),
-                    conflict_id=self._conflict_of(entry),
+                    conflict_id=conflict_of(entry),
                     conflict_facts=self.conflict_facts,
-                    data=self._data_label(catalog, entry),
+                    data=report_keys.data_label(catalog, entry, self.fingerprints),
                 )
             )
         html = index.render_index(
@@ -623,8 +343,8 @@ class Build:
             options=self.options,
             jobs=self.options.jobs or default_jobs(),
             cpus=default_jobs(),
-            catalog=_display(catalog.path),
-            out=_display(self.out),
+            catalog=display_path(catalog.path),
+            out=display_path(self.out),
             fingerprints=self.fingerprints,
             reasons=self.reasons,
             outcomes=[outcomes[e.slug] for e in catalog.entries if e.slug in outcomes],
@@ -650,59 +370,20 @@ class Build:
         elapsed = time.perf_counter() - self.t0
         self.say(
             f"{'interrupted' if interrupted else 'done'}: {parts or 'nothing to do'} "
-            f"in {elapsed:.2f} s -> {_display(self.out / 'index.html')}"
+            f"in {elapsed:.2f} s -> {display_path(self.out / 'index.html')}"
         )
 
 
-@dataclass
-class RunTask:
-    entry: Entry
-    parameters: dict
-    outcome: Outcome
-    started: float = field(default_factory=time.perf_counter)
-    nb: Any = None
-    error: dict | None = None
-    finished: bool = False
+class Invalid(Exception):
+    """The catalog, the data or a report's parameters are wrong: every problem, and nothing runs."""
 
-
-def _warm_up_export() -> None:
-    """Import nbconvert and make the exporter on the export thread before the first report needs
-    it. Charts are rendered in the kernels (publish.BUILD_ENV), so vl-convert is not started
-    here. A failure stays in this future unread: the first export repeats it, with the report."""
-    from analysis.report.export import _exporter
-
-    _exporter()
-
-
-def unwritable(exc: OSError) -> bool:
-    """The output folder cannot take files: read-only, full, over quota or not ours."""
-    return exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 def _os_error(exc: OSError) -> str:
-    return f"{exc.strerror or exc}" + (f" ({_display(Path(exc.filename))})" if exc.filename else "")
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _relative(path: Path, base: Path) -> str:
-    """path relative to base when inside it (e.g. data/raw/russia-ukraine), else its last two parts."""
-    path, base = Path(path).resolve(), Path(base).resolve()
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return "/".join(path.parts[-2:])
-
-
-def _display(path: Path) -> str:
-    """A path relative to the working directory when inside it (messages), else absolute."""
-    path = Path(path).resolve()
-    try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return f"{exc.strerror or exc}" + (f" ({display_path(Path(exc.filename))})" if exc.filename else "")
 
 
 def build(options: Options, say: Say | None = None) -> int:

@@ -47,7 +47,7 @@ def outputs_intact(out: Path, outputs: dict[str, dict]) -> bool:
 
 
 def record_outcome(state: dict, slug: str, outcome: Any, key_parts: dict[str, str], out: Path) -> None:
-    """Record a finished report (runner.Outcome): a build's outputs, or a failure that keeps the
+    """Record a finished report (runs.Outcome): a build's outputs, or a failure that keeps the
     last good HTML (and its headline, which the index shows) when there is one."""
     previous = state["reports"].get(slug) or {}
     if outcome.status == "built":
