@@ -5,8 +5,8 @@ The modules form one chain, each importing only from those before it, in the ord
 arguments -> load -> validate -> bounds -> dataset -> importers -> intervals -> harmonise ->
 references -> align -> rates -> shares -> compare -> params -> views -> formatting -> charts ->
 markup -> wording -> headlines -> narrative -> publish -> pages -> report -> cli. charts is a package
-with its own chain: theme -> texts -> frames -> layers -> the builders (cumulative, ratio, rates,
-latest). Nothing heavy happens at import time.
+with its own chain: theme -> texts -> styles -> checks -> placement -> frames -> layers -> the
+builders (cumulative, ratio, rates, latest). Nothing heavy happens at import time.
 """
 
 __version__ = "0.1.0"
