@@ -3,9 +3,10 @@
 The modules form one chain, each importing only from those before it, in the order of the README's
 "Layout" (tests/test_architecture.py checks the code against it): project -> vocabulary -> errors ->
 arguments -> load -> validate -> bounds -> dataset -> importers -> intervals -> harmonise ->
-references -> align -> compare -> params -> views -> formatting -> charts -> narrative -> publish ->
-pages -> report -> cli. charts is a package with its own chain: theme -> texts -> frames -> layers ->
-the builders (cumulative, ratio, rates, latest). Nothing heavy happens at import time.
+references -> align -> rates -> shares -> compare -> params -> views -> formatting -> charts ->
+markup -> wording -> headlines -> narrative -> publish -> pages -> report -> cli. charts is a package
+with its own chain: theme -> texts -> styles -> checks -> placement -> frames -> layers -> the
+builders (cumulative, ratio, rates, latest). Nothing heavy happens at import time.
 """
 
 __version__ = "0.1.0"

@@ -19,6 +19,7 @@ DEFAULT_TOLERANCE_DAYS = DEFAULT_PAIR_WITHIN_DAYS  # one default; a conflict set
 DEFAULT_STALE_AFTER_DAYS = 30
 
 PAIRED_COLUMNS = ("claimant_id", "as_of_date", "claim_id", "metric")  # what pairing reads of each frame
+TRUCE_COLUMNS = ("start_date", "end_date", "name")  # what phase and truce_name read of a Conflict.truces frame
 PAIR_FIELDS = [
     "claimant_id",
     "claimant_short_name",
@@ -117,7 +118,7 @@ def align(
     stale_after_days = arguments.days("stale_after_days", stale_after_days)
     prefixes = arguments.pair_of_names("prefixes", prefixes)
     end_date = arguments.date("end_date", end_date)
-    arguments.optional_frame("truces", truces, ("start_date", "end_date", "name"))
+    arguments.optional_frame("truces", truces, TRUCE_COLUMNS)
     require_like_for_like(left, right)
     lp, rp = prefixes
     l_all, r_all = _fields(left, lp), _fields(right, rp)

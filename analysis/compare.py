@@ -1,4 +1,10 @@
-"""Comparisons with honest intervals: ratios, gaps, implied rates, wounded:killed, floor coverage.
+"""Comparisons of claimants with honest intervals: ratios and gaps of figures paired in time,
+the nearest figure where no pair is close enough, floor coverage, wounded:killed, and where each
+claimant's count stands (latest_claims, figures_at).
+
+This is the compare step's entry point (`from analysis.compare import ...`, README): it also
+re-exports the implied daily rates of one claimant's series (analysis.rates) and the parts of the
+dead against the whole (analysis.shares), so callers need not know the split.
 
 Every function takes and returns polars frames, never mutates its inputs and never writes files.
 Intervals follow analysis.intervals: `<name>_low`, `<name>_high` (null = open),
@@ -17,19 +23,33 @@ from analysis.align import (
     DEFAULT_TOLERANCE_DAYS,
     PAIR_FIELDS,
     PAIRED_COLUMNS,
+    TRUCE_COLUMNS,
     align,
     flag_stale,
-    phase,
-    truce_name,
 )
 from analysis.arguments import refusing
-from analysis.harmonise import FACTOR_CENTRAL, FACTOR_HIGH, FACTOR_LOW, UNCONVERTED, cumulative
+from analysis.harmonise import cumulative
+from analysis.rates import implied_daily_rates, merge_consecutive_rates
+from analysis.shares import claimed_against_implied, share_of_total
+
+__all__ = [
+    "claimed_against_implied",
+    "figures_at",
+    "floor_coverage",
+    "implied_daily_rates",
+    "independent_groups",
+    "latest_claims",
+    "merge_consecutive_rates",
+    "nearest_comparison",
+    "ratio_over_time",
+    "ratio_summary",
+    "share_of_total",
+    "wounded_to_killed",
+]
 
 FLOOR_METHODS = ("named_list", "verified_count")
 ESTIMATE_METHODS = ("estimate", "model")
-TRUCE_COLUMNS = ("start_date", "end_date", "name")  # a Conflict.truces frame
 _ROW = "_row"  # a row number, for gathering the wide columns once after working on a few
-_SERIES = "_series"  # a number for each series of claims (implied_daily_rates)
 
 
 @refusing
@@ -132,208 +152,6 @@ def nearest_comparison(
     return nearest.with_columns(is_comparable=comparable).with_columns(
         pl.when(pl.col("is_comparable")).then(pl.col(c)).otherwise(None).alias(c) for c in measured
     )
-
-
-@refusing
-def implied_daily_rates(
-    claims: pl.DataFrame, *, end_date: dt.date | None = None, truces: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Average daily increase between consecutive cumulative claims of one claimant and metric.
-
-    Never differences across claimants, metrics or methods (a named count and a statistical
-    estimate are different series); period and incident claims are excluded.
-    498 killed (2 Mar 2022) -> 1,351 (25 Mar 2022) over 23 days is 37.1 a day.
-
-    A cumulative count cannot fall: a rate's lower end is never below zero. Where a claimant's
-    later figure is certainly below its earlier one (the whole increase interval below zero), the
-    source revised its count downwards: `is_revision_down`, with the (negative) `increase_*` kept
-    for the text and no rate. Rates stop at the conflict's `end_date`: a segment that ends after
-    it (a final toll given later) is no rate of fighting and is left out. With `truces`, a segment
-    never averages across a truce's start or end: one that crosses a boundary keeps its increase,
-    is flagged `is_across_truce` and has no rate; `phase` numbers the stretches (align.phase) and
-    `truce` names the truce a segment lies in.
-    """
-    arguments.frame(
-        "claims",
-        claims,
-        (
-            "claimant_id",
-            "subject_side",
-            "population",
-            "metric",
-            "method",
-            "period_type",
-            "as_of_date",
-            "claim_id",
-            "qualifier",
-            "value",
-        ),
-    )
-    end_date = arguments.date("end_date", end_date)
-    arguments.optional_frame("truces", truces, TRUCE_COLUMNS)
-    key = ["claimant_id", "subject_side", "population", "metric", "method"]
-    if "original_metric" in claims.columns:  # a converted figure is a different series from a stated one
-        key.append("original_metric")
-    converted = FACTOR_LOW in claims.columns
-    if converted:  # one conversion per series: the difference is taken before converting
-        key += [FACTOR_LOW, FACTOR_HIGH, FACTOR_CENTRAL]
-    interval = [
-        "value_low",
-        "value_high",
-        "is_low_exclusive",
-        "value_central",
-        *(intervals.cols(UNCONVERTED) if converted else []),
-    ]
-    # Sorted and differenced on the columns it needs only; the claims' other (text) columns are
-    # gathered once, for the rows that have a predecessor.
-    narrow = claims.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
-        "period_type",
-        *dict.fromkeys([*key, "as_of_date", "claim_id", "qualifier", "value", *interval]),
-    )
-    # Each series (claimant, subject, population, metric, method) gets a number in the order of
-    # its key, so rows sort on integers rather than on six text columns. Sorted so, each series'
-    # rows are contiguous: the last claim of a day is the row whose successor is another day or
-    # series, and a claim's predecessor is the row before it if that is the same series (what
-    # unique(keep="last") and shift().over(key) give, without hashing the text keys again).
-    cumulative_rows = cumulative(narrow).lazy()
-    series = cumulative_rows.select(key).unique().sort(key).with_row_index(_SERIES)
-    same_series = pl.col(_SERIES) == pl.col(_SERIES).shift(1)
-    previous = {
-        c: pl.when(same_series).then(pl.col(c).shift(1))
-        for c in ("claim_id", "as_of_date", "qualifier", "value", *interval)
-    }
-    days = (pl.col("as_of_date") - pl.col("previous_as_of_date")).dt.total_days()
-    added = (
-        cumulative_rows.join(series, on=key, how="left", nulls_equal=True, maintain_order="left")
-        .sort(_SERIES, "as_of_date", "claim_id")
-        .filter(~_same_as_neighbour([_SERIES, "as_of_date"], -1))
-        .with_columns(
-            previous_claim_id=previous["claim_id"],
-            previous_as_of_date=previous["as_of_date"],
-            previous_qualifier=previous["qualifier"],
-            previous_value=previous["value"],
-            prev_low=previous["value_low"],
-            prev_high=previous["value_high"],
-            prev_is_low_exclusive=previous["is_low_exclusive"],
-            prev_central=previous["value_central"],
-            **{f"previous_{c}": previous[c] for c in (intervals.cols(UNCONVERTED) if converted else [])},
-        )
-        .filter(pl.col("previous_claim_id").is_not_null())
-        .with_columns(days=days)
-        .pipe(_rates_from_ends, converted)
-        .collect()
-    )
-    if end_date is not None:
-        added = added.filter(pl.col("as_of_date") <= end_date)
-    here, before = phase(pl.col("as_of_date"), truces), phase(pl.col("previous_as_of_date"), truces)
-    added = added.with_columns(phase=here, is_across_truce=here != before).with_columns(
-        truce=pl.when(~pl.col("is_across_truce")).then(truce_name(pl.col("phase"), truces)),
-        **{
-            c: pl.when(pl.col("is_across_truce")).then(None).otherwise(pl.col(c))
-            for c in ("rate_low", "rate_high", "rate_central")
-        },
-    )
-    new_columns = [c for c in added.columns if c not in narrow.columns and c != _SERIES]
-    return claims[added[_ROW]].with_columns(added.select(new_columns).get_columns())
-
-
-def _rates_from_ends(frame: pl.LazyFrame, converted: bool) -> pl.LazyFrame:
-    """increase_* and rate_* of segments with the later claim's interval (value_*), the earlier
-    one's (prev_*) and, for converted series, both stated intervals (unconverted_*,
-    previous_unconverted_*) and the factor: one rule for single and merged segments."""
-    return (
-        frame.with_columns(intervals.from_claim(name="cur"))
-        .with_columns(
-            intervals.subtract(UNCONVERTED, f"previous_{UNCONVERTED}", "stated_increase") if converted else []
-        )
-        .with_columns(_increase(converted))
-        .with_columns(_never_falling("increase"))
-        .with_columns(intervals.divide_by_days("increase", pl.col("days"), "rate"))
-        .with_columns(_no_rate_where_revised())
-        .drop(*intervals.cols("cur"), *(intervals.cols("stated_increase") if converted else []))
-    )
-
-
-def _increase(converted: bool) -> list[pl.Expr]:
-    """cur - prev, as the interval `increase`. Two claims read through the same conversion (a
-    wounded:killed range) are differenced as stated and the difference is converted: the unknown
-    ratio is one ratio, not a different one at each end. Widening each end first and then
-    subtracting gave 'killed' rates of -3,000 to +3,000 a day between personnel-loss figures
-    that rose by 100-400 a day."""
-    plain = intervals.subtract("cur", "prev", "increase")
-    if not converted:
-        return plain
-    read_as = intervals.scale_by_columns(
-        "stated_increase", pl.col(FACTOR_LOW), pl.col(FACTOR_HIGH), pl.col(FACTOR_CENTRAL), "increase"
-    )
-    was_converted = pl.col(FACTOR_LOW).is_not_null()
-    return [
-        pl.when(was_converted).then(conv).otherwise(direct).alias(direct.meta.output_name())
-        for conv, direct in zip(read_as, plain, strict=True)
-    ]
-
-
-def _never_falling(name: str) -> list[pl.Expr]:
-    """An increase of a cumulative count: its lower end and central value are at least zero,
-    unless the whole interval lies below zero (a revision downwards, flagged and kept as stated)."""
-    low, high, central = (pl.col(f"{name}_{part}") for part in ("low", "high", "central"))
-    revised = high.is_not_null() & (high < 0)
-    return [
-        pl.when(revised).then(low).otherwise(pl.max_horizontal(low, pl.lit(0.0))).alias(f"{name}_low"),
-        pl.when(revised).then(central).otherwise(pl.max_horizontal(central, pl.lit(0.0))).alias(f"{name}_central"),
-        revised.alias("is_revision_down"),
-    ]
-
-
-def _no_rate_where_revised() -> list[pl.Expr]:
-    """A revision downwards is said in words, never drawn as negative deaths a day."""
-    return [
-        pl.when(pl.col("is_revision_down")).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("rate_low", "rate_high", "rate_central")
-    ]
-
-
-@refusing
-def merge_consecutive_rates(rates: pl.DataFrame, max_segments: int) -> pl.DataFrame:
-    """Consecutive segments of a claimant with more than max_segments merged into ~max_segments,
-    so a daily series reads as a few longer averages (revisions downwards are kept apart).
-
-    A merged segment runs from its first segment's earlier claim to its last segment's claim, and
-    its increase and rate are computed from those two claims by the rule of implied_daily_rates
-    (the same function): what it gives for those two claims. Adds `merged_segments` (how many
-    segments each row stands for).
-    """
-    arguments.frame("rates", rates, ("claimant_id", "as_of_date", "previous_as_of_date", "is_revision_down"))
-    max_segments = arguments.whole("max_segments", max_segments, minimum=2)
-    ordered = rates.sort("claimant_id", "as_of_date").with_columns(merged_segments=pl.lit(1, pl.UInt32))
-    if "phase" not in ordered.columns:  # rates from before truces were known: one phase
-        ordered = ordered.with_columns(phase=pl.lit(0, pl.Int32), is_across_truce=pl.lit(False))
-    dense = (pl.len().over("claimant_id") > max_segments) & ~pl.col("is_revision_down") & ~pl.col("is_across_truce")
-    keep, heavy = ordered.filter(~dense), ordered.filter(dense)
-    if heavy.is_empty():
-        return ordered
-    converted = FACTOR_LOW in rates.columns
-    first = pl.col("previous_as_of_date").min().over("claimant_id")
-    span = (pl.col("as_of_date").max().over("claimant_id") - first).dt.total_days() + 1
-    heavy = heavy.with_columns(_bucket=((pl.col("as_of_date") - first).dt.total_days() * max_segments) // span)
-    group = ["claimant_id", "phase", "_bucket"]  # a merged segment never spans a truce's start or end
-    start_columns = [c for c in heavy.columns if c.startswith(("previous_", "prev_"))]
-    starts = heavy.group_by(group).agg(
-        pl.col(start_columns).sort_by("as_of_date").first(),
-        pl.col("days").sum(),
-        pl.len().cast(pl.UInt32).alias("merged_segments"),
-    )
-    ends = heavy.sort("as_of_date").group_by(group).last().drop(start_columns, "days", "merged_segments")
-    merged = _rates_from_ends(ends.join(starts, on=group).lazy(), converted).collect()
-    return pl.concat([keep, merged.select(keep.columns)], how="vertical_relaxed").sort("claimant_id", "as_of_date")
-
-
-def _same_as_neighbour(columns: list[str], offset: int) -> pl.Expr:
-    """True where a row equals the row `offset` away in every column (nulls equal; False where
-    there is no such row)."""
-    exists = pl.int_range(pl.len()).shift(offset).is_not_null()
-    return pl.all_horizontal(exists, *(pl.col(c).eq_missing(pl.col(c).shift(offset)) for c in columns))
 
 
 @refusing
@@ -527,134 +345,6 @@ def ratio_summary(ratios: pl.DataFrame) -> pl.DataFrame:
 def independent_groups(claims: pl.DataFrame) -> list[str]:
     """Independence groups that corroborate a set of claims: derived claims never count."""
     return sorted(claims.filter(~pl.col("is_dependent"))["independence_group"].unique().to_list())
-
-
-@refusing
-def share_of_total(
-    parts: pl.DataFrame,
-    totals: pl.DataFrame,
-    *,
-    tolerance_days: int = DEFAULT_TOLERANCE_DAYS,
-    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
-    end_date: dt.date | None = None,
-    truces: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """A count of some of the dead (population military or civilian) as a share of a count of
-    all of them (population all) of the same side and metric: Israel's claimed fighters killed
-    over the Gaza ministry's toll. Paired by the one time rule (align: nearest, within the
-    tolerance and one phase), never divided as a like-for-like ratio.
-
-    Adds `share_*` (part / total, an interval) and, for a military part, `implied_ratio_*`: the
-    non-combatants per combatant the two counts imply, total / part - 1 (it treats every death in
-    the total that is not in the part as a civilian's, which holds only if the total counts
-    everyone and the part is inside it). Columns of each side carry `part_` and `total_`.
-    """
-    for name, frame in (("parts", parts), ("totals", totals)):  # an empty frame (pl.DataFrame()) shares nothing
-        arguments.frame(name, frame, () if arguments.frame(name, frame).is_empty() else ("population",))
-    tolerance_days = arguments.days("tolerance_days", tolerance_days)
-    stale_after_days, end_date = _pairing_arguments(stale_after_days, end_date, truces)
-    if parts.is_empty() or totals.is_empty():
-        return pl.DataFrame()
-    part_populations = parts["population"].unique().to_list()
-    if len(part_populations) != 1 or part_populations[0] == "all" or set(totals["population"].unique()) != {"all"}:
-        raise ValueError(
-            f"share_of_total needs one part population (military or civilian) and totals of population "
-            f"'all'; got {part_populations} and {totals['population'].unique().to_list()}"
-        )
-    as_total = parts.with_columns(population=pl.lit("all"))  # paired as one population; the share says which part
-    pairs = align(
-        as_total,
-        totals,
-        tolerance_days=tolerance_days,
-        stale_after_days=stale_after_days,
-        prefixes=("part_", "total_"),
-        end_date=end_date,
-        truces=truces,
-    )
-    if pairs.is_empty():
-        return pl.DataFrame()
-    pairs = pairs.with_columns(*intervals.from_claim("part_", "_part"), *intervals.from_claim("total_", "_total"))
-    ratio = intervals.divide("_total", "_part", "_whole")
-    return (
-        pairs.with_columns(intervals.divide("_part", "_total", "share") + ratio)
-        .with_columns(
-            part_population=pl.lit(part_populations[0]),
-            **{
-                f"implied_ratio_{p}": (pl.col(f"_whole_{p}") - 1)
-                if p in ("low", "high", "central")
-                else pl.col(f"_whole_{p}")
-                for p in intervals.PARTS
-            },
-        )
-        .with_columns(
-            **{
-                f"implied_ratio_{p}": pl.when(pl.col("part_population") == "military").then(
-                    pl.col(f"implied_ratio_{p}")
-                )
-                for p in intervals.PARTS
-            }
-        )
-        .drop(intervals.cols("_part") + intervals.cols("_total") + intervals.cols("_whole"))
-    )
-
-
-@refusing
-def claimed_against_implied(
-    claimed: pl.DataFrame, shares: pl.DataFrame, *, tolerance_days: int, truces: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Each claimed ratio or share among the dead (vocabulary.RATIO_METRICS) beside what counts
-    of the same dates imply (share_of_total of a military part): 'two civilians for every
-    combatant' against the claimant side's own count of combatants over the total.
-
-    One row per claim and counted part claimant nearest in date (within the tolerance and one
-    phase). `implied_*` is in the claim's own unit: civilians per combatant, or the percentage of
-    civilians among the dead (100 - the combatants' share)."""
-    arguments.frame("claimed", claimed, ("as_of_date", "metric", "claim_id"))
-    arguments.frame("shares", shares)
-    tolerance_days = arguments.days("tolerance_days", tolerance_days)
-    arguments.optional_frame("truces", truces, TRUCE_COLUMNS)
-    military = shares.filter(pl.col("part_population") == "military") if shares.height else shares
-    if claimed.is_empty() or military.is_empty():
-        return pl.DataFrame()
-    when = pl.max_horizontal("part_as_of_date", "total_as_of_date").alias("_implied_date")
-    counted = military.with_columns(when, phase(when, truces).alias("_phase")).sort("_implied_date")
-    pieces = []
-    for part_claimant in counted["part_claimant_id"].unique(maintain_order=True).to_list():
-        one = counted.filter(pl.col("part_claimant_id") == part_claimant)
-        pieces.append(
-            claimed.with_columns(phase(pl.col("as_of_date"), truces).alias("_phase"))
-            .sort("as_of_date")
-            .join_asof(
-                one,
-                left_on="as_of_date",
-                right_on="_implied_date",
-                by="_phase",
-                strategy="nearest",
-                tolerance=dt.timedelta(days=tolerance_days),
-                check_sortedness=False,
-            )
-            .filter(pl.col("part_claim_id").is_not_null())
-        )
-    if not pieces:
-        return pl.DataFrame()
-    paired = pl.concat(pieces, how="vertical_relaxed")
-    is_ratio = pl.col("metric") == "civilians_per_combatant"
-    # the civilians' percentage falls as the combatants' share rises: its ends swap
-    implied = {
-        "low": pl.when(is_ratio).then(pl.col("implied_ratio_low")).otherwise(100 * (1 - pl.col("share_high"))),
-        "high": pl.when(is_ratio).then(pl.col("implied_ratio_high")).otherwise(100 * (1 - pl.col("share_low"))),
-        "central": pl.when(is_ratio)
-        .then(pl.col("implied_ratio_central"))
-        .otherwise(100 * (1 - pl.col("share_central"))),
-    }
-    return (
-        paired.with_columns(
-            **{f"implied_{k}": v for k, v in implied.items()},
-            days_apart=(pl.col("_implied_date") - pl.col("as_of_date")).dt.total_days().abs(),
-        )
-        .drop("_phase", "_implied_date")
-        .sort("as_of_date", "claim_id", "part_claimant_id")
-    )
 
 
 @refusing

@@ -60,3 +60,30 @@ def test_no_module_imports_against_the_chain():
 def test_the_package_docstring_names_the_same_chain():
     written = re.search(r'"Layout".*?:\s*(.*?)\. charts is a package', analysis.__doc__, re.S).group(1)
     assert [name.strip() for name in written.split("->")] == readme_chain()
+
+
+def charts_chain() -> dict[str, int]:
+    """The charts package's own chain from analysis/__init__.py's map, as positions: the builders
+    share the last one (none imports another)."""
+    written = re.search(r"its own chain:\s*(.*?)\s*->\s*the\s+builders\s+\(([^)]*)\)", analysis.__doc__, re.S)
+    modules = [name.strip() for name in written.group(1).split("->")]
+    builders = [name.strip() for name in written.group(2).split(",")]
+    return {name: i for i, name in enumerate(modules)} | dict.fromkeys(builders, len(modules))
+
+
+def test_the_charts_modules_import_only_along_their_own_chain():
+    position = charts_chain()
+    charts = PACKAGE / "charts"
+    assert {p.stem for p in charts.glob("*.py")} - {"__init__"} == set(position), (
+        "charts modules the map does not place"
+    )
+    against = []
+    for path in sorted(charts.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("analysis.charts"):
+                parts = node.module.split(".")
+                names = [a.name for a in node.names] if len(parts) == 2 else [parts[2]]
+                against += [f"charts/{path.name} imports {n}" for n in names if position[n] >= position[path.stem]]
+    assert against == []

@@ -707,7 +707,8 @@ def test_a_chart_carries_its_theme_and_changes_no_global_state(kind, tiny):
 def test_frames_and_texts_work_without_altair():
     """The frame preparation is polars alone: importing it (and the package) loads no altair."""
     code = (
-        "import sys, analysis.charts, analysis.charts.frames, analysis.charts.texts; "
+        "import sys, analysis.charts, analysis.charts.texts, analysis.charts.styles, analysis.charts.checks, "
+        "analysis.charts.placement, analysis.charts.frames; "
         "assert 'altair' not in sys.modules, sorted(m for m in sys.modules if m.startswith('altair'))"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])

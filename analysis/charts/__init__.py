@@ -7,36 +7,33 @@ touched: each chart carries the theme's config (theme.py) itself, and the data t
 (analysis.publish).
 
 - theme.py: fonts, sizes, colours, shapes, the Vega-Lite config. No altair.
-- frames.py: claimant styles (a claimant's colour is its side's; third-party and independent ones
-  get Okabe-Ito colours no side uses; claimants sharing a colour differ by shape and dash), the
-  checks of a builder's input, thinning of dense series, visible intervals, open ends, and each
-  chart's prepared frame. texts.py: every text (the figure as the source hedged it,
-  `figure_text`; tooltips; titles with assumptions and key; descriptions). Polars only, no altair.
+- texts.py: every text (the figure as the source hedged it, `figure_text`; tooltips; titles with
+  assumptions and key; descriptions). styles.py: claimant styles (a claimant's colour is its
+  side's; third-party and independent ones get Okabe-Ito colours no side uses; claimants sharing a
+  colour differ by shape and dash). checks.py: the checks of a builder's input. placement.py:
+  scales, visible intervals, open ends, hollow markers, thinning of dense series, truce bands.
+  frames.py: each chart's prepared frame. Polars only, no altair.
 - layers.py: the altair pieces the builders share; cumulative.py, ratio.py, rates.py and latest.py
-  (ladder, staleness): the builders, each checking its input, taking its frame from frames.py and
-  turning it into layers.
+  (ladder, staleness): the builders, each checking its input (checks.py), taking its frame from
+  frames.py and turning it into layers.
 
 Every mark has a tooltip (claimant, dates, the figure as stated, a short quote, outlet, source URL);
 point marks carry the URL as `href`. A dense series is drawn as a line through at most LINE_POINTS
 claims, HOVER_POINTS of which answer hover. Texts from the data travel only as data, never inside a
 Vega expression.
 
-The builders are imported on first use (PEP 562), so `analysis.charts.frames` and `texts` can be
-used, and tested, without importing altair.
+The builders are imported on first use (PEP 562), so the polars modules (texts, styles, checks,
+placement, frames) can be used, and tested, without importing altair.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from analysis.charts.frames import (
-    CLAIM_COLUMNS_NEEDED,
-    DENSE_AFTER,
-    HOVER_POINTS,
-    LINE_POINTS,
-    VISIBLE_SHARE,
-    claimant_styles,
-)
+from analysis.charts.checks import CLAIM_COLUMNS_NEEDED
+from analysis.charts.frames import DENSE_AFTER, HOVER_POINTS, LINE_POINTS
+from analysis.charts.placement import VISIBLE_SHARE
+from analysis.charts.styles import claimant_styles
 from analysis.charts.texts import (
     KEY_CONVERSION_BAND,
     KEY_CONVERSION_BAR,

@@ -9,9 +9,10 @@ import polars as pl
 
 from analysis import formatting
 from analysis.align import DEFAULT_STALE_AFTER_DAYS
-from analysis.charts import frames, texts
+from analysis.charts import checks, frames, placement, texts
 from analysis.charts import layers as lay
 from analysis.charts.frames import HOVER_POINTS
+from analysis.charts.styles import styles_for
 from analysis.charts.texts import SOURCE_FIELDS
 from analysis.charts.theme import HEIGHT
 from analysis.dataset import Conflict
@@ -49,10 +50,10 @@ def cumulative_chart(
     shade the conflict's truces.
     """
     what = "cumulative_chart"
-    frames.require(claims, frames.CLAIM_COLUMNS_NEEDED, what)
-    frames.check_cumulative_only(claims, what)
-    quantity = frames.one_quantity(claims, what)
-    styles = frames.styles_for(conflict, claims["claimant_id"].unique().to_list())
+    checks.require(claims, checks.CLAIM_COLUMNS_NEEDED, what)
+    checks.check_cumulative_only(claims, what)
+    quantity = checks.one_quantity(claims, what)
+    styles = styles_for(conflict, claims["claimant_id"].unique().to_list())
     identity = lay.identity(styles)
     frame, sparse, dense, line, hover = frames.cumulative_frames(
         claims, styles, stale_after_days=stale_after_days, count=count
@@ -66,7 +67,7 @@ def cumulative_chart(
     tooltip = lay.tooltip(SOURCE_FIELDS)
     layers, key = lay.truce_layers(conflict, "as_of_date", frame["as_of_date"]) if truces else ([], [])
     layers += _band_layers(line, key, x, y_low, identity)
-    bars = sparse.filter(frames.visible(frame, "value_low", "value_high", ["y"], log=y_scale == "log"))
+    bars = sparse.filter(placement.visible(frame, "value_low", "value_high", ["y"], log=y_scale == "log"))
     if bars.height:
         key += texts.interval_keys(bars)
         layers.append(

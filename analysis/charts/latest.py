@@ -9,8 +9,9 @@ import polars as pl
 
 from analysis import formatting
 from analysis.align import DEFAULT_STALE_AFTER_DAYS
-from analysis.charts import frames, texts
+from analysis.charts import checks, frames, placement, texts
 from analysis.charts import layers as lay
+from analysis.charts.styles import styles_for
 from analysis.charts.texts import SOURCE_FIELDS
 from analysis.charts.theme import LADDER_ROW_STEP, NUMBER_FORMAT, PHONE_WIDTH, ROW_STEP, TEXT_COLOUR
 from analysis.dataset import Conflict
@@ -32,11 +33,11 @@ def ladder_chart(
     date. Stale figures are drawn faint. Shows the spread between official, opposing and
     independent figures at a glance. `stale_after_days` must be the threshold latest_claims used."""
     what = "ladder_chart"
-    frames.require(latest, frames.CLAIM_COLUMNS_NEEDED, what)
+    checks.require(latest, checks.CLAIM_COLUMNS_NEEDED, what)
     if "is_stale" in latest.columns and "age_days" in latest.columns:
-        frames.check_stale(latest, "age_days", stale_after_days, what)
-    quantity = frames.one_quantity(latest, what)
-    styles = frames.styles_for(conflict, latest["claimant_id"].unique().to_list())
+        checks.check_stale(latest, "age_days", stale_after_days, what)
+    quantity = checks.one_quantity(latest, what)
+    styles = styles_for(conflict, latest["claimant_id"].unique().to_list())
     frame = frames.ladder_frame(latest, styles)
     fields = lay.fields(
         SOURCE_FIELDS, [("role_text", "Role")], [("age_text", "Age")] if "age_text" in frame.columns else []
@@ -60,7 +61,7 @@ def ladder_chart(
         [],
         ([f"faint: not updated for more than {formatting.days(stale_after_days)}"] if frame["is_stale"].any() else []),
     )
-    bands = frame.filter(frames.visible(frame, "value_low", "value_high", ["x"], log=x_scale == "log"))
+    bands = frame.filter(placement.visible(frame, "value_low", "value_high", ["x"], log=x_scale == "log"))
     if bands.height:
         key += texts.interval_keys(bands)
         layers.append(
@@ -134,9 +135,9 @@ def staleness_chart(
     days at the end, and the stale threshold as a dashed rule. `stale_after_days` must be the
     threshold latest_claims used (checked against is_stale)."""
     what = "staleness_chart"
-    frames.require(latest, [*frames.CLAIM_COLUMNS_NEEDED, "age_days", "is_stale", "metric"], what)
-    frames.check_stale(latest, "age_days", stale_after_days, what)
-    styles = frames.styles_for(conflict, latest["claimant_id"].unique().to_list())
+    checks.require(latest, [*checks.CLAIM_COLUMNS_NEEDED, "age_days", "is_stale", "metric"], what)
+    checks.check_stale(latest, "age_days", stale_after_days, what)
+    styles = styles_for(conflict, latest["claimant_id"].unique().to_list())
     frame = frames.staleness_frame(latest, styles, stale_after_days)
     fields = lay.fields(SOURCE_FIELDS, [("role_text", "Role"), ("age_text", "Age of the latest figure")])
     tooltip = lay.tooltip(fields)

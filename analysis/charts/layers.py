@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import altair as alt
 import polars as pl
 
-from analysis.charts import frames, texts
+from analysis.charts import placement, texts
 from analysis.charts.theme import MUTED, NUMBER_FORMAT, theme_config
 from analysis.dataset import Conflict
 
@@ -66,8 +66,8 @@ def columns(*names) -> list[str]:
 
 
 def scale(kind: str, values: Sequence[pl.Series], what: str, **kwargs) -> alt.Scale:
-    """A linear or log scale (frames.scale_options checks it)."""
-    options = frames.scale_options(kind, values, what, **kwargs)
+    """A linear or log scale (placement.scale_options checks it)."""
+    options = placement.scale_options(kind, values, what, **kwargs)
     return alt.Scale(type=options.pop("type"), **options)
 
 
@@ -75,12 +75,12 @@ def value_axis(kind: str, values: pl.Series) -> alt.Axis:
     """Thousands separators; on a log scale, ticks at 1, 2 and 5 times powers of ten only."""
     if kind != "log":
         return alt.Axis(format=NUMBER_FORMAT)
-    return alt.Axis(format=NUMBER_FORMAT, values=frames.log_ticks(values))
+    return alt.Axis(format=NUMBER_FORMAT, values=placement.log_ticks(values))
 
 
 def date_x(field: str, *dates: pl.Series) -> alt.X:
     """A date axis whose labels suit the span: months and years over long spans, days over short ones."""
-    fmt, count = frames.date_format(*dates)
+    fmt, count = placement.date_format(*dates)
     return alt.X(
         f"{field}:T", axis=alt.Axis(format=fmt, labelAngle=0, tickCount=count, title=None), scale=alt.Scale(padding=14)
     )
@@ -90,9 +90,9 @@ def marker_layers(
     frame: pl.DataFrame, columns: Sequence[str], *, size: int, key: list[str], **encodings
 ) -> list[alt.Chart]:
     """A marker per claim: filled at a stated figure, hollow where the point is no figure a source
-    stated (frames.hollow), so a midpoint or a conversion never passes for something a source said."""
-    is_converted = frames.converted(frame)
-    is_hollow = frames.hollow(frame)
+    stated (placement.hollow), so a midpoint or a conversion never passes for something a source said."""
+    is_converted = texts.converted(frame)
+    is_hollow = placement.hollow(frame)
     stated, middle = frame.filter(~is_hollow), frame.filter(is_hollow)
     layers = []
     if stated.height:
@@ -160,7 +160,7 @@ def open_end_layers(
 def truce_layers(conflict: Conflict, x_field: str, *dates: pl.Series) -> tuple[list, list[str]]:
     """A light band over each truce the drawn dates reach, under everything else; and the key
     line that names them."""
-    bands = frames.truce_bands(conflict, x_field, *dates)
+    bands = placement.truce_bands(conflict, x_field, *dates)
     if bands.is_empty():
         return [], []
     layer = (

@@ -7,15 +7,16 @@ from collections.abc import Sequence
 import altair as alt
 import polars as pl
 
-from analysis.charts import frames, texts
+from analysis.charts import checks, frames, placement, texts
 from analysis.charts import layers as lay
+from analysis.charts.styles import styles_for
 from analysis.charts.texts import SOURCE_FIELDS
 from analysis.charts.theme import HEIGHT, MUTED, NUMBER_FORMAT
 from analysis.dataset import Conflict
 
 FIELDS = lay.fields(SOURCE_FIELDS, [("period", "Between"), ("rate_text", "Implied rate")])
 NEEDED = [
-    *frames.CLAIM_COLUMNS_NEEDED,
+    *checks.CLAIM_COLUMNS_NEEDED,
     "previous_as_of_date",
     "previous_qualifier",
     "previous_value",
@@ -40,10 +41,10 @@ def rates_chart(
     with a revision downwards (no rate) or a negative rate is refused, since a cumulative count
     cannot fall (say those in words)."""
     what = "rates_chart"
-    frames.require(rates, NEEDED, what)
-    quantity = frames.one_quantity(rates, what)
-    frames.check_rates_rise(rates, what)
-    styles = frames.styles_for(conflict, rates["claimant_id"].unique().to_list())
+    checks.require(rates, NEEDED, what)
+    quantity = checks.one_quantity(rates, what)
+    checks.check_rates_rise(rates, what)
+    styles = styles_for(conflict, rates["claimant_id"].unique().to_list())
     identity = lay.identity(styles)
     frame = frames.rates_frame(rates, styles)
     tooltip = lay.tooltip(FIELDS)
@@ -62,7 +63,7 @@ def rates_chart(
             .encode(y=alt.Y("y:Q", title=y_title, scale=y_scale), tooltip=lay.tooltip([("note", "Reference")]))
         )
     sparse = frame.filter(~pl.col("is_dense"))
-    boxes = sparse.filter(frames.visible(frame, "rate_low", "rate_high", ["y"]))
+    boxes = sparse.filter(placement.visible(frame, "rate_low", "rate_high", ["y"]))
     if boxes.height:
         key.append(texts.KEY_INTERVAL.replace("a hedged figure", "a rate between hedged figures"))
         layers.append(

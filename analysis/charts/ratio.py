@@ -9,8 +9,9 @@ import polars as pl
 
 from analysis import formatting
 from analysis.align import DEFAULT_STALE_AFTER_DAYS
-from analysis.charts import frames, texts
+from analysis.charts import checks, frames, placement, texts
 from analysis.charts import layers as lay
+from analysis.charts.styles import styles_for
 from analysis.charts.texts import SOURCE_FIELDS
 from analysis.charts.theme import HEIGHT, MUTED
 from analysis.dataset import Conflict
@@ -53,7 +54,7 @@ def ratio_chart(
     other, and both sources.
     `stale_after_days` must be the threshold ratio_over_time used (checked against is_stale)."""
     what = "ratio_chart"
-    frames.require(
+    checks.require(
         ratios,
         [
             "ratio_low",
@@ -63,13 +64,13 @@ def ratio_chart(
             "is_stale",
             "is_dependent",
             "den_claim_id",
-            *(p + c for p in ("num_", "den_") for c in frames.CLAIM_COLUMNS_NEEDED),
+            *(p + c for p in ("num_", "den_") for c in checks.CLAIM_COLUMNS_NEEDED),
         ],
         what,
     )
-    frames.check_stale(ratios, "staleness_days", stale_after_days, what)
-    quantity = frames.one_quantity(ratios, what, prefix="num_")
-    styles = frames.styles_for(conflict, set(ratios["num_claimant_id"]) | set(ratios["den_claimant_id"]))
+    checks.check_stale(ratios, "staleness_days", stale_after_days, what)
+    quantity = checks.one_quantity(ratios, what, prefix="num_")
+    styles = styles_for(conflict, set(ratios["num_claimant_id"]) | set(ratios["den_claimant_id"]))
     pairs = frames.ratio_pairs(ratios, styles)
     identity = lay.identity(pairs, field="pair", title="Ratio")
     frame = frames.ratio_frame(ratios, pairs, styles)
@@ -102,7 +103,7 @@ def ratio_chart(
                 tooltip=lay.tooltip([("pair", "Ratio of")]),
             )
         )
-    bands = frame.filter(frames.visible(frame, "ratio_low", "ratio_high", ["y", "ratio_low"], log=y_scale == "log"))
+    bands = frame.filter(placement.visible(frame, "ratio_low", "ratio_high", ["y", "ratio_low"], log=y_scale == "log"))
     if bands.height:
         key.append(texts.KEY_INTERVAL.replace("a hedged figure", "the ratio of two hedged figures"))
         layers.append(
