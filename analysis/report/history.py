@@ -96,8 +96,6 @@ class SiteChanges:
         self.say = say or (lambda message: None)
         self.pending: list[dict] = []
         self.baselines: dict[str, str] = {}
-        self.loaded: dict[str, Any] = {}  # conflicts loaded for the comparison (the stand-in writer uses them)
-        self.seconds = 0.0
 
     # -- before the reports run
     @classmethod
@@ -110,7 +108,6 @@ class SiteChanges:
         built: dt.date,
         say: Callable[[str], None] | None = None,
     ) -> SiteChanges:
-        started = time.perf_counter()
         out = Path(out)
         history = _read_json(out / HISTORY)
         if not isinstance(history, dict) or history.get("format") != FORMAT:
@@ -125,7 +122,6 @@ class SiteChanges:
                 kept[conflict] = token
         if kept != cache:
             atomic_write(out / CACHE, _json_bytes(kept))
-        self.seconds = time.perf_counter() - started
         return self
 
     def _compare(self, catalog: Any, conflict: str, fingerprints: dict, cached: dict | None) -> dict | None:
@@ -146,7 +142,6 @@ class SiteChanges:
             loaded = load_conflict(conflict, catalog.data_dir)
         except (DataValidationError, ValueError, OSError):
             return None  # the checks report it, and the build stops
-        self.loaded[conflict] = loaded
         if conflict not in self.history["first_build"]:
             self.baselines[conflict] = self.built.isoformat()
         if not token["previous"]:
@@ -253,7 +248,6 @@ class SiteChanges:
     ) -> None:
         """Record what this build found (changes.json), write the feed (changes.xml), the list of
         published reports (published.json) and the pages of removed ones."""
-        started = time.perf_counter()
         history = self.history
         history["first_build"] = dict(sorted({**self.baselines, **history["first_build"]}.items()))
         history["entries"] = [*history["entries"], *self.pending]
@@ -261,7 +255,6 @@ class SiteChanges:
         write_if_changed(self.out / HISTORY, _json_bytes(history))
         self._write_feed(site_url)
         self._write_published(catalog, state, set(built_slugs), conflict_of)
-        self.seconds += time.perf_counter() - started
 
     def _write_feed(self, site_url: str | None) -> None:
         inputs = fp.digest_json(
