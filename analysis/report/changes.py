@@ -60,9 +60,10 @@ from pathlib import Path
 from typing import Any
 
 from analysis import formatting
+from analysis.columns import PACKAGE_COLUMNS
 from analysis.report import fingerprint as fp
 from analysis.report.files import atomic_write, write_if_changed
-from analysis.vocabulary import PACKAGE_COLUMNS, SERIES_SOURCE_PREFIX
+from analysis.vocabulary import SERIES_SOURCE_PREFIX
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMAT = 1
