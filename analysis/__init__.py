@@ -5,7 +5,8 @@ The modules form one chain, each importing only from those before it, in the ord
 errors -> arguments -> load -> validate -> bounds -> dataset -> importers -> intervals -> harmonise ->
 references -> align -> compare -> params -> views -> formatting -> charts -> narrative -> publish ->
 pages -> report -> cli. charts is a package with its own chain: theme -> texts -> frames -> layers ->
-the builders (cumulative, ratio, rates, latest). Nothing heavy happens at import time.
+the builders (cumulative, ratio, rates, latest); validate is one too: rules -> helper_columns -> tables ->
+meta -> its __init__ (a conflict, a data directory). Nothing heavy happens at import time.
 """
 
 __version__ = "0.1.0"
