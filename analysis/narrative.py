@@ -14,6 +14,7 @@ import polars as pl
 
 from analysis import formatting
 from analysis.bounds import TIGHTENING_RULE, about_rule
+from analysis.columns import label as column_label
 from analysis.views import CompareView, OverviewView, sources
 from analysis.vocabulary import ARTIFACT_NAME, METRIC_LABEL, is_url
 
@@ -29,6 +30,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(date=formatting.date, days=formatting.days, number=formatting.number, safe_url=safe_url)
+    env.globals["label"] = column_label  # a column's title, from the column dictionary
     return env
 
 

@@ -13,6 +13,7 @@ from analysis.charts import frames, texts
 from analysis.charts import layers as lay
 from analysis.charts.texts import SOURCE_FIELDS
 from analysis.charts.theme import LADDER_ROW_STEP, NUMBER_FORMAT, PHONE_WIDTH, ROW_STEP, TEXT_COLOUR
+from analysis.columns import label
 from analysis.dataset import Conflict
 
 
@@ -39,7 +40,7 @@ def ladder_chart(
     styles = frames.styles_for(conflict, latest["claimant_id"].unique().to_list())
     frame = frames.ladder_frame(latest, styles)
     fields = lay.fields(
-        SOURCE_FIELDS, [("role_text", "Role")], [("age_text", "Age")] if "age_text" in frame.columns else []
+        SOURCE_FIELDS, [("role_text", label("role"))], [("age_text", "Age")] if "age_text" in frame.columns else []
     )
     tooltip = lay.tooltip(fields)
     columns = lay.columns("row", "row_order", "x", "claimant", "side_label", "is_stale", [f for f, _ in fields])
@@ -138,7 +139,7 @@ def staleness_chart(
     frames.check_stale(latest, "age_days", stale_after_days, what)
     styles = frames.styles_for(conflict, latest["claimant_id"].unique().to_list())
     frame = frames.staleness_frame(latest, styles, stale_after_days)
-    fields = lay.fields(SOURCE_FIELDS, [("role_text", "Role"), ("age_text", "Age of the latest figure")])
+    fields = lay.fields(SOURCE_FIELDS, [("role_text", label("role")), ("age_text", "Age of the latest figure")])
     tooltip = lay.tooltip(fields)
     columns = lay.columns("row", "row_order", "age_days", "side_label", [f for f, _ in fields])
     y = alt.Y(
