@@ -71,7 +71,7 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 
 # ------------------------------------------------------------------------------------ the fields
 # What each column name means wherever it appears. A table whose column means something narrower
-# gives its own description (TABLES below).
+# gives its own description (the tables below).
 
 FIELDS: dict[str, Field] = {
     # --- claims
@@ -264,6 +264,10 @@ REQUIRED = {"required": True}
 REQUIRED_ID = {"required": True, "id": True}
 KEY = {"required": True, "id": True, "unique": True, "description": "Unique within the conflict."}  # a table's own id
 COUNT = {"minimum": 0}
+STATEMENT_DATE = {
+    "required": True,
+    "description": "When the statement was made or published. Not before the conflict's start.",
+}
 
 # ------------------------------------------------------------------------------- the raw files
 # data/raw/<conflict-id>/: the tables data/raw/README.md documents, as validation checks them (a
@@ -276,10 +280,7 @@ RAW_TABLES: dict[str, dict[str, Field]] = {
         statement_id=KEY,
         claimant_id={"required": True, "enum": "claimant", "description": "Who made the statement."},
         speaker={},
-        statement_date={
-            "required": True,
-            "description": "When the statement was made or published. Not before the conflict's start.",
-        },
+        statement_date=STATEMENT_DATE,
         url={"required": True, "url": True},
         outlet=REQUIRED,
         title={},
@@ -447,10 +448,7 @@ PACKAGE_COLUMNS: dict[str, dict[str, Field]] = {
         claimant_id={**REQUIRED_ID, "description": "Who made the statement: a row of claimants.csv."},
         claimant_name=REQUIRED,
         speaker={},
-        statement_date={
-            "required": True,
-            "description": "When the statement was made or published. Not before the conflict's start.",
-        },
+        statement_date=STATEMENT_DATE,
         url={"required": True, "url": True},
         outlet=REQUIRED,
         title={},
