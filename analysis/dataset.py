@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis import arguments
+from analysis import arguments, columns
 from analysis.arguments import refusing
 from analysis.bounds import DEFAULT_ABOUT_MAX_SHARE, apply_bounds, check_about_max_share, tighten_by_series
 from analysis.errors import DataValidationError
@@ -93,7 +93,7 @@ def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> C
     if about_max_share is None:
         about_max_share = float(meta.get("about_max_share", DEFAULT_ABOUT_MAX_SHARE))
     sides = pl.DataFrame([{k: s.get(k) for k in ("side_id", "label", "colour")} for s in meta["sides"]])
-    claimant_keys = ("claimant_id", "name", "short_name", "side", "kind", "independence_group", "notes")
+    claimant_keys = list(columns.RAW_TABLES["claimants"])
     claimants = pl.DataFrame(
         [{k: _text(c.get(k)) for k in claimant_keys} for c in meta["claimants"]],
         schema={k: pl.String for k in claimant_keys},
@@ -189,48 +189,10 @@ def _truce_frame(entries: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=TRUCE_SCHEMA).sort("start_date")
 
 
-CLAIM_COLUMNS = [
-    "conflict_id",
-    "claim_id",
-    "statement_id",
-    "claimant_id",
-    "claimant_name",
-    "claimant_short_name",
-    "claimant_side",
-    "independence_group",
-    "role",
-    "speaker",
-    "subject_side",
-    "population",
-    "metric",
-    "qualifier",
-    "value",
-    "stated_low",
-    "stated_high",
-    "value_low",
-    "value_high",
-    "is_low_exclusive",
-    "value_central",
-    "is_tightened",
-    "period_type",
-    "period_start_date",
-    "as_of_date",
-    "statement_date",
-    "method",
-    "confidence",
-    "derived_from",
-    "derived_from_group",
-    "is_dependent",
-    "source_term",
-    "quote",
-    "speaks_for_names",
-    "url",
-    "outlet",
-    "title",
-    "notes",
-    "source",
-    "source_line",
-]
+# The loaded claims' columns, in order (the column dictionary's loaded claims table).
+CLAIM_COLUMNS = list(columns.CLAIMS)
+# Table Schema types as polars types: what each column of the dictionary is once loaded.
+DTYPES = {"string": pl.String, "integer": pl.Int64, "number": pl.Float64, "boolean": pl.Boolean, "date": pl.Date}
 
 
 def _speaks_for_names(claimants: pl.DataFrame) -> pl.Expr:
@@ -256,43 +218,30 @@ def _role() -> pl.Expr:
 
 
 def _typed_statements(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select(
-        "statement_id",
-        "claimant_id",
-        "speaker",
-        pl.col("statement_date").str.to_date("%Y-%m-%d"),
-        "url",
-        "outlet",
-        "title",
-        "language",
-        _optional(frame, "speaks_for"),
-        "notes",
-    )
+    return frame.select(_typed_columns(frame, "statements.csv"))
 
 
-def _optional(frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.Expr:
-    """An optional text column: the file's, or empty where the file has none."""
-    columns = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
-    return pl.col(name) if name in columns else pl.lit(None, pl.String).alias(name)
+def _typed_columns(frame: pl.DataFrame | pl.LazyFrame, table: str) -> list[pl.Expr]:
+    """A raw table's columns (columns.RAW_TABLES[table]) in its order and types: dates parsed, counts
+    as whole numbers, text as it is. A column the file leaves out (validation lets it leave out any
+    that is not required, such as speaks_for or source_term in data written before them) is empty."""
+    present = set(frame.collect_schema().names())
+    typed = []
+    for name, entry in columns.RAW_TABLES[table].items():
+        if name not in present:
+            typed.append(pl.lit(None, DTYPES[entry.type]).alias(name))
+        elif entry.type == "date":
+            typed.append(pl.col(name).str.to_date("%Y-%m-%d"))
+        elif entry.type == "string":
+            typed.append(pl.col(name))
+        else:
+            typed.append(pl.col(name).cast(DTYPES[entry.type]))
+    return typed
 
 
 def _typed_claims(frame: pl.LazyFrame, statements: pl.LazyFrame) -> pl.LazyFrame:
     claims = frame.select(
-        "claim_id",
-        "statement_id",
-        "subject_side",
-        "population",
-        "metric",
-        "qualifier",
-        pl.col("value", "value_low", "value_high").cast(pl.Int64),
-        "period_type",
-        pl.col("period_start_date", "as_of_date").str.to_date("%Y-%m-%d"),
-        "method",
-        "confidence",
-        "derived_from",
-        _optional(frame, "source_term"),
-        "quote",
-        "notes",
+        *_typed_columns(frame, "claims.csv"),
         pl.lit("claims.csv").alias("source"),
         pl.col(LINE).alias("source_line"),
     )

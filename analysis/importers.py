@@ -13,7 +13,9 @@ import json
 import re
 from pathlib import Path
 
-SERIES_HEADER = ["date", "value", "qualifier"]
+from analysis.columns import RAW_TABLES
+
+SERIES_HEADER = list(RAW_TABLES["series"])  # date, value, qualifier
 
 # Petro Ivaniuk's 2022-Ukraine-Russia-War-Dataset writes the General Staff's own qualifier words.
 IVANIUK_QUALIFIERS = {"about": "about", "more": "more_than"}

@@ -16,6 +16,7 @@ import jinja2
 import polars as pl
 
 from analysis import formatting
+from analysis.columns import label as column_label
 from analysis.vocabulary import ARTIFACT_NAME, is_url
 
 
@@ -30,6 +31,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(date=formatting.date, days=formatting.days, number=formatting.number, safe_url=safe_url)
+    env.globals["label"] = column_label  # a column's title, from the column dictionary
     return env
 
 

@@ -13,39 +13,21 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis import arguments, validate
+from analysis import arguments
 from analysis import vocabulary as vocab
 from analysis.arguments import refusing
+from analysis.columns import RAW_TABLES
 from analysis.errors import DataValidationError, Problem
 from analysis.load import LINE, default_data_dir, read_csv_text
 
 REFERENCES_FILE = "wounded_to_killed_references.csv"
-COLUMNS = (
-    "reference_id",
-    "population",
-    "description",
-    "ratio_low",
-    "ratio_high",
-    "source_url",
-    "source_outlet",
-    "source_title",
-    "quote",
-    "notes",
-)
-REQUIRED = (
-    "reference_id",
-    "population",
-    "description",
-    "ratio_low",
-    "ratio_high",
-    "source_url",
-    "source_outlet",
-    "quote",
-)
-RATIO_COLUMNS = ("ratio_low", "ratio_high")
+TABLE = RAW_TABLES[REFERENCES_FILE]  # its columns, in file order (analysis.columns)
+COLUMNS = tuple(TABLE)
+REQUIRED = tuple(name for name, field in TABLE.items() if field.required)
+RATIO_COLUMNS = tuple(name for name, field in TABLE.items() if field.type == "number")
 
-# The same forms the claims' validation accepts: one rule for ids and URLs (analysis.validate).
-ID_PATTERN = re.compile(validate.ID_PATTERN)
+# The same forms the claims' validation accepts: one rule for ids and URLs (analysis.vocabulary).
+ID_PATTERN = re.compile(vocab.ID_PATTERN)
 DECIMAL_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
@@ -117,7 +99,7 @@ def _row_problems(rel: str, row: dict, position: dict[str, int], seen: set[str])
     reference_id = row["reference_id"]
     if reference_id is not None:
         if not ID_PATTERN.match(reference_id):
-            problem("reference_id", "must be an id: lower-case letters, digits, _ . : -")
+            problem("reference_id", vocab.ID_RULE)
         elif reference_id in seen:
             problem("reference_id", "must be unique (an earlier line has it)")
         seen.add(reference_id)

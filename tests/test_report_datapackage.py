@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 import yaml
 
-from analysis import vocabulary
+from analysis import columns, vocabulary
 from analysis.dataset import load_conflict
 from analysis.report import datapackage
 from analysis.report.index import IndexReport, render_index
@@ -205,8 +205,8 @@ def test_the_enums_are_the_vocabularies(packages, conflicts, cid):
 
 def test_every_enum_column_names_a_vocabulary_that_exists():
     known = set(vocabulary.VOCABULARIES) | {"role", "side", "claimant_side", "source"}
-    for table, columns in vocabulary.PACKAGE_COLUMNS.items():
-        for name, column in columns.items():
+    for table, described in columns.PACKAGE_COLUMNS.items():
+        for name, column in described.items():
             assert column.enum is None or column.enum in known, (table, name)
             assert column.type in ("string", "integer", "number", "boolean", "date"), (table, name)
             assert len(column.description) > 15, (table, name)
@@ -215,8 +215,8 @@ def test_every_enum_column_names_a_vocabulary_that_exists():
 def test_the_schema_is_the_column_dictionary(packages):
     for table in ("claims", "statements", "claimants", "truces"):
         described = fields(packages[HEALTH_AUTHORITY_ID], table)
-        assert list(described) == list(vocabulary.PACKAGE_COLUMNS[table])
-        for name, column in vocabulary.PACKAGE_COLUMNS[table].items():
+        assert list(described) == list(columns.PACKAGE_COLUMNS[table])
+        for name, column in columns.PACKAGE_COLUMNS[table].items():
             field = described[name]
             assert (field["type"], field["description"]) == (column.type, column.description)
             assert field.get("constraints", {}).get("required", False) == column.required, (table, name)
@@ -243,12 +243,12 @@ def test_the_column_dictionary_agrees_with_the_data_dictionary(table, raw):
     columns (on load they become the derived interval; the raw ones are stated_low/stated_high)."""
     raw_columns = documented(raw)
     assert raw_columns, raw
-    for name, column in vocabulary.PACKAGE_COLUMNS[table].items():
+    for name, column in columns.PACKAGE_COLUMNS[table].items():
         if name in raw_columns and name not in ("value_low", "value_high", "quote"):
             assert column.required == raw_columns[name], name
     # quote: required in the raw claims.csv, empty for series records (which the package includes)
-    assert raw_columns.get("quote", True) and not vocabulary.PACKAGE_COLUMNS["claims"]["quote"].required
-    assert vocabulary.PACKAGE_COLUMNS["claims"]["stated_low"].type == "integer"
+    assert raw_columns.get("quote", True) and not columns.PACKAGE_COLUMNS["claims"]["quote"].required
+    assert columns.PACKAGE_COLUMNS["claims"]["stated_low"].type == "integer"
 
 
 # ---------------------------------------------------------------------------- the contents
@@ -279,7 +279,7 @@ def test_claims_csv_reads_back_as_the_loaded_claims(packages, conflicts):
 @pytest.mark.parametrize("cid", IDS)
 def test_statements_csv_is_the_curated_statements_with_the_claimant_name(packages, conflicts, cid):
     header, rows = read_csv(packages[cid] / "statements.csv")
-    assert header == list(vocabulary.PACKAGE_COLUMNS["statements"])
+    assert header == list(columns.PACKAGE_COLUMNS["statements"])
     raw = pl.read_csv(conflicts[cid].data_dir / cid / "statements.csv", infer_schema=False)
     assert [r["statement_id"] for r in rows] == raw["statement_id"].to_list()
     names = dict(zip(conflicts[cid].claimants["claimant_id"], conflicts[cid].claimants["name"], strict=True))

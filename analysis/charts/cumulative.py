@@ -13,7 +13,7 @@ from analysis.charts import checks, frames, placement, texts
 from analysis.charts import layers as lay
 from analysis.charts.frames import HOVER_POINTS
 from analysis.charts.styles import styles_for
-from analysis.charts.texts import SOURCE_FIELDS
+from analysis.charts.texts import CLAIMANT_FIELD, SOURCE_FIELDS
 from analysis.charts.theme import HEIGHT
 from analysis.dataset import Conflict
 
@@ -122,7 +122,7 @@ def _band_layers(line: pl.DataFrame, key: list[str], x, y_low, identity: dict) -
             y2="value_high:Q",
             color=identity["color"],
             detail=alt.Detail("_series:N"),
-            tooltip=lay.tooltip([("claimant", "Claimant")]),
+            tooltip=lay.tooltip([CLAIMANT_FIELD]),
         )
     ]
 
@@ -150,7 +150,7 @@ def _step_layers(
     # The riser is a connector: its tooltip names the claimant, the figure and how long it stood
     # (the figure's marker carries the source); a second copy of every source field per step
     # made the spec of a report with many claimants larger than the reader gains.
-    riser_fields = [("claimant", "Claimant"), ("figure", "Figure"), ("held", "Figure stood for")]
+    riser_fields = [CLAIMANT_FIELD, ("figure", "Figure"), ("held", "Figure stood for")]
     risers = risers.select(
         lay.columns(
             "as_of_date", "next_date", "y", "next_y", "is_stale_hold", "is_converted", [f for f, _ in riser_fields]
@@ -191,7 +191,7 @@ def _line_layers(line: pl.DataFrame, hover: pl.DataFrame, x, y, identity: dict, 
             strokeDash=identity["strokeDash"],
             strokeWidth=lay.CONVERTED_WIDTH,
             detail=alt.Detail("_series:N"),
-            tooltip=lay.tooltip([("claimant", "Claimant")]),
+            tooltip=lay.tooltip([CLAIMANT_FIELD]),
         ),
         alt.Chart(hover.select(lay.columns("as_of_date", "y", SOURCE)))
         .mark_circle(size=110, color="transparent")

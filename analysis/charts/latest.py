@@ -14,6 +14,7 @@ from analysis.charts import layers as lay
 from analysis.charts.styles import styles_for
 from analysis.charts.texts import SOURCE_FIELDS
 from analysis.charts.theme import LADDER_ROW_STEP, NUMBER_FORMAT, PHONE_WIDTH, ROW_STEP, TEXT_COLOUR
+from analysis.columns import label
 from analysis.dataset import Conflict
 
 
@@ -40,7 +41,7 @@ def ladder_chart(
     styles = styles_for(conflict, latest["claimant_id"].unique().to_list())
     frame = frames.ladder_frame(latest, styles)
     fields = lay.fields(
-        SOURCE_FIELDS, [("role_text", "Role")], [("age_text", "Age")] if "age_text" in frame.columns else []
+        SOURCE_FIELDS, [("role_text", label("role"))], [("age_text", "Age")] if "age_text" in frame.columns else []
     )
     tooltip = lay.tooltip(fields)
     columns = lay.columns("row", "row_order", "x", "claimant", "side_label", "is_stale", [f for f, _ in fields])
@@ -139,7 +140,7 @@ def staleness_chart(
     checks.check_stale(latest, "age_days", stale_after_days, what)
     styles = styles_for(conflict, latest["claimant_id"].unique().to_list())
     frame = frames.staleness_frame(latest, styles, stale_after_days)
-    fields = lay.fields(SOURCE_FIELDS, [("role_text", "Role"), ("age_text", "Age of the latest figure")])
+    fields = lay.fields(SOURCE_FIELDS, [("role_text", label("role")), ("age_text", "Age of the latest figure")])
     tooltip = lay.tooltip(fields)
     columns = lay.columns("row", "row_order", "age_days", "side_label", [f for f, _ in fields])
     y = alt.Y(

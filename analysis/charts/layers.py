@@ -16,6 +16,7 @@ import polars as pl
 
 from analysis.charts import placement, texts
 from analysis.charts.theme import MUTED, NUMBER_FORMAT, theme_config
+from analysis.columns import label
 from analysis.dataset import Conflict
 
 # Rows sorted by a numeric column: a sort by a list of labels would compile the labels into a Vega expression.
@@ -24,7 +25,7 @@ STALE_OPACITY = alt.Opacity("is_stale:N", legend=None, scale=alt.Scale(domain=[F
 CONVERTED_WIDTH = alt.StrokeWidth("is_converted:N", legend=None, scale=alt.Scale(domain=[False, True], range=[2, 1.2]))
 
 
-def identity(styles: pl.DataFrame, *, field: str = "claimant", title: str = "Claimant") -> dict:
+def identity(styles: pl.DataFrame, *, field: str = "claimant", title: str = label("claimant_short_name")) -> dict:
     """Colour, shape and dash over the labels in `styles.claimant` (found in the data's `field`):
     three channels, one legend."""
     domain = styles["claimant"].to_list()
@@ -46,7 +47,7 @@ def side_colour(styles: pl.DataFrame) -> alt.Color:
     present = styles.unique("side_label", maintain_order=True)
     return alt.Color(
         "side_label:N",
-        title="Claimant's side",
+        title=label("claimant_side"),
         scale=alt.Scale(domain=present["side_label"].to_list(), range=present["colour"].to_list()),
     )
 

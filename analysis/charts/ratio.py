@@ -20,15 +20,8 @@ FIELDS = lay.fields(
     [("pair", "Ratio of"), ("ratio_text", "Ratio")],
     [("claimant", "Numerator")],
     SOURCE_FIELDS[1:],
-    [
-        ("den_claimant", "Denominator"),
-        ("den_stated_on", "Stated on"),
-        ("den_as_of", "As of"),
-        ("den_figure", "Figure"),
-        ("den_quote_excerpt", "Quote"),
-        ("den_outlet", "Outlet"),
-        ("den_url", "Source"),
-    ],
+    [("den_claimant", "Denominator")],
+    [(f"den_{field}", title) for field, title in SOURCE_FIELDS[1:]],
     [("apart", "Between the as-of dates"), ("dependence", "Independent of each other")],
 )
 # the band's tooltip gives the ratio and the pair; the point on it carries both sources in full

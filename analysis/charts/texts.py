@@ -13,19 +13,22 @@ import polars as pl
 
 from analysis import formatting
 from analysis.charts.theme import SUBTITLE_CHARS, TITLE_CHARS
+from analysis.columns import label
 from analysis.dataset import Conflict
 from analysis.vocabulary import METRIC_LABEL, URL_PATTERN
 
 QUOTE_CHARS = 160
-# Tooltip fields of one claim, in the order shown: (column, title).
+# Tooltip fields of one claim, in the order shown: (column, title). A field showing a column of the
+# claims takes that column's label in the column dictionary; the figure is the claim's in words.
+CLAIMANT_FIELD = ("claimant", label("claimant_short_name"))
 SOURCE_FIELDS = (
-    ("claimant", "Claimant"),
-    ("stated_on", "Stated on"),
-    ("as_of", "As of"),
+    CLAIMANT_FIELD,
+    ("stated_on", label("statement_date")),
+    ("as_of", label("as_of_date")),
     ("figure", "Figure"),
-    ("quote_excerpt", "Quote"),
-    ("outlet", "Outlet"),
-    ("url", "Source"),
+    ("quote_excerpt", label("quote")),
+    ("outlet", label("outlet")),
+    ("url", label("url")),
 )
 COUNT_SUFFIX = {"cumulative": ", cumulative", "snapshot": ", at one moment", "incident": ", tally of one incident"}
 SUMMED = "killed + wounded"  # original_metric of a claimant's own killed + wounded (combine_killed_and_wounded)

@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis import formatting
-from analysis.vocabulary import PACKAGE_COLUMNS, SERIES_SOURCE_PREFIX
+from analysis.columns import PACKAGE_COLUMNS
+from analysis.vocabulary import SERIES_SOURCE_PREFIX
 
 CHANGELOG = "CHANGELOG.md"  # data/raw's record of every edit, with its reason and source
 

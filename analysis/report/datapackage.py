@@ -2,7 +2,7 @@
 
     claims.csv        every claim as analysis.dataset.load_conflict types it (curated claims and
                       every series record), sorted by claim_id, in the columns of
-                      vocabulary.PACKAGE_COLUMNS["claims"] (a contract: other tools read this file)
+                      columns.PACKAGE_COLUMNS["claims"] (a contract: other tools read this file)
     statements.csv    the curated statements (data/raw/<id>/statements.csv as loaded), with the
                       claimant's name
     claimants.csv     conflict.yml's claimants
@@ -11,7 +11,7 @@
     datapackage.json  a Frictionless Data Package (frictionless.Package): name, title, description,
                       licences (CC BY 4.0 for the compiled data; each series' own on claims.csv),
                       sources, contributors, `created` (the build date), and per CSV a Table Schema
-                      made from vocabulary.PACKAGE_COLUMNS: types, descriptions, units, `required`,
+                      made from columns.PACKAGE_COLUMNS: types, descriptions, units, `required`,
                       enums from the vocabularies and the conflict's sides, id and URL patterns,
                       primary and foreign keys, the file's size and sha256
 
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis import __version__, vocabulary
+from analysis import __version__, columns, vocabulary
 from analysis.report import fingerprint as fp
 from analysis.report.files import replace_dir, write_tree
 
@@ -75,7 +75,7 @@ def package_href(conflict_id: str) -> str:
 
 def claims_table(conflict) -> pl.DataFrame:
     """Every claim of the conflict in the published columns, sorted by claim_id."""
-    return conflict.claims.select(list(vocabulary.PACKAGE_COLUMNS["claims"])).sort("claim_id")
+    return conflict.claims.select(list(columns.PACKAGE_COLUMNS["claims"])).sort("claim_id")
 
 
 def statements_table(conflict) -> pl.DataFrame:
@@ -85,12 +85,12 @@ def statements_table(conflict) -> pl.DataFrame:
     return (
         conflict.statements.filter(~_is_series_report(conflict))
         .join(names, on="claimant_id", how="left", maintain_order="left")
-        .select(list(vocabulary.PACKAGE_COLUMNS["statements"]))
+        .select(list(columns.PACKAGE_COLUMNS["statements"]))
     )
 
 
 def claimants_table(conflict) -> pl.DataFrame:
-    return conflict.claimants.select(list(vocabulary.PACKAGE_COLUMNS["claimants"]))
+    return conflict.claimants.select(list(columns.PACKAGE_COLUMNS["claimants"]))
 
 
 def truces_table(conflict) -> pl.DataFrame:
@@ -98,7 +98,7 @@ def truces_table(conflict) -> pl.DataFrame:
     notes = {str(t["truce_id"]): _text(t.get("notes")) for t in conflict.meta.get("truces") or []}
     return conflict.truces.with_columns(
         notes=pl.col("truce_id").replace_strict(notes, default=None, return_dtype=pl.String)
-    ).select(list(vocabulary.PACKAGE_COLUMNS["truces"]))
+    ).select(list(columns.PACKAGE_COLUMNS["truces"]))
 
 
 def _is_series_report(conflict) -> pl.Expr:
@@ -127,7 +127,7 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def enums(conflict) -> dict[str, list[str]]:
-    """Every vocabulary a published column may name (PackageColumn.enum), for this conflict."""
+    """Every vocabulary a published column may name (columns.Field.enum), for this conflict."""
     sides = [str(s["side_id"]) for s in conflict.meta["sides"]]
     sources = ["claims.csv"] + [f"series:{s['series_id']}" for s in conflict.meta.get("series") or []]
     return {
@@ -140,11 +140,11 @@ def enums(conflict) -> dict[str, list[str]]:
 
 
 def table_schema(table: str, conflict, **keys):
-    """A Table Schema (frictionless.Schema) from vocabulary.PACKAGE_COLUMNS[table]."""
+    """A Table Schema (frictionless.Schema) from columns.PACKAGE_COLUMNS[table]. A column's uniqueness
+    is the schema's primary key (keys), not a constraint of its own."""
     from frictionless import Schema, fields
 
-    from analysis.validate import ID_PATTERN
-    from analysis.vocabulary import URL_PATTERN
+    from analysis.vocabulary import ID_PATTERN, URL_PATTERN
 
     kinds = {
         "string": fields.StringField,
@@ -155,7 +155,7 @@ def table_schema(table: str, conflict, **keys):
     }
     vocabularies = enums(conflict)
     schema_fields = []
-    for name, column in vocabulary.PACKAGE_COLUMNS[table].items():
+    for name, column in columns.PACKAGE_COLUMNS[table].items():
         constraints: dict = {}
         if column.required:
             constraints["required"] = True
@@ -176,7 +176,7 @@ def table_schema(table: str, conflict, **keys):
 
 
 def _unanchored(pattern: str) -> str:
-    """Table Schema patterns match the whole value: no ^...$ (analysis.validate anchors its own)."""
+    """Table Schema patterns match the whole value: no ^...$ (vocabulary anchors its own)."""
     return pattern.removeprefix("^").removesuffix("$")
 
 
