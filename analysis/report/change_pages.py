@@ -15,40 +15,19 @@ nbformat are imported only when used.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from pathlib import Path
 from typing import Any
 
-from analysis import formatting
 from analysis.report.changes import anchor
+from analysis.report.index import site_templates
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 FEED = "changes.xml"
 FEED_ID = "tag:casualty-claims,2026:changes"
 FEED_TITLE = "Casualty claims: what changed"
 
 
-@functools.lru_cache(maxsize=1)
-def _environment():
-    """One jinja2 environment per process (templates compiled once, ~13 ms each time otherwise)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["date"] = formatting.date
-    env.filters["isodate"] = lambda value: formatting.date(dt.date.fromisoformat(value)) if value else ""
-    return env
-
-
 def entry_html(entry: dict, base: str = "") -> str:
     """An entry's changes as HTML (the feed's content): what changed, which reports, why."""
-    return _environment().get_template("changes.html.j2").module.entry_body(entry, base)
+    return site_templates().get_template("changes.html.j2").module.entry_body(entry, base)
 
 
 def feed_bytes(history: dict, *, updated: str, site_url: str | None = None) -> bytes:
@@ -97,7 +76,7 @@ def removed_page(slug: str, record: dict, overview: dict | None) -> str:
     from analysis import __version__
 
     return (
-        _environment()
+        site_templates()
         .get_template("removed.html.j2")
         .render(
             title=record.get("title") or slug,
@@ -112,7 +91,7 @@ def removed_page(slug: str, record: dict, overview: dict | None) -> str:
 
 def report_block_html(context: dict) -> tuple[str, str]:
     """(' · Data last changed <date>' for the header's dates line, the corrections block)."""
-    module = _environment().get_template("changes.html.j2").module
+    module = site_templates().get_template("changes.html.j2").module
     return str(module.last_changed(context)), str(module.report_corrections(context))
 
 

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,25 @@ from analysis import formatting
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 OVERVIEW_NOTEBOOK = "conflict_overview.ipynb"  # an overview, for reports without a headline
 OTHER_REPORTS = "Other reports"  # the group of reports that name no conflict
+
+
+@lru_cache(maxsize=1)
+def site_templates():
+    """One jinja2 environment per process for the site's own pages (templates/: the index, the
+    record of changes, the feed's and removed reports' pages), compiled once, not once per page."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = formatting.date
+    env.filters["isodate"] = lambda value: formatting.date(dt.date.fromisoformat(value)) if value else ""
+    return env
 
 
 @dataclass(frozen=True)
@@ -172,19 +192,9 @@ def render_index(
 ) -> str:
     """The page; `packages`: {conflict id: its data package's descriptor, relative to the index};
     `changes` (history.SiteChanges.index_context) adds "What changed" and the link to the Atom feed."""
-    import jinja2
     from markupsafe import Markup  # jinja2's own dependency
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["date"] = formatting.date
-    env.filters["isodate"] = lambda value: formatting.date(dt.date.fromisoformat(value)) if value else ""
+    env = site_templates()
     script = filter_script()
     groups = [replace(group, package=(packages or {}).get(group.conflict_id or "")) for group in group_reports(reports)]
     return env.get_template("index.html.j2").render(
