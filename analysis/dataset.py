@@ -14,7 +14,7 @@ from analysis.bounds import DEFAULT_ABOUT_MAX_SHARE, apply_bounds, check_about_m
 from analysis.errors import DataValidationError
 from analysis.load import LINE, RawConflict, conflict_dirs, default_data_dir, read_conflict
 from analysis.validate import series_claim_id, validate_conflict
-from analysis.vocabulary import SERIES_SOURCE_PREFIX
+from analysis.vocabulary import SERIES_SOURCE_PREFIX, claimant_role
 
 DEFAULT_PAIR_WITHIN_DAYS = 7  # a daily series pairs within a week; a sparse conflict sets its own in conflict.yml
 
@@ -120,9 +120,9 @@ def _typed_conflict(raw: RawConflict, about_max_share: float | None = None) -> C
             on="claimant_id",
             how="left",
         )
+        .join(_roles(claimants["side"], sides["side_id"]).lazy(), on=["claimant_side", "subject_side"], how="left")
         .with_columns(
             conflict_id=pl.lit(meta["conflict_id"]),
-            role=_role(),
             speaks_for_names=_speaks_for_names(claimants)
             if statements["speaks_for"].null_count() < statements.height
             else pl.lit(None, pl.String),
@@ -206,14 +206,16 @@ def _speaks_for_names(claimants: pl.DataFrame) -> pl.Expr:
     )
 
 
-def _role() -> pl.Expr:
-    side = pl.col("claimant_side")
-    return (
-        pl.when(side == pl.col("subject_side"))
-        .then(pl.lit("official"))
-        .when(side.is_in(["third_party", "independent"]))
-        .then(side)
-        .otherwise(pl.lit("opposing"))
+def _roles(claimant_sides: pl.Series, subject_sides: pl.Series) -> pl.DataFrame:
+    """The role of every claimant side towards every side's losses (vocabulary.claimant_role, the
+    one derivation): a few rows to join on the claims, however many claims there are."""
+    pairs = [
+        (claimant_side, subject_side, claimant_role(claimant_side, subject_side))
+        for claimant_side in claimant_sides.unique(maintain_order=True)
+        for subject_side in subject_sides
+    ]
+    return pl.DataFrame(
+        pairs, schema={"claimant_side": pl.String, "subject_side": pl.String, "role": pl.String}, orient="row"
     )
 
 

@@ -99,6 +99,27 @@ ROLE = {
     "independent": "Monitors, journalists, researchers.",
 }
 
+# The roles a compare report names its claimants in (its parameters of the same names): third
+# parties are shown with the independents.
+REPORT_ROLES = ("official", "opposing", "independent")
+
+
+def claimant_role(claimant_side: str, subject_side: str) -> str:
+    """The role (ROLE) of a claimant of `claimant_side` in a claim about `subject_side`'s losses.
+    The one derivation: the loaded claims (analysis.dataset), the report's claimants by role
+    (analysis.params) and the parameter gate (analysis.parameters) all call it, so they cannot drift."""
+    if claimant_side == subject_side:
+        return "official"
+    if claimant_side in NON_BELLIGERENT_SIDES:
+        return claimant_side
+    return "opposing"
+
+
+def report_role(role: str) -> str:
+    """The REPORT_ROLES role of a claim's role: a third party is shown with the independents."""
+    return "independent" if role == "third_party" else role
+
+
 # What a compare report compares: totals since the start, counts at one moment, or the tallies of
 # one incident's dead as they were known on each date (a report parameter, `period_type`).
 COMPARED_COUNTS = {
