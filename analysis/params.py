@@ -1,26 +1,26 @@
-"""Notebook and catalog parameters, checked against the data before anything is computed.
+"""The notebooks' parameter gate: compare_claims' and conflict_overview's parameters, checked
+against the loaded data before anything is computed.
 
 papermill injects parameters without checking their types, and an unknown claimant would
-otherwise surface as an empty chart or a deep traceback. Here every parameter is checked for
-type and vocabulary, and a mistake fails with one short message listing the valid values. The
-rules are analysis.arguments', the same the library's functions and the report catalog apply.
+otherwise surface as an empty chart or a deep traceback. The rules are analysis.parameters' one
+table, which the report catalog checks its entries with too; here the conflict is loaded, its facts
+derived (conflict_facts, what the build caches for the catalog), the first refusal raised in one
+short line listing the valid values, and each None resolved from the data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from analysis import arguments
 from analysis import vocabulary as vocab
-from analysis.bounds import check_about_max_share
 from analysis.dataset import Conflict, list_conflicts, load_conflict
-from analysis.errors import ParameterError
+from analysis.errors import ParameterError  # noqa: F401 (re-exported: what a notebook's reader catches)
 from analysis.harmonise import DEFAULT_WOUNDED_TO_KILLED, comparable_metrics
+from analysis.parameters import ConflictFacts, check_parameters
 
 
 @dataclass(frozen=True)
@@ -71,11 +71,20 @@ class OverviewParameters:
     title: str
 
 
-def check_conflict(conflict, data_dir: Path | None = None, about_max_share=None) -> Conflict:
-    arguments.one_of("conflict", conflict, list_conflicts(data_dir), what="conflict", source="the data directory")
-    if about_max_share is not None:
-        about_max_share = check_about_max_share(about_max_share)
-    return load_conflict(conflict, data_dir, about_max_share=about_max_share)
+def _gate(values: dict, data_dir: Path | None) -> tuple[dict, ConflictFacts, Conflict]:
+    """The values through the one rule table, the first refusal raised; the conflict is loaded
+    once, with its 'about' cap, when a rule first needs its facts."""
+    loaded: dict[str, Conflict] = {}
+
+    def facts_for(conflict_id: str) -> ConflictFacts:
+        # asked for only once the conflict and about_max_share passed
+        loaded[conflict_id] = load_conflict(conflict_id, data_dir, about_max_share=values.get("about_max_share"))
+        return conflict_facts(loaded[conflict_id])
+
+    checked = check_parameters(values, list_conflicts(data_dir), facts_for)
+    if checked.refused:
+        raise checked.refused[0]
+    return checked.values, checked.facts, loaded[checked.values["conflict"]]
 
 
 def check_compare_parameters(
@@ -97,48 +106,34 @@ def check_compare_parameters(
     incident_date=None,
     data_dir: Path | None = None,
 ) -> CompareParameters:
-    """Validate the compare_claims notebook's parameters; claimant lists default from the data:
-    subject_side None is the conflict's first side."""
-    loaded = check_conflict(conflict, data_dir, about_max_share)
-    sides = loaded.sides["side_id"].to_list()
-    subject_side = sides[0] if subject_side is None else subject_side
-    arguments.one_of("subject_side", subject_side, sides, what="side", source=loaded.conflict_id)
-    arguments.one_of("population", population, vocab.POPULATION, what="population", source="the vocabulary")
-    arguments.one_of("metric", metric, vocab.METRIC, what="metric", source="the vocabulary")
-    arguments.one_of("period_type", period_type, vocab.COMPARED_COUNTS, what="period type", source="the vocabulary")
-    incident = arguments.date("incident_date", incident_date)
-    if (period_type == "incident") != (incident is not None):
-        raise ParameterError(
-            "incident_date",
-            f"required with period_type 'incident' (the date of the incident "
-            f"whose tallies are compared) and None otherwise, got "
-            f"{arguments.shown(incident_date)}",
-        )
-    key = vocab.count_key(period_type, incident and incident.isoformat())
-    held = comparable(loaded)
-    where = f"{key}{subject_side}/{population}"
-    if where not in held:
-        raise ParameterError(
-            "population",
-            f"no {COUNT_WORDS[period_type]} about {subject_side}'s {population} "
-            f"losses; the data hold: {', '.join(sorted(held)) or '(none)'}",
-        )
-    if metric not in held[where]:
-        raise ParameterError(
-            "metric",
-            f"{metric!r}: no claim about {subject_side}'s {population} losses is stated "
-            f"in it or convertible to it; valid: {', '.join(held[where])}",
-        )
-    within = arguments.days("pair_within_days", pair_within_days, allow_none=True, default=loaded.pair_within_days)
-    start_date, end_date = arguments.window(start, end)
-    ratio = DEFAULT_WOUNDED_TO_KILLED if wounded_to_killed is None else _ratio_range(wounded_to_killed)
-
-    valid_by_role = role_claimants(loaded)
+    """Validate the compare_claims notebook's parameters; what None stands for comes from the data:
+    subject_side the conflict's first side, a claimant list every claimant in that role."""
+    given = dict(
+        conflict=conflict,
+        subject_side=subject_side,
+        population=population,
+        metric=metric,
+        official=official,
+        opposing=opposing,
+        independent=independent,
+        start=start,
+        end=end,
+        wounded_to_killed=wounded_to_killed,
+        title=title,
+        pair_within_days=pair_within_days,
+        about_max_share=about_max_share,
+        period_type=period_type,
+        incident_date=incident_date,
+    )
+    values, facts, loaded = _gate(given, data_dir)
+    side = values["subject_side"] or facts.sides[0]
+    incident = values["incident_date"]
+    where = f"{vocab.count_key(period_type, incident and incident.isoformat())}{side}/{population}"
     roles = {
-        role: _claimants(role, value, valid_by_role.get(f"{where}/{role}", []), loaded, period_type)
-        for role, value in (("official", official), ("opposing", opposing), ("independent", independent))
+        role: facts.role_claimants.get(f"{where}/{role}", []) if values[role] is None else values[role]
+        for role in vocab.REPORT_ROLES
     }
-    phrase = loaded.subject_phrase(subject_side, population)
+    phrase = loaded.subject_phrase(side, population)
     default_title = f"{phrase[:1].upper()}{phrase[1:]} — {vocab.METRIC_LABEL[metric]}" + (
         f", the incident of {incident.isoformat()}"
         if incident
@@ -146,31 +141,38 @@ def check_compare_parameters(
         if period_type == "snapshot"
         else ""
     )
-    _title(title)
+    within = values["pair_within_days"]
     return CompareParameters(
         loaded,
-        subject_side,
+        side,
         population,
         metric,
-        roles["official"],
-        roles["opposing"],
-        roles["independent"],
-        start_date,
-        end_date,
-        ratio,
-        title or default_title,
-        within,
+        tuple(roles["official"]),
+        tuple(roles["opposing"]),
+        tuple(roles["independent"]),
+        values["start"],
+        values["end"],
+        DEFAULT_WOUNDED_TO_KILLED if values["wounded_to_killed"] is None else values["wounded_to_killed"],
+        values["title"] or default_title,
+        loaded.pair_within_days if within is None else within,
         loaded.about_max_share,
         period_type,
         incident,
     )
 
 
-COUNT_WORDS = {
-    "cumulative": "cumulative claims",
-    "snapshot": "counts at one moment",
-    "incident": "tallies of that incident",
-}
+def conflict_facts(conflict: Conflict) -> ConflictFacts:
+    """What the parameter rules need to know about a loaded conflict (the build caches it, to
+    check a catalog without loading data)."""
+    return ConflictFacts(
+        conflict.conflict_id,
+        tuple(conflict.sides["side_id"].to_list()),
+        dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list(), strict=True)),
+        role_claimants(conflict),
+        comparable(conflict),
+        conflict.data_as_of.isoformat(),
+        conflict.name,
+    )
 
 
 def _counted(conflict: Conflict) -> pl.DataFrame:
@@ -192,14 +194,13 @@ def _counted(conflict: Conflict) -> pl.DataFrame:
 def role_claimants(conflict: Conflict) -> dict[str, list[str]]:
     """Who a compare report may name in each role: {"[count key]subject_side/population/role":
     claimant ids with a claim of that kind in that role}, role = official, opposing or independent
-    (third parties and independents). The report build caches this (report.catalog.ConflictFacts)
+    (third parties and independents). The report build caches this (parameters.ConflictFacts)
     to check a catalog without loading data; both use this one function, so they cannot disagree."""
     found: dict[str, set[str]] = {}
     for prefix, side, population, role, claimant in (
         _counted(conflict).select("_key", "subject_side", "population", "role", "claimant_id").unique().iter_rows()
     ):
-        kind = "independent" if role in ("third_party", "independent") else role
-        found.setdefault(f"{prefix}{side}/{population}/{kind}", set()).add(claimant)
+        found.setdefault(f"{prefix}{side}/{population}/{vocab.report_role(role)}", set()).add(claimant)
     return {key: sorted(ids) for key, ids in sorted(found.items())}
 
 
@@ -215,71 +216,5 @@ def comparable(conflict: Conflict) -> dict[str, list[str]]:
 
 
 def check_overview_parameters(*, conflict, title=None, data_dir: Path | None = None) -> OverviewParameters:
-    loaded = check_conflict(conflict, data_dir)
-    _title(title)
-    return OverviewParameters(loaded, title or f"{loaded.name}: the claims at a glance")
-
-
-def _title(title) -> None:
-    """Text or None (None and "" give the default title)."""
-    if title is not None and not isinstance(title, str):
-        raise ParameterError("title", f"must be text or None, got {arguments.shown(title)}")
-
-
-def _ratio_range(given) -> tuple[float, float]:
-    """wounded_to_killed, from papermill's -p text too; a refusal quotes the value as given."""
-    decoded = papermill_list("wounded_to_killed", given, numbers=True)
-    try:
-        return arguments.ratio_range("wounded_to_killed", decoded)
-    except ParameterError as exc:
-        if decoded is given:
-            raise
-        raise ParameterError("wounded_to_killed", f"{exc.reason.rsplit(', got ', 1)[0]}, got {given!r}") from None
-
-
-def papermill_list(name: str, value, numbers: bool = False):
-    """papermill's `-p NAME VALUE` hands a list over as its text: '[3, 3]' (JSON) and 'a,b' (a
-    comma list; numbers: '2.5,13') become lists, strictly; other values are returned as given, for
-    the parameter's own check. The report catalog (YAML) decodes strings the same way."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    try:
-        if text.startswith("["):
-            return json.loads(text, parse_constant=_no_constant)
-        items = [item.strip() for item in text.split(",")]
-        if not all(items):
-            raise ValueError("empty item")
-        return [json.loads(item, parse_constant=_no_constant) for item in items] if numbers else items
-    except ValueError:  # json.JSONDecodeError is one
-        raise ParameterError(
-            name,
-            f"{value!r} is neither a JSON list nor a comma-separated list; "
-            f"or pass the list as YAML: -y '{name}: [...]'",
-        ) from None
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a number here")
-
-
-def _claimants(
-    role: str, value, valid: list[str], conflict: Conflict, period_type: str = "cumulative"
-) -> tuple[str, ...]:
-    """The claimants of one role: None is every one the data hold in it. Comma-separated text is
-    read as a list here only (papermill -p official 'a, b' on the command line), never in the
-    library; an empty list is allowed (a report without that role)."""
-    if value is None:
-        return tuple(valid)
-    value = papermill_list(role, value)
-    value = arguments.some_of(role, value, None, what="claimant", source=conflict.conflict_id, allow_empty=True)
-    known = conflict.claimants["claimant_id"].to_list()
-    for claimant in value:
-        if claimant not in valid:
-            why = (
-                f"is not a claimant of {conflict.conflict_id}"
-                if claimant not in known
-                else f"has no {COUNT_WORDS[period_type]} in the {role} role for this side and population"
-            )
-            raise ParameterError(role, f"claimant {arguments.shown(claimant)} {why}; valid: {arguments.listing(valid)}")
-    return tuple(value)
+    values, _, loaded = _gate(dict(conflict=conflict, title=title), data_dir)
+    return OverviewParameters(loaded, values["title"] or f"{loaded.name}: the claims at a glance")

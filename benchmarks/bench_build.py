@@ -92,12 +92,9 @@ def resolved_parameters(catalog_path: Path) -> tuple[object, dict[str, dict]]:
     conflicts = sorted(p.parent.name for p in catalog.data_dir.glob("*/conflict.yml"))
 
     def facts_for(conflict):
-        from analysis.report.catalog import ConflictFacts
+        from analysis.params import conflict_facts
 
-        c = load_conflict(conflict, catalog.data_dir)
-        return ConflictFacts(
-            conflict, tuple(c.sides["side_id"]), dict(zip(c.claimants["claimant_id"], c.claimants["side"], strict=True))
-        )
+        return conflict_facts(load_conflict(conflict, catalog.data_dir))
 
     problems, parameters = check_entries(catalog, conflicts, facts_for)
     if problems:

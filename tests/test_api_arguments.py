@@ -267,14 +267,17 @@ def test_views_refuse_parameters_that_were_not_checked():
 # -------------------------------------------------------------- one rule for all three gates
 
 
-def test_the_catalog_and_the_notebook_parameters_use_the_library_rules():
-    """The same value is refused with the same reason by the catalog's rule, the notebook's check
-    and the library function: three callers, one rule (analysis.arguments)."""
-    from analysis.report.catalog import RULES
+def test_the_parameter_gate_and_the_notebook_parameters_use_the_library_rules():
+    """The same value is refused with the same reason by the parameter table (which the catalog
+    applies), the notebook's check and the library function: one rule (analysis.arguments)."""
+    from analysis.parameters import check_parameters
+
+    def gate():
+        raise check_parameters({"start": "01/02/2024"}, [], lambda conflict: None).refused[0]
 
     reasons = set()
     for call in (
-        lambda: RULES["start"]("01/02/2024", {}, [], None),
+        gate,
         lambda: check_compare_parameters(
             conflict=CONFLICT_ID,
             subject_side="freedonia",

@@ -11,9 +11,9 @@ import pytest
 
 from analysis import vocabulary as vocab
 from analysis.dataset import list_conflicts, load_conflict
-from analysis.params import ParameterError, check_compare_parameters
+from analysis.params import ParameterError, check_compare_parameters, conflict_facts
 from analysis.publish import artifact_bundle
-from analysis.report.catalog import ConflictFacts, check_entries, read_catalog
+from analysis.report.catalog import check_entries, read_catalog
 from tests.fixture_data import REAL_DATA, REPO, SPARSE_DATA, VALID_DATA
 
 DATA_DIRS = {"real": REAL_DATA, "valid": VALID_DATA, "sparse": SPARSE_DATA}
@@ -103,7 +103,7 @@ def test_the_catalog_refuses_exactly_what_the_notebook_refuses(name, tmp_path):
     catalog = tmp_path / "catalog.yml"
     catalog.write_text(json.dumps({"data_dir": str(data_dir), "reports": entries}), encoding="utf-8")
     read = read_catalog(catalog)
-    facts = {c: ConflictFacts.from_conflict(load_conflict(c, data_dir)) for c in list_conflicts(data_dir)}
+    facts = {c: conflict_facts(load_conflict(c, data_dir)) for c in list_conflicts(data_dir)}
     problems, accepted = check_entries(read, list_conflicts(data_dir), facts.__getitem__)
     assert {slug: slug in accepted for slug in expected} == expected, problems
     assert any(expected.values()) and not all(expected.values())

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.params import ParameterError, check_compare_parameters, papermill_list
+from analysis.parameters import papermill_list
+from analysis.params import ParameterError, check_compare_parameters
 from tests.fixture_data import CONFLICT_ID, REPO, VALID_DATA
 from tests.test_report_catalog import check, write_catalog
 
@@ -67,8 +68,8 @@ def test_decoded_but_wrong_values_say_what_is_wrong_with_the_value_as_given(text
     assert repr(text) in str(err.value)
 
 
-AGREEMENT = [("wounded_to_killed", v) for v in ("[3, 13]", "3,13", "[3, 13", "[3]", "13,3", "3;13", "Infinity,3")] + [
-    ("opposing", v)
+AGREEMENT = [{"wounded_to_killed": v} for v in ("[3, 13]", "3,13", "[3, 13", "[3]", "13,3", "3;13", "Infinity,3")] + [
+    {"opposing": v}
     for v in (
         "sy_general_staff",
         "sy_general_staff,sy_president",
@@ -76,19 +77,32 @@ AGREEMENT = [("wounded_to_killed", v) for v in ("[3, 13]", "3,13", "[3, 13", "[3
         "nobody",
         "sy_general_staff,,sy_president",
         '["sy_president"',
+        "[]",
+        "sy_general_staff,sy_general_staff",
     )
+]
+# where the two gates used to differ (issue #16): now one rule each
+DIFFERED = [
+    {"subject_side": None},  # the conflict's first side (the catalog refused null)
+    {"subject_side": None, "official": ["sy_president"]},  # the role checked about the first side too
+    {"official": []},  # a report without that role (the catalog refused an empty list)
+    {"official": ["fr_war_office", "fr_war_office"]},  # a claimant twice (the notebook took it)
+    {"wounded_to_killed": None},  # the default range (the catalog refused null)
+    {"period_type": "incident"},  # without its date (the catalog left the notebook's default unchecked)
+    {"population": "civilian", "independent": ["marsovia_intelligence"]},  # a role without such claims
+    {"independent": "fr_war_office,,x"},  # undecodable text (the catalog read it as one string)
 ]
 
 
-@pytest.mark.parametrize("name, text", AGREEMENT)
-def test_the_catalog_and_the_notebook_accept_the_same_text(tmp_path, name, text):
+@pytest.mark.parametrize("override", AGREEMENT + DIFFERED, ids=lambda o: json.dumps(o))
+def test_the_catalog_and_the_notebook_accept_and_refuse_the_same_values(tmp_path, override):
     try:
-        check_compare_parameters(**BASE, **{name: text})
-        notebook_accepts = True
-    except ParameterError:
-        notebook_accepts = False
+        check_compare_parameters(**{**BASE, **override})
+        reason = None
+    except ParameterError as exc:
+        reason = exc.reason
     notebook = REPO / "notebooks" / "compare_claims.ipynb"
-    entry = {k: v for k, v in BASE.items() if k != "data_dir"} | {name: text}
+    entry = {k: v for k, v in BASE.items() if k != "data_dir"} | override
     path = write_catalog(
         tmp_path,
         f"""
@@ -99,7 +113,10 @@ def test_the_catalog_and_the_notebook_accept_the_same_text(tmp_path, name, text)
         """,
     )
     problems, _ = check(path)
-    assert (problems == []) == notebook_accepts, (problems, notebook_accepts)
+    if reason is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and f": {reason}" in problems[0], (problems, reason)
 
 
 # ------------------------------------------------------------------------- papermill's CLI

@@ -30,12 +30,19 @@ def test_defaults_derive_claimants_by_role_from_the_data():
         ),
         ({"metric": "deaths"}, "metric: unknown metric 'deaths'; valid (the vocabulary): killed, wounded"),
         ({"population": 3}, "population: must be one population (a string), got 3 (int)"),
-        ({"official": ["nobody"]}, "official: claimant 'nobody' is not a claimant of russia-ukraine; valid: ru_mod"),
+        ({"official": ["nobody"]}, "official: unknown claimant 'nobody'; valid (russia-ukraine): csis, economist"),
+        ({"official": ["ua_president"]}, "official: 'ua_president' (opposing) cannot be official about 'russia'"),
         (
-            {"official": ["ua_president"]},
-            "official: claimant 'ua_president' has no cumulative claims in the official role",
+            {"population": "civilian", "official": ["ru_mod"]},
+            "official: 'ru_mod' has no cumulative claims about russia's civilian losses in the official role; valid: ",
         ),
-        ({"opposing": "ru_mod; drop table"}, "opposing: claimant 'ru_mod; drop table' is not a claimant"),
+        ({"official": ["ru_mod", "ru_mod"]}, "official: lists a claimant twice: ['ru_mod', 'ru_mod']"),
+        ({"opposing": "ru_mod; drop table"}, "opposing: unknown claimant 'ru_mod; drop table'"),
+        (
+            {"period_type": "incident"},
+            "incident_date: required with period_type 'incident' (the date of the incident whose tallies are "
+            "compared) and None otherwise, got None",
+        ),
         ({"start": "25/03/2022"}, "start: must be written YYYY-MM-DD (ISO 8601), got '25/03/2022'"),
         ({"start": "2022-04-01", "end": "2022-03-01"}, "end: 2022-03-01 is before start 2022-04-01"),
         (
@@ -59,6 +66,13 @@ def test_claimant_lists_may_be_comma_separated_text_from_the_command_line():
     )
     assert p.opposing == ("ua_general_staff", "ua_president")
     assert (p.start, p.end) == (dt.date(2022, 3, 1), dt.date(2022, 3, 31))
+
+
+def test_none_is_resolved_from_the_data_and_an_empty_list_leaves_a_role_out():
+    p = check_compare_parameters(**{**BASE, "subject_side": None}, official=[], wounded_to_killed=None)
+    assert p.subject_side == "russia", "the conflict's first side"
+    assert p.official == () and p.opposing, "an empty list is a report without that role; None is every claimant"
+    assert p.wounded_to_killed == (2.5, 13.0)
 
 
 def test_fixture_conflict_through_a_data_dir():

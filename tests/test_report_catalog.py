@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from analysis.dataset import load_conflict
-from analysis.report.catalog import CatalogError, ConflictFacts, check_entries, notebook_parameters, read_catalog
+from analysis.parameters import ConflictFacts
+from analysis.params import conflict_facts
+from analysis.report.catalog import CatalogError, check_entries, notebook_parameters, read_catalog
 from tests.fixture_data import CONFLICT_ID, REPO, VALID_DATA, run_cli
 
 NOTEBOOKS = REPO / "tests" / "fixtures" / "notebooks"
@@ -21,7 +25,7 @@ def facts_from(data_dir: Path):
 
     def facts_for(conflict: str) -> ConflictFacts:
         if conflict not in cache:
-            cache[conflict] = ConflictFacts.from_conflict(load_conflict(conflict, data_dir))
+            cache[conflict] = conflict_facts(load_conflict(conflict, data_dir))
         return cache[conflict]
 
     return facts_for
@@ -79,6 +83,26 @@ def test_fixture_catalog_passes():
     assert parameters["freedonia-civilians"]["start"] == "2022-03-01"  # an unquoted YAML date
 
 
+def test_the_catalog_is_checked_from_cached_facts_without_polars(tmp_path):
+    """A no-op build checks its catalog from the facts it cached (JSON): the rule table
+    (analysis.parameters) and the catalog import no polars and load no data."""
+    facts = {c: conflict_facts(load_conflict(c)).to_json() for c in ("russia-ukraine", "gaza-war")}
+    (tmp_path / "facts.json").write_text(json.dumps(facts), encoding="utf-8")
+    child = f"""
+import json, sys
+from analysis.parameters import ConflictFacts
+from analysis.report.catalog import check_entries, read_catalog
+facts = {{c: ConflictFacts.from_json(f) for c, f in json.loads(open({str(tmp_path / "facts.json")!r}).read()).items()}}
+problems, resolved = check_entries(read_catalog({str(REPO / "reports.yml")!r}), sorted(facts), facts.__getitem__)
+print(json.dumps([problems, len(resolved), sorted(m for m in sys.modules if m.split(".")[0] in ("polars", "pandas"))]))
+"""
+    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    problems, resolved, heavy = json.loads(result.stdout)
+    assert problems == [] and resolved == len(read_catalog(REPO / "reports.yml").entries)
+    assert heavy == [], "the catalog check imported polars or pandas"
+
+
 # ------------------------------------------------------------------------------ bad catalogs
 
 
@@ -89,7 +113,7 @@ def test_fixture_catalog_passes():
         ({"subject_side": "atlantis"}, "parameter 'subject_side': unknown side 'atlantis'"),
         ({"population": 3}, "parameter 'population': must be one population (a string), got 3 (int)"),
         # a string is decoded as papermill's -p text ("a,b", JSON), as the notebook does; not this one
-        ({"official": "fr_war_office,,x"}, "parameter 'official': must be a list of claimant ids, not one string"),
+        ({"official": "fr_war_office,,x"}, "parameter 'official': 'fr_war_office,,x' is neither a JSON list nor"),
         ({"official": 3}, "parameter 'official': must be a list of claimant ids"),
         (
             {"official": ["nobody"]},
@@ -98,7 +122,7 @@ def test_fixture_catalog_passes():
         ({"official": ["sy_general_staff"]}, "'sy_general_staff' (opposing) cannot be official about 'freedonia'"),
         (
             {"subject_side": "sylvania", "official": ["sy_general_staff"]},
-            "'sy_general_staff' made no cumulative claim about sylvania military losses in the official role; "
+            "'sy_general_staff' has no cumulative claims about sylvania's military losses in the official role; "
             "valid: sy_president",
         ),
         ({"independent": ["fr_war_office"]}, "'fr_war_office' (official) cannot be independent"),
@@ -109,7 +133,8 @@ def test_fixture_catalog_passes():
             {"wounded_to_killed": [13, 2.5]},
             "parameter 'wounded_to_killed': must be two finite numbers with 0 < low <= high",
         ),
-        ({"wounded_to_killed": "3:1"}, "parameter 'wounded_to_killed': must be two numbers [low, high]"),
+        ({"wounded_to_killed": "3:1"}, "parameter 'wounded_to_killed': '3:1' is neither a JSON list nor"),
+        ({"wounded_to_killed": "3"}, "parameter 'wounded_to_killed': must be two numbers [low, high], got '3'"),
         ({"wounded_to_killed": [True, 3]}, "must be two numbers"),
         ({"colour": "red"}, "parameter 'colour': unknown; the notebook"),
         (

@@ -16,11 +16,12 @@
 papermill only warns about unknown parameters and never checks types (papermill#701), so every
 problem is found here, all at once, each naming the catalog line, the report and the parameter:
 the notebook (exists, exactly one cell tagged `parameters`, parameters are literals), unknown
-parameters, types (string, list of strings, two floats, ISO dates) and vocabularies (the conflict
-exists, claimants belong to it and to the stated role, side, population and metric are known).
-Each value is checked by the rules of analysis.arguments, the same the notebooks' parameters
-(analysis.params) and the library's functions apply; what is particular to a catalog (a claimant's
-role about the entry's side, a title on the index) is checked here on top of them.
+parameters, then each parameter by analysis.parameters' one rule table, the one the notebooks
+check themselves with (analysis.params): types, vocabularies, the data (the conflict exists, the
+side, population and metric are held, claimants belong to their role), against facts cached from
+the data, without loading it. The entry's values and the notebook's defaults are checked together,
+as the notebook will see them; a fixture notebook's own parameters are checked by their defaults'
+types. What is particular to a catalog (a title on the index) is checked here.
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ from typing import Any
 
 import yaml
 
-from analysis import arguments
-from analysis.errors import ParameterError
+from analysis.parameters import RULES, ConflictFacts, check_parameters
 from analysis.project import DEFAULT_DATA_DIR, catalog_data_dir
-from analysis.vocabulary import COMPARED_COUNTS, METRIC, NON_BELLIGERENT_SIDES, POPULATION, count_key, is_url
+from analysis.vocabulary import is_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 RESERVED_SLUGS = {"index", "manifest"}
@@ -54,60 +54,6 @@ class CatalogError(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class ConflictFacts:
-    """What parameter checks need to know about a (validated) conflict."""
-
-    conflict_id: str
-    sides: tuple[str, ...]
-    claimant_sides: dict[str, str]  # claimant_id -> side (a side id, third_party or independent)
-    # analysis.params.role_claimants: "subject_side/population/role" -> claimants a compare
-    # report may name in that role
-    role_claimants: dict[str, list[str]] = field(default_factory=dict)
-    # analysis.params.comparable: "subject_side/population" -> metrics a compare report can show
-    comparable: dict[str, list[str]] = field(default_factory=dict)
-    data_as_of: str = ""  # the latest as-of date of its data (ISO), shown on the index
-    name: str = ""  # the conflict's name for readers (conflict.yml), the index's group heading
-
-    def to_json(self) -> dict:
-        return {
-            "conflict_id": self.conflict_id,
-            "sides": list(self.sides),
-            "claimant_sides": self.claimant_sides,
-            "role_claimants": self.role_claimants,
-            "comparable": self.comparable,
-            "data_as_of": self.data_as_of,
-            "name": self.name,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> ConflictFacts:
-        return cls(
-            data["conflict_id"],
-            tuple(data["sides"]),
-            dict(data["claimant_sides"]),
-            {k: list(v) for k, v in (data.get("role_claimants") or {}).items()},
-            {k: list(v) for k, v in (data.get("comparable") or {}).items()},
-            data.get("data_as_of", ""),
-            data.get("name", ""),
-        )
-
-    @classmethod
-    def from_conflict(cls, conflict: Any) -> ConflictFacts:
-        """From an analysis.dataset.Conflict (validated)."""
-        from analysis.params import comparable, role_claimants  # polars: only once a conflict is loaded anyway
-
-        return cls(
-            conflict.conflict_id,
-            tuple(conflict.sides["side_id"].to_list()),
-            dict(zip(conflict.claimants["claimant_id"].to_list(), conflict.claimants["side"].to_list(), strict=True)),
-            role_claimants(conflict),
-            comparable(conflict),
-            conflict.data_as_of.isoformat(),
-            conflict.name,
-        )
 
 
 @dataclass(frozen=True)
@@ -358,34 +304,34 @@ def check_entries(
                     f"{entry.where(catalog, name)}: unknown; the notebook "
                     f"{entry.notebook_rel!r} declares: {', '.join(declared) or '(none)'}"
                 )
+        seen = {name: parameters.get(name, default) for name, default in declared.items()}  # as the notebook will
+        checked = check_parameters(seen, conflicts, facts_for)
+        for refused in checked.refused:
+            default = "" if refused.argument in parameters else " (the notebook's default)"
+            problems.append(f"{entry.where(catalog, refused.argument)}: {refused.reason}{default}")
         normalised = {}
-        context = {**declared, **parameters}  # e.g. the notebook's default conflict
         for name, value in parameters.items():
-            if name not in declared:
-                continue
-            try:
-                normalised[name] = _check_value(name, value, declared[name], context, conflicts, facts_for)
-            except ValueError as exc:  # ParameterError among them: its reason, the entry names the parameter
-                reason = exc.reason if isinstance(exc, ParameterError) else exc
-                problems.append(f"{entry.where(catalog, name)}: {reason}")
-        if len(problems) == before:
-            _check_relations(entry, catalog, {**declared, **normalised}, problems)
+            if name in RULES and name in checked.values:
+                normalised[name] = _injected(checked.values[name])
+            elif name in declared and name not in RULES:
+                try:
+                    normalised[name] = _like_default(value, declared[name])
+                except ValueError as exc:
+                    problems.append(f"{entry.where(catalog, name)}: {exc}")
         if len(problems) == before:
             resolved[entry.slug] = normalised
     return problems, resolved
 
 
-def _check_value(
-    name: str,
-    value: Any,
-    default: Any,
-    parameters: dict,
-    conflicts: list[str],
-    facts_for: Callable[[str], ConflictFacts],
-) -> Any:
-    rule = RULES.get(name)
-    if rule is not None:
-        return rule(value, parameters, conflicts, facts_for)
+def _injected(value: Any) -> Any:
+    """A checked value as papermill injects it: a date as ISO text, a tuple as a list."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _like_default(value: Any, default: Any) -> Any:
+    """A parameter without a rule (a fixture notebook's own): of its default's type; None passes."""
     if default is None or value is None:
         return value
     kind = float if isinstance(default, float) and not isinstance(default, bool) else type(default)
@@ -406,189 +352,3 @@ def _type_name(kind: type) -> str:
         tuple: "a list",
         dict: "a mapping",
     }.get(kind, kind.__name__)
-
-
-def _conflict_facts(
-    parameters: dict, conflicts: list[str], facts_for: Callable[[str], ConflictFacts]
-) -> ConflictFacts | None:
-    conflict = parameters.get("conflict")
-    if isinstance(conflict, str) and conflict in conflicts:
-        return facts_for(conflict)
-    return None
-
-
-def _conflict(value, parameters, conflicts, facts_for) -> str:
-    return arguments.one_of("conflict", value, conflicts, what="conflict", source="the data directory")
-
-
-def _side(value, parameters, conflicts, facts_for) -> str:
-    facts = _conflict_facts(parameters, conflicts, facts_for)
-    if facts is None:
-        return arguments.text("subject_side", value)
-    return arguments.one_of("subject_side", value, facts.sides, what="side", source=facts.conflict_id)
-
-
-def _vocabulary(allowed: dict[str, str], name: str, what: str):
-    def check(value, parameters, conflicts, facts_for) -> str:
-        return arguments.one_of(name, value, allowed, what=what, source="the vocabulary")
-
-    return check
-
-
-def _claimants(role: str):
-    def check(value, parameters, conflicts, facts_for) -> list[str] | None:
-        if value is None:
-            return None
-        value = _decoded(role, value)
-        facts = _conflict_facts(parameters, conflicts, facts_for)
-        known = facts.claimant_sides if facts is not None else None
-        value = arguments.some_of(
-            role,
-            value,
-            None if known is None else sorted(known),
-            what="claimant",
-            source=facts.conflict_id if facts else "",
-            unique=True,
-        )
-        if facts is None:
-            return value
-        subject = parameters.get("subject_side")
-        if isinstance(subject, str) and subject in facts.sides:
-            wrong = [v for v in value if _role_of(known[v], subject) != role]
-            if wrong:
-                raise ValueError(
-                    f"{', '.join(f'{v!r} ({_role_of(known[v], subject)})' for v in wrong)} "
-                    f"cannot be {role} about {subject!r}: official = the subject side's own claimants, "
-                    "opposing = its adversary's, independent = third parties and independents"
-                )
-            population = parameters.get("population")
-            if isinstance(population, str) and facts.role_claimants:
-                valid = facts.role_claimants.get(f"{_count_key(parameters)}{subject}/{population}/{role}", [])
-                silent = [v for v in value if v not in valid]
-                if silent:
-                    raise ValueError(
-                        f"{', '.join(map(repr, silent))} made no {_count_words(parameters)} about "
-                        f"{subject} {population} losses in the {role} role; valid: "
-                        f"{', '.join(valid) or '(none)'}"
-                    )
-        return value
-
-    return check
-
-
-def _role_of(claimant_side: str, subject_side: str) -> str:
-    if claimant_side == subject_side:
-        return "official"
-    if claimant_side in NON_BELLIGERENT_SIDES:
-        return "independent"
-    return "opposing"
-
-
-def _date(value, parameters, conflicts, facts_for) -> str | None:
-    """A date as ISO text (YAML reads an unquoted 2022-03-01 as a date)."""
-    value = arguments.date("date", value)
-    return None if value is None else value.isoformat()
-
-
-def _decoded(name: str, value: Any, numbers: bool = False) -> Any:
-    """A string where a list belongs, decoded as the notebooks decode papermill's `-p` text
-    (analysis.params.papermill_list: '[3, 3]', 'a,b'), so the two checks accept the same values;
-    analysis.params (and polars) is imported only for such a string."""
-    if not isinstance(value, str):
-        return value
-    from analysis.params import ParameterError, papermill_list
-
-    try:
-        return papermill_list(name, value, numbers)
-    except ParameterError:
-        return value  # refused below as not a list
-
-
-def _float_pair(value, parameters, conflicts, facts_for) -> list[float]:
-    value = _decoded("wounded_to_killed", value, numbers=True)
-    return list(arguments.ratio_range("wounded_to_killed", value))
-
-
-def _title(value, parameters, conflicts, facts_for) -> str:
-    return arguments.text("title", value)
-
-
-def _metric(value, parameters, conflicts, facts_for) -> str:
-    """A metric of the vocabulary that the data hold (stated or convertible) for the entry's side
-    and population: what analysis.params.check_compare_parameters refuses, refused here too."""
-    value = _vocabulary(METRIC, "metric", "metric")(value, parameters, conflicts, facts_for)
-    facts = _conflict_facts(parameters, conflicts, facts_for)
-    subject, population = parameters.get("subject_side"), parameters.get("population")
-    if facts is None or not facts.comparable or not isinstance(subject, str) or not isinstance(population, str):
-        return value
-    where = f"{_count_key(parameters)}{subject}/{population}"
-    if where not in facts.comparable:
-        raise ValueError(
-            f"no {_count_words(parameters)} about {subject}'s {population} losses in {facts.conflict_id}; "
-            f"the data hold: {', '.join(sorted(facts.comparable)) or '(none)'}"
-        )
-    if value not in facts.comparable[where]:
-        raise ValueError(
-            f"no claim about {subject}'s {population} losses is stated in {value!r} or convertible "
-            f"to it; valid: {', '.join(facts.comparable[where])}"
-        )
-    return value
-
-
-def _count_key(parameters: dict) -> str:
-    """The key prefix of the kind of count an entry compares (vocabulary.count_key)."""
-    period_type, incident = parameters.get("period_type"), parameters.get("incident_date")
-    if isinstance(incident, dt.date):
-        incident = incident.isoformat()
-    return count_key(period_type if period_type in COMPARED_COUNTS else None, incident)
-
-
-def _count_words(parameters: dict) -> str:
-    return {"snapshot": "count at one moment", "incident": "tally of that incident"}.get(
-        parameters.get("period_type"), "cumulative claim"
-    )
-
-
-def _incident_date(value, parameters, conflicts, facts_for) -> str | None:
-    """The incident's date: required with period_type incident, null otherwise."""
-    value = _date(value, parameters, conflicts, facts_for)
-    if (parameters.get("period_type") == "incident") != (value is not None):
-        raise ValueError(
-            "is required with period_type incident (the date of the incident whose tallies are "
-            f"compared) and must be null otherwise, got {value!r}"
-        )
-    return value
-
-
-def _days_or_null(value, parameters, conflicts, facts_for) -> int | None:
-    return arguments.days("pair_within_days", value, allow_none=True)
-
-
-def _share_or_null(value, parameters, conflicts, facts_for) -> float | None:
-    return None if value is None else arguments.share("about_max_share", value)
-
-
-RULES: dict[str, Callable[..., Any]] = {
-    "conflict": _conflict,
-    "subject_side": _side,
-    "population": _vocabulary(POPULATION, "population", "population"),
-    "metric": _metric,
-    "official": _claimants("official"),
-    "opposing": _claimants("opposing"),
-    "independent": _claimants("independent"),
-    "start": _date,
-    "end": _date,
-    "wounded_to_killed": _float_pair,
-    "title": _title,
-    "pair_within_days": _days_or_null,
-    "about_max_share": _share_or_null,
-    "period_type": _vocabulary(COMPARED_COUNTS, "period_type", "period type"),
-    "incident_date": _incident_date,
-}
-
-
-def _check_relations(entry: Entry, catalog: Catalog, values: dict, problems: list[str]) -> None:
-    try:
-        arguments.window(values.get("start"), values.get("end"))  # each already a checked ISO date or None
-    except ParameterError as exc:
-        problems.append(f"{entry.where(catalog, exc.argument)}: {exc.reason}")

@@ -65,6 +65,7 @@ def conflict_facts(
     cached = state["facts"].get(conflict)
     if cached and cached.get("data") == data and cached.get("code") == fingerprints["code"]:
         return ConflictFacts.from_json(cached["facts"])
+    from analysis import params
     from analysis.dataset import load_conflict
     from analysis.errors import DataValidationError
 
@@ -74,7 +75,7 @@ def conflict_facts(
         problems.extend(str(p) for p in sorted(exc.problems))
         problems.append(f"{display_path(catalog.data_dir / conflict)}: data invalid; run `claims validate`")
         return ConflictFacts(conflict, (), {})
-    facts = ConflictFacts.from_conflict(loaded)
+    facts = params.conflict_facts(loaded)
     state["facts"][conflict] = {"data": data, "code": fingerprints["code"], "facts": facts.to_json()}
     save_state()
     say(f"data: {conflict} valid (fingerprint {fp.short(data)})")
