@@ -1,6 +1,7 @@
 """List parameters from papermill's command line (issue #15): `-p NAME VALUE` hands a list over
-as text; the notebook gate (analysis.params) decodes it strictly, the catalog gate
-(analysis.report.catalog) accepts the same values, and a failed cell ends in one line with
+as text, which the one parameter table (analysis.parameters) decodes strictly; the notebook gate
+(analysis.params) and the catalog (analysis.report.catalog) apply that table, so they accept and
+refuse the same values with the same words (issue #16); a failed cell ends in one line with
 `claims run`."""
 
 from __future__ import annotations
