@@ -121,7 +121,7 @@ def import_series(importer: str, source: Path, out: Path, channel: str | None, f
     here) and run `claims validate`.
     """
     from analysis.importers import check_output, write_series
-    from analysis.load import sha256_file
+    from analysis.report.fingerprint import sha256_file
 
     options = {name: value for name, value in (("channel", channel), ("figure", figure)) if value is not None}
     problem = importer_options_problem(importer, options)

@@ -16,10 +16,15 @@ import polars as pl
 import yaml
 
 from analysis.errors import Problem
-from analysis.project import DATA_DIR_ENV, NoDataDir, default_data_dir  # noqa: F401 (re-exported)
+from analysis.project import (  # noqa: F401 (re-exported)
+    CONFLICT_FILE,
+    DATA_DIR_ENV,
+    NoDataDir,
+    conflict_dirs,
+    default_data_dir,
+)
 
 LINE = "_line"  # the physical line a CSV record starts on (header = line 1)
-CONFLICT_FILE = "conflict.yml"
 STATEMENTS_FILE = "statements.csv"
 CLAIMS_FILE = "claims.csv"
 
@@ -42,11 +47,6 @@ class RawConflict:
     claims: RawTable
     series: dict[str, RawTable]  # series_id -> table
     problems: list[Problem]  # problems found while reading (syntax, encoding, shape)
-
-
-def conflict_dirs(data_dir: Path) -> list[Path]:
-    """Every folder under data_dir that holds a conflict.yml, sorted by name."""
-    return sorted(p.parent for p in Path(data_dir).glob(f"*/{CONFLICT_FILE}"))
 
 
 def read_conflict(conflict_dir: Path, data_dir: Path) -> RawConflict:
@@ -313,11 +313,3 @@ def _rel(path: Path, data_dir: Path) -> str:
         return Path(path).resolve().relative_to(Path(data_dir).resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-def sha256_file(path: Path) -> str:
-    """The file's SHA-256 (hex), read in blocks: series sources, build inputs and outputs alike."""
-    import hashlib
-
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()

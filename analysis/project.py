@@ -18,6 +18,7 @@ import yaml
 DATA_DIR_ENV = "CLAIMS_DATA_DIR"
 CATALOG_FILE = "reports.yml"  # marks a project's folder (the report catalog)
 DEFAULT_DATA_DIR = "data/raw"  # a catalog's data_dir when it names none, relative to the catalog
+CONFLICT_FILE = "conflict.yml"  # marks a conflict's folder in the data folder
 
 
 class NoDataDir(LookupError):
@@ -60,3 +61,9 @@ def default_data_dir(start: Path | None = None) -> Path:
             f"and {DATA_DIR_ENV} is not set"
         )
     return catalog_data_dir(project / CATALOG_FILE)
+
+
+def conflict_dirs(data_dir: Path) -> list[Path]:
+    """Every folder under data_dir that holds a conflict.yml, sorted by name (here, not in
+    analysis.load, so that the build lists conflicts without importing polars)."""
+    return sorted(p.parent for p in Path(data_dir).glob(f"*/{CONFLICT_FILE}"))

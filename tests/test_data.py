@@ -11,7 +11,7 @@ import pytest
 
 from analysis.dataset import load_conflict
 from analysis.importers import read_ivaniuk_personnel, read_techforpalestine_daily
-from analysis.load import sha256_file
+from analysis.report.fingerprint import sha256_file
 from analysis.validate import validate_data_dir
 from tests.fixture_data import REAL_DATA, SHARED_DATA
 

@@ -19,7 +19,7 @@ from analysis.importers import (
     read_techforpalestine_daily,
     write_series,
 )
-from analysis.load import sha256_file
+from analysis.report.fingerprint import sha256_file
 from analysis.validate import validate_data_dir
 from tests.fixture_data import CONFLICT_ID, SHARED_DATA, copy_valid
 

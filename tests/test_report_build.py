@@ -10,6 +10,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -148,6 +149,26 @@ def test_noop_build_runs_nothing_and_is_fast(built):
     assert "5 up-to-date" in result.stdout
     assert set(r["status"] for r in manifest(built).values()) == {"up-to-date"}
     assert elapsed < 3.0  # the benchmark prints the real figure (target < 1 s on the 2-core machine)
+
+
+NOOP_IMPORTS = """
+import atexit, json, sys
+atexit.register(lambda: print("HEAVY", json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"polars", "pandas", "pandera", "altair", "papermill", "nbformat", "jinja2"}))))
+from analysis.cli import main
+main(["build", "--progress", "plain", "--catalog", sys.argv[1], "--out", sys.argv[2]])
+"""
+
+
+def test_noop_build_imports_no_data_or_notebook_library(built):
+    """A build with nothing to do reads hashes only: no polars (~0.1 s of import), no pandera,
+    altair, papermill or nbformat, no template engine."""
+    result = subprocess.run(
+        [sys.executable, "-c", NOOP_IMPORTS, str(CATALOG), str(built)], capture_output=True, text=True, cwd=REPO
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rebuilt(built)
+    assert "5 up-to-date" in result.stdout
+    assert re.search(r"^HEAVY \[\]$", result.stdout, re.MULTILINE), result.stdout
 
 
 # ---------------------------------------------------------------------------- incremental

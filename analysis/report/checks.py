@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from analysis.project import conflict_dirs
 from analysis.report import fingerprint as fp
 from analysis.report.catalog import Catalog, ConflictFacts, check_entries
 from analysis.report.console import Say, display_path
@@ -31,8 +32,6 @@ def check_reports(
     """Check the data of every conflict a report reads and every entry's parameters.
 
     `state` is the build's (state.py), whose "facts" this updates, then calls `save_state`."""
-    from analysis.load import conflict_dirs
-
     conflicts = [d.name for d in conflict_dirs(catalog.data_dir)]
     facts: dict[str, ConflictFacts] = {}
     data_problems: list[str] = []

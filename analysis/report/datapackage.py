@@ -33,12 +33,14 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from analysis import __version__, columns, vocabulary
 from analysis.report import fingerprint as fp
 from analysis.report.files import replace_dir, write_tree
+
+if TYPE_CHECKING:  # polars is imported where a package is made: a build with none to write needs none
+    import polars as pl
 
 PACKAGE_FOLDER = "data"  # reports/data/<conflict-id>/
 DESCRIPTOR = "datapackage.json"
@@ -81,6 +83,8 @@ def claims_table(conflict) -> pl.DataFrame:
 def statements_table(conflict) -> pl.DataFrame:
     """The curated statements (not the series' daily reports load_conflict adds), with the
     claimant's name, in statements.csv's order."""
+    import polars as pl
+
     names = conflict.claimants.select("claimant_id", pl.col("name").alias("claimant_name"))
     return (
         conflict.statements.filter(~_is_series_report(conflict))
@@ -95,6 +99,8 @@ def claimants_table(conflict) -> pl.DataFrame:
 
 def truces_table(conflict) -> pl.DataFrame:
     """conflict.yml's truces in date order, with their notes (the loaded frame has none)."""
+    import polars as pl
+
     notes = {str(t["truce_id"]): _text(t.get("notes")) for t in conflict.meta.get("truces") or []}
     return conflict.truces.with_columns(
         notes=pl.col("truce_id").replace_strict(notes, default=None, return_dtype=pl.String)
@@ -104,6 +110,8 @@ def truces_table(conflict) -> pl.DataFrame:
 def _is_series_report(conflict) -> pl.Expr:
     """A statement load_conflict made of a series' daily report: id <series_id>.<date>
     (validate.series_claim_id), with the series' url."""
+    import polars as pl
+
     series = series_entries(conflict)
     if not series:
         return pl.lit(False)
@@ -210,6 +218,7 @@ def licence_files(conflict) -> dict[str, Path]:
 
 def build_package(conflict, tables: dict[str, bytes], *, created: dt.date, data_fingerprint: str):
     """The frictionless.Package describing the CSVs in `tables` ({file name: bytes})."""
+    import polars as pl
     from frictionless import Package, Resource
 
     series = series_entries(conflict)

@@ -3,6 +3,7 @@
 - atomic_write: write a temporary file in the target's folder, fsync, then rename over the
   target (rename is atomic on POSIX): a reader sees the old file or the new one, never a part.
 - replace_dir: swap a fully written folder into place (old folder renamed aside, then removed).
+- write_made_from: skip making a file whose inputs have not changed since it was written.
 - BuildLock: fcntl.flock on <out>/.build.lock. A second build waits (saying so) or, with
   --no-wait, refuses. flock is released by the kernel when the process dies, even on kill -9.
 """
@@ -16,6 +17,8 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from analysis.report.fingerprint import sha256_bytes, sha256_file
 
 
 def unwritable(exc: OSError) -> bool:
@@ -47,6 +50,21 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     except OSError:
         pass
     atomic_write(path, data)
+    return True
+
+
+def write_made_from(path: Path, inputs: str, make: Callable[[], bytes], record: Path) -> bool:
+    """Write make()'s bytes to `path` (write_if_changed) unless `record` says that the same inputs
+    (a digest) made the file that is there now: a build with nothing new then neither imports nor
+    runs what makes it (jinja2, feedgen). True when make() ran."""
+    try:
+        if path.is_file() and record.read_text() == f"{inputs} {sha256_file(path)}":
+            return False
+    except OSError:
+        pass
+    data = make()
+    write_if_changed(path, data)
+    atomic_write(record, f"{inputs} {sha256_bytes(data)}".encode())
     return True
 
 

@@ -18,14 +18,20 @@ import json
 import platform
 from pathlib import Path
 
-from analysis.load import sha256_file
-
 BUILD_FORMAT = 1
 IGNORED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """The file's SHA-256 (hex), read in blocks: build inputs and outputs, and the sources that
+    `claims import-series` records. Here, not in analysis.load: a no-op build reads only hashes and
+    must not import polars (load does, at import)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def canonical_json(value: object) -> str:

@@ -53,7 +53,7 @@ from analysis.report.changes import (
     read_claims_csv,
     report_scope,
 )
-from analysis.report.files import atomic_write, write_if_changed
+from analysis.report.files import atomic_write, write_if_changed, write_made_from
 
 FORMAT = 1
 HISTORY = "changes.json"
@@ -260,16 +260,12 @@ class SiteChanges:
         inputs = fp.digest_json(
             {"history": self.history, "site_url": site_url, "updated": self.feed_updated(), "format": FORMAT}
         )
-        cache_path = self.out / ".build" / "feed-inputs"
-        path = self.out / FEED
-        try:
-            if path.is_file() and cache_path.read_text() == f"{inputs} {fp.sha256_file(path)}":
-                return  # the same inputs gave this file
-        except OSError:
-            pass
-        data = feed_bytes(self.history, updated=self.feed_updated(), site_url=site_url)
-        write_if_changed(path, data)
-        atomic_write(cache_path, f"{inputs} {fp.sha256_bytes(data)}".encode())
+        write_made_from(
+            self.out / FEED,
+            inputs,
+            lambda: feed_bytes(self.history, updated=self.feed_updated(), site_url=site_url),
+            self.out / ".build" / "feed-inputs",
+        )
 
     def feed_updated(self) -> str:
         entries = self.history["entries"]

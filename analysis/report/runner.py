@@ -26,6 +26,7 @@ code is 1.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -41,7 +42,7 @@ from analysis.report import keys as report_keys
 from analysis.report.catalog import Catalog, CatalogError, ConflictFacts, Entry, read_catalog
 from analysis.report.checks import check_reports
 from analysis.report.console import Say, display_path
-from analysis.report.files import BuildLock, BuildLocked, unwritable, write_if_changed
+from analysis.report.files import BuildLock, BuildLocked, unwritable, write_made_from
 from analysis.report.history import SiteChanges
 from analysis.report.keys import conflict_of
 from analysis.report.runs import Outcome, ReportRuns, start_kernels
@@ -315,16 +316,23 @@ class Build:
                     data=report_keys.data_label(catalog, entry, self.fingerprints),
                 )
             )
-        html = index.render_index(
-            reports,
-            title="Casualty claims: reports",
-            catalog_name=catalog.path.name,
-            package_version=__version__,
-            built=formatting.build_date(),
-            packages=self.package_links,
-            changes=self.changes.index_context(),
+        context = {
+            "title": "Casualty claims: reports",
+            "catalog_name": catalog.path.name,
+            "package_version": __version__,
+            "built": formatting.build_date(),
+            "packages": self.package_links,
+            "changes": self.changes.index_context(),
+        }
+        inputs = fp.digest_json(
+            {"code": self.fingerprints["code"], "reports": [dataclasses.asdict(r) for r in reports], **context}
         )
-        write_if_changed(self.out / "index.html", html.encode("utf-8"))
+        write_made_from(
+            self.out / "index.html",
+            inputs,
+            lambda: index.render_index(reports, **context).encode("utf-8"),
+            self.out / ".build" / "index-inputs",
+        )
 
     def _exit_code(self, outcomes: dict[str, Outcome], interrupted: bool) -> int:
         if interrupted:
