@@ -22,6 +22,7 @@ from analysis.project import (  # noqa: F401 (re-exported)
     NoDataDir,
     conflict_dirs,
     default_data_dir,
+    parse_yaml,
 )
 
 LINE = "_line"  # the physical line a CSV record starts on (header = line 1)
@@ -242,17 +243,6 @@ FastTextDateLoader = (
 )
 
 
-def _compose_and_construct(text: str, loader_class) -> tuple:
-    """(node, data) of a single-document YAML text: what yaml.compose and then yaml.load do,
-    parsing the text once instead of twice."""
-    loader = loader_class(text)
-    try:
-        node = loader.get_single_node()
-        return node, None if node is None else loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
 def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> tuple[dict | None, dict]:
     rel = _rel(path, data_dir)
     if not path.is_file():
@@ -260,11 +250,7 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> tuple[dic
         return None, {}
     try:
         text = path.read_text(encoding="utf-8")
-        if "<<" in text:  # a merge key: constructing rewrites the node tree, so compose apart
-            node = yaml.compose(text, Loader=TextDateLoader)
-            data = yaml.load(text, Loader=TextDateLoader)  # noqa: S506 - a SafeLoader subclass
-        else:
-            node, data = _parse_yaml(text)
+        node, data = parse_yaml(text, TextDateLoader, FastTextDateLoader)
     except UnicodeDecodeError:
         problems.append(Problem(rel, None, None, None, "file must be UTF-8 encoded"))
         return None, {}
@@ -279,17 +265,6 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> tuple[dic
     lines: dict[tuple, int] = {}
     _node_lines(node, (), lines)
     return data, lines
-
-
-def _parse_yaml(text: str) -> tuple:
-    """(node, data), from libyaml when it parses the text cleanly, else from the pure-Python
-    parser (which raises the error we report)."""
-    if FastTextDateLoader is None:
-        return _compose_and_construct(text, TextDateLoader)
-    try:
-        return _compose_and_construct(text, FastTextDateLoader)
-    except yaml.YAMLError:  # reported as the pure-Python parser words it, at its line
-        return _compose_and_construct(text, TextDateLoader)
 
 
 def _node_lines(node, path: tuple, lines: dict[tuple, int]) -> None:

@@ -67,3 +67,32 @@ def conflict_dirs(data_dir: Path) -> list[Path]:
     """Every folder under data_dir that holds a conflict.yml, sorted by name (here, not in
     analysis.load, so that the build lists conflicts without importing polars)."""
     return sorted(p.parent for p in Path(data_dir).glob(f"*/{CONFLICT_FILE}"))
+
+
+def compose_and_construct(text: str, loader_class) -> tuple:
+    """(node, data) of a single-document YAML text: what yaml.compose and then yaml.load do,
+    parsing the text once instead of twice."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def parse_yaml(text: str, careful, fast=None) -> tuple:
+    """(node, data) of a YAML text whose node marks give line numbers: from libyaml's C parser
+    (`fast`, about ten times faster) when it parses the text cleanly, else from the pure-Python
+    `careful` loader, which raises the error we report. A merge key (<<) makes constructing rewrite
+    the node tree, so such a text is composed and loaded apart."""
+    if "<<" in text:
+        return yaml.compose(text, Loader=careful), yaml.load(text, Loader=careful)  # noqa: S506 - safe loaders
+    if fast is None:
+        return compose_and_construct(text, careful)
+    try:
+        return compose_and_construct(text, fast)
+    except yaml.YAMLError:  # reported as the pure-Python parser words it, at its line
+        return compose_and_construct(text, careful)
+
+
+FAST_SAFE_LOADER = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else None  # for parse_yaml

@@ -11,6 +11,7 @@ import yaml
 from analysis import load
 from analysis.errors import Problem
 from analysis.load import LINE, conflict_dirs, default_data_dir, read_conflict, read_csv_text
+from analysis.project import compose_and_construct
 from analysis.validate import validate_conflict
 from tests.fixture_data import CONFLICT_ID, REAL_DATA, VALID_CONFLICT, VALID_DATA, copy_valid, digest_tree
 
@@ -195,7 +196,7 @@ def test_libyaml_and_pure_python_yaml_agree_on_every_conflict_file(path):
     outcomes = []
     for loader in (load.FastTextDateLoader, load.TextDateLoader):
         try:
-            node, data = load._compose_and_construct(text, loader)
+            node, data = compose_and_construct(text, loader)
             outcomes.append((data, None if node is None else _node_tree(node)))
         except yaml.YAMLError:
             outcomes.append("refused")

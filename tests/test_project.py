@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from analysis import project as projects
 from tests.fixture_data import REPO, VALID_DATA
 
 EXAMPLE = "elbonia-krakozhia"
@@ -200,3 +202,40 @@ def test_build_with_project_option_writes_into_that_project(project, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project / "reports" / f"{EXAMPLE}-overview.html").is_file()
     assert not (tmp_path / "reports").exists()
+
+
+CATALOGS = [REPO / "reports.yml", *sorted((REPO / "tests" / "fixtures").glob("*/catalog*.yml"))]
+
+
+@pytest.mark.skipif(projects.FAST_SAFE_LOADER is None, reason="PyYAML built without libyaml")
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: "/".join(p.parts[-2:]))
+def test_libyaml_and_pure_python_read_every_catalog_alike(path):
+    """The catalog is read on every build, no-op ones too, with libyaml: same values and the same
+    node lines (problems are reported at them) as the pure-Python parser."""
+    text = path.read_text(encoding="utf-8")
+    fast = projects.compose_and_construct(text, projects.FAST_SAFE_LOADER)
+    careful = projects.compose_and_construct(text, yaml.SafeLoader)
+    assert fast[1] == careful[1]
+    assert node_lines(fast[0]) == node_lines(careful[0])
+
+
+def test_a_yaml_error_is_worded_by_the_pure_python_parser():
+    with pytest.raises(yaml.YAMLError) as fast_path:
+        projects.parse_yaml("reports:\n  - slug: a: b\n", yaml.SafeLoader, projects.FAST_SAFE_LOADER)
+    with pytest.raises(yaml.YAMLError) as careful_only:
+        projects.parse_yaml("reports:\n  - slug: a: b\n", yaml.SafeLoader)
+    assert str(fast_path.value) == str(careful_only.value)
+
+
+def node_lines(node) -> list:
+    """Every node's kind, value (scalars) and line, depth first."""
+    found = [(type(node).__name__, node.start_mark.line)]
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found += node_lines(key) + node_lines(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found += node_lines(item)
+    else:
+        found.append(node.value)
+    return found

@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from analysis.parameters import RULES, ConflictFacts, check_parameters
-from analysis.project import DEFAULT_DATA_DIR, catalog_data_dir
+from analysis.project import DEFAULT_DATA_DIR, FAST_SAFE_LOADER, catalog_data_dir, parse_yaml
 from analysis.vocabulary import is_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -106,8 +106,7 @@ def read_catalog(path: Path, display_path: str | None = None, data_dir: Path | N
     except OSError as exc:
         raise CatalogError([f"{shown}: cannot read the catalog: {exc.strerror or exc}"]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = parse_yaml(text, yaml.SafeLoader, FAST_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{shown}:{mark.line + 1}" if mark else shown
