@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from analysis.parameters import ConflictFacts
 from analysis.project import conflict_dirs
 from analysis.report import fingerprint as fp
-from analysis.report.catalog import Catalog, ConflictFacts, check_entries
+from analysis.report.catalog import Catalog, check_entries
 from analysis.report.console import Say, display_path
 from analysis.report.keys import conflict_of
 

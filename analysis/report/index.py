@@ -119,7 +119,7 @@ def report_row(
     """A report's line in the index, from its state.json record (state.py): so a report not rebuilt
     in this run keeps its headline, and a failed one says it shows the last good build.
     `conflict_id` is the one its parameters name (else its headline's); `conflict_facts` the checked
-    catalog.ConflictFacts by conflict; `data` the report's (label, fingerprint) of its data."""
+    parameters.ConflictFacts by conflict; `data` the report's (label, fingerprint) of its data."""
     has_html = bool(record.get("has_html")) and (out / f"{slug}.html").is_file()
     if record.get("status") == "ok" and record.get("key") == key and has_html:
         state, status = "ok", "ok"

@@ -37,9 +37,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis import __version__, formatting
+from analysis.parameters import ConflictFacts
 from analysis.report import fingerprint as fp
 from analysis.report import keys as report_keys
-from analysis.report.catalog import Catalog, CatalogError, ConflictFacts, Entry, read_catalog
+from analysis.report.catalog import Catalog, CatalogError, Entry, read_catalog
 from analysis.report.checks import check_reports
 from analysis.report.console import Say, display_path
 from analysis.report.files import BuildLock, BuildLocked, unwritable, write_made_from
