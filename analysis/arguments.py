@@ -156,6 +156,19 @@ def date(name: str, value, *, allow_none: bool = True) -> dt.date | None:
         raise ParameterError(name, f"is not a calendar date: {shown(value)}") from None
 
 
+def incident_date(name: str, value, period_type: str, *, tallies: str = "compared") -> dt.date | None:
+    """The date of the incident whose tallies are compared (or selected): required with period_type
+    'incident' and None with any other. One rule for the library, the notebooks and the catalog."""
+    incident = date(name, value)
+    if (period_type == "incident") != (incident is not None):
+        raise ParameterError(
+            name,
+            f"required with period_type 'incident' (the date of the incident whose tallies are {tallies}) "
+            f"and None otherwise, got {shown(value)} with period_type {period_type!r}",
+        )
+    return incident
+
+
 def window(start, end, *, names: tuple[str, str] = ("start", "end")) -> tuple[dt.date | None, dt.date | None]:
     """Two optional dates, the end not before the start (a window that selects nothing is a mistake)."""
     first, last = date(names[0], start), date(names[1], end)

@@ -112,14 +112,7 @@ def select_claims(
     if roles is not None:
         roles = arguments.some_of("roles", roles, vocab.ROLE, what="role", source="the vocabulary")
     start, end = arguments.window(start, end)
-    incident = arguments.date("incident_date", incident_date)
-    if (period_type == "incident") != (incident is not None):
-        raise ParameterError(
-            "incident_date",
-            f"required with period_type 'incident' (the date of the "
-            f"incident whose tallies are selected) and None otherwise, got "
-            f"{arguments.shown(incident_date)} with period_type {period_type!r}",
-        )
+    incident = arguments.incident_date("incident_date", incident_date, period_type, tallies="selected")
     conditions = [
         pl.col("period_type") == period_type,
         pl.col("subject_side") == subject_side,

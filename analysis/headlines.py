@@ -11,7 +11,7 @@ import polars as pl
 
 from analysis import formatting
 from analysis.views import CompareView, OverviewView
-from analysis.vocabulary import METRIC_LABEL
+from analysis.vocabulary import METRIC_LABEL, roles_shown_as
 from analysis.wording import describe_claim, describe_ratio, describe_subject, direction
 
 
@@ -24,8 +24,8 @@ def headline(view: CompareView) -> str:
     subject = describe_subject(p)
 
     clauses = []
-    official, opposing = (_latest_of(view.claims, (role,), everything) for role in ("official", "opposing"))
-    independent = _latest_of(view.claims, ("independent", "third_party"), everything, prefer_stated=True)
+    official, opposing = (_latest_of(view.claims, role, everything) for role in ("official", "opposing"))
+    independent = _latest_of(view.claims, "independent", everything, prefer_stated=True)
     if official:
         clauses.append(f"{official['who']} last gave {_said(official)}")
     if opposing:
@@ -70,12 +70,11 @@ def headline(view: CompareView) -> str:
     return sentence + "."
 
 
-def _latest_of(
-    claims: pl.DataFrame, roles: tuple[str, ...], everything: pl.DataFrame, prefer_stated: bool = False
-) -> dict | None:
-    """The words of the latest of these roles' claims; `prefer_stated`: the latest stated in its own
-    metric, if any, before a converted one (a count of deaths says more than a converted total)."""
-    rows = claims.filter(pl.col("role").is_in(list(roles))) if claims.height else claims
+def _latest_of(claims: pl.DataFrame, shown: str, everything: pl.DataFrame, prefer_stated: bool = False) -> dict | None:
+    """The words of the latest claim a report role (vocabulary.REPORT_ROLES) shows; `prefer_stated`:
+    the latest stated in its own metric, if any, before a converted one (a count of deaths says more
+    than a converted total)."""
+    rows = claims.filter(pl.col("role").is_in(roles_shown_as(shown))) if claims.height else claims
     if prefer_stated and "original_metric" in rows.columns:
         stated = rows.filter(pl.col("original_metric").fill_null(pl.col("metric")) == pl.col("metric"))
         rows = stated if stated.height else rows
@@ -105,15 +104,17 @@ def overview_headline(view: OverviewView) -> str:
             else killed
         )
         said = []
-        for roles, verb in (
-            (("official",), "reports"),
-            (("opposing",), "claims"),
-            (("independent", "third_party"), "newest independent or third-party figure"),
+        for shown, verb in (
+            ("official", "reports"),
+            ("opposing", "claims"),
+            ("independent", "newest independent or third-party figure"),
         ):
-            c = _latest_of(rows, roles, conflict.claims)
+            c = _latest_of(rows, shown, conflict.claims)
             if c is None:
                 continue
-            said.append(f"{c['who']} {verb} {_said(c)}" if len(roles) == 1 else f"the {verb}: {c['who']}, {_said(c)}")
+            said.append(
+                f"{c['who']} {verb} {_said(c)}" if shown != "independent" else f"the {verb}: {c['who']}, {_said(c)}"
+            )
         if said:
             phrase = conflict.subject_phrase(side, population)
             parts.append(f"{phrase[:1].upper()}{phrase[1:]}, killed: " + "; ".join(said))

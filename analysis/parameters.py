@@ -172,14 +172,9 @@ def _period_type(name: str, value, known: Known) -> str:
 
 def _incident_date(name: str, value, known: Known) -> dt.date | None:
     """The incident's date: required with period_type incident, None otherwise."""
-    incident = arguments.date(name, value)
-    if known.passed("period_type") and (known.checked.get("period_type") == "incident") != (incident is not None):
-        raise ParameterError(
-            name,
-            "required with period_type 'incident' (the date of the incident whose tallies are compared) "
-            f"and None otherwise, got {arguments.shown(value)}",
-        )
-    return incident
+    if not known.passed("period_type"):
+        return arguments.date(name, value)
+    return arguments.incident_date(name, value, known.checked["period_type"])
 
 
 def _population(name: str, value, known: Known) -> str:

@@ -120,6 +120,11 @@ def report_role(role: str) -> str:
     return "independent" if role == "third_party" else role
 
 
+def roles_shown_as(shown: str) -> tuple[str, ...]:
+    """The claim roles (ROLE) a report role (REPORT_ROLES) shows: 'independent' shows third parties too."""
+    return tuple(role for role in ROLE if report_role(role) == shown)
+
+
 # What a compare report compares: totals since the start, counts at one moment, or the tallies of
 # one incident's dead as they were known on each date (a report parameter, `period_type`).
 COMPARED_COUNTS = {

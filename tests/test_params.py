@@ -41,7 +41,7 @@ def test_defaults_derive_claimants_by_role_from_the_data():
         (
             {"period_type": "incident"},
             "incident_date: required with period_type 'incident' (the date of the incident whose tallies are "
-            "compared) and None otherwise, got None",
+            "compared) and None otherwise, got None with period_type 'incident'",
         ),
         ({"start": "25/03/2022"}, "start: must be written YYYY-MM-DD (ISO 8601), got '25/03/2022'"),
         ({"start": "2022-04-01", "end": "2022-03-01"}, "end: 2022-03-01 is before start 2022-04-01"),

@@ -29,3 +29,13 @@ def test_every_term_has_a_definition():
     for name, terms in vocabulary.VOCABULARIES.items():
         for term, definition in terms.items():
             assert len(definition) > 10, f"{name}.{term} needs a real definition"
+
+
+def test_every_claim_role_is_shown_in_exactly_one_report_role():
+    shown = {report: vocabulary.roles_shown_as(report) for report in vocabulary.REPORT_ROLES}
+    assert shown == {
+        "official": ("official",),
+        "opposing": ("opposing",),
+        "independent": ("third_party", "independent"),
+    }
+    assert sorted(role for roles in shown.values() for role in roles) == sorted(vocabulary.ROLE)
