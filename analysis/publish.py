@@ -74,6 +74,8 @@ TABLE_HTML_ROWS = 100  # rows shown in the HTML report; the CSV always has every
 COLLAPSED_TABLE_ROWS = 25  # rows of a collapsed table (the full tables after the charts): a sample; the CSV has all
 PNG_SCALE = 2
 OFFLINE_ACTIONS = {"export": True, "source": False, "compiled": False, "editor": False}
+# The display metadata of a chart for JupyterLab: its vega renderer offers only the offline action.
+LAB_METADATA = {LAB_VEGA_MIME: {"embed_options": {"actions": OFFLINE_ACTIONS}}}
 
 
 _for_build = False  # True only in the build's kernels, from render_for_build() on
@@ -104,7 +106,7 @@ def publish(name: str, obj: Any, *, title: str | None = None, collapsed: bool = 
     from IPython.display import display
 
     bundle = artifact_bundle(name, obj, title=title, collapsed=collapsed, for_build=_for_build)
-    metadata = {LAB_VEGA_MIME: {"embed_options": {"actions": OFFLINE_ACTIONS}}} if LAB_VEGA_MIME in bundle else None
+    metadata = LAB_METADATA if LAB_VEGA_MIME in bundle else None
     display(bundle, raw=True, metadata=metadata)
 
 
@@ -233,11 +235,15 @@ def _chart_bundle(name: str, chart: Any, title: str | None, for_build: bool) -> 
         spec = chart.to_dict(format="vega", validate=not for_build)
     spec = accessible_spec(spec, title or _chart_title(spec) or name)
     doc = {"name": name, "kind": "chart", "title": title or _chart_title(spec) or name, "spec": spec}
-    bundle = {LAB_VEGA_MIME: lab_spec(spec), "text/plain": f"<chart {name}>", ARTIFACT_MIME: doc}
-    if for_build:
-        bundle["text/html"] = chart_html(name, spec)
-        svg, png = render_chart(spec)
-        doc["rendered"] = {"svg": svg.decode("utf-8"), "png_base64": base64.b64encode(png).decode("ascii")}
+    bundle = {"text/plain": f"<chart {name}>", ARTIFACT_MIME: doc}
+    if not for_build:
+        bundle[LAB_VEGA_MIME] = lab_spec(spec)
+        return bundle
+    # The build's copy for Lab is made by the export, for the kept notebook only
+    # (export.notebook_bytes): one spec less through the kernel's messages, papermill and the export.
+    bundle["text/html"] = chart_html(name, spec)
+    svg, png = render_chart(spec)
+    doc["rendered"] = {"svg": svg.decode("utf-8"), "png_base64": base64.b64encode(png).decode("ascii")}
     return bundle
 
 

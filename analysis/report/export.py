@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import formatting
-from analysis.publish import ARTIFACT_MIME, check_headline, render_chart
+from analysis.publish import ARTIFACT_MIME, LAB_METADATA, LAB_VEGA_MIME, check_headline, lab_spec, render_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATE = "claims_report"
@@ -98,9 +98,10 @@ def _stable_div(random_id: str, seen: dict[str, str]) -> str:
 
 def notebook_bytes(nb: Any) -> bytes:
     """The executed notebook as kept in reports/: its charts as a run outside the build leaves
-    them (analysis/publish.py), so it opens in JupyterLab with Lab's own vega renderer: without the
-    kernel's renders (they are the files next to it) and without the chart's text/html (it is
-    for the report page; in Lab it would win over the vega MIME type and load vega from a CDN)."""
+    them (analysis/publish.py), so it opens in JupyterLab with Lab's own vega renderer: with the
+    spec Lab draws (the build's kernels leave it out), without the kernel's renders (they are the
+    files next to it) and without the chart's text/html (it is for the report page; in Lab it
+    would win over the vega MIME type and load vega from a CDN)."""
     import nbformat
 
     nb = copy.copy(nb)
@@ -120,7 +121,9 @@ def _as_outside_the_build(cell: Any) -> Any:
             output["data"] = {
                 **{k: v for k, v in output["data"].items() if k != "text/html"},
                 ARTIFACT_MIME: {k: v for k, v in doc.items() if k != "rendered"},
+                LAB_VEGA_MIME: output["data"].get(LAB_VEGA_MIME) or lab_spec(doc["spec"]),
             }
+            output["metadata"] = {**(output.get("metadata") or {}), **LAB_METADATA}
     return cell
 
 
