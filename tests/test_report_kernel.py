@@ -121,3 +121,48 @@ def test_warm_kernels_come_from_the_zygote(tmp_path):
         zygote = kernels.zygote.proc
         kernels.close()
     assert zygote.poll() is not None, "the zygote outlived close()"
+
+
+# --- the one module the kernels block (kernel_process.BLOCKED_MODULES) -------------------------
+
+FORMAT_CHECKERS = """
+import json, sys
+if sys.argv[1] == "blocked":
+    from analysis.report.kernel_process import block_slow_imports
+    block_slow_imports()
+import altair, jsonschema, nbformat  # each imports jsonschema's format checkers
+print(json.dumps(sorted(jsonschema.FormatChecker().checkers)))
+"""
+
+
+def _formats_used(node) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return found.union(*map(_formats_used, node.values()))
+    if isinstance(node, list):
+        return set().union(*map(_formats_used, node))
+    return set()
+
+
+def test_blocking_rfc3987_syntax_drops_only_formats_no_schema_of_the_build_uses():
+    """Written for jsonschema 4.26: blocked, jsonschema registers no `iri`/`iri-reference` checker
+    (and saves 1-2.4 s of CPU per kernel). Fails when an upgrade makes the block drop another format,
+    drop nothing (then remove it), or when a schema the build validates against (altair's Vega-Lite,
+    nbformat's) starts using a dropped format."""
+    import importlib.resources
+    import json
+    import subprocess
+
+    def checkers(mode: str) -> set[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", FORMAT_CHECKERS, mode], capture_output=True, text=True, cwd=REPO, check=True
+        )
+        return set(json.loads(result.stdout))
+
+    dropped = checkers("open") - checkers("blocked")
+    assert dropped == {"iri", "iri-reference"}
+    schemas = [importlib.resources.files("altair.vegalite.v6.schema") / "vega-lite-schema.json"]
+    schemas += [p for p in importlib.resources.files("nbformat.v4").iterdir() if p.name.endswith(".schema.json")]
+    used = set().union(*(_formats_used(json.loads(p.read_text(encoding="utf-8"))) for p in schemas))
+    assert used, "no formats found: the schemas moved"
+    assert not dropped & used, dropped & used
