@@ -117,6 +117,16 @@ def method(cid: str, qualifier: str, notes: str) -> str:
     return "reported"
 
 
+def unique_id(base: str, used: set[str]) -> str:
+    """base, or base_2, base_3, ... when taken; the id is then taken."""
+    found, n = base, 1
+    while found in used:
+        n += 1
+        found = f"{base}_{n}"
+    used.add(found)
+    return found
+
+
 def main(source: Path, out_dir: Path) -> None:
     rows = list(csv.DictReader(source.open(encoding="utf-8", newline="")))
     statements: dict[tuple[str, str, str], dict] = {}
@@ -126,12 +136,7 @@ def main(source: Path, out_dir: Path) -> None:
         cid = claimant_id(row["claimant"])
         key = (row["statement_date"], row["claimant"], row["source_url"])
         if key not in statements:
-            base = f"{cid}_{row['statement_date']}"
-            sid, n = base, 1
-            while sid in used_ids:
-                n += 1
-                sid = f"{base}_{n}"
-            used_ids.add(sid)
+            sid = unique_id(f"{cid}_{row['statement_date']}", used_ids)
             statements[key] = {
                 "statement_id": sid,
                 "claimant_id": cid,
@@ -152,12 +157,10 @@ def main(source: Path, out_dir: Path) -> None:
         is_range = row["qualifier"] == "range"
         if not is_range and row["value_low"] != row["value_high"]:
             raise SystemExit(f"low != high for a non-range qualifier: {row}")
-        base = f"{statement['statement_id']}.{SIDE_CODE[row['subject_side']]}.{row['population']}.{row['metric']}"
-        claim_id, n = base, 1
-        while claim_id in used_ids:
-            n += 1
-            claim_id = f"{base}_{n}"
-        used_ids.add(claim_id)
+        claim_id = unique_id(
+            f"{statement['statement_id']}.{SIDE_CODE[row['subject_side']]}.{row['population']}.{row['metric']}",
+            used_ids,
+        )
         derived = ""
         if (row["statement_date"], cid, row["metric"]) in DERIVED_FROM_SERIES:
             derived = f"ua_general_staff_personnel.{as_of}"
