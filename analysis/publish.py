@@ -17,7 +17,7 @@ reading) and attaches, in the same output, a JSON document under the MIME type `
 The build reads these back from the executed notebook to write charts/<name>.svg|png and
 tables/<name>.csv. Frontends that do not know the MIME type ignore it.
 
-In the kernels of `claims build` three things differ. Those kernels call `render_for_build()` before
+In the kernels of `claims build` four things differ. Those kernels call `render_for_build()` before
 any notebook code runs: the build starts them as `kernel_process.py --for-build`, so the mode is in
 their command line, never in an environment variable that other processes would inherit.
 - a chart also carries the `text/html` of altair's `html` renderer, which the build's exporter puts
@@ -25,6 +25,9 @@ their command line, never in an environment variable that other processes would 
   text/html to the vega MIME type (rank 50 against 57), and that HTML loads vega from a CDN, so the
   chart would be blank offline and in every reopened (untrusted) notebook. The build's kept .ipynb
   drops it again (export.notebook_bytes), so it opens in Lab like any other run.
+- a chart leaves out the copy of its spec for Lab (`LAB_VEGA_MIME`): the build's kept .ipynb gets
+  it from the artifact's spec (export.notebook_bytes), so the executed notebook carries the spec one
+  time less through the kernel's messages, papermill and the export (~3 CPU-s of a cold build).
 - the kernel also renders each chart to SVG and PNG and adds them as
   `"rendered": {"svg": ..., "png_base64": ...}`: the kernel has vl-convert's renderer running
   already (it compiled the chart), and the kernels render in parallel where the build's one driver
