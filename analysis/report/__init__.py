@@ -6,6 +6,8 @@ above it, and from analysis/; heavy libraries are imported inside functions, nev
 `import analysis.report`):
 
 - fingerprint.py  content hashes: data folders, analysis code, the lock, notebooks, cache keys
+- files.py        atomic writes, staged folders swapped in, files made only when their inputs
+                  changed, the build lock
 - catalog.py      reports.yml: structure, parameter types and vocabularies, checked before any run
 - console.py      what the build prints: messages and progress (rich bars or one line per report)
 - kernel_process.py  what runs in the kernel processes: ipykernel without the jsonschema IRI tax,
@@ -30,6 +32,11 @@ above it, and from analysis/; heavy libraries are imported inside functions, nev
 - runs.py         the stale reports run `jobs` at a time, each exported as it finishes, Ctrl-C
 - runner.py       the build as a sequence of steps: lock, catalog, keys, checks, runs, then
                   packages, changes, index and manifest
+
+Checks of a built site, run by tests and scripts/check_site.sh, not by the build:
+
+- offline.py      headless Chromium with the network blocked: every page draws all its charts
+- audit.py        axe-core's accessibility audit of every page in the same browser
 
 See README.md ("Reports") for the contract between notebooks and the build.
 """
