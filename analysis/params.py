@@ -175,20 +175,16 @@ def conflict_facts(conflict: Conflict) -> ConflictFacts:
     )
 
 
-def _counted(conflict: Conflict) -> pl.DataFrame:
-    """The claims a compare report can show, each with its count key (vocabulary.count_key):
-    totals, counts at one moment and incident tallies; never period totals, ratios or shares."""
+def _counted(conflict: Conflict, *columns: str) -> list[tuple]:
+    """The distinct (count key, *columns) of the claims a compare report can show: totals, counts
+    at one moment and incident tallies, never period totals, ratios or shares. The key is
+    vocabulary.count_key's, applied to the few distinct (period type, incident date) pairs."""
     claims = conflict.claims.filter(
         pl.col("period_type").is_in(list(vocab.COMPARED_COUNTS)), ~pl.col("metric").is_in(list(vocab.RATIO_METRICS))
     )
-    key = (
-        pl.when(pl.col("period_type") == "incident")
-        .then(pl.concat_str(pl.lit("incident "), pl.col("period_start_date").dt.to_string("%Y-%m-%d"), pl.lit(":")))
-        .when(pl.col("period_type") == "snapshot")
-        .then(pl.lit("snapshot:"))
-        .otherwise(pl.lit(""))
-    )
-    return claims.with_columns(_key=key)
+    incident = pl.when(pl.col("period_type") == "incident").then(pl.col("period_start_date").dt.to_string("%Y-%m-%d"))
+    rows = claims.select("period_type", incident.alias("_incident"), *columns).unique().iter_rows()
+    return [(vocab.count_key(period_type, date), *rest) for period_type, date, *rest in rows]
 
 
 def role_claimants(conflict: Conflict) -> dict[str, list[str]]:
@@ -197,8 +193,8 @@ def role_claimants(conflict: Conflict) -> dict[str, list[str]]:
     (third parties and independents). The report build caches this (parameters.ConflictFacts)
     to check a catalog without loading data; both use this one function, so they cannot disagree."""
     found: dict[str, set[str]] = {}
-    for prefix, side, population, role, claimant in (
-        _counted(conflict).select("_key", "subject_side", "population", "role", "claimant_id").unique().iter_rows()
+    for prefix, side, population, role, claimant in _counted(
+        conflict, "subject_side", "population", "role", "claimant_id"
     ):
         found.setdefault(f"{prefix}{side}/{population}/{vocab.report_role(role)}", set()).add(claimant)
     return {key: sorted(ids) for key, ids in sorted(found.items())}
@@ -208,9 +204,7 @@ def comparable(conflict: Conflict) -> dict[str, list[str]]:
     """{"[count key]subject_side/population": metrics compare_claims can show}
     (harmonise.comparable_metrics); the report build caches it to check a catalog the same way."""
     stated: dict[str, set[str]] = {}
-    for prefix, side, population, metric in (
-        _counted(conflict).select("_key", "subject_side", "population", "metric").unique().iter_rows()
-    ):
+    for prefix, side, population, metric in _counted(conflict, "subject_side", "population", "metric"):
         stated.setdefault(f"{prefix}{side}/{population}", set()).add(metric)
     return {key: comparable_metrics(metrics) for key, metrics in sorted(stated.items())}
 
